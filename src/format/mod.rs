@@ -1,0 +1,12 @@
+//! The round file: a pure parser (`parse`) and writer (`write`).
+//!
+//! See `reference/round_file_format.md`. `parse(&write(&r), ..) == r` for every round whose
+//! coordinates have at most one decimal.
+
+mod model;
+mod parse;
+mod write;
+
+pub use model::*;
+pub use parse::{ParseError, ParseOptions, parse, parse_with};
+pub use write::write;

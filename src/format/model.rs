@@ -1,0 +1,457 @@
+//! The typed contents of one round file (`reference/round_file_format.md`).
+//!
+//! The model mirrors the file: a field that the file may leave empty is an `Option`, a value the
+//! file writes as `0`/`1` is a `bool`, and names stay raw bytes. `parse(write(r)) == r` holds for
+//! every `Round` whose coordinates carry at most one decimal (the precision the file keeps).
+
+use std::fmt;
+
+/// A player name as the game wrote it: raw bytes, possibly with `^` colour codes and not
+/// guaranteed UTF-8.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Name(pub Vec<u8>);
+
+impl Name {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Name(bytes.into())
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The name as people should read it: colour codes removed (ET's `Q_CleanStr` rules), bytes
+    /// that are not UTF-8 replaced, control characters dropped.
+    pub fn display(&self) -> String {
+        crate::names::clean_name(&self.0)
+    }
+
+    /// The raw bytes as text, invalid UTF-8 replaced (colour codes kept).
+    pub fn raw_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.0).into_owned()
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(&self.0))
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Self {
+        Name(s.as_bytes().to_vec())
+    }
+}
+
+/// The file banner: `# PROXIMITY_TRACKER_V4` and its successors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Banner {
+    V4,
+    V5,
+    V6,
+}
+
+impl Banner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Banner::V4 => "PROXIMITY_TRACKER_V4",
+            Banner::V5 => "PROXIMITY_TRACKER_V5",
+            Banner::V6 => "PROXIMITY_TRACKER_V6",
+        }
+    }
+}
+
+/// Declares a closed vocabulary of words used in the file, with `as_str` / `parse_word`.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $word),+ }
+            }
+
+            pub fn parse_word(word: &[u8]) -> Option<Self> {
+                match word { $(w if w == $word.as_bytes() => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// A playing team. Spectators are never recorded.
+    Team { Axis = "AXIS", Allies = "ALLIES" }
+);
+
+vocabulary!(
+    /// Player class (`sess.playerType`).
+    PlayerClass {
+        Soldier = "SOLDIER",
+        Medic = "MEDIC",
+        Engineer = "ENGINEER",
+        FieldOps = "FIELDOPS",
+        CovertOps = "COVERTOPS",
+    }
+);
+
+vocabulary!(
+    /// How an engagement ended. `Selfkill`, `Teamkill` and `Fallen` only occur in older files.
+    Outcome {
+        Killed = "killed",
+        Escaped = "escaped",
+        Timeout = "timeout",
+        RoundEnd = "round_end",
+        Disconnect = "disconnect",
+        Shutdown = "shutdown",
+        Unknown = "unknown",
+        Selfkill = "selfkill",
+        Teamkill = "teamkill",
+        Fallen = "fallen",
+    }
+);
+
+vocabulary!(
+    /// How a life ended.
+    DeathType {
+        Killed = "killed",
+        Selfkill = "selfkill",
+        Fallen = "fallen",
+        World = "world",
+        Teamkill = "teamkill",
+        RoundEnd = "round_end",
+        Disconnect = "disconnect",
+        Shutdown = "shutdown",
+        Unknown = "unknown",
+    }
+);
+
+vocabulary!(
+    /// Why a point was added to an engagement's position path.
+    PositionEvent {
+        Start = "start",
+        Hit = "hit",
+        Sample = "sample",
+        Death = "death",
+        Escape = "escape",
+    }
+);
+
+impl DeathType {
+    /// Whether the life ended by dying (as opposed to the round or the connection ending).
+    pub fn is_death(self) -> bool {
+        !matches!(
+            self,
+            DeathType::RoundEnd | DeathType::Disconnect | DeathType::Shutdown
+        )
+    }
+}
+
+/// Why a sample was added to a life's path: `spawn`, `sample`, `revived`, or how the life ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PathEvent {
+    Spawn,
+    Sample,
+    Revived,
+    End(DeathType),
+}
+
+impl PathEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathEvent::Spawn => "spawn",
+            PathEvent::Sample => "sample",
+            PathEvent::Revived => "revived",
+            PathEvent::End(d) => d.as_str(),
+        }
+    }
+
+    pub fn parse_word(word: &[u8]) -> Option<Self> {
+        match word {
+            b"spawn" => Some(PathEvent::Spawn),
+            b"sample" => Some(PathEvent::Sample),
+            b"revived" => Some(PathEvent::Revived),
+            other => DeathType::parse_word(other).map(PathEvent::End),
+        }
+    }
+}
+
+/// Stance of a path sample: 0 standing, 1 crouched, 2 prone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stance {
+    Standing = 0,
+    Crouched = 1,
+    Prone = 2,
+}
+
+impl Stance {
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Stance::Standing),
+            1 => Some(Stance::Crouched),
+            2 => Some(Stance::Prone),
+            _ => None,
+        }
+    }
+}
+
+/// A position in Quake units.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Vec3 {
+    pub x: f64,
+    pub y: f64,
+    pub z: f64,
+}
+
+impl Vec3 {
+    pub const fn new(x: f64, y: f64, z: f64) -> Self {
+        Vec3 { x, y, z }
+    }
+
+    pub fn distance(&self, other: &Vec3) -> f64 {
+        let (dx, dy, dz) = (self.x - other.x, self.y - other.y, self.z - other.z);
+        (dx * dx + dy * dy + dz * dz).sqrt()
+    }
+
+    pub fn distance_2d(&self, other: &Vec3) -> f64 {
+        let (dx, dy) = (self.x - other.x, self.y - other.y);
+        (dx * dx + dy * dy).sqrt()
+    }
+}
+
+/// The header keys (`# key=value` lines before the first section).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    pub banner: Banner,
+    pub map: String,
+    /// 1 or 2 in stopwatch; other game types write 1.
+    pub round: u8,
+    pub crossfire_window_ms: i64,
+    pub escape_time_ms: i64,
+    pub escape_distance: f64,
+    pub position_sample_interval_ms: i64,
+    /// Unix seconds; 0 if unknown.
+    pub round_start_unix: i64,
+    pub round_end_unix: i64,
+    pub tracker_version_full: Option<String>,
+    pub test_mode: Option<bool>,
+    pub axis_spawn_interval_ms: Option<i64>,
+    pub allies_spawn_interval_ms: Option<i64>,
+    /// Feature switches as the tracker had them (`capabilities=name:0|1,...`), in file order.
+    pub capabilities: Vec<(String, bool)>,
+    /// Keys this reader does not know, kept in file order.
+    pub extra: Vec<(String, String)>,
+}
+
+impl Header {
+    /// A header with the default parameters of `metrics.md`.
+    pub fn new(banner: Banner, map: impl Into<String>, round: u8) -> Self {
+        Header {
+            banner,
+            map: map.into(),
+            round,
+            crossfire_window_ms: 1000,
+            escape_time_ms: 5000,
+            escape_distance: 300.0,
+            position_sample_interval_ms: 200,
+            round_start_unix: 0,
+            round_end_unix: 0,
+            tracker_version_full: None,
+            test_mode: None,
+            axis_spawn_interval_ms: None,
+            allies_spawn_interval_ms: None,
+            capabilities: Vec::new(),
+            extra: Vec::new(),
+        }
+    }
+}
+
+/// One point of an engagement's position path.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EngagementPoint {
+    pub time: i64,
+    pub pos: Vec3,
+    pub event: PositionEvent,
+}
+
+/// One attacker of an engagement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attacker {
+    pub guid: String,
+    pub name: Name,
+    pub team: Team,
+    pub damage: i64,
+    pub hits: i64,
+    pub first_hit: i64,
+    pub last_hit: i64,
+    pub got_kill: bool,
+    /// `(weapon id, hits)` in file order.
+    pub weapons: Vec<(i64, i64)>,
+}
+
+/// One fight against one target (a row of ENGAGEMENTS).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Engagement {
+    pub id: i64,
+    pub start_time: i64,
+    pub end_time: i64,
+    pub duration: i64,
+    pub target_guid: String,
+    pub target_name: Name,
+    pub target_team: Team,
+    pub outcome: Outcome,
+    pub total_damage: i64,
+    pub killer_guid: Option<String>,
+    pub killer_name: Option<Name>,
+    pub num_attackers: i64,
+    pub is_crossfire: bool,
+    pub crossfire_delay: Option<i64>,
+    pub crossfire_participants: Vec<String>,
+    pub start: Vec3,
+    pub end: Vec3,
+    pub distance_traveled: f64,
+    pub positions: Vec<EngagementPoint>,
+    pub attackers: Vec<Attacker>,
+}
+
+/// One sample of a life's path.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrackSample {
+    pub time: i64,
+    pub pos: Vec3,
+    pub health: i64,
+    pub speed: f64,
+    pub weapon: i64,
+    pub stance: Stance,
+    pub sprint: bool,
+    pub event: PathEvent,
+}
+
+/// One life, spawn to death or round end (a row of PLAYER_TRACKS).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlayerTrack {
+    pub guid: String,
+    pub name: Name,
+    pub team: Team,
+    pub class: PlayerClass,
+    pub spawn_time: i64,
+    /// `None` when alive at the end (the file writes `0`).
+    pub death_time: Option<i64>,
+    pub first_move_time: Option<i64>,
+    pub death_type: DeathType,
+    /// The `samples` column as written (normally `path.len()`).
+    pub samples: i64,
+    pub path: Vec<TrackSample>,
+}
+
+/// A row of KILL_HEATMAP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KillCell {
+    pub grid_x: i64,
+    pub grid_y: i64,
+    pub axis_kills: i64,
+    pub allies_kills: i64,
+}
+
+/// A row of MOVEMENT_HEATMAP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MovementCell {
+    pub grid_x: i64,
+    pub grid_y: i64,
+    pub traversal: i64,
+    pub combat: i64,
+    pub escape: i64,
+}
+
+/// A row of OBJECTIVE_FOCUS.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectiveFocus {
+    pub guid: String,
+    pub name: Name,
+    pub team: Team,
+    pub objective: Name,
+    pub avg_distance: f64,
+    pub time_within_radius_ms: i64,
+    pub samples: i64,
+}
+
+/// A row of REACTION_METRICS. A `None` reaction means none within the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReactionMetric {
+    pub engagement_id: i64,
+    pub target_guid: String,
+    pub target_name: Name,
+    pub target_team: Team,
+    pub target_class: PlayerClass,
+    pub outcome: Outcome,
+    pub num_attackers: i64,
+    pub return_fire_ms: Option<i64>,
+    pub dodge_reaction_ms: Option<i64>,
+    pub support_reaction_ms: Option<i64>,
+    pub start_time: i64,
+    pub end_time: i64,
+    pub duration: i64,
+}
+
+/// A section this reader does not use: its name and how many rows it had.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedSection {
+    pub name: String,
+    pub rows: usize,
+}
+
+/// Everything one round file holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Round {
+    pub header: Header,
+    pub engagements: Vec<Engagement>,
+    pub tracks: Vec<PlayerTrack>,
+    pub kill_heatmap: Vec<KillCell>,
+    pub movement_heatmap: Vec<MovementCell>,
+    /// `None` when the file has no OBJECTIVE_FOCUS section (it is optional).
+    pub objective_focus: Option<Vec<ObjectiveFocus>>,
+    /// `None` when the file has no REACTION_METRICS section (it is optional).
+    pub reactions: Option<Vec<ReactionMetric>>,
+    /// Sections present in the file that this reader skipped, in file order.
+    pub skipped: Vec<SkippedSection>,
+    /// Whether the file ended with `# END`.
+    pub has_end_marker: bool,
+}
+
+impl Round {
+    /// An empty round with the given header.
+    pub fn new(header: Header) -> Self {
+        Round {
+            header,
+            engagements: Vec::new(),
+            tracks: Vec::new(),
+            kill_heatmap: Vec::new(),
+            movement_heatmap: Vec::new(),
+            objective_focus: None,
+            reactions: None,
+            skipped: Vec::new(),
+            has_end_marker: true,
+        }
+    }
+
+    /// The round's end on the round clock: the latest time any row mentions.
+    pub fn end_time(&self) -> i64 {
+        let eng = self.engagements.iter().map(|e| e.end_time);
+        let tracks = self.tracks.iter().flat_map(|t| {
+            t.death_time
+                .into_iter()
+                .chain(t.path.last().map(|s| s.time))
+        });
+        eng.chain(tracks).max().unwrap_or(0)
+    }
+}

@@ -1,0 +1,8 @@
+//! proximity: ET:Legacy proximity analytics.
+//!
+//! The pure core ([`format`], [`metrics`], [`render`]) turns bytes into typed rounds, rounds into
+//! derived figures and figures into PNG images. The edges ([`store`], [`scanner`], [`bot`]) do
+//! the IO: PostgreSQL, the game server's folder and Discord.
+
+pub mod format;
+pub mod names;
