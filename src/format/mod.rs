@@ -10,3 +10,6 @@ mod write;
 pub use model::*;
 pub use parse::{ParseError, ParseOptions, parse, parse_with};
 pub use write::write;
+
+#[cfg(test)]
+mod tests;

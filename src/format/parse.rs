@@ -1,0 +1,1047 @@
+//! Round file → [`Round`]. Pure, allocation-light, and strict: every error names the line, the
+//! section and the field.
+
+use std::fmt;
+
+use super::model::*;
+
+/// Longest line accepted. A 15-minute life sampled every 200 ms is about 300 KB; anything far
+/// beyond that is not a round file.
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+/// Coordinates beyond this are not on any ET map (maps fit in ±65536 units).
+const MAX_COORD: f64 = 1_000_000.0;
+/// Times are milliseconds on the server clock, which fits in an `i32` on the server.
+const MAX_TIME: i64 = i32::MAX as i64;
+/// Longest name kept by the tracker (it truncates to 256 bytes; leave room for other trackers).
+const MAX_NAME_BYTES: usize = 1024;
+
+/// How to treat a file that does not end with `# END`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Accept a file without the `# END` marker (files from other trackers, once the caller has
+    /// decided that they are no longer growing).
+    pub assume_complete: bool,
+}
+
+/// Why a file could not be read, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// 1-based line number (0 when the problem concerns the whole file).
+    pub line: usize,
+    pub section: Option<String>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "line {}", self.line)?;
+        } else {
+            f.write_str("file")?;
+        }
+        if let Some(section) = &self.section {
+            write!(f, ", section {section}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field {field}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A problem inside one field; the line and section are added by the caller.
+#[derive(Debug)]
+struct FieldError {
+    field: String,
+    message: String,
+}
+
+type FieldResult<T> = Result<T, FieldError>;
+
+fn field_err<T>(field: impl Into<String>, message: impl Into<String>) -> FieldResult<T> {
+    Err(FieldError {
+        field: field.into(),
+        message: message.into(),
+    })
+}
+
+/// Parses a complete round file (one that ends with `# END`).
+pub fn parse(bytes: &[u8]) -> Result<Round, ParseError> {
+    parse_with(bytes, ParseOptions::default())
+}
+
+/// Parses a round file with explicit options.
+pub fn parse_with(bytes: &[u8], options: ParseOptions) -> Result<Round, ParseError> {
+    Parser::new(bytes, options).run()
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SectionKind {
+    Engagements,
+    PlayerTracks,
+    KillHeatmap,
+    MovementHeatmap,
+    ObjectiveFocus,
+    ReactionMetrics,
+    Skipped,
+}
+
+impl SectionKind {
+    fn from_name(name: &str) -> Self {
+        match name {
+            "ENGAGEMENTS" => SectionKind::Engagements,
+            "PLAYER_TRACKS" => SectionKind::PlayerTracks,
+            "KILL_HEATMAP" => SectionKind::KillHeatmap,
+            "MOVEMENT_HEATMAP" => SectionKind::MovementHeatmap,
+            "OBJECTIVE_FOCUS" => SectionKind::ObjectiveFocus,
+            "REACTION_METRICS" => SectionKind::ReactionMetrics,
+            _ => SectionKind::Skipped,
+        }
+    }
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    options: ParseOptions,
+    line_no: usize,
+    section: Option<(String, SectionKind)>,
+}
+
+/// Header values collected before the first section.
+#[derive(Default)]
+struct HeaderDraft {
+    map: Option<String>,
+    round: Option<u8>,
+    values: Vec<(String, String, usize)>,
+}
+
+impl<'a> Parser<'a> {
+    fn new(bytes: &'a [u8], options: ParseOptions) -> Self {
+        Parser {
+            bytes,
+            options,
+            line_no: 0,
+            section: None,
+        }
+    }
+
+    fn error(&self, field: Option<String>, message: impl Into<String>) -> ParseError {
+        ParseError {
+            line: self.line_no,
+            section: self.section.as_ref().map(|(name, _)| name.clone()),
+            field,
+            message: message.into(),
+        }
+    }
+
+    fn file_error(message: impl Into<String>) -> ParseError {
+        ParseError {
+            line: 0,
+            section: None,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    fn run(mut self) -> Result<Round, ParseError> {
+        if self.bytes.is_empty() {
+            return Err(Self::file_error("the file is empty"));
+        }
+        if !self.bytes.ends_with(b"\n") {
+            let lines = self.bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+            return Err(ParseError {
+                line: lines,
+                section: None,
+                field: None,
+                message: "the file ends in the middle of a line (cut while being written?)".into(),
+            });
+        }
+
+        let mut banner: Option<Banner> = None;
+        let mut header = HeaderDraft::default();
+        let mut round: Option<Round> = None;
+        let mut ended = false;
+        let mut seen_known: Vec<SectionKind> = Vec::new();
+
+        let mut rest = self.bytes;
+        while !rest.is_empty() {
+            let nl = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let mut line = &rest[..nl];
+            rest = &rest[(nl + 1).min(rest.len())..];
+            self.line_no += 1;
+            if line.len() > MAX_LINE_BYTES {
+                return Err(self.error(
+                    None,
+                    format!(
+                        "line is {} bytes long, more than the {} allowed",
+                        line.len(),
+                        MAX_LINE_BYTES
+                    ),
+                ));
+            }
+            if let Some(stripped) = line.strip_suffix(b"\r") {
+                line = stripped;
+            }
+            if line.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            if ended {
+                return Err(self.error(None, "content after the `# END` marker"));
+            }
+
+            if let Some(comment) = line.strip_prefix(b"#") {
+                let comment = trim_ascii(comment);
+                if banner.is_none() {
+                    banner = Some(parse_banner(comment).ok_or_else(|| {
+                        self.error(
+                            None,
+                            format!(
+                                "not a proximity round file: expected a `# PROXIMITY_TRACKER_V4/V5/V6` banner, found `{}`",
+                                String::from_utf8_lossy(&line[..line.len().min(80)])
+                            ),
+                        )
+                    })?);
+                    continue;
+                }
+                if comment == b"END" {
+                    ended = true;
+                    continue;
+                }
+                if is_section_name(comment) {
+                    // A new section: the header (if still open) is complete.
+                    let name = String::from_utf8_lossy(comment).into_owned();
+                    let kind = SectionKind::from_name(&name);
+                    if round.is_none() {
+                        let banner = banner.expect("banner set above");
+                        round = Some(Round::new(self.finish_header(banner, &header)?));
+                    }
+                    if kind != SectionKind::Skipped {
+                        if seen_known.contains(&kind) {
+                            self.section = None;
+                            return Err(self.error(None, format!("section {name} appears twice")));
+                        }
+                        seen_known.push(kind);
+                    }
+                    let r = round.as_mut().expect("round created above");
+                    match kind {
+                        SectionKind::ObjectiveFocus => r.objective_focus = Some(Vec::new()),
+                        SectionKind::ReactionMetrics => r.reactions = Some(Vec::new()),
+                        SectionKind::Skipped => r.skipped.push(SkippedSection {
+                            name: name.clone(),
+                            rows: 0,
+                        }),
+                        _ => {}
+                    }
+                    self.section = Some((name, kind));
+                    continue;
+                }
+                if round.is_none() {
+                    // Header line: `key=value`, or a free comment.
+                    if let Some(eq) = comment.iter().position(|&b| b == b'=') {
+                        let key = std::str::from_utf8(trim_ascii(&comment[..eq]))
+                            .map_err(|_| self.error(None, "header key is not UTF-8"))?;
+                        let value =
+                            std::str::from_utf8(trim_ascii(&comment[eq + 1..])).map_err(|_| {
+                                self.error(Some(key.to_string()), "header value is not UTF-8")
+                            })?;
+                        self.header_line(&mut header, key, value)?;
+                    }
+                }
+                // Otherwise a column comment inside a section: nothing to do.
+                continue;
+            }
+
+            // A data row.
+            let Some((_, kind)) = &self.section else {
+                if banner.is_none() {
+                    return Err(self.error(
+                        None,
+                        "not a proximity round file: expected a `# PROXIMITY_TRACKER_V4/V5/V6` banner",
+                    ));
+                }
+                return Err(self.error(None, "data row outside of any section"));
+            };
+            let kind = *kind;
+            let r = round.as_mut().expect("a section implies a round");
+            let result = match kind {
+                SectionKind::Engagements => parse_engagement(line).map(|e| r.engagements.push(e)),
+                SectionKind::PlayerTracks => parse_track(line).map(|t| r.tracks.push(t)),
+                SectionKind::KillHeatmap => parse_kill_cell(line).map(|c| r.kill_heatmap.push(c)),
+                SectionKind::MovementHeatmap => {
+                    parse_movement_cell(line).map(|c| r.movement_heatmap.push(c))
+                }
+                SectionKind::ObjectiveFocus => parse_objective(line).map(|o| {
+                    r.objective_focus.get_or_insert_with(Vec::new).push(o);
+                }),
+                SectionKind::ReactionMetrics => parse_reaction(line).map(|m| {
+                    r.reactions.get_or_insert_with(Vec::new).push(m);
+                }),
+                SectionKind::Skipped => {
+                    if let Some(s) = r.skipped.last_mut() {
+                        s.rows += 1;
+                    }
+                    Ok(())
+                }
+            };
+            result.map_err(|e| self.error(Some(e.field), e.message))?;
+        }
+
+        self.section = None;
+        self.line_no = 0;
+        if banner.is_none() {
+            return Err(Self::file_error(
+                "not a proximity round file: no `# PROXIMITY_TRACKER_V4/V5/V6` banner",
+            ));
+        }
+        if !ended && !self.options.assume_complete {
+            return Err(Self::file_error(
+                "the file has no `# END` marker: it is incomplete (or from another tracker; import it as complete once it has stopped growing)",
+            ));
+        }
+        let mut round = match round {
+            Some(r) => r,
+            None => Round::new(self.finish_header(banner.expect("checked"), &header)?),
+        };
+        round.has_end_marker = ended;
+        Ok(round)
+    }
+
+    fn header_line(
+        &self,
+        header: &mut HeaderDraft,
+        key: &str,
+        value: &str,
+    ) -> Result<(), ParseError> {
+        match key {
+            "map" => {
+                if value.is_empty() || value.len() > 128 || value.chars().any(char::is_control) {
+                    return Err(
+                        self.error(Some("map".into()), format!("invalid map name `{value}`"))
+                    );
+                }
+                header.map = Some(value.to_string());
+            }
+            "round" => {
+                let n: u8 = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=9).contains(n))
+                    .ok_or_else(|| {
+                        self.error(
+                            Some("round".into()),
+                            format!("invalid round number `{value}`"),
+                        )
+                    })?;
+                header.round = Some(n);
+            }
+            _ => header
+                .values
+                .push((key.to_string(), value.to_string(), self.line_no)),
+        }
+        Ok(())
+    }
+
+    fn finish_header(&self, banner: Banner, draft: &HeaderDraft) -> Result<Header, ParseError> {
+        let map = draft.map.clone().ok_or_else(|| {
+            self.error(
+                Some("map".into()),
+                "the header has no `map=` line before the first section",
+            )
+        })?;
+        let round = draft.round.ok_or_else(|| {
+            self.error(
+                Some("round".into()),
+                "the header has no `round=` line before the first section",
+            )
+        })?;
+        let mut h = Header::new(banner, map, round);
+        for (key, value, line) in &draft.values {
+            let err = |message: String| ParseError {
+                line: *line,
+                section: None,
+                field: Some(key.clone()),
+                message,
+            };
+            let int = |min: i64, max: i64| -> Result<i64, ParseError> {
+                value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|v| (min..=max).contains(v))
+                    .ok_or_else(|| err(format!("`{value}` is not a whole number in {min}..={max}")))
+            };
+            match key.as_str() {
+                "crossfire_window" => h.crossfire_window_ms = int(0, 600_000)?,
+                "escape_time" => h.escape_time_ms = int(0, 600_000)?,
+                "escape_distance" => {
+                    h.escape_distance = value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite() && (0.0..=MAX_COORD).contains(v))
+                        .ok_or_else(|| err(format!("`{value}` is not a distance")))?
+                }
+                "position_sample_interval" => h.position_sample_interval_ms = int(1, 600_000)?,
+                "round_start_unix" => h.round_start_unix = int(0, 32_503_680_000)?,
+                "round_end_unix" => h.round_end_unix = int(0, 32_503_680_000)?,
+                "tracker_version_full" => h.tracker_version_full = Some(value.clone()),
+                "test_mode" => {
+                    h.test_mode = Some(match value.as_str() {
+                        "0" => false,
+                        "1" => true,
+                        _ => return Err(err(format!("`{value}` is not 0 or 1"))),
+                    })
+                }
+                "axis_spawn_interval" => h.axis_spawn_interval_ms = Some(int(0, 3_600_000)?),
+                "allies_spawn_interval" => h.allies_spawn_interval_ms = Some(int(0, 3_600_000)?),
+                "capabilities" => h.capabilities = parse_capabilities(value).map_err(err)?,
+                _ => h.extra.push((key.clone(), value.clone())),
+            }
+        }
+        Ok(h)
+    }
+}
+
+fn parse_banner(comment: &[u8]) -> Option<Banner> {
+    match comment {
+        b"PROXIMITY_TRACKER_V4" => Some(Banner::V4),
+        b"PROXIMITY_TRACKER_V5" => Some(Banner::V5),
+        b"PROXIMITY_TRACKER_V6" => Some(Banner::V6),
+        _ => None,
+    }
+}
+
+fn parse_capabilities(value: &str) -> Result<Vec<(String, bool)>, String> {
+    if value.is_empty() {
+        return Ok(Vec::new());
+    }
+    value
+        .split(',')
+        .map(|item| {
+            let (name, flag) = item
+                .split_once(':')
+                .ok_or_else(|| format!("capability `{item}` is not `name:0|1`"))?;
+            let on = match flag {
+                "0" => false,
+                "1" => true,
+                _ => return Err(format!("capability `{item}` is not `name:0|1`")),
+            };
+            if name.is_empty() {
+                return Err(format!("capability `{item}` has no name"));
+            }
+            Ok((name.to_string(), on))
+        })
+        .collect()
+}
+
+/// `# NAME` with NAME in `[A-Z][A-Z0-9_]*`.
+fn is_section_name(s: &[u8]) -> bool {
+    match s.split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_uppercase()
+                && rest
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        }
+        None => false,
+    }
+}
+
+fn trim_ascii(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if first.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = s {
+        if last.is_ascii_whitespace() {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field splitting
+
+/// Splits `line` on `sep` into exactly `N` fields. Returns the field count on mismatch.
+fn split_exact<const N: usize>(line: &[u8], sep: u8) -> Result<[&[u8]; N], usize> {
+    let mut out: [&[u8]; N] = [&[]; N];
+    let mut count = 0;
+    for piece in line.split(|&b| b == sep) {
+        if count < N {
+            out[count] = piece;
+        }
+        count += 1;
+    }
+    if count == N { Ok(out) } else { Err(count) }
+}
+
+/// Splits `line` into `N` fields where the last one takes the rest of the line, separators
+/// included (ENGAGEMENTS: the attackers field holds `;`).
+fn split_with_rest<const N: usize>(line: &[u8], sep: u8) -> Result<[&[u8]; N], usize> {
+    let mut out: [&[u8]; N] = [&[]; N];
+    let mut rest = line;
+    for (i, slot) in out.iter_mut().enumerate() {
+        if i == N - 1 {
+            *slot = rest;
+            return Ok(out);
+        }
+        match rest.iter().position(|&b| b == sep) {
+            Some(p) => {
+                *slot = &rest[..p];
+                rest = &rest[p + 1..];
+            }
+            None => return Err(i + 1),
+        }
+    }
+    Ok(out)
+}
+
+fn field_count_error<T>(section: &str, expected: usize, found: usize) -> FieldResult<T> {
+    field_err(
+        "(row)",
+        format!("{section} rows have {expected} `;`-separated fields, this one has {found}"),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(40)]).into_owned()
+}
+
+/// A whole number, with optional leading `-`.
+fn int(bytes: &[u8], field: &str) -> FieldResult<i64> {
+    let (neg, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() {
+        return if bytes.is_empty() {
+            field_err(field, "is empty")
+        } else {
+            field_err(field, format!("`{}` is not a whole number", text(bytes)))
+        };
+    }
+    if digits.len() > 18 {
+        return field_err(field, format!("`{}` is out of range", text(bytes)));
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return field_err(field, format!("`{}` is not a whole number", text(bytes)));
+        }
+        v = v * 10 + i64::from(d - b'0');
+    }
+    Ok(if neg { -v } else { v })
+}
+
+fn int_in(bytes: &[u8], field: &str, min: i64, max: i64) -> FieldResult<i64> {
+    let v = int(bytes, field)?;
+    if v < min || v > max {
+        return field_err(field, format!("{v} is outside {min}..={max}"));
+    }
+    Ok(v)
+}
+
+fn time(bytes: &[u8], field: &str) -> FieldResult<i64> {
+    let v = int(bytes, field)?;
+    if v < 0 {
+        return field_err(field, format!("negative time {v} ms"));
+    }
+    if v > MAX_TIME {
+        return field_err(field, format!("time {v} ms is out of range"));
+    }
+    Ok(v)
+}
+
+fn opt_time(bytes: &[u8], field: &str) -> FieldResult<Option<i64>> {
+    if bytes.is_empty() {
+        Ok(None)
+    } else {
+        time(bytes, field).map(Some)
+    }
+}
+
+fn count(bytes: &[u8], field: &str) -> FieldResult<i64> {
+    int_in(bytes, field, 0, i64::from(i32::MAX))
+}
+
+fn flag(bytes: &[u8], field: &str) -> FieldResult<bool> {
+    match bytes {
+        b"1" => Ok(true),
+        b"0" => Ok(false),
+        b"" => field_err(field, "is empty"),
+        other => field_err(field, format!("`{}` is not 0 or 1", text(other))),
+    }
+}
+
+/// A decimal number. Plain decimals (`-123.4`) take a fast exact path; anything else goes
+/// through the standard library, and non-finite values are refused.
+fn float(bytes: &[u8], field: &str) -> FieldResult<f64> {
+    if let Some(v) = fast_decimal(bytes) {
+        return Ok(v);
+    }
+    if bytes.is_empty() {
+        return field_err(field, "is empty");
+    }
+    let parsed = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok());
+    match parsed {
+        Some(v) if v.is_finite() => Ok(v),
+        Some(_) => field_err(field, format!("`{}` is not a finite number", text(bytes))),
+        None => field_err(field, format!("`{}` is not a number", text(bytes))),
+    }
+}
+
+/// `[-]digits[.digits]` with at most 15 significant digits: the mantissa and the power of ten
+/// are exact doubles, so the division is correctly rounded, exactly like `str::parse`.
+fn fast_decimal(bytes: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (neg, body) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    let mut mantissa: u64 = 0;
+    let mut digits = 0usize;
+    let mut frac_digits = 0usize;
+    let mut seen_dot = false;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                digits += 1;
+                if seen_dot {
+                    frac_digits += 1;
+                }
+                if digits > 15 {
+                    return None;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    if digits == 0 || (seen_dot && frac_digits == 0) {
+        return None;
+    }
+    let v = mantissa as f64 / POW10[frac_digits];
+    Some(if neg { -v } else { v })
+}
+
+fn coord(bytes: &[u8], field: &str) -> FieldResult<f64> {
+    let v = float(bytes, field)?;
+    if v.abs() > MAX_COORD {
+        return field_err(field, format!("coordinate {v} is out of range"));
+    }
+    Ok(v)
+}
+
+fn non_negative(bytes: &[u8], field: &str, max: f64) -> FieldResult<f64> {
+    let v = float(bytes, field)?;
+    if !(0.0..=max).contains(&v) {
+        return field_err(field, format!("{v} is outside 0..={max}"));
+    }
+    Ok(v)
+}
+
+fn guid(bytes: &[u8], field: &str) -> FieldResult<String> {
+    if bytes.is_empty() {
+        return field_err(field, "is empty");
+    }
+    if bytes.len() > 64 {
+        return field_err(field, format!("`{}…` is too long for a GUID", text(bytes)));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(char::is_control) => Ok(s.to_string()),
+        _ => field_err(field, format!("`{}` is not a GUID", text(bytes))),
+    }
+}
+
+fn opt_guid(bytes: &[u8], field: &str) -> FieldResult<Option<String>> {
+    if bytes.is_empty() {
+        Ok(None)
+    } else {
+        guid(bytes, field).map(Some)
+    }
+}
+
+fn name(bytes: &[u8], field: &str) -> FieldResult<Name> {
+    if bytes.len() > MAX_NAME_BYTES {
+        return field_err(field, format!("name is {} bytes long", bytes.len()));
+    }
+    Ok(Name(bytes.to_vec()))
+}
+
+fn word<T>(bytes: &[u8], field: &str, parse: fn(&[u8]) -> Option<T>, what: &str) -> FieldResult<T> {
+    parse(bytes).ok_or_else(|| FieldError {
+        field: field.to_string(),
+        message: if bytes.is_empty() {
+            "is empty".to_string()
+        } else {
+            format!("`{}` is not a known {what}", text(bytes))
+        },
+    })
+}
+
+fn team(bytes: &[u8], field: &str) -> FieldResult<Team> {
+    word(bytes, field, Team::parse_word, "team (AXIS or ALLIES)")
+}
+
+fn class(bytes: &[u8], field: &str) -> FieldResult<PlayerClass> {
+    word(bytes, field, PlayerClass::parse_word, "class")
+}
+
+fn outcome(bytes: &[u8], field: &str) -> FieldResult<Outcome> {
+    word(bytes, field, Outcome::parse_word, "outcome")
+}
+
+/// Splits a `|`-list; an empty field is an empty list.
+fn items(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let empty = bytes.is_empty();
+    bytes
+        .split(|&b| b == b'|')
+        .enumerate()
+        .filter(move |(_, item)| !empty && !item.is_empty())
+}
+
+fn item_values<'a, const N: usize>(
+    item: &'a [u8],
+    field: &str,
+    index: usize,
+    layout: &str,
+) -> FieldResult<[&'a [u8]; N]> {
+    split_exact::<N>(item, b',').or_else(|found| {
+        field_err(
+            format!("{field}[{index}]"),
+            format!("expected {N} `,`-separated values ({layout}), found {found}"),
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+fn parse_engagement(line: &[u8]) -> FieldResult<Engagement> {
+    let f = split_with_rest::<24>(line, b';')
+        .or_else(|found| field_count_error("ENGAGEMENTS", 24, found))?;
+    let positions = parse_positions(f[22])?;
+    let attackers = parse_attackers(f[23])?;
+    let crossfire_participants = if f[14].is_empty() {
+        Vec::new()
+    } else {
+        f[14]
+            .split(|&b| b == b',')
+            .enumerate()
+            .map(|(i, g)| guid(g, &format!("crossfire_participants[{i}]")))
+            .collect::<FieldResult<Vec<_>>>()?
+    };
+    Ok(Engagement {
+        id: int_in(f[0], "id", 0, i64::from(i32::MAX))?,
+        start_time: time(f[1], "start_time")?,
+        end_time: time(f[2], "end_time")?,
+        duration: time(f[3], "duration")?,
+        target_guid: guid(f[4], "target_guid")?,
+        target_name: name(f[5], "target_name")?,
+        target_team: team(f[6], "target_team")?,
+        outcome: outcome(f[7], "outcome")?,
+        total_damage: count(f[8], "total_damage")?,
+        killer_guid: opt_guid(f[9], "killer_guid")?,
+        killer_name: if f[10].is_empty() {
+            None
+        } else {
+            Some(name(f[10], "killer_name")?)
+        },
+        num_attackers: count(f[11], "num_attackers")?,
+        is_crossfire: flag(f[12], "is_crossfire")?,
+        crossfire_delay: opt_time(f[13], "crossfire_delay")?,
+        crossfire_participants,
+        start: Vec3::new(
+            coord(f[15], "start_x")?,
+            coord(f[16], "start_y")?,
+            coord(f[17], "start_z")?,
+        ),
+        end: Vec3::new(
+            coord(f[18], "end_x")?,
+            coord(f[19], "end_y")?,
+            coord(f[20], "end_z")?,
+        ),
+        distance_traveled: non_negative(f[21], "distance_traveled", 1e9)?,
+        positions,
+        attackers,
+    })
+}
+
+fn parse_positions(field: &[u8]) -> FieldResult<Vec<EngagementPoint>> {
+    let mut out = Vec::with_capacity(field.iter().filter(|&&b| b == b'|').count() + 1);
+    for (i, item) in items(field) {
+        let v = item_values::<5>(item, "positions", i, "time,x,y,z,event")?;
+        let at = |what: &str| format!("positions[{i}].{what}");
+        out.push(EngagementPoint {
+            time: time(v[0], &at("time"))?,
+            pos: Vec3::new(
+                coord(v[1], &at("x"))?,
+                coord(v[2], &at("y"))?,
+                coord(v[3], &at("z"))?,
+            ),
+            event: word(
+                v[4],
+                &at("event"),
+                PositionEvent::parse_word,
+                "position event",
+            )?,
+        });
+    }
+    Ok(out)
+}
+
+fn parse_attackers(field: &[u8]) -> FieldResult<Vec<Attacker>> {
+    let mut out = Vec::new();
+    for (i, item) in items(field) {
+        let v = item_values::<9>(
+            item,
+            "attackers",
+            i,
+            "guid,name,team,damage,hits,first_hit,last_hit,got_kill,weapons",
+        )?;
+        let at = |what: &str| format!("attackers[{i}].{what}");
+        let mut weapons = Vec::new();
+        for (w, pair) in v[8].split(|&b| b == b';').enumerate() {
+            if pair.is_empty() {
+                continue;
+            }
+            let Some(colon) = pair.iter().position(|&b| b == b':') else {
+                return field_err(
+                    at(&format!("weapons[{w}]")),
+                    format!("`{}` is not `weaponid:count`", text(pair)),
+                );
+            };
+            weapons.push((
+                int_in(&pair[..colon], &at(&format!("weapons[{w}].id")), 0, 1023)?,
+                count(&pair[colon + 1..], &at(&format!("weapons[{w}].count")))?,
+            ));
+        }
+        out.push(Attacker {
+            guid: guid(v[0], &at("guid"))?,
+            name: name(v[1], &at("name"))?,
+            team: team(v[2], &at("team"))?,
+            damage: count(v[3], &at("damage"))?,
+            hits: count(v[4], &at("hits"))?,
+            first_hit: time(v[5], &at("first_hit"))?,
+            last_hit: time(v[6], &at("last_hit"))?,
+            got_kill: flag(v[7], &at("got_kill"))?,
+            weapons,
+        });
+    }
+    Ok(out)
+}
+
+fn parse_track(line: &[u8]) -> FieldResult<PlayerTrack> {
+    let f = split_exact::<10>(line, b';')
+        .or_else(|found| field_count_error("PLAYER_TRACKS", 10, found))?;
+    let death_time = time(f[5], "death_time")?;
+    Ok(PlayerTrack {
+        guid: guid(f[0], "guid")?,
+        name: name(f[1], "name")?,
+        team: team(f[2], "team")?,
+        class: class(f[3], "class")?,
+        spawn_time: time(f[4], "spawn_time")?,
+        death_time: (death_time != 0).then_some(death_time),
+        first_move_time: opt_time(f[6], "first_move_time")?,
+        death_type: word(f[7], "death_type", DeathType::parse_word, "death type")?,
+        samples: count(f[8], "samples")?,
+        path: parse_path(f[9])?,
+    })
+}
+
+fn parse_path(field: &[u8]) -> FieldResult<Vec<TrackSample>> {
+    // Roughly one sample per 50 bytes: reserve to avoid regrowth on long lives.
+    let mut out = Vec::with_capacity(field.len() / 40 + 1);
+    for (i, item) in items(field) {
+        let v = item_values::<10>(
+            item,
+            "path",
+            i,
+            "time,x,y,z,health,speed,weapon,stance,sprint,event",
+        )?;
+        // Fast path: build field labels only when a value is wrong.
+        let sample = (|| -> Option<TrackSample> {
+            Some(TrackSample {
+                time: quick_time(v[0])?,
+                pos: Vec3::new(quick_coord(v[1])?, quick_coord(v[2])?, quick_coord(v[3])?),
+                health: quick_int(v[4]).filter(|h| h.abs() <= 100_000)?,
+                speed: fast_decimal(v[5]).filter(|s| (0.0..=100_000.0).contains(s))?,
+                weapon: quick_int(v[6]).filter(|w| (0..=1023).contains(w))?,
+                stance: match v[7] {
+                    [d] if d.is_ascii_digit() => Stance::from_code(d - b'0')?,
+                    _ => return None,
+                },
+                sprint: match v[8] {
+                    b"0" => false,
+                    b"1" => true,
+                    _ => return None,
+                },
+                event: PathEvent::parse_word(v[9])?,
+            })
+        })();
+        match sample {
+            Some(s) => out.push(s),
+            None => return Err(path_sample_error(i, &v)),
+        }
+    }
+    Ok(out)
+}
+
+/// Re-parses a bad path sample with full checks to name the faulty value.
+fn path_sample_error(i: usize, v: &[&[u8]; 10]) -> FieldError {
+    let at = |what: &str| format!("path[{i}].{what}");
+    let check = || -> FieldResult<()> {
+        time(v[0], &at("time"))?;
+        coord(v[1], &at("x"))?;
+        coord(v[2], &at("y"))?;
+        coord(v[3], &at("z"))?;
+        int_in(v[4], &at("health"), -100_000, 100_000)?;
+        non_negative(v[5], &at("speed"), 100_000.0)?;
+        int_in(v[6], &at("weapon"), 0, 1023)?;
+        let stance = int(v[7], &at("stance"))?;
+        if !(0..=2).contains(&stance) {
+            return field_err(at("stance"), format!("{stance} is not 0, 1 or 2"));
+        }
+        flag(v[8], &at("sprint"))?;
+        word(v[9], &at("event"), PathEvent::parse_word, "path event")?;
+        Ok(())
+    };
+    match check() {
+        Err(e) => e,
+        // Valid by the slow rules but not the fast ones (e.g. `1e2`): say so plainly.
+        Ok(()) => FieldError {
+            field: format!("path[{i}]"),
+            message: "a value is written in an unsupported number form".into(),
+        },
+    }
+}
+
+fn quick_int(bytes: &[u8]) -> Option<i64> {
+    int(bytes, "").ok()
+}
+
+fn quick_time(bytes: &[u8]) -> Option<i64> {
+    quick_int(bytes).filter(|t| (0..=MAX_TIME).contains(t))
+}
+
+fn quick_coord(bytes: &[u8]) -> Option<f64> {
+    fast_decimal(bytes).filter(|v| v.abs() <= MAX_COORD)
+}
+
+fn parse_kill_cell(line: &[u8]) -> FieldResult<KillCell> {
+    let f = split_exact::<4>(line, b';')
+        .or_else(|found| field_count_error("KILL_HEATMAP", 4, found))?;
+    Ok(KillCell {
+        grid_x: int_in(f[0], "grid_x", -10_000, 10_000)?,
+        grid_y: int_in(f[1], "grid_y", -10_000, 10_000)?,
+        axis_kills: count(f[2], "axis_kills")?,
+        allies_kills: count(f[3], "allies_kills")?,
+    })
+}
+
+fn parse_movement_cell(line: &[u8]) -> FieldResult<MovementCell> {
+    let f = split_exact::<5>(line, b';')
+        .or_else(|found| field_count_error("MOVEMENT_HEATMAP", 5, found))?;
+    Ok(MovementCell {
+        grid_x: int_in(f[0], "grid_x", -10_000, 10_000)?,
+        grid_y: int_in(f[1], "grid_y", -10_000, 10_000)?,
+        traversal: count(f[2], "traversal")?,
+        combat: count(f[3], "combat")?,
+        escape: count(f[4], "escape")?,
+    })
+}
+
+fn parse_objective(line: &[u8]) -> FieldResult<ObjectiveFocus> {
+    let f = split_exact::<7>(line, b';')
+        .or_else(|found| field_count_error("OBJECTIVE_FOCUS", 7, found))?;
+    Ok(ObjectiveFocus {
+        guid: guid(f[0], "guid")?,
+        name: name(f[1], "name")?,
+        team: team(f[2], "team")?,
+        objective: name(f[3], "objective")?,
+        avg_distance: non_negative(f[4], "avg_distance", 1e9)?,
+        time_within_radius_ms: time(f[5], "time_within_radius_ms")?,
+        samples: count(f[6], "samples")?,
+    })
+}
+
+fn parse_reaction(line: &[u8]) -> FieldResult<ReactionMetric> {
+    let f = split_exact::<13>(line, b';')
+        .or_else(|found| field_count_error("REACTION_METRICS", 13, found))?;
+    Ok(ReactionMetric {
+        engagement_id: int_in(f[0], "engagement_id", 0, i64::from(i32::MAX))?,
+        target_guid: guid(f[1], "target_guid")?,
+        target_name: name(f[2], "target_name")?,
+        target_team: team(f[3], "target_team")?,
+        target_class: class(f[4], "target_class")?,
+        outcome: outcome(f[5], "outcome")?,
+        num_attackers: count(f[6], "num_attackers")?,
+        return_fire_ms: opt_time(f[7], "return_fire_ms")?,
+        dodge_reaction_ms: opt_time(f[8], "dodge_reaction_ms")?,
+        support_reaction_ms: opt_time(f[9], "support_reaction_ms")?,
+        start_time: time(f[10], "start_time")?,
+        end_time: time(f[11], "end_time")?,
+        duration: time(f[12], "duration")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_decimal_matches_std() {
+        for s in [
+            "0",
+            "-0.0",
+            "123.4",
+            "-1234.5",
+            "65535.9",
+            "0.1",
+            "999999999999999",
+            "1.00000000000001",
+        ] {
+            assert_eq!(
+                fast_decimal(s.as_bytes()),
+                Some(s.parse::<f64>().unwrap()),
+                "{s}"
+            );
+        }
+        for s in [
+            "",
+            "-",
+            ".",
+            "1.",
+            "1e3",
+            "nan",
+            "inf",
+            "1.2.3",
+            "12a",
+            "1.000000000000001",
+        ] {
+            assert_eq!(fast_decimal(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn split_with_rest_keeps_separators_in_last_field() {
+        let f = split_with_rest::<3>(b"a;b;c;d;e;", b';').unwrap();
+        assert_eq!(f, [&b"a"[..], b"b", b"c;d;e;"]);
+        assert_eq!(split_with_rest::<3>(b"a;b", b';'), Err(2));
+    }
+}

@@ -1,0 +1,934 @@
+//! Parser and writer tests: every section, every vocabulary word, the edges of the layout, and
+//! the round trip `parse(write(r)) == r` as a property.
+
+use super::*;
+use proptest::prelude::*;
+
+const SAMPLE: &str = "\
+# PROXIMITY_TRACKER_V4
+# map=supply
+# round=2
+# crossfire_window=1000
+# escape_time=5000
+# escape_distance=300
+# position_sample_interval=200
+# round_start_unix=1768070000
+# round_end_unix=1768070720
+# tracker_version_full=4.2.0
+# capabilities=engagements:1,tracks:1,objective_focus:0
+# server=^1Fun ^7Server
+
+# ENGAGEMENTS
+# id;start_time;end_time;duration;target_guid;target_name;target_team;outcome;total_damage;killer_guid;killer_name;num_attackers;is_crossfire;crossfire_delay;crossfire_participants;start_x;start_y;start_z;end_x;end_y;end_z;distance_traveled;positions;attackers
+1;1000;2300;1300;AAAA;^1Vic^7tim;AXIS;killed;140;BBBB;Killer;2;1;800;BBBB,CCCC;100.0;200.0;30.0;110.5;-220.0;30.0;25.3;1000,100.0,200.0,30.0,start|1200,101.0,201.0,30.0,hit|2300,110.5,-220.0,30.0,death;BBBB,Killer,ALLIES,90,3,1000,2300,1,8:2;7:1;|CCCC,Helper,ALLIES,50,2,1800,2000,0,10:2;
+2;5000;11000;6000;CCCC;Helper;ALLIES;escaped;20;;;1;0;;;0.0;0.0;0.0;400.0;0.0;0.0;400.0;;AAAA,^1Vic^7tim,AXIS,20,1,5000,5000,0,3:1;
+
+# PLAYER_TRACKS
+# guid;name;team;class;spawn_time;death_time;first_move_time;death_type;samples;path
+AAAA;^1Vic^7tim;AXIS;MEDIC;0;2300;400;killed;3;0,100.0,200.0,30.0,140,0.0,3,0,0,spawn|400,105.0,200.0,30.0,140,256.0,3,1,0,sample|2300,110.5,-220.0,30.0,-10,0.0,3,2,1,killed
+BBBB;Killer;ALLIES;SOLDIER;0;0;;round_end;1;720000,0.0,0.0,0.0,100,0.0,8,0,0,round_end
+
+# KILL_HEATMAP
+# grid_x;grid_y;axis_kills;allies_kills
+0;-1;0;1
+
+# MOVEMENT_HEATMAP
+# grid_x;grid_y;traversal;combat;escape
+0;0;12;3;1
+
+# OBJECTIVE_FOCUS
+# guid;name;team;objective;avg_distance;time_within_radius_ms;samples
+BBBB;Killer;ALLIES;Depot Gate;512.5;4000;20
+
+# REACTION_METRICS
+# engagement_id;target_guid;target_name;target_team;target_class;outcome;num_attackers;return_fire_ms;dodge_reaction_ms;support_reaction_ms;start_time;end_time;duration
+1;AAAA;^1Vic^7tim;AXIS;MEDIC;killed;2;250;;900;1000;2300;1300
+
+# END
+";
+
+fn err(text: &str) -> ParseError {
+    parse(text.as_bytes()).expect_err("the file must be rejected")
+}
+
+/// SAMPLE with one line replaced.
+fn sample_with(find: &str, replace: &str) -> String {
+    assert!(SAMPLE.contains(find), "{find}");
+    SAMPLE.replacen(find, replace, 1)
+}
+
+#[test]
+fn parses_every_section_of_the_sample() {
+    let r = parse(SAMPLE.as_bytes()).unwrap();
+    let h = &r.header;
+    assert_eq!(h.banner, Banner::V4);
+    assert_eq!((h.map.as_str(), h.round), ("supply", 2));
+    assert_eq!(
+        (h.crossfire_window_ms, h.escape_time_ms, h.escape_distance),
+        (1000, 5000, 300.0)
+    );
+    assert_eq!(h.position_sample_interval_ms, 200);
+    assert_eq!(
+        (h.round_start_unix, h.round_end_unix),
+        (1768070000, 1768070720)
+    );
+    assert_eq!(h.tracker_version_full.as_deref(), Some("4.2.0"));
+    assert_eq!(
+        h.capabilities,
+        vec![
+            ("engagements".to_string(), true),
+            ("tracks".to_string(), true),
+            ("objective_focus".to_string(), false)
+        ]
+    );
+    assert_eq!(
+        h.extra,
+        vec![("server".to_string(), "^1Fun ^7Server".to_string())]
+    );
+
+    assert_eq!(r.engagements.len(), 2);
+    let e = &r.engagements[0];
+    assert_eq!(
+        (e.id, e.start_time, e.end_time, e.duration),
+        (1, 1000, 2300, 1300)
+    );
+    assert_eq!(e.target_guid, "AAAA");
+    assert_eq!(e.target_name.display(), "Victim");
+    assert_eq!(e.target_name.as_bytes(), b"^1Vic^7tim");
+    assert_eq!((e.target_team, e.outcome), (Team::Axis, Outcome::Killed));
+    assert_eq!(e.killer_guid.as_deref(), Some("BBBB"));
+    assert_eq!(e.killer_name, Some(Name::from("Killer")));
+    assert_eq!(
+        (e.num_attackers, e.is_crossfire, e.crossfire_delay),
+        (2, true, Some(800))
+    );
+    assert_eq!(e.crossfire_participants, vec!["BBBB", "CCCC"]);
+    assert_eq!(e.start, Vec3::new(100.0, 200.0, 30.0));
+    assert_eq!(e.end, Vec3::new(110.5, -220.0, 30.0));
+    assert_eq!(e.distance_traveled, 25.3);
+    assert_eq!(
+        e.positions
+            .iter()
+            .map(|p| (p.time, p.event))
+            .collect::<Vec<_>>(),
+        vec![
+            (1000, PositionEvent::Start),
+            (1200, PositionEvent::Hit),
+            (2300, PositionEvent::Death)
+        ]
+    );
+    assert_eq!(e.attackers.len(), 2);
+    let a = &e.attackers[0];
+    assert_eq!(
+        (
+            a.guid.as_str(),
+            a.team,
+            a.damage,
+            a.hits,
+            a.first_hit,
+            a.last_hit,
+            a.got_kill
+        ),
+        ("BBBB", Team::Allies, 90, 3, 1000, 2300, true)
+    );
+    assert_eq!(a.weapons, vec![(8, 2), (7, 1)], "the `;` inside weapons");
+    assert_eq!(e.attackers[1].weapons, vec![(10, 2)]);
+
+    let e2 = &r.engagements[1];
+    assert_eq!(e2.outcome, Outcome::Escaped);
+    assert_eq!(
+        (e2.killer_guid.clone(), e2.killer_name.clone()),
+        (None, None)
+    );
+    assert_eq!(
+        (e2.crossfire_delay, e2.crossfire_participants.len()),
+        (None, 0)
+    );
+    assert!(e2.positions.is_empty());
+
+    assert_eq!(r.tracks.len(), 2);
+    let t = &r.tracks[0];
+    assert_eq!(
+        (t.class, t.spawn_time, t.death_time),
+        (PlayerClass::Medic, 0, Some(2300))
+    );
+    assert_eq!(
+        (t.first_move_time, t.death_type, t.samples),
+        (Some(400), DeathType::Killed, 3)
+    );
+    assert_eq!(t.path.len(), 3);
+    assert_eq!(t.path[1].stance, Stance::Crouched);
+    assert_eq!(t.path[2].stance, Stance::Prone);
+    assert!(t.path[2].sprint);
+    assert_eq!(t.path[2].health, -10);
+    assert_eq!(t.path[2].event, PathEvent::End(DeathType::Killed));
+    let alive = &r.tracks[1];
+    assert_eq!((alive.death_time, alive.first_move_time), (None, None));
+    assert_eq!(alive.path[0].event, PathEvent::End(DeathType::RoundEnd));
+
+    assert_eq!(
+        r.kill_heatmap,
+        vec![KillCell {
+            grid_x: 0,
+            grid_y: -1,
+            axis_kills: 0,
+            allies_kills: 1
+        }]
+    );
+    assert_eq!(
+        r.movement_heatmap,
+        vec![MovementCell {
+            grid_x: 0,
+            grid_y: 0,
+            traversal: 12,
+            combat: 3,
+            escape: 1
+        }]
+    );
+    let o = &r.objective_focus.as_ref().unwrap()[0];
+    assert_eq!(o.objective, Name::from("Depot Gate"));
+    assert_eq!(
+        (o.avg_distance, o.time_within_radius_ms, o.samples),
+        (512.5, 4000, 20)
+    );
+    let m = &r.reactions.as_ref().unwrap()[0];
+    assert_eq!(
+        (m.return_fire_ms, m.dodge_reaction_ms, m.support_reaction_ms),
+        (Some(250), None, Some(900))
+    );
+    assert_eq!(m.target_class, PlayerClass::Medic);
+    assert!(r.skipped.is_empty());
+    assert!(r.has_end_marker);
+}
+
+#[test]
+fn crlf_line_ends_parse_the_same() {
+    let crlf = SAMPLE.replace('\n', "\r\n");
+    assert_eq!(
+        parse(crlf.as_bytes()).unwrap(),
+        parse(SAMPLE.as_bytes()).unwrap()
+    );
+}
+
+#[test]
+fn optional_sections_absent_are_none() {
+    let text =
+        "# PROXIMITY_TRACKER_V5\n# map=goldrush\n# round=1\n\n# ENGAGEMENTS\n# cols\n# END\n";
+    let r = parse(text.as_bytes()).unwrap();
+    assert_eq!(r.header.banner, Banner::V5);
+    assert_eq!(
+        (r.objective_focus.clone(), r.reactions.clone()),
+        (None, None)
+    );
+    assert!(r.engagements.is_empty() && r.tracks.is_empty());
+    // Parameters absent from the header take the documented defaults.
+    assert_eq!(r.header.crossfire_window_ms, 1000);
+    assert_eq!(r.header.round_start_unix, 0);
+}
+
+#[test]
+fn every_vocabulary_word_parses() {
+    for outcome in Outcome::ALL {
+        let text = sample_with(";escaped;", &format!(";{outcome};"));
+        let r = parse(text.as_bytes()).unwrap();
+        assert_eq!(r.engagements[1].outcome, *outcome);
+    }
+    for death in DeathType::ALL {
+        let text = sample_with(";0;;round_end;1;", &format!(";0;;{death};1;"));
+        assert_eq!(parse(text.as_bytes()).unwrap().tracks[1].death_type, *death);
+        let text = sample_with(",8,0,0,round_end", &format!(",8,0,0,{death}"));
+        assert_eq!(
+            parse(text.as_bytes()).unwrap().tracks[1].path[0].event,
+            PathEvent::End(*death)
+        );
+    }
+    for event in ["spawn", "sample", "revived"] {
+        let text = sample_with(",8,0,0,round_end", &format!(",8,0,0,{event}"));
+        let parsed = parse(text.as_bytes()).unwrap().tracks[1].path[0].event;
+        assert_eq!(parsed.as_str(), event);
+    }
+    for event in PositionEvent::ALL {
+        let text = sample_with(
+            "1200,101.0,201.0,30.0,hit",
+            &format!("1200,101.0,201.0,30.0,{event}"),
+        );
+        assert_eq!(
+            parse(text.as_bytes()).unwrap().engagements[0].positions[1].event,
+            *event
+        );
+    }
+    for class in PlayerClass::ALL {
+        let text = sample_with("AXIS;MEDIC;0;2300", &format!("AXIS;{class};0;2300"));
+        assert_eq!(parse(text.as_bytes()).unwrap().tracks[0].class, *class);
+    }
+    for team in Team::ALL {
+        let text = sample_with("Killer;ALLIES;SOLDIER", &format!("Killer;{team};SOLDIER"));
+        assert_eq!(parse(text.as_bytes()).unwrap().tracks[1].team, *team);
+    }
+    for banner in ["V4", "V5", "V6"] {
+        let text = SAMPLE.replacen("TRACKER_V4", &format!("TRACKER_{banner}"), 1);
+        assert_eq!(
+            parse(text.as_bytes()).unwrap().header.banner.as_str(),
+            format!("PROXIMITY_TRACKER_{banner}")
+        );
+    }
+}
+
+#[test]
+fn unknown_words_are_named() {
+    let e = err(&sample_with(";escaped;", ";vanished;"));
+    assert_eq!(
+        (e.line, e.section.as_deref(), e.field.as_deref()),
+        (17, Some("ENGAGEMENTS"), Some("outcome"))
+    );
+    assert!(
+        e.to_string().contains("`vanished` is not a known outcome"),
+        "{e}"
+    );
+    let e = err(&sample_with("AXIS;MEDIC;0;2300", "AXIS;PILOT;0;2300"));
+    assert_eq!(e.field.as_deref(), Some("class"));
+    let e = err(&sample_with(
+        "Killer;ALLIES;SOLDIER",
+        "Killer;SPECTATOR;SOLDIER",
+    ));
+    assert_eq!(e.field.as_deref(), Some("team"));
+    let e = err(&sample_with(",8,0,0,round_end", ",8,0,0,teleported"));
+    assert_eq!(e.field.as_deref(), Some("path[0].event"));
+    let e = err(&sample_with(",8,0,0,round_end", ",8,3,0,round_end"));
+    assert_eq!(e.field.as_deref(), Some("path[0].stance"));
+}
+
+#[test]
+fn non_utf8_and_colour_coded_names_are_kept_as_bytes() {
+    let mut bytes = SAMPLE.as_bytes().to_vec();
+    let needle = b"BBBB;Killer;ALLIES;SOLDIER";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .unwrap();
+    bytes.splice(at + 5..at + 11, b"^3K\xe9ller\xff".iter().copied());
+    let r = parse(&bytes).unwrap();
+    assert_eq!(r.tracks[1].name.as_bytes(), b"^3K\xe9ller\xff");
+    assert_eq!(r.tracks[1].name.display(), "K\u{fffd}ller\u{fffd}");
+}
+
+#[test]
+fn v6_file_with_twenty_unknown_sections_is_accepted_and_reports_them() {
+    let mut text = SAMPLE.replacen("TRACKER_V4", "TRACKER_V6", 1);
+    let mut extra = String::new();
+    for i in 0..20 {
+        extra.push_str(&format!("\n# EXTRA_SECTION_{i}\n# a;b;c\n"));
+        for row in 0..i {
+            extra.push_str(&format!("{row};x;y\n"));
+        }
+    }
+    text = text.replacen("\n# END\n", &format!("{extra}\n# END\n"), 1);
+    let r = parse(text.as_bytes()).unwrap();
+    assert_eq!(r.skipped.len(), 20);
+    for (i, s) in r.skipped.iter().enumerate() {
+        assert_eq!((s.name.clone(), s.rows), (format!("EXTRA_SECTION_{i}"), i));
+    }
+    assert_eq!(r.engagements.len(), 2);
+}
+
+#[test]
+fn a_file_without_end_is_incomplete_unless_the_caller_says_otherwise() {
+    let text = SAMPLE.replacen("\n# END\n", "\n", 1);
+    let e = err(&text);
+    assert_eq!(e.line, 0);
+    assert!(e.message.contains("no `# END`"), "{e}");
+    let r = parse_with(
+        text.as_bytes(),
+        ParseOptions {
+            assume_complete: true,
+        },
+    )
+    .unwrap();
+    assert!(!r.has_end_marker);
+    assert_eq!(r.engagements.len(), 2);
+}
+
+#[test]
+fn a_file_cut_mid_line_is_rejected_even_when_complete_is_assumed() {
+    let cut = &SAMPLE[..SAMPLE.find("BBBB;Killer;ALLIES;SOLDIER").unwrap() + 10];
+    let e = parse_with(
+        cut.as_bytes(),
+        ParseOptions {
+            assume_complete: true,
+        },
+    )
+    .unwrap_err();
+    assert!(e.message.contains("ends in the middle of a line"), "{e}");
+    assert_eq!(e.line, 22);
+}
+
+#[test]
+fn content_after_end_is_rejected() {
+    let e = err(&format!("{SAMPLE}1;2;3\n"));
+    assert!(e.message.contains("after the `# END`"), "{e}");
+}
+
+#[test]
+fn wrong_field_counts_name_the_section() {
+    let e = err(&sample_with("0;-1;0;1", "0;-1;0"));
+    assert_eq!((e.section.as_deref(), e.line), (Some("KILL_HEATMAP"), 26));
+    assert!(
+        e.message.contains("4 `;`-separated fields, this one has 3"),
+        "{e}"
+    );
+    let e = err(&sample_with("0;0;12;3;1", "0;0;12;3;1;9"));
+    assert!(e.message.contains("has 6"), "{e}");
+    let e = err(&sample_with("2;5000;11000;6000;CCCC", "2;5000"));
+    assert_eq!(e.section.as_deref(), Some("ENGAGEMENTS"));
+    let e = err(&sample_with(
+        "1000,100.0,200.0,30.0,start|",
+        "1000,100.0,200.0,start|",
+    ));
+    assert_eq!(e.field.as_deref(), Some("positions[0]"));
+    let e = err(&sample_with("10:2;", "10:2;|DDDD,x,AXIS"));
+    assert_eq!(e.field.as_deref(), Some("attackers[2]"));
+    let e = err(&sample_with("8:2;7:1;", "8:2;7;"));
+    assert_eq!(e.field.as_deref(), Some("attackers[0].weapons[1]"));
+}
+
+#[test]
+fn bad_numbers_are_clear_errors() {
+    let cases = [
+        (
+            sample_with("100.0;200.0;30.0;110.5", "NaN;200.0;30.0;110.5"),
+            "start_x",
+            "not a finite number",
+        ),
+        (
+            sample_with("100.0;200.0;30.0;110.5", "1e30;200.0;30.0;110.5"),
+            "start_x",
+            "out of range",
+        ),
+        (
+            sample_with("2;5000;11000", "2;-5000;11000"),
+            "start_time",
+            "negative time",
+        ),
+        (
+            sample_with("AXIS;MEDIC;0;2300", "AXIS;MEDIC;-1;2300"),
+            "spawn_time",
+            "negative time",
+        ),
+        (
+            sample_with("720000,0.0,0.0,0.0,100", "-5,0.0,0.0,0.0,100"),
+            "path[0].time",
+            "negative time",
+        ),
+        (
+            sample_with("720000,0.0,0.0,0.0,100", "720000,inf,0.0,0.0,100"),
+            "path[0].x",
+            "not a finite number",
+        ),
+        (
+            sample_with("720000,0.0,0.0,0.0,100", "720000,1e30,0.0,0.0,100"),
+            "path[0].x",
+            "out of range",
+        ),
+        (
+            sample_with(";140;BBBB;", ";abc;BBBB;"),
+            "total_damage",
+            "not a whole number",
+        ),
+        (
+            sample_with(";2;1;800;", ";2;7;800;"),
+            "is_crossfire",
+            "not 0 or 1",
+        ),
+        (
+            sample_with(
+                "1;1000;2300;1300;AAAA",
+                "1;1000;2300;99999999999999999999;AAAA",
+            ),
+            "duration",
+            "out of range",
+        ),
+        (
+            sample_with("AAAA;^1Vic^7tim;AXIS;MEDIC", ";^1Vic^7tim;AXIS;MEDIC"),
+            "guid",
+            "is empty",
+        ),
+        (
+            sample_with("# round=2", "# round=zwei"),
+            "round",
+            "invalid round",
+        ),
+        (
+            sample_with("# crossfire_window=1000", "# crossfire_window=-3"),
+            "crossfire_window",
+            "not a whole number",
+        ),
+    ];
+    for (text, field, message) in cases {
+        let e = err(&text);
+        assert_eq!(e.field.as_deref(), Some(field), "{e}");
+        assert!(e.message.contains(message), "{e}");
+        assert!(e.to_string().starts_with("line "), "{e}");
+    }
+}
+
+#[test]
+fn a_ten_megabyte_line_is_refused() {
+    let long = "x".repeat(10 * 1024 * 1024);
+    let text = sample_with("0;-1;0;1", &long);
+    let e = err(&text);
+    assert_eq!(e.line, 26);
+    assert!(e.message.contains("more than the"), "{e}");
+}
+
+#[test]
+fn not_a_round_file() {
+    assert!(err("").message.contains("empty"));
+    assert!(err("hello\n").message.contains("banner"));
+    assert!(err("# SOMETHING_ELSE\n").message.contains("banner"));
+    let e = err("# PROXIMITY_TRACKER_V4\n# round=1\n\n# ENGAGEMENTS\n# END\n");
+    assert_eq!(e.field.as_deref(), Some("map"));
+    let e = err("# PROXIMITY_TRACKER_V4\n# map=x\n# round=1\n1;2;3\n# END\n");
+    assert!(e.message.contains("outside of any section"), "{e}");
+    let e =
+        err("# PROXIMITY_TRACKER_V4\n# map=x\n# round=1\n# KILL_HEATMAP\n# KILL_HEATMAP\n# END\n");
+    assert!(e.message.contains("appears twice"), "{e}");
+}
+
+#[test]
+fn garbage_never_panics() {
+    // Every prefix of the sample (cut anywhere) and a few byte flips: errors, never panics.
+    let bytes = SAMPLE.as_bytes();
+    for cut in 0..bytes.len() {
+        let _ = parse_with(
+            &bytes[..cut],
+            ParseOptions {
+                assume_complete: true,
+            },
+        );
+    }
+    for i in (0..bytes.len()).step_by(7) {
+        for b in [b';', b'|', b',', b'\n', b'-', b'.', 0xff, b'#'] {
+            let mut v = bytes.to_vec();
+            v[i] = b;
+            let _ = parse(&v);
+        }
+    }
+}
+
+#[test]
+fn writer_output_of_the_sample_parses_to_the_same_round() {
+    let r = parse(SAMPLE.as_bytes()).unwrap();
+    let text = write(&r);
+    assert_eq!(parse(&text).unwrap(), r);
+    assert!(text.ends_with(b"\n# END\n"));
+}
+
+#[test]
+fn writer_sanitises_names() {
+    let mut r = parse(SAMPLE.as_bytes()).unwrap();
+    r.tracks[1].name = Name::new(b"a;b|c,d\te\nf".to_vec());
+    let back = parse(&write(&r)).unwrap();
+    assert_eq!(back.tracks[1].name.as_bytes(), b"a_b_c_d_ef");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property: parse(write(r)) == r
+
+fn tenths(range: std::ops::Range<i32>) -> impl Strategy<Value = f64> {
+    range.prop_map(|t| f64::from(t) / 10.0)
+}
+
+fn vec3_strategy() -> impl Strategy<Value = Vec3> {
+    (
+        tenths(-655_360..655_360),
+        tenths(-655_360..655_360),
+        tenths(-50_000..50_000),
+    )
+        .prop_map(|(x, y, z)| Vec3::new(x, y, z))
+}
+
+fn name_strategy() -> impl Strategy<Value = Name> {
+    // Any bytes but the separators the writer replaces; colour codes and non-UTF-8 included.
+    proptest::collection::vec(
+        any::<u8>().prop_filter("separator", |b| !b";|,\t\n\r".contains(b)),
+        0..24,
+    )
+    .prop_map(Name)
+}
+
+fn guid_strategy() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[0-9A-F]{32}",
+        "OMNIBOT[0-9]{2}".prop_map(|s| s),
+        "SLOT[0-9]{1,2}",
+    ]
+}
+
+fn time_strategy() -> impl Strategy<Value = i64> {
+    0i64..3_600_000
+}
+
+fn opt_time_strategy() -> impl Strategy<Value = Option<i64>> {
+    proptest::option::of(time_strategy())
+}
+
+fn attacker_strategy() -> impl Strategy<Value = Attacker> {
+    (
+        guid_strategy(),
+        name_strategy(),
+        proptest::sample::select(Team::ALL),
+        (
+            0i64..5000,
+            0i64..100,
+            time_strategy(),
+            time_strategy(),
+            any::<bool>(),
+        ),
+        proptest::collection::vec((0i64..60, 0i64..50), 0..4),
+    )
+        .prop_map(
+            |(guid, name, team, (damage, hits, first_hit, last_hit, got_kill), weapons)| Attacker {
+                guid,
+                name,
+                team,
+                damage,
+                hits,
+                first_hit,
+                last_hit,
+                got_kill,
+                weapons,
+            },
+        )
+}
+
+fn engagement_strategy() -> impl Strategy<Value = Engagement> {
+    (
+        (
+            0i64..100_000,
+            time_strategy(),
+            time_strategy(),
+            time_strategy(),
+        ),
+        (
+            guid_strategy(),
+            name_strategy(),
+            proptest::sample::select(Team::ALL),
+            proptest::sample::select(Outcome::ALL),
+        ),
+        (
+            0i64..10_000,
+            proptest::option::of(guid_strategy()),
+            proptest::option::of(name_strategy().prop_filter("empty", |n| !n.0.is_empty())),
+        ),
+        (
+            0i64..10,
+            any::<bool>(),
+            opt_time_strategy(),
+            proptest::collection::vec(guid_strategy(), 0..3),
+        ),
+        (vec3_strategy(), vec3_strategy(), tenths(0..1_000_000)),
+        proptest::collection::vec(
+            (
+                time_strategy(),
+                vec3_strategy(),
+                proptest::sample::select(PositionEvent::ALL),
+            )
+                .prop_map(|(time, pos, event)| EngagementPoint { time, pos, event }),
+            0..6,
+        ),
+        proptest::collection::vec(attacker_strategy(), 0..4),
+    )
+        .prop_map(
+            |(
+                (id, start_time, end_time, duration),
+                (target_guid, target_name, target_team, outcome),
+                (total_damage, killer_guid, killer_name),
+                (num_attackers, is_crossfire, crossfire_delay, crossfire_participants),
+                (start, end, distance_traveled),
+                positions,
+                attackers,
+            )| Engagement {
+                id,
+                start_time,
+                end_time,
+                duration,
+                target_guid,
+                target_name,
+                target_team,
+                outcome,
+                total_damage,
+                killer_guid,
+                killer_name,
+                num_attackers,
+                is_crossfire,
+                crossfire_delay,
+                crossfire_participants,
+                start,
+                end,
+                distance_traveled,
+                positions,
+                attackers,
+            },
+        )
+}
+
+fn path_event_strategy() -> impl Strategy<Value = PathEvent> {
+    prop_oneof![
+        Just(PathEvent::Spawn),
+        Just(PathEvent::Sample),
+        Just(PathEvent::Revived),
+        proptest::sample::select(DeathType::ALL).prop_map(PathEvent::End),
+    ]
+}
+
+fn track_strategy() -> impl Strategy<Value = PlayerTrack> {
+    (
+        (
+            guid_strategy(),
+            name_strategy(),
+            proptest::sample::select(Team::ALL),
+            proptest::sample::select(PlayerClass::ALL),
+        ),
+        (
+            time_strategy(),
+            proptest::option::of(1i64..3_600_000),
+            opt_time_strategy(),
+        ),
+        (proptest::sample::select(DeathType::ALL), 0i64..10_000),
+        proptest::collection::vec(
+            (
+                time_strategy(),
+                vec3_strategy(),
+                -200i64..200,
+                tenths(0..5000),
+                0i64..56,
+                proptest::sample::select(vec![Stance::Standing, Stance::Crouched, Stance::Prone]),
+                any::<bool>(),
+                path_event_strategy(),
+            )
+                .prop_map(
+                    |(time, pos, health, speed, weapon, stance, sprint, event)| TrackSample {
+                        time,
+                        pos,
+                        health,
+                        speed,
+                        weapon,
+                        stance,
+                        sprint,
+                        event,
+                    },
+                ),
+            0..8,
+        ),
+    )
+        .prop_map(
+            |(
+                (guid, name, team, class),
+                (spawn_time, death_time, first_move_time),
+                (death_type, samples),
+                path,
+            )| PlayerTrack {
+                guid,
+                name,
+                team,
+                class,
+                spawn_time,
+                death_time,
+                first_move_time,
+                death_type,
+                samples,
+                path,
+            },
+        )
+}
+
+fn header_strategy() -> impl Strategy<Value = Header> {
+    (
+        proptest::sample::select(vec![Banner::V4, Banner::V5, Banner::V6]),
+        "[a-z][a-z0-9_.+-]{0,20}",
+        1u8..=2,
+        (0i64..5000, 0i64..10_000, tenths(0..10_000), 1i64..1000),
+        (0i64..2_000_000_000, 0i64..2_000_000_000),
+        (
+            proptest::option::of("[0-9]\\.[0-9]{1,2}\\.[0-9]"),
+            proptest::option::of(any::<bool>()),
+            proptest::option::of(0i64..60_000),
+            proptest::option::of(0i64..60_000),
+        ),
+        proptest::collection::vec(("[a-z_]{1,12}", any::<bool>()), 0..4),
+        proptest::collection::vec(("x_[a-z]{1,8}", "[a-zA-Z0-9 ^]{0,12}"), 0..2),
+    )
+        .prop_map(
+            |(
+                banner,
+                map,
+                round,
+                (cw, et, ed, psi),
+                (start, end),
+                (tv, tm, asi, alsi),
+                capabilities,
+                extra,
+            )| {
+                let mut h = Header::new(banner, map, round);
+                h.crossfire_window_ms = cw;
+                h.escape_time_ms = et;
+                h.escape_distance = ed;
+                h.position_sample_interval_ms = psi;
+                h.round_start_unix = start;
+                h.round_end_unix = end;
+                h.tracker_version_full = tv;
+                h.test_mode = tm;
+                h.axis_spawn_interval_ms = asi;
+                h.allies_spawn_interval_ms = alsi;
+                h.capabilities = capabilities;
+                // Trailing spaces are trimmed like every header value.
+                h.extra = extra
+                    .into_iter()
+                    .map(|(k, v)| (k, v.trim().to_string()))
+                    .collect();
+                h
+            },
+        )
+}
+
+fn round_strategy() -> impl Strategy<Value = Round> {
+    (
+        header_strategy(),
+        proptest::collection::vec(engagement_strategy(), 0..4),
+        proptest::collection::vec(track_strategy(), 0..4),
+        proptest::collection::vec(
+            (-100i64..100, -100i64..100, 0i64..50, 0i64..50).prop_map(
+                |(grid_x, grid_y, axis_kills, allies_kills)| KillCell {
+                    grid_x,
+                    grid_y,
+                    axis_kills,
+                    allies_kills,
+                },
+            ),
+            0..4,
+        ),
+        proptest::collection::vec(
+            (-100i64..100, -100i64..100, 0i64..500, 0i64..50, 0i64..50).prop_map(
+                |(grid_x, grid_y, traversal, combat, escape)| MovementCell {
+                    grid_x,
+                    grid_y,
+                    traversal,
+                    combat,
+                    escape,
+                },
+            ),
+            0..4,
+        ),
+        proptest::option::of(proptest::collection::vec(
+            (
+                guid_strategy(),
+                name_strategy(),
+                proptest::sample::select(Team::ALL),
+                name_strategy(),
+                tenths(0..100_000),
+                time_strategy(),
+                0i64..1000,
+            )
+                .prop_map(
+                    |(
+                        guid,
+                        name,
+                        team,
+                        objective,
+                        avg_distance,
+                        time_within_radius_ms,
+                        samples,
+                    )| ObjectiveFocus {
+                        guid,
+                        name,
+                        team,
+                        objective,
+                        avg_distance,
+                        time_within_radius_ms,
+                        samples,
+                    },
+                ),
+            0..3,
+        )),
+        proptest::option::of(proptest::collection::vec(
+            (
+                (
+                    0i64..1000,
+                    guid_strategy(),
+                    name_strategy(),
+                    proptest::sample::select(Team::ALL),
+                    proptest::sample::select(PlayerClass::ALL),
+                ),
+                (
+                    proptest::sample::select(Outcome::ALL),
+                    0i64..6,
+                    opt_time_strategy(),
+                    opt_time_strategy(),
+                    opt_time_strategy(),
+                ),
+                (time_strategy(), time_strategy(), time_strategy()),
+            )
+                .prop_map(
+                    |(
+                        (engagement_id, target_guid, target_name, target_team, target_class),
+                        (
+                            outcome,
+                            num_attackers,
+                            return_fire_ms,
+                            dodge_reaction_ms,
+                            support_reaction_ms,
+                        ),
+                        (start_time, end_time, duration),
+                    )| ReactionMetric {
+                        engagement_id,
+                        target_guid,
+                        target_name,
+                        target_team,
+                        target_class,
+                        outcome,
+                        num_attackers,
+                        return_fire_ms,
+                        dodge_reaction_ms,
+                        support_reaction_ms,
+                        start_time,
+                        end_time,
+                        duration,
+                    },
+                ),
+            0..3,
+        )),
+    )
+        .prop_map(
+            |(
+                header,
+                engagements,
+                tracks,
+                kill_heatmap,
+                movement_heatmap,
+                objective_focus,
+                reactions,
+            )| Round {
+                header,
+                engagements,
+                tracks,
+                kill_heatmap,
+                movement_heatmap,
+                objective_focus,
+                reactions,
+                skipped: Vec::new(),
+                has_end_marker: true,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn parse_inverts_write(round in round_strategy()) {
+        let text = write(&round);
+        let parsed = parse(&text);
+        prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed, String::from_utf8_lossy(&text));
+        prop_assert_eq!(parsed.unwrap(), round);
+    }
+}

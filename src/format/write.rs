@@ -1,0 +1,247 @@
+//! [`Round`] → round file text, in the V4 layout our tracker writes (header, sections with their
+//! column comments, `# END` last when the round has it).
+
+use std::io::Write as _;
+
+use super::model::*;
+
+const ENGAGEMENT_COLUMNS: &str = "id;start_time;end_time;duration;target_guid;target_name;target_team;outcome;total_damage;killer_guid;killer_name;num_attackers;is_crossfire;crossfire_delay;crossfire_participants;start_x;start_y;start_z;end_x;end_y;end_z;distance_traveled;positions;attackers";
+const TRACK_COLUMNS: &str =
+    "guid;name;team;class;spawn_time;death_time;first_move_time;death_type;samples;path";
+const KILL_COLUMNS: &str = "grid_x;grid_y;axis_kills;allies_kills";
+const MOVEMENT_COLUMNS: &str = "grid_x;grid_y;traversal;combat;escape";
+const OBJECTIVE_COLUMNS: &str =
+    "guid;name;team;objective;avg_distance;time_within_radius_ms;samples";
+const REACTION_COLUMNS: &str = "engagement_id;target_guid;target_name;target_team;target_class;outcome;num_attackers;return_fire_ms;dodge_reaction_ms;support_reaction_ms;start_time;end_time;duration";
+
+/// Writes `round` as a round file. Names are sanitised the way the tracker does it (`; | ,` and
+/// tabs become `_`, newlines are dropped), so any `Round` produces a file that parses.
+/// Skipped sections are not written: their rows were never kept.
+pub fn write(round: &Round) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 * 1024);
+    write_into(round, &mut out);
+    out
+}
+
+fn write_into(round: &Round, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail.
+    let h = &round.header;
+    let _ = writeln!(out, "# {}", h.banner.as_str());
+    let _ = writeln!(out, "# map={}", h.map);
+    let _ = writeln!(out, "# round={}", h.round);
+    let _ = writeln!(out, "# crossfire_window={}", h.crossfire_window_ms);
+    let _ = writeln!(out, "# escape_time={}", h.escape_time_ms);
+    let _ = writeln!(out, "# escape_distance={}", h.escape_distance);
+    let _ = writeln!(
+        out,
+        "# position_sample_interval={}",
+        h.position_sample_interval_ms
+    );
+    let _ = writeln!(out, "# round_start_unix={}", h.round_start_unix);
+    let _ = writeln!(out, "# round_end_unix={}", h.round_end_unix);
+    if let Some(v) = &h.tracker_version_full {
+        let _ = writeln!(out, "# tracker_version_full={v}");
+    }
+    if let Some(t) = h.test_mode {
+        let _ = writeln!(out, "# test_mode={}", u8::from(t));
+    }
+    if let Some(v) = h.axis_spawn_interval_ms {
+        let _ = writeln!(out, "# axis_spawn_interval={v}");
+    }
+    if let Some(v) = h.allies_spawn_interval_ms {
+        let _ = writeln!(out, "# allies_spawn_interval={v}");
+    }
+    if !h.capabilities.is_empty() {
+        let caps: Vec<String> = h
+            .capabilities
+            .iter()
+            .map(|(name, on)| format!("{name}:{}", u8::from(*on)))
+            .collect();
+        let _ = writeln!(out, "# capabilities={}", caps.join(","));
+    }
+    for (k, v) in &h.extra {
+        let _ = writeln!(out, "# {k}={v}");
+    }
+
+    section(out, "ENGAGEMENTS", ENGAGEMENT_COLUMNS);
+    for e in &round.engagements {
+        write_engagement(out, e);
+    }
+    section(out, "PLAYER_TRACKS", TRACK_COLUMNS);
+    for t in &round.tracks {
+        write_track(out, t);
+    }
+    section(out, "KILL_HEATMAP", KILL_COLUMNS);
+    for c in &round.kill_heatmap {
+        let _ = writeln!(
+            out,
+            "{};{};{};{}",
+            c.grid_x, c.grid_y, c.axis_kills, c.allies_kills
+        );
+    }
+    section(out, "MOVEMENT_HEATMAP", MOVEMENT_COLUMNS);
+    for c in &round.movement_heatmap {
+        let _ = writeln!(
+            out,
+            "{};{};{};{};{}",
+            c.grid_x, c.grid_y, c.traversal, c.combat, c.escape
+        );
+    }
+    if let Some(rows) = &round.objective_focus {
+        section(out, "OBJECTIVE_FOCUS", OBJECTIVE_COLUMNS);
+        for o in rows {
+            let _ = write!(out, "{};", o.guid);
+            name(out, &o.name);
+            let _ = write!(out, ";{};", o.team);
+            name(out, &o.objective);
+            let _ = writeln!(
+                out,
+                ";{:.1};{};{}",
+                o.avg_distance, o.time_within_radius_ms, o.samples
+            );
+        }
+    }
+    if let Some(rows) = &round.reactions {
+        section(out, "REACTION_METRICS", REACTION_COLUMNS);
+        for r in rows {
+            let _ = write!(out, "{};{};", r.engagement_id, r.target_guid);
+            name(out, &r.target_name);
+            let _ = writeln!(
+                out,
+                ";{};{};{};{};{};{};{};{};{};{}",
+                r.target_team,
+                r.target_class,
+                r.outcome,
+                r.num_attackers,
+                opt(r.return_fire_ms),
+                opt(r.dodge_reaction_ms),
+                opt(r.support_reaction_ms),
+                r.start_time,
+                r.end_time,
+                r.duration
+            );
+        }
+    }
+    if round.has_end_marker {
+        out.extend_from_slice(b"\n# END\n");
+    }
+}
+
+fn section(out: &mut Vec<u8>, name: &str, columns: &str) {
+    let _ = write!(out, "\n# {name}\n# {columns}\n");
+}
+
+fn opt(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Writes a name with the tracker's sanitising rules.
+fn name(out: &mut Vec<u8>, name: &Name) {
+    for &b in name.as_bytes().iter().take(256) {
+        match b {
+            b';' | b'|' | b',' | b'\t' => out.push(b'_'),
+            b'\n' | b'\r' => {}
+            other => out.push(other),
+        }
+    }
+}
+
+fn vec3(out: &mut Vec<u8>, v: &Vec3, sep: char) {
+    let _ = write!(out, "{:.1}{sep}{:.1}{sep}{:.1}", v.x, v.y, v.z);
+}
+
+fn write_engagement(out: &mut Vec<u8>, e: &Engagement) {
+    let _ = write!(
+        out,
+        "{};{};{};{};{};",
+        e.id, e.start_time, e.end_time, e.duration, e.target_guid
+    );
+    name(out, &e.target_name);
+    let _ = write!(
+        out,
+        ";{};{};{};{};",
+        e.target_team,
+        e.outcome,
+        e.total_damage,
+        e.killer_guid.as_deref().unwrap_or("")
+    );
+    if let Some(k) = &e.killer_name {
+        name(out, k);
+    }
+    let _ = write!(
+        out,
+        ";{};{};{};{};",
+        e.num_attackers,
+        u8::from(e.is_crossfire),
+        opt(e.crossfire_delay),
+        e.crossfire_participants.join(",")
+    );
+    vec3(out, &e.start, ';');
+    out.push(b';');
+    vec3(out, &e.end, ';');
+    let _ = write!(out, ";{:.1};", e.distance_traveled);
+    for (i, p) in e.positions.iter().enumerate() {
+        if i > 0 {
+            out.push(b'|');
+        }
+        let _ = write!(out, "{},", p.time);
+        vec3(out, &p.pos, ',');
+        let _ = write!(out, ",{}", p.event);
+    }
+    out.push(b';');
+    for (i, a) in e.attackers.iter().enumerate() {
+        if i > 0 {
+            out.push(b'|');
+        }
+        let _ = write!(out, "{},", a.guid);
+        name(out, &a.name);
+        let _ = write!(
+            out,
+            ",{},{},{},{},{},{},",
+            a.team,
+            a.damage,
+            a.hits,
+            a.first_hit,
+            a.last_hit,
+            u8::from(a.got_kill)
+        );
+        for (w, n) in &a.weapons {
+            let _ = write!(out, "{w}:{n};");
+        }
+    }
+    out.push(b'\n');
+}
+
+fn write_track(out: &mut Vec<u8>, t: &PlayerTrack) {
+    let _ = write!(out, "{};", t.guid);
+    name(out, &t.name);
+    let _ = write!(
+        out,
+        ";{};{};{};{};{};{};{};",
+        t.team,
+        t.class,
+        t.spawn_time,
+        t.death_time.unwrap_or(0),
+        opt(t.first_move_time),
+        t.death_type,
+        t.samples
+    );
+    for (i, s) in t.path.iter().enumerate() {
+        if i > 0 {
+            out.push(b'|');
+        }
+        let _ = write!(out, "{},", s.time);
+        vec3(out, &s.pos, ',');
+        let _ = write!(
+            out,
+            ",{},{:.1},{},{},{},{}",
+            s.health,
+            s.speed,
+            s.weapon,
+            s.stance as u8,
+            u8::from(s.sprint),
+            s.event.as_str()
+        );
+    }
+    out.push(b'\n');
+}
