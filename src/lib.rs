@@ -5,4 +5,5 @@
 //! the IO: PostgreSQL, the game server's folder and Discord.
 
 pub mod format;
+pub mod metrics;
 pub mod names;

@@ -1,0 +1,395 @@
+//! Every derived figure of one round (`reference/metrics.md`), computed from the parsed round
+//! alone.
+//!
+//! Everything here is pure: no IO, no clock. [`derive`] computes all of it; the per-concept
+//! functions ([`life_profiles`], [`pairs`], [`teamplay`], [`trades`], [`support_uptime`],
+//! [`kill_heatmap`], [`summary`]) can be called on their own.
+//!
+//! Conventions shared by every module (decisions on what `metrics.md` leaves open):
+//! - A player is a GUID. The name and team reported with it are the *latest seen* (see
+//!   [`players`]).
+//! - The round end is [`Round::end_time`] (the latest time any row mentions).
+//! - A life (track) is *living* at `t` when `spawn_time <= t` and it has no `death_time` or
+//!   `t < death_time`: someone who dies at the same millisecond is no longer living.
+//! - The *nearest path sample within W ms* of `t` is the sample with the smallest `|time - t|`
+//!   among those with `|time - t| <= W`; on a tie the earlier sample. Paths are searched by time
+//!   (binary search), after sorting a copy if a path is not in time order.
+//! - A victim's *death position* is the position of the engagement's last `death` point, or its
+//!   `end` position when it has none (see [`death_position`]).
+//! - Every output list has a deterministic order: lives by track index, players by GUID, pairs by
+//!   `(guid_a, guid_b)`, trade events by `(death time, engagement id)`, cells by `(x, y)`.
+//! - Rates and averages are stored as sums and counts where a lifetime figure has to be exact
+//!   across rounds; percentages are 0–100.
+
+mod movement;
+mod pairs;
+mod summary;
+mod support;
+mod teamplay;
+mod trades;
+
+pub use movement::{LifeProfile, life_profile, life_profiles};
+pub use pairs::{PairStats, crossfire_pairs, crossfire_participants, pairs};
+pub use summary::{BestDuo, CellKills, PlayerAmount, RoundSummary, kill_heatmap, summary};
+pub use support::{Support, SupportUptime, support_uptime};
+pub use teamplay::{PlayerTeamplay, teamplay};
+pub use trades::{PlayerTrades, TradeEvent, Trades, trades};
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::format::{
+    Engagement, KillCell, Name, PlayerTrack, PositionEvent, Round, Team, TrackSample, Vec3,
+};
+
+/// The parameters of the derived metrics, with the defaults of `metrics.md`. The values used for
+/// a round are stored with it; fields missing from a stored value take their default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricParams {
+    /// Trade opportunity: a living teammate within this 2D distance of the death position (800).
+    pub trade_radius: f64,
+    /// Trade opportunity: the teammate's nearest path sample must be within this many ms of the
+    /// death (1500).
+    pub trade_sample_window_ms: i64,
+    /// Trade attempt and success: within this many ms after the death (3000).
+    pub trade_window_ms: i64,
+    /// Isolation death: no opportunity and the nearest teammate farther than this (1200).
+    pub isolation_radius: f64,
+    /// Support uptime: a living teammate within this 2D distance (600).
+    pub support_radius: f64,
+    /// Support uptime: the teammate's nearest sample within this many ms (1500).
+    pub support_sample_window_ms: i64,
+    /// Best duo: minimum crossfires of a pair to be ranked (5).
+    pub best_duo_min_crossfires: i64,
+    /// Heatmap grid cell size in units (512).
+    pub heatmap_cell: f64,
+    /// First move: a sample faster than this (units/s) when the file gives no first_move_time
+    /// (10, the tracker's threshold).
+    pub first_move_speed: f64,
+    /// Length of the round summary's top lists (5).
+    pub top_n: usize,
+}
+
+impl Default for MetricParams {
+    fn default() -> Self {
+        MetricParams {
+            trade_radius: 800.0,
+            trade_sample_window_ms: 1500,
+            trade_window_ms: 3000,
+            isolation_radius: 1200.0,
+            support_radius: 600.0,
+            support_sample_window_ms: 1500,
+            best_duo_min_crossfires: 5,
+            heatmap_cell: 512.0,
+            first_move_speed: 10.0,
+            top_n: 5,
+        }
+    }
+}
+
+/// Everything derived from one round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundMetrics {
+    /// The parameters these figures were computed with.
+    pub params: MetricParams,
+    /// One profile per life, by track index.
+    pub lives: Vec<LifeProfile>,
+    /// Crossfire duos and same-team pairs, by `(guid_a, guid_b)`.
+    pub pairs: Vec<PairStats>,
+    /// One row per player, by GUID.
+    pub teamplay: Vec<PlayerTeamplay>,
+    /// Trade analysis of every kill.
+    pub trades: Trades,
+    /// Support uptime per player and the round mean.
+    pub support: Support,
+    /// Kill heatmap from the victims' death positions, by `(grid_x, grid_y)`.
+    pub kill_cells: Vec<KillCell>,
+    /// The round's headline figures.
+    pub summary: RoundSummary,
+}
+
+/// Computes every derived figure of `round`.
+pub fn derive(round: &Round, params: &MetricParams) -> RoundMetrics {
+    let lives = life_profiles(round, params);
+    let pairs = pairs(round);
+    let teamplay = teamplay(round);
+    let trades = trades(round, params);
+    let support = support_uptime(round, params);
+    let kill_cells = kill_heatmap(round, params);
+    let summary = summary(
+        round,
+        params,
+        &pairs,
+        &teamplay,
+        &kill_cells,
+        support.mean_pct,
+    );
+    RoundMetrics {
+        params: params.clone(),
+        lives,
+        pairs,
+        teamplay,
+        trades,
+        support,
+        kill_cells,
+        summary,
+    }
+}
+
+/// A player of the round with the latest name and team seen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerInfo {
+    pub guid: String,
+    pub name: Name,
+    pub team: Team,
+}
+
+/// Every player of the round (anyone with a life, or who was a target or an attacker), by GUID.
+///
+/// *Latest seen*: each appearance has a time (a life: its spawn time; a target: the engagement's
+/// start; an attacker: its first hit); the name and team of the latest appearance win, ties going
+/// to the greater `(name bytes, team)` so that the row order of the file does not matter.
+pub fn players(round: &Round) -> Vec<PlayerInfo> {
+    Roster::new(&round.tracks, &round.engagements).players()
+}
+
+/// The latest-seen name and team of every GUID.
+pub(crate) struct Roster<'a> {
+    seen: BTreeMap<&'a str, (i64, &'a Name, Team)>,
+}
+
+impl<'a> Roster<'a> {
+    pub(crate) fn new(tracks: &'a [PlayerTrack], engagements: &'a [Engagement]) -> Self {
+        let mut roster = Roster {
+            seen: BTreeMap::new(),
+        };
+        for t in tracks {
+            roster.see(&t.guid, t.spawn_time, &t.name, t.team);
+        }
+        for e in engagements {
+            roster.see(&e.target_guid, e.start_time, &e.target_name, e.target_team);
+            for a in &e.attackers {
+                roster.see(&a.guid, a.first_hit, &a.name, a.team);
+            }
+        }
+        roster
+    }
+
+    fn see(&mut self, guid: &'a str, time: i64, name: &'a Name, team: Team) {
+        let new = (time, name, team);
+        self.seen
+            .entry(guid)
+            .and_modify(|old| {
+                if new > *old {
+                    *old = new;
+                }
+            })
+            .or_insert(new);
+    }
+
+    pub(crate) fn name(&self, guid: &str) -> Name {
+        self.seen.get(guid).map(|s| s.1.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn players(&self) -> Vec<PlayerInfo> {
+        self.seen
+            .iter()
+            .map(|(guid, (_, name, team))| PlayerInfo {
+                guid: (*guid).to_string(),
+                name: (*name).clone(),
+                team: *team,
+            })
+            .collect()
+    }
+}
+
+/// Where the victim of an engagement was when it ended: the last `death` point of its position
+/// path, or its `end` position when the path has none.
+pub fn death_position(e: &Engagement) -> Vec3 {
+    e.positions
+        .iter()
+        .rev()
+        .find(|p| p.event == PositionEvent::Death)
+        .map_or(e.end, |p| p.pos)
+}
+
+/// The team of an engagement's killer: its attacker row's team, or else the target's opponent.
+pub(crate) fn killer_team(e: &Engagement) -> Option<Team> {
+    let killer = e.killer_guid.as_deref()?;
+    Some(
+        e.attackers
+            .iter()
+            .find(|a| a.guid == killer)
+            .map_or_else(|| opponent(e.target_team), |a| a.team),
+    )
+}
+
+pub(crate) fn opponent(team: Team) -> Team {
+    match team {
+        Team::Axis => Team::Allies,
+        Team::Allies => Team::Axis,
+    }
+}
+
+/// A life with its path in time order, for time queries.
+pub(crate) struct Life<'a> {
+    pub(crate) track: &'a PlayerTrack,
+    pub(crate) path: Cow<'a, [TrackSample]>,
+}
+
+impl<'a> Life<'a> {
+    pub(crate) fn new(track: &'a PlayerTrack) -> Self {
+        let path = if track.path.is_sorted_by_key(|s| s.time) {
+            Cow::Borrowed(track.path.as_slice())
+        } else {
+            let mut p = track.path.clone();
+            p.sort_by_key(|s| s.time);
+            Cow::Owned(p)
+        };
+        Life { track, path }
+    }
+
+    /// Whether the life is living at `t` (see the module conventions).
+    pub(crate) fn alive_at(&self, t: i64) -> bool {
+        self.track.spawn_time <= t && self.track.death_time.is_none_or(|d| t < d)
+    }
+
+    /// The nearest sample within `window` ms of `t` (see the module conventions).
+    pub(crate) fn nearest(&self, t: i64, window: i64) -> Option<&TrackSample> {
+        nearest_sample(&self.path, t, window)
+    }
+}
+
+/// The sample of a time-sorted `path` nearest to `t` within `window` ms; on a tie the earlier.
+pub(crate) fn nearest_sample(path: &[TrackSample], t: i64, window: i64) -> Option<&TrackSample> {
+    let i = path.partition_point(|s| s.time < t);
+    let before = i.checked_sub(1).map(|j| &path[j]);
+    let after = path.get(i);
+    let best = match (before, after) {
+        (Some(b), Some(a)) => {
+            if t - b.time <= a.time - t {
+                b
+            } else {
+                a
+            }
+        }
+        (Some(b), None) => b,
+        (None, Some(a)) => a,
+        (None, None) => return None,
+    };
+    ((best.time - t).abs() <= window).then_some(best)
+}
+
+#[cfg(test)]
+pub(crate) mod testkit;
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::*;
+    use super::*;
+
+    #[test]
+    fn default_params_are_the_documented_ones() {
+        let p = MetricParams::default();
+        assert_eq!(p.trade_radius, 800.0);
+        assert_eq!(p.trade_sample_window_ms, 1500);
+        assert_eq!(p.trade_window_ms, 3000);
+        assert_eq!(p.isolation_radius, 1200.0);
+        assert_eq!(p.support_radius, 600.0);
+        assert_eq!(p.support_sample_window_ms, 1500);
+        assert_eq!(p.best_duo_min_crossfires, 5);
+        assert_eq!(p.heatmap_cell, 512.0);
+        assert_eq!(p.first_move_speed, 10.0);
+    }
+
+    #[test]
+    fn params_round_trip_through_json_and_missing_fields_default() {
+        let p = MetricParams {
+            trade_radius: 700.0,
+            ..MetricParams::default()
+        };
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<MetricParams>(&json).unwrap(), p);
+        let partial: MetricParams = serde_json::from_str(r#"{"support_radius": 450.0}"#).unwrap();
+        assert_eq!(partial.support_radius, 450.0);
+        assert_eq!(partial.trade_radius, 800.0);
+    }
+
+    #[test]
+    fn nearest_sample_picks_smallest_gap_earlier_on_tie_and_respects_window() {
+        let path: Vec<TrackSample> = [0, 200, 400, 1000]
+            .iter()
+            .map(|&t| sample(t, 0.0, 0.0))
+            .collect();
+        assert_eq!(nearest_sample(&path, 250, 1500).unwrap().time, 200);
+        assert_eq!(nearest_sample(&path, 300, 1500).unwrap().time, 200); // tie 200/400
+        assert_eq!(nearest_sample(&path, 700, 1500).unwrap().time, 400); // tie 400/1000
+        assert_eq!(nearest_sample(&path, 2500, 1500).unwrap().time, 1000);
+        assert!(nearest_sample(&path, 2501, 1500).is_none());
+        assert!(nearest_sample(&path, -1501, 1500).is_none());
+        assert!(nearest_sample(&[], 0, 1500).is_none());
+    }
+
+    #[test]
+    fn life_sorts_an_unsorted_path_and_alive_excludes_the_death_ms() {
+        let mut t = track(
+            "a",
+            Team::Axis,
+            100,
+            Some(900),
+            &[(500, 0.0, 0.0), (100, 1.0, 0.0)],
+        );
+        t.path.swap(0, 1);
+        let life = Life::new(&t);
+        assert_eq!(life.path[0].time, 100);
+        assert!(!life.alive_at(99));
+        assert!(life.alive_at(100));
+        assert!(life.alive_at(899));
+        assert!(!life.alive_at(900));
+        let open = track("b", Team::Axis, 100, None, &[]);
+        assert!(Life::new(&open).alive_at(1_000_000));
+    }
+
+    #[test]
+    fn players_take_the_latest_seen_name_and_team() {
+        let mut r = round();
+        let mut t1 = track("g1", Team::Axis, 0, Some(5000), &[]);
+        t1.name = Name::from("old");
+        let mut t2 = track("g1", Team::Allies, 10_000, None, &[]);
+        t2.name = Name::from("^1new");
+        r.tracks = vec![t2, t1];
+        let mut e = engagement(
+            1,
+            "g2",
+            Team::Allies,
+            3000,
+            4000,
+            crate::format::Outcome::Escaped,
+        );
+        e.attackers
+            .push(attacker("g1", Team::Axis, 10, 3000, 3000, false));
+        r.engagements.push(e);
+        let p = players(&r);
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].guid, "g1");
+        assert_eq!(p[0].name, Name::from("^1new"));
+        assert_eq!(p[0].team, Team::Allies);
+        assert_eq!(p[1].guid, "g2");
+    }
+
+    #[test]
+    fn death_position_prefers_the_death_point() {
+        let mut e = engagement(1, "v", Team::Axis, 0, 100, crate::format::Outcome::Killed);
+        e.end = Vec3::new(5.0, 5.0, 0.0);
+        assert_eq!(death_position(&e), Vec3::new(5.0, 5.0, 0.0));
+        e.positions.push(crate::format::EngagementPoint {
+            time: 100,
+            pos: Vec3::new(1.0, 2.0, 3.0),
+            event: PositionEvent::Death,
+        });
+        assert_eq!(death_position(&e), Vec3::new(1.0, 2.0, 3.0));
+    }
+}
