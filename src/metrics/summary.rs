@@ -172,3 +172,198 @@ pub fn summary(
         support_mean_pct,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::super::{derive, pairs};
+    use super::*;
+    use crate::format::Vec3;
+
+    fn kill_at(id: i64, x: f64, y: f64, killer_team: Option<Team>) -> crate::format::Engagement {
+        let victim_team = killer_team.map_or(Team::Axis, opponent);
+        let mut e = engagement(id, "v", victim_team, 0, 100, Outcome::Killed);
+        if let Some(team) = killer_team {
+            e = with_attackers(e, vec![attacker("k", team, 100, 0, 100, true)]);
+        }
+        e.end = Vec3::new(x, y, 0.0);
+        e
+    }
+
+    #[test]
+    fn kill_heatmap_uses_floor_cells_and_the_killer_team() {
+        let mut r = round();
+        r.engagements = vec![
+            kill_at(1, 100.0, 100.0, Some(Team::Axis)),
+            kill_at(2, 511.9, 0.0, Some(Team::Axis)),
+            kill_at(3, 512.0, 0.0, Some(Team::Allies)),
+            kill_at(4, -1.0, -0.5, None), // target AXIS, no killer: counted for ALLIES
+        ];
+        r.engagements
+            .push(engagement(5, "v", Team::Axis, 0, 100, Outcome::Escaped));
+        let cells = kill_heatmap(&r, &MetricParams::default());
+        let rows: Vec<(i64, i64, i64, i64)> = cells
+            .iter()
+            .map(|c| (c.grid_x, c.grid_y, c.axis_kills, c.allies_kills))
+            .collect();
+        assert_eq!(rows, [(-1, -1, 0, 1), (0, 0, 2, 0), (1, 0, 0, 1)]);
+        let s = summary(&r, &MetricParams::default(), &[], &[], &cells, None);
+        assert_eq!(
+            s.deadliest_cell,
+            Some(CellKills {
+                grid_x: 0,
+                grid_y: 0,
+                kills: 2
+            })
+        );
+    }
+
+    #[test]
+    fn the_deadliest_cell_tie_goes_to_the_smallest_cell_and_none_without_kills() {
+        let mut r = round();
+        r.engagements = vec![
+            kill_at(1, 600.0, 0.0, Some(Team::Axis)),
+            kill_at(2, 0.0, 600.0, Some(Team::Axis)),
+        ];
+        let cells = kill_heatmap(&r, &MetricParams::default());
+        let s = summary(&r, &MetricParams::default(), &[], &[], &cells, None);
+        assert_eq!(
+            s.deadliest_cell,
+            Some(CellKills {
+                grid_x: 0,
+                grid_y: 1,
+                kills: 1
+            })
+        );
+        let s = summary(&round(), &MetricParams::default(), &[], &[], &[], None);
+        assert_eq!(s.deadliest_cell, None);
+    }
+
+    fn pair(a: &str, b: &str, crossfires: i64, kills: i64) -> PairStats {
+        let mut r = round();
+        r.tracks.push(track(a, Team::Axis, 0, None, &[]));
+        r.tracks.push(track(b, Team::Axis, 0, None, &[]));
+        let mut p = pairs(&r).remove(0);
+        p.crossfires = crossfires;
+        p.crossfire_kills = kills;
+        p
+    }
+
+    #[test]
+    fn best_duo_ranks_kills_then_crossfires_among_pairs_with_enough_crossfires() {
+        let params = MetricParams::default();
+        let best = |ps: &[PairStats]| {
+            summary(&round(), &params, ps, &[], &[], None)
+                .best_duo
+                .map(|d| (d.guid_a, d.guid_b, d.crossfire_kills, d.crossfires))
+        };
+        let ps = [
+            pair("a", "b", 5, 2),
+            pair("c", "d", 6, 2),
+            pair("a", "c", 6, 2),
+            pair("b", "c", 4, 4), // too few crossfires
+        ];
+        assert_eq!(best(&ps), Some(("a".into(), "c".into(), 2, 6)));
+        assert_eq!(
+            best(&[pair("a", "b", 5, 0), pair("a", "c", 5, 1)]),
+            Some(("a".into(), "c".into(), 1, 5))
+        );
+        assert_eq!(best(&[pair("a", "b", 4, 4)]), None);
+    }
+
+    #[test]
+    fn derive_fills_the_summary() {
+        let mut r = round();
+        r.header.round_start_unix = 1_768_070_000;
+        r.header.round_end_unix = 1_768_070_720;
+        // a deals 100 and kills t; b and c deal 50 each; t escapes twice; d escapes once.
+        r.engagements.push(crossfire(
+            with_attackers(
+                engagement(1, "t", Team::Allies, 0, 1000, Outcome::Killed),
+                vec![
+                    attacker("a", Team::Axis, 100, 0, 1000, true),
+                    attacker("b", Team::Axis, 50, 200, 300, false),
+                ],
+            ),
+            &["a", "b"],
+            200,
+        ));
+        r.engagements.push(with_attackers(
+            engagement(2, "t", Team::Allies, 2000, 8000, Outcome::Escaped),
+            vec![attacker("c", Team::Axis, 50, 2000, 2000, false)],
+        ));
+        r.engagements.push(engagement(
+            3,
+            "t",
+            Team::Allies,
+            9000,
+            15_000,
+            Outcome::Escaped,
+        ));
+        r.engagements.push(engagement(
+            4,
+            "d",
+            Team::Allies,
+            9000,
+            15_000,
+            Outcome::Escaped,
+        ));
+        r.engagements.push(engagement(
+            5,
+            "d",
+            Team::Allies,
+            16_000,
+            17_000,
+            Outcome::RoundEnd,
+        ));
+        let params = MetricParams {
+            top_n: 2,
+            ..MetricParams::default()
+        };
+        let m = derive(&r, &params);
+        let s = &m.summary;
+        assert_eq!(
+            (s.engagements, s.crossfires, s.escapes, s.kills, s.players),
+            (5, 1, 3, 1, 5)
+        );
+        assert_eq!(s.duration_ms, 720_000);
+        let top: Vec<(&str, i64)> = s
+            .top_damage
+            .iter()
+            .map(|p| (p.guid.as_str(), p.amount))
+            .collect();
+        assert_eq!(top, [("a", 100), ("b", 50)]); // b before c on the tie, then cut at 2
+        let esc: Vec<(&str, i64)> = s
+            .top_escapers
+            .iter()
+            .map(|p| (p.guid.as_str(), p.amount))
+            .collect();
+        assert_eq!(esc, [("t", 2), ("d", 1)]);
+        assert_eq!(
+            s.most_damage.as_ref().map(|p| (p.guid.as_str(), p.amount)),
+            Some(("a", 100))
+        );
+        assert_eq!(
+            s.most_damage_taken
+                .as_ref()
+                .map(|p| (p.guid.as_str(), p.amount)),
+            Some(("t", 200))
+        );
+        assert_eq!(s.best_duo, None); // one crossfire < 5
+        assert_eq!(
+            s.deadliest_cell,
+            Some(CellKills {
+                grid_x: 0,
+                grid_y: 0,
+                kills: 1
+            })
+        );
+        assert_eq!(s.support_mean_pct, None);
+        assert_eq!(m.params, params);
+        assert_eq!(m.trades.events.len(), 1);
+
+        // Without the header times the round clock decides.
+        r.header.round_end_unix = 0;
+        assert_eq!(derive(&r, &params).summary.duration_ms, 17_000);
+    }
+}

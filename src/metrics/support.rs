@@ -86,3 +86,117 @@ pub fn support_uptime(round: &Round, params: &MetricParams) -> Support {
         .then(|| players.iter().map(|p| p.pct).sum::<f64>() / players.len() as f64);
     Support { players, mean_pct }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+
+    const EPS: f64 = 1e-9;
+
+    fn support_round() -> Round {
+        let mut r = round();
+        r.tracks = vec![
+            track(
+                "a",
+                Team::Axis,
+                0,
+                None,
+                &[
+                    (0, 0.0, 0.0),
+                    (1000, 0.0, 0.0),
+                    (2000, 0.0, 0.0),
+                    (3000, 0.0, 0.0),
+                ],
+            ),
+            // b is 500, 601 and 100 away from a, and dead from 2500 on.
+            track(
+                "b",
+                Team::Axis,
+                0,
+                Some(2500),
+                &[(0, 500.0, 0.0), (1000, 601.0, 0.0), (2000, 100.0, 0.0)],
+            ),
+            // d spawns at 2600 next to a.
+            track(
+                "d",
+                Team::Axis,
+                2600,
+                None,
+                &[(2600, 0.0, 0.0), (3000, 0.0, 0.0)],
+            ),
+            // c is alone on its team (on a's spot, but an enemy).
+            track("c", Team::Allies, 0, None, &[(1000, 0.0, 0.0)]),
+            // e has a life without samples.
+            track("e", Team::Axis, 0, None, &[]),
+        ];
+        r
+    }
+
+    #[test]
+    fn uptime_has_hand_computed_figures() {
+        let s = support_uptime(&support_round(), &MetricParams::default());
+        let rows: Vec<(&str, i64, i64)> = s
+            .players
+            .iter()
+            .map(|p| (p.guid.as_str(), p.samples, p.supported_samples))
+            .collect();
+        // a: 0 (b, 500) yes; 1000 (b, 601) no; 2000 (b, 100) yes; 3000 (b dead, d at 0) yes.
+        // b: 0 yes; 1000 no; 2000 yes. c: no teammate. d: 2600 (a's 3000 sample) yes; 3000 yes.
+        assert_eq!(rows, [("a", 4, 3), ("b", 3, 2), ("c", 1, 0), ("d", 2, 2)]);
+        assert_eq!(s.players[0].pct, 75.0);
+        assert!((s.players[1].pct - 200.0 / 3.0).abs() < EPS);
+        assert_eq!(s.players[2].pct, 0.0);
+        assert_eq!(s.players[3].pct, 100.0);
+        let mean = (75.0 + 200.0 / 3.0 + 0.0 + 100.0) / 4.0;
+        assert!((s.mean_pct.unwrap() - mean).abs() < EPS);
+        assert_eq!(s.players[0].team, Team::Axis);
+    }
+
+    #[test]
+    fn a_dead_teammate_does_not_support_even_with_a_sample_in_the_window() {
+        let mut r = support_round();
+        r.tracks.retain(|t| t.guid != "d");
+        let s = support_uptime(&r, &MetricParams::default());
+        assert_eq!(
+            (s.players[0].guid.as_str(), s.players[0].supported_samples),
+            ("a", 2)
+        );
+    }
+
+    #[test]
+    fn the_teammate_sample_window_is_inclusive() {
+        let mut r = round();
+        r.tracks
+            .push(track("a", Team::Axis, 0, None, &[(5000, 0.0, 0.0)]));
+        r.tracks
+            .push(track("b", Team::Axis, 0, None, &[(6500, 600.0, 0.0)]));
+        let s = support_uptime(&r, &MetricParams::default());
+        assert_eq!(
+            (
+                s.players[0].supported_samples,
+                s.players[1].supported_samples
+            ),
+            (1, 1)
+        );
+        r.tracks[1].path[0].time = 6501;
+        let s = support_uptime(&r, &MetricParams::default());
+        assert_eq!(
+            (
+                s.players[0].supported_samples,
+                s.players[1].supported_samples
+            ),
+            (0, 0)
+        );
+    }
+
+    #[test]
+    fn no_samples_means_no_rows_and_no_mean() {
+        let mut r = round();
+        r.tracks.push(track("e", Team::Axis, 0, None, &[]));
+        assert_eq!(
+            support_uptime(&r, &MetricParams::default()),
+            Support::default()
+        );
+    }
+}

@@ -233,3 +233,250 @@ fn trade_event(
         nearest_teammate_distance: nearest.map(|(_, d)| d),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+    use crate::format::{EngagementPoint, PositionEvent, Vec3};
+
+    /// v (ALLIES) is killed by k (AXIS) at 10 000 at (1000, 1000); m2 trades 2900 ms later.
+    fn traded_round() -> Round {
+        let mut r = round();
+        r.tracks = vec![
+            track(
+                "v",
+                Team::Allies,
+                0,
+                Some(10_000),
+                &[(10_000, 1000.0, 1000.0)],
+            ),
+            track("k", Team::Axis, 0, Some(12_900), &[(12_900, 0.0, 0.0)]),
+            // Nearest sample is the one at 10 400 (900 away), not the closer one at 9000.
+            track(
+                "m1",
+                Team::Allies,
+                0,
+                None,
+                &[(9000, 1600.0, 1000.0), (10_400, 1900.0, 1000.0)],
+            ),
+            // Nearest sample at 8600 (|Δt| 1400 < 1600): 100 away.
+            track(
+                "m2",
+                Team::Allies,
+                0,
+                None,
+                &[(8600, 1000.0, 1100.0), (11_600, 5000.0, 5000.0)],
+            ),
+            // Dies at the same millisecond: not living.
+            track(
+                "m3",
+                Team::Allies,
+                0,
+                Some(10_000),
+                &[(10_000, 1000.0, 1000.0)],
+            ),
+            // An enemy on the spot.
+            track("m4", Team::Axis, 0, None, &[(10_000, 1000.0, 1000.0)]),
+            // No sample within 1500 ms.
+            track(
+                "m5",
+                Team::Allies,
+                0,
+                None,
+                &[(7000, 1000.0, 1000.0), (12_000, 1000.0, 1000.0)],
+            ),
+        ];
+        let mut kill = with_attackers(
+            engagement(1, "v", Team::Allies, 9000, 10_000, Outcome::Killed),
+            vec![attacker("k", Team::Axis, 100, 9000, 10_000, true)],
+        );
+        kill.positions.push(EngagementPoint {
+            time: 10_000,
+            pos: Vec3::new(1000.0, 1000.0, 64.0),
+            event: PositionEvent::Death,
+        });
+        r.engagements.push(kill);
+        r.engagements.push(with_attackers(
+            engagement(2, "k", Team::Axis, 9500, 12_900, Outcome::Killed),
+            vec![
+                attacker("x", Team::Allies, 20, 9500, 10_000, false), // last hit at the death: not after
+                attacker("m1", Team::Allies, 30, 10_500, 11_000, false),
+                attacker("m2", Team::Allies, 90, 12_000, 12_900, true),
+            ],
+        ));
+        // An earlier fight on k: hits long before the death are no attempt.
+        r.engagements.push(with_attackers(
+            engagement(3, "k", Team::Axis, 2000, 4000, Outcome::Escaped),
+            vec![attacker("m5", Team::Allies, 10, 3000, 3000, false)],
+        ));
+        r
+    }
+
+    #[test]
+    fn a_traded_death_has_hand_computed_figures() {
+        let t = trades(&traded_round(), &MetricParams::default());
+        assert_eq!(t.events.len(), 2);
+        let ev = &t.events[0];
+        assert_eq!(ev.engagement_id, 1);
+        assert_eq!(
+            (ev.victim_guid.as_str(), ev.killer_guid.as_str()),
+            ("v", "k")
+        );
+        assert_eq!(ev.victim_team, Team::Allies);
+        assert_eq!(ev.death_time, 10_000);
+        assert_eq!((ev.death_x, ev.death_y, ev.death_z), (1000.0, 1000.0, 64.0));
+        assert_eq!(ev.opportunities, 1);
+        assert_eq!(ev.opportunity_guids, ["m2"]);
+        assert_eq!(ev.nearest_teammate_guid.as_deref(), Some("m2"));
+        assert_eq!(ev.nearest_teammate_distance, Some(100.0));
+        assert!(!ev.isolated);
+        assert!(ev.attempted);
+        assert_eq!(ev.attempt_guids, ["m1", "m2"]);
+        assert!(ev.succeeded);
+        assert_eq!(ev.trader_guid.as_deref(), Some("m2"));
+        assert_eq!(ev.trade_delay_ms, Some(2900));
+        assert_eq!(ev.killer_name, Name::from("k"));
+    }
+
+    #[test]
+    fn a_death_with_no_teammate_alive_is_an_isolation_death() {
+        let t = trades(&traded_round(), &MetricParams::default());
+        // k's death at 12 900: its only teammate m4 has no sample within 1500 ms.
+        let ev = &t.events[1];
+        assert_eq!((ev.engagement_id, ev.victim_guid.as_str()), (2, "k"));
+        assert_eq!(ev.opportunities, 0);
+        assert_eq!(ev.nearest_teammate_guid, None);
+        assert_eq!(ev.nearest_teammate_distance, None);
+        assert!(ev.isolated);
+        assert!(!ev.attempted && !ev.succeeded);
+        assert_eq!(ev.trade_delay_ms, None);
+    }
+
+    #[test]
+    fn per_player_figures_count_events() {
+        let t = trades(&traded_round(), &MetricParams::default());
+        let guids: Vec<&str> = t.players.iter().map(|p| p.guid.as_str()).collect();
+        assert_eq!(guids, ["k", "m1", "m2", "m3", "m4", "m5", "v", "x"]);
+        let row = |g: &str| t.players.iter().find(|p| p.guid == g).unwrap();
+        let f = |p: &PlayerTrades| {
+            (
+                p.deaths,
+                p.deaths_traded,
+                p.trades_made,
+                p.trade_attempts,
+                p.isolation_deaths,
+                p.trade_opportunities,
+                p.missed_trade_chances,
+            )
+        };
+        assert_eq!(f(row("v")), (1, 1, 0, 0, 0, 0, 0));
+        assert_eq!(f(row("k")), (1, 0, 0, 0, 1, 0, 0));
+        assert_eq!(f(row("m2")), (0, 0, 1, 1, 0, 1, 0));
+        assert_eq!(f(row("m1")), (0, 0, 0, 1, 0, 0, 0));
+        assert_eq!(f(row("x")), (0, 0, 0, 0, 0, 0, 0));
+    }
+
+    #[test]
+    fn an_opportunity_without_a_trade_is_a_missed_chance() {
+        let mut r = traded_round();
+        r.engagements.truncate(1); // nobody fights k afterwards
+        let t = trades(&r, &MetricParams::default());
+        assert_eq!(t.events.len(), 1);
+        assert!(!t.events[0].attempted && !t.events[0].succeeded);
+        let m2 = t.players.iter().find(|p| p.guid == "m2").unwrap();
+        assert_eq!((m2.trade_opportunities, m2.missed_trade_chances), (1, 1));
+        let v = t.players.iter().find(|p| p.guid == "v").unwrap();
+        assert_eq!((v.deaths, v.deaths_traded), (1, 0));
+    }
+
+    /// v dies at 5000 at the origin; teammate m has one sample at `(t, d, 0)`.
+    fn lone_mate(t: i64, d: f64) -> TradeEvent {
+        let mut r = round();
+        r.tracks
+            .push(track("m", Team::Axis, 0, None, &[(t, d, 0.0)]));
+        r.engagements.push(with_attackers(
+            engagement(1, "v", Team::Axis, 4000, 5000, Outcome::Killed),
+            vec![attacker("k", Team::Allies, 100, 4000, 5000, true)],
+        ));
+        trades(&r, &MetricParams::default()).events.remove(0)
+    }
+
+    #[test]
+    fn opportunity_and_isolation_radii_are_inclusive() {
+        let at = |d: f64| {
+            let ev = lone_mate(5000, d);
+            (ev.opportunities, ev.isolated)
+        };
+        assert_eq!(at(800.0), (1, false));
+        assert_eq!(at(800.5), (0, false));
+        assert_eq!(at(1200.0), (0, false));
+        assert_eq!(at(1200.5), (0, true));
+    }
+
+    #[test]
+    fn the_sample_window_is_inclusive_and_a_mate_beyond_it_is_absent() {
+        let ev = lone_mate(6500, 10.0);
+        assert_eq!(
+            (ev.opportunities, ev.nearest_teammate_distance),
+            (1, Some(10.0))
+        );
+        let ev = lone_mate(3500, 10.0);
+        assert_eq!(ev.opportunities, 1);
+        let ev = lone_mate(6501, 10.0);
+        assert_eq!(
+            (ev.opportunities, ev.nearest_teammate_distance, ev.isolated),
+            (0, None, true)
+        );
+    }
+
+    fn trade_at(kill_end: i64, hit: i64) -> TradeEvent {
+        let mut r = round();
+        r.engagements.push(with_attackers(
+            engagement(1, "v", Team::Axis, 4000, 5000, Outcome::Killed),
+            vec![attacker("k", Team::Allies, 100, 4000, 5000, true)],
+        ));
+        r.engagements.push(with_attackers(
+            engagement(2, "k", Team::Allies, hit, kill_end, Outcome::Killed),
+            vec![attacker("m", Team::Axis, 100, hit, kill_end, true)],
+        ));
+        trades(&r, &MetricParams::default()).events.remove(0)
+    }
+
+    #[test]
+    fn the_trade_window_closes_at_three_seconds_inclusive() {
+        let ev = trade_at(8000, 7000);
+        assert_eq!(
+            (ev.attempted, ev.succeeded, ev.trade_delay_ms),
+            (true, true, Some(3000))
+        );
+        let ev = trade_at(8001, 7000);
+        assert_eq!(
+            (ev.attempted, ev.succeeded, ev.trader_guid),
+            (true, false, None)
+        );
+        let ev = trade_at(8001, 8001);
+        assert!(!ev.attempted && !ev.succeeded);
+    }
+
+    #[test]
+    fn kills_without_an_enemy_killer_are_not_analysed() {
+        let mut r = round();
+        r.engagements
+            .push(engagement(1, "v", Team::Axis, 0, 100, Outcome::Killed)); // no killer
+        let mut selfkill = engagement(2, "v", Team::Axis, 200, 300, Outcome::Killed);
+        selfkill.killer_guid = Some("v".into());
+        r.engagements.push(selfkill);
+        r.engagements.push(with_attackers(
+            engagement(3, "v", Team::Axis, 400, 500, Outcome::Killed),
+            vec![attacker("tk", Team::Axis, 100, 400, 500, true)],
+        ));
+        r.engagements.push(with_attackers(
+            engagement(4, "v", Team::Axis, 600, 700, Outcome::Escaped),
+            vec![attacker("k", Team::Allies, 10, 600, 600, false)],
+        ));
+        let t = trades(&r, &MetricParams::default());
+        assert!(t.events.is_empty());
+        assert!(t.players.iter().all(|p| p.deaths == 0));
+    }
+}
