@@ -380,6 +380,66 @@ mod tests {
         assert_eq!(p[1].guid, "g2");
     }
 
+    /// A 24-player, 15-minute round: 4 lives per player of 225 s sampled every 200 ms (108 000
+    /// samples), 300 engagements. Guards against quadratic work: in release this derives in a few
+    /// ms; the bound here only catches an O(samples²) regression in a debug build.
+    #[test]
+    fn a_full_round_derives_quickly() {
+        let mut seed: u64 = 42;
+        let mut rnd = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut r = round();
+        for p in 0..24 {
+            let team = if p % 2 == 0 { Team::Axis } else { Team::Allies };
+            let guid = format!("{p:032X}");
+            for life in 0..4i64 {
+                let spawn = life * 225_000;
+                let death = spawn + 224_800;
+                let (mut x, mut y) = (rnd(4000) as f64, rnd(4000) as f64);
+                let path: Vec<(i64, f64, f64)> = (0..1125)
+                    .map(|i| {
+                        x += rnd(61) as f64 - 30.0;
+                        y += rnd(61) as f64 - 30.0;
+                        (spawn + i * 200, x, y)
+                    })
+                    .collect();
+                r.tracks.push(track(&guid, team, spawn, Some(death), &path));
+            }
+        }
+        for id in 0..300 {
+            let (v, k) = (rnd(12) * 2, rnd(12) * 2 + 1);
+            let t = 1000 + id * 2990;
+            let target = format!("{v:032X}");
+            let killer = format!("{k:032X}");
+            r.engagements.push(with_attackers(
+                engagement(
+                    id,
+                    &target,
+                    Team::Axis,
+                    t - 800,
+                    t,
+                    crate::format::Outcome::Killed,
+                ),
+                vec![attacker(&killer, Team::Allies, 140, t - 800, t, true)],
+            ));
+        }
+        let started = std::time::Instant::now();
+        let m = derive(&r, &MetricParams::default());
+        let elapsed = started.elapsed();
+        assert_eq!(m.lives.len(), 96);
+        assert_eq!(m.trades.events.len(), 300);
+        assert_eq!(m.support.players.len(), 24);
+        assert_eq!(
+            m.support.players.iter().map(|p| p.samples).sum::<i64>(),
+            108_000
+        );
+        assert!(elapsed.as_secs() < 30, "derive took {elapsed:?}");
+    }
+
     #[test]
     fn death_position_prefers_the_death_point() {
         let mut e = engagement(1, "v", Team::Axis, 0, 100, crate::format::Outcome::Killed);

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::format::{Name, Round, Team};
 
-use super::{Life, MetricParams, Roster};
+use super::{Life, MetricParams, Roster, nearest_sample};
 
 /// One player's support uptime in one round: the share of their path samples (all lives) at
 /// which at least one teammate (another GUID with a life of the sample's life's team, living at
@@ -32,8 +32,9 @@ pub struct Support {
 
 /// Support uptime of every player of the round.
 ///
-/// Cost: for each sample, the teammate lives that overlap its life, one binary search each,
-/// stopping at the first supporting teammate.
+/// Cost: for each sample, the teammate lives that overlap its life, each with a cursor that only
+/// moves forward, stopping at the first supporting teammate: linear in the samples times the
+/// number of overlapping teammate lives.
 pub fn support_uptime(round: &Round, params: &MetricParams) -> Support {
     let roster = Roster::new(&round.tracks, &round.engagements);
     let lives: Vec<Life> = round.tracks.iter().map(Life::new).collect();
@@ -43,7 +44,9 @@ pub fn support_uptime(round: &Round, params: &MetricParams) -> Support {
             continue;
         };
         let me = life.track;
-        let candidates: Vec<&Life> = lives
+        // One cursor per overlapping teammate life: this life's samples come in time order, so
+        // each teammate's nearest sample only moves forward (amortised O(1) per check).
+        let mut candidates: Vec<(&Life, usize)> = lives
             .iter()
             .filter(|o| {
                 o.track.team == me.team
@@ -51,18 +54,28 @@ pub fn support_uptime(round: &Round, params: &MetricParams) -> Support {
                     && o.track.spawn_time <= last.time
                     && o.track.death_time.is_none_or(|d| d > first.time)
             })
+            .map(|o| (o, 0))
             .collect();
-        let supported = life
-            .path
-            .iter()
-            .filter(|s| {
-                candidates.iter().any(|o| {
-                    o.alive_at(s.time)
-                        && o.nearest(s.time, params.support_sample_window_ms)
-                            .is_some_and(|n| n.pos.distance_2d(&s.pos) <= params.support_radius)
-                })
-            })
-            .count();
+        let window = params.support_sample_window_ms;
+        let mut supported = 0usize;
+        for s in life.path.iter() {
+            let hit = candidates.iter_mut().any(|(o, cursor)| {
+                if !o.alive_at(s.time) {
+                    return false;
+                }
+                let path = &o.path;
+                while *cursor < path.len() && path[*cursor].time < s.time {
+                    *cursor += 1;
+                }
+                // path[cursor - 1] is the last sample before t, path[cursor] the first at or
+                // after it: the same pair `nearest_sample` finds by binary search.
+                let lo = cursor.saturating_sub(1);
+                let hi = (*cursor + 1).min(path.len());
+                nearest_sample(&path[lo..hi], s.time, window)
+                    .is_some_and(|n| n.pos.distance_2d(&s.pos) <= params.support_radius)
+            });
+            supported += usize::from(hit);
+        }
         let c = counts.entry(&me.guid).or_default();
         c.0 += life.path.len() as i64;
         c.1 += supported as i64;
