@@ -7,3 +7,4 @@
 pub mod format;
 pub mod metrics;
 pub mod names;
+pub mod render;

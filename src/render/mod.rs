@@ -1,0 +1,52 @@
+//! Pure drawing: plain data in, PNG bytes out.
+//!
+//! Every public render function takes a plain input struct (no database or Discord types),
+//! draws into an in-memory RGB buffer with plotters' bitmap backend and returns the encoded PNG.
+//! Images have fixed, documented sizes (see the `*_WIDTH` / `*_HEIGHT` constants and the
+//! `*_height` functions) and use a dark theme that sits well in Discord's dark mode.
+//!
+//! Text uses DejaVu Sans embedded in the binary (no system fonts, no fontconfig); it is registered
+//! with plotters under the family name `"sans-serif"` once per process, by every public render
+//! function. The map facts ([`map_info`]) are embedded too and parsed once.
+//!
+//! Empty inputs are not an error: they give an image of the usual size that says "No data",
+//! so the bot can always post something.
+
+mod canvas;
+mod cards;
+mod density;
+mod heatmap;
+mod leaderboard;
+mod maps;
+
+#[cfg(test)]
+mod testutil;
+
+pub use cards::{
+    CardStat, PLAYER_CARD_MAX_ROWS, PLAYER_CARD_WIDTH, PlayerCardInput, ROUND_CARD_HEIGHT,
+    ROUND_CARD_WIDTH, RoundCardInput, RoundDuo, player_card_height, render_player_card,
+    render_round_card,
+};
+pub use heatmap::{
+    HEATMAP_HEIGHT, HEATMAP_WIDTH, HeatKind, HeatPoint, HeatmapInput, render_heatmap,
+};
+pub use leaderboard::{
+    DUOS_MAX_ROWS, DUOS_WIDTH, DuoRow, DuosInput, LEADERBOARD_MAX_ROWS, LEADERBOARD_WIDTH,
+    LeaderRow, LeaderboardInput, duos_height, leaderboard_height, render_duos, render_leaderboard,
+};
+pub use maps::{MapInfo, Objective, map_info, map_names};
+
+/// Why an image could not be produced. None of these is expected in practice: they mean the
+/// embedded font is unusable or plotters / the PNG encoder failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The embedded font could not be registered with plotters.
+    #[error("font registration failed: {0}")]
+    Font(String),
+    /// Plotters reported an error while drawing.
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    /// The PNG encoder failed.
+    #[error("PNG encoding failed: {0}")]
+    Encode(String),
+}
