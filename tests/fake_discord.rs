@@ -1,0 +1,631 @@
+//! Proves the fake Discord in `tests/support`: a tiny poise bot runs against it end to end, and
+//! the recorded requests are asserted exactly and validated against Discord's OpenAPI spec.
+
+mod support;
+
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use serde_json::{Value, json};
+use support::openapi;
+use support::*;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+type Context<'a> = poise::Context<'a, (), Error>;
+
+/// Failure guard only; every wait ends as soon as its event is recorded.
+const T: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------------------------------------
+// The bot under test
+// ---------------------------------------------------------------------------------------------
+
+fn png_bytes() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, 2, 1);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().expect("png header");
+        w.write_image_data(&[255, 0, 0, 255, 0, 0, 255, 255])
+            .expect("png data");
+    }
+    out
+}
+
+/// Defers, then sends a PNG.
+#[poise::command(slash_command)]
+async fn ping(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer().await?;
+    ctx.send(
+        poise::CreateReply::default()
+            .content("pong")
+            .attachment(serenity::CreateAttachment::bytes(png_bytes(), "pong.png")),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Admins only.
+#[poise::command(
+    slash_command,
+    default_member_permissions = "MANAGE_GUILD",
+    required_permissions = "MANAGE_GUILD"
+)]
+async fn admin(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.say("admin ok").await?;
+    Ok(())
+}
+
+async fn ac_query(_ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = ["pancake", "pandas", "parrot"]
+        .into_iter()
+        .filter(|c| c.starts_with(partial))
+        .map(serenity::AutocompleteChoice::from)
+        .take(25)
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Autocompleted search.
+#[poise::command(slash_command)]
+async fn search(
+    ctx: Context<'_>,
+    #[description = "what to search"]
+    #[autocomplete = "ac_query"]
+    query: String,
+) -> Result<(), Error> {
+    ctx.say(format!("found {query}")).await?;
+    Ok(())
+}
+
+/// Defers, then edits the deferred response for progress.
+#[poise::command(slash_command)]
+async fn progress(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer().await?;
+    if let poise::Context::Application(actx) = ctx {
+        for step in ["working 25%", "working 50%", "working 75%"] {
+            actx.interaction
+                .edit_response(
+                    ctx.http(),
+                    serenity::EditInteractionResponse::new().content(step),
+                )
+                .await?;
+        }
+        actx.interaction
+            .edit_response(
+                ctx.http(),
+                serenity::EditInteractionResponse::new()
+                    .content("done")
+                    .new_attachment(serenity::CreateAttachment::bytes(png_bytes(), "chart.png")),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Posts a summary in the summary channel without pinging anyone.
+#[poise::command(slash_command)]
+async fn announce(ctx: Context<'_>) -> Result<(), Error> {
+    serenity::ChannelId::new(SUMMARY_CHANNEL)
+        .send_message(
+            ctx.http(),
+            serenity::CreateMessage::new()
+                .content("@everyone round summary")
+                .allowed_mentions(serenity::CreateAllowedMentions::new()),
+        )
+        .await?;
+    ctx.send(
+        poise::CreateReply::default()
+            .content("announced")
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
+
+fn framework() -> poise::Framework<(), Error> {
+    poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands: vec![ping(), admin(), search(), progress(), announce()],
+            ..Default::default()
+        })
+        .setup(|ctx, _ready, framework| {
+            Box::pin(async move {
+                poise::builtins::register_in_guild(
+                    ctx,
+                    &framework.options().commands,
+                    serenity::GuildId::new(GUILD_ID),
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .build()
+}
+
+/// A fake with the bot connected and its commands registered.
+async fn start_with(options: FakeOptions) -> (FakeDiscord, RunningBot) {
+    let fake = FakeDiscord::start_with(options).await;
+    let bot = fake
+        .start_bot(framework(), serenity::GatewayIntents::non_privileged())
+        .await;
+    fake.wait_for_registration(T).await;
+    (fake, bot)
+}
+
+async fn start() -> (FakeDiscord, RunningBot) {
+    start_with(FakeOptions::default()).await
+}
+
+fn calls(reqs: &[RecordedRequest]) -> Vec<String> {
+    reqs.iter()
+        .map(|r| format!("{} {}", r.method, r.api_path()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn startup_registers_commands_with_default_member_permissions() {
+    let (fake, bot) = start().await;
+    let registration = fake.wait_for_registration(T).await;
+
+    assert_eq!(
+        calls(&fake.requests()),
+        [
+            "GET /gateway",
+            "GET /oauth2/applications/@me",
+            "PUT /applications/1000/guilds/2000/commands",
+        ]
+    );
+    let names: Vec<&str> = registration
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ping", "admin", "search", "progress", "announce"]);
+    let admin = &registration[1];
+    assert_eq!(admin["default_member_permissions"], json!("32"));
+    assert!(registration[0].get("default_member_permissions").is_none());
+    assert!(!fake.command_visible_to(ALICE, "admin"));
+    assert!(fake.command_visible_to(BOB, "admin"));
+    assert!(fake.command_visible_to(ALICE, "ping"));
+    let put = &fake.requests()[2];
+    assert_eq!(
+        put.route,
+        Some("/applications/{application_id}/guilds/{guild_id}/commands")
+    );
+    assert_eq!(put.authorization.as_deref(), Some("Bot fake.bot.token"));
+
+    // The IDENTIFY carries the token and the intents.
+    let identify = &fake.wait_gateway_op(2, 1, T).await[0];
+    assert_eq!(identify["d"]["token"], json!("Bot fake.bot.token"));
+    assert_eq!(
+        identify["d"]["intents"],
+        json!(serenity::GatewayIntents::non_privileged().bits())
+    );
+
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn ping_defers_and_sends_the_png_as_a_followup() {
+    let (fake, bot) = start().await;
+    let ping = fake.invoke(ALICE, "ping", json!({}));
+    let reply = ping.reply(T).await;
+
+    assert_eq!(reply.via, Via::Followup);
+    assert_eq!(reply.text(), "pong");
+    assert!(!reply.ephemeral());
+    assert_eq!(reply.files.len(), 1);
+    let file = reply.file("pong.png").expect("pong.png attached");
+    assert_eq!(file.name, "files[0]");
+    assert_eq!(file.content_type.as_deref(), Some("image/png"));
+    assert_eq!(file.bytes, png_bytes());
+    assert_eq!(
+        reply.payload["attachments"],
+        json!([{"id": 0, "filename": "pong.png", "description": null}])
+    );
+
+    let reqs = ping.all_requests();
+    assert_eq!(
+        calls(&reqs),
+        [
+            format!("POST /interactions/{}/{}/callback", ping.id, ping.token),
+            format!("POST /webhooks/1000/{}", ping.token),
+        ]
+    );
+    assert_eq!(
+        reqs[0].json(),
+        Some(&json!({"type": 5, "data": {"flags": 0, "attachments": []}}))
+    );
+    assert!(reqs[1].is_multipart());
+    assert!(reqs.iter().all(|r| r.validation.is_ok()));
+
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn admin_is_denied_to_alice_and_allowed_to_bob() {
+    let (fake, bot) = start().await;
+
+    let denied = fake.invoke(ALICE, "admin", json!({})).reply(T).await;
+    assert_eq!(denied.via, Via::Callback);
+    assert_eq!(
+        denied.text(),
+        "You're lacking permissions for `/admin`: Manage Guild"
+    );
+    assert!(denied.ephemeral());
+
+    let allowed = fake.invoke(BOB, "admin", json!({})).reply(T).await;
+    assert_eq!(allowed.via, Via::Callback);
+    assert_eq!(allowed.text(), "admin ok");
+    assert!(!allowed.ephemeral());
+
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn autocomplete_offers_matching_choices_then_the_command_runs() {
+    let (fake, bot) = start().await;
+
+    let ac = fake.autocomplete(ALICE, "search", json!({"query": "pan"}));
+    assert_eq!(
+        ac.choices(T).await,
+        [
+            json!({"name": "pancake", "value": "pancake"}),
+            json!({"name": "pandas", "value": "pandas"})
+        ]
+    );
+
+    let found = fake
+        .invoke(ALICE, "search", json!({"query": "pancake"}))
+        .reply(T)
+        .await;
+    assert_eq!(found.text(), "found pancake");
+
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn progress_edits_are_recorded_in_order() {
+    let (fake, bot) = start().await;
+    let handle = fake.invoke(BOB, "progress", json!({}));
+
+    let last = handle.reply(T).await;
+    assert_eq!(last.via, Via::EditOriginal);
+    assert_eq!(last.text(), "done");
+    assert_eq!(last.file("chart.png").unwrap().bytes, png_bytes());
+
+    let original = format!("/webhooks/1000/{}/messages/@original", handle.token);
+    let reqs = handle.all_requests();
+    assert_eq!(
+        calls(&reqs),
+        [
+            format!("POST /interactions/{}/{}/callback", handle.id, handle.token),
+            format!("PATCH {original}"),
+            format!("PATCH {original}"),
+            format!("PATCH {original}"),
+            format!("PATCH {original}"),
+        ]
+    );
+    let contents: Vec<String> = handle
+        .messages()
+        .iter()
+        .map(|m| m.text().to_owned())
+        .collect();
+    assert_eq!(
+        contents,
+        ["working 25%", "working 50%", "working 75%", "done"]
+    );
+    assert_eq!(reqs[1].json(), Some(&json!({"content": "working 25%"})));
+
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn channel_message_has_empty_allowed_mentions() {
+    let (fake, bot) = start().await;
+    let handle = fake.invoke(BOB, "announce", json!({}));
+
+    let ack = handle.reply(T).await;
+    assert_eq!(ack.text(), "announced");
+    assert!(ack.ephemeral());
+
+    let posted = fake.wait_channel_messages(SUMMARY_CHANNEL, 1, T).await;
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].text(), "@everyone round summary");
+    assert_eq!(
+        posted[0].allowed_mentions,
+        Some(json!({"parse": [], "users": [], "roles": []}))
+    );
+    assert!(posted[0].files.is_empty());
+    assert!(fake.channel_messages(GENERAL_CHANNEL).is_empty());
+
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn heartbeats_are_acknowledged_on_one_connection() {
+    let (fake, bot) = start_with(FakeOptions {
+        heartbeat_interval_ms: 100,
+    })
+    .await;
+    // An unacknowledged heartbeat makes the next one reconnect; after two, one connection
+    // proves the ACKs arrived.
+    fake.wait_gateway_op(1, 2, T).await;
+    assert_eq!(fake.gateway_connections(), 1);
+    assert_eq!(fake.wait_gateway_op(2, 1, T).await.len(), 1);
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn reconnect_resumes_and_delivers_queued_interactions() {
+    let (fake, bot) = start().await;
+    fake.force_reconnect();
+    let ping = fake.invoke(ALICE, "ping", json!({}));
+    let resume = &fake.wait_gateway_op(6, 1, T).await[0];
+    assert_eq!(resume["d"]["session_id"], json!("fake-session"));
+    assert_eq!(ping.reply(T).await.text(), "pong");
+    assert_eq!(fake.gateway_connections(), 2);
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The validator: positive and negative controls
+// ---------------------------------------------------------------------------------------------
+
+const CALLBACK: &str = "/api/v10/interactions/9001/tok/callback";
+
+#[test]
+fn valid_bodies_pass() {
+    for body in [
+        json!({"type": 4, "data": {"content": "hi", "flags": 64}}),
+        json!({"type": 5, "data": {"flags": 0, "attachments": []}}),
+        json!({"type": 8, "data": {"choices": [{"name": "a", "value": "a"}]}}),
+    ] {
+        assert_eq!(
+            openapi::validate_json("POST", CALLBACK, &body),
+            Ok("/interactions/{interaction_id}/{interaction_token}/callback")
+        );
+    }
+    assert_eq!(
+        openapi::validate_json(
+            "POST",
+            "/api/v10/channels/5001/messages",
+            &json!({"content": "x".repeat(2000), "allowed_mentions": {"parse": []}})
+        ),
+        Ok("/channels/{channel_id}/messages")
+    );
+    // The patched quirk: attachment ids are integer indexes in multipart requests.
+    assert!(
+        openapi::validate_request(
+            "POST",
+            "/api/v10/webhooks/1000/tok",
+            Some("multipart/form-data; boundary=x"),
+            openapi::BodyRef::Multipart(Some(&json!({"content": "pong",
+                "attachments": [{"id": 0, "filename": "pong.png", "description": null}]}))),
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn unknown_callback_type_fails() {
+    let err = openapi::validate_json("POST", CALLBACK, &json!({"type": 42, "data": {}}))
+        .expect_err("type 42 is not a callback type");
+    assert!(err.contains("/type"), "{err}");
+}
+
+#[test]
+fn twenty_six_autocomplete_choices_fail() {
+    let choices: Vec<Value> = (0..26)
+        .map(|i| json!({"name": format!("c{i}"), "value": format!("c{i}")}))
+        .collect();
+    let err = openapi::validate_json(
+        "POST",
+        CALLBACK,
+        &json!({"type": 8, "data": {"choices": choices}}),
+    )
+    .expect_err("26 choices exceed maxItems 25");
+    assert!(err.contains("/data/choices"), "{err}");
+    let ok: Vec<Value> = choices_n(25);
+    assert!(
+        openapi::validate_json(
+            "POST",
+            CALLBACK,
+            &json!({"type": 8, "data": {"choices": ok}})
+        )
+        .is_ok()
+    );
+}
+
+fn choices_n(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"name": format!("c{i}"), "value": format!("c{i}")}))
+        .collect()
+}
+
+#[test]
+fn content_of_2001_chars_fails() {
+    let long = "x".repeat(2001);
+    let err = openapi::validate_json(
+        "POST",
+        "/api/v10/channels/5001/messages",
+        &json!({"content": long}),
+    )
+    .expect_err("2001 chars exceed maxLength 2000");
+    assert!(err.contains("/content"), "{err}");
+    let err = openapi::validate_json(
+        "POST",
+        CALLBACK,
+        &json!({"type": 4, "data": {"content": long}}),
+    )
+    .expect_err("2001 chars in a callback");
+    assert!(err.contains("/data/content"), "{err}");
+}
+
+#[test]
+fn unknown_route_fails() {
+    let err = openapi::validate_json("POST", "/api/v10/channels/5001/mesages", &json!({}))
+        .expect_err("misspelled route");
+    assert!(err.starts_with("unknown route"), "{err}");
+    assert!(
+        openapi::validate_request("DELETE", "/api/v10/gateway", None, openapi::BodyRef::Empty)
+            .is_err()
+    );
+}
+
+#[test]
+fn route_matching_prefers_literal_segments() {
+    assert_eq!(
+        openapi::match_route("PATCH", "/api/v10/webhooks/1000/tok/messages/@original"),
+        Some("/webhooks/{webhook_id}/{webhook_token}/messages/@original")
+    );
+    assert_eq!(
+        openapi::match_route("PATCH", "/api/v10/webhooks/1000/tok/messages/123"),
+        Some("/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
+    );
+    assert_eq!(
+        openapi::match_route("GET", "/api/v10/oauth2/applications/@me?x=1"),
+        Some("/oauth2/applications/@me")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every gateway payload the fake sends parses into the expected serenity event
+// ---------------------------------------------------------------------------------------------
+
+fn parse(frame: Value) -> serenity::GatewayEvent {
+    serde_json::from_value(frame).expect("gateway frame parses")
+}
+
+fn dispatched(frame: Value) -> serenity::Event {
+    match parse(frame) {
+        serenity::GatewayEvent::Dispatch(_, event) => event,
+        other => panic!("not a dispatch: {other:?}"),
+    }
+}
+
+#[test]
+fn hello_parses() {
+    assert!(matches!(
+        parse(hello_payload(41_250)),
+        serenity::GatewayEvent::Hello(41_250)
+    ));
+}
+
+#[test]
+fn heartbeat_ack_parses() {
+    assert!(matches!(
+        parse(heartbeat_ack_payload()),
+        serenity::GatewayEvent::HeartbeatAck
+    ));
+}
+
+#[test]
+fn reconnect_parses() {
+    assert!(matches!(
+        parse(reconnect_payload()),
+        serenity::GatewayEvent::Reconnect
+    ));
+}
+
+#[test]
+fn ready_parses() {
+    let serenity::Event::Ready(ready) = dispatched(dispatch_frame(1, "READY", ready_data(1234)))
+    else {
+        panic!("READY did not parse as Event::Ready");
+    };
+    assert_eq!(ready.ready.application.id.get(), APP_ID);
+    assert_eq!(ready.ready.user.id.get(), BOT.id);
+    assert_eq!(
+        ready.ready.resume_gateway_url,
+        "ws://127.0.0.1:1234/gateway"
+    );
+}
+
+#[test]
+fn guild_create_parses() {
+    let serenity::Event::GuildCreate(gc) =
+        dispatched(dispatch_frame(2, "GUILD_CREATE", guild_create_data()))
+    else {
+        panic!("GUILD_CREATE did not parse as Event::GuildCreate");
+    };
+    let guild = gc.guild;
+    assert_eq!(guild.id.get(), GUILD_ID);
+    assert_eq!(guild.members.len(), 3);
+    let mut channels: Vec<u64> = guild.channels.keys().map(|c| c.get()).collect();
+    channels.sort_unstable();
+    assert_eq!(channels, [GENERAL_CHANNEL, SUMMARY_CHANNEL]);
+    let bob = &guild.members[&serenity::UserId::new(BOB.id)];
+    assert_eq!(bob.roles, [serenity::RoleId::new(ADMIN_ROLE)]);
+    assert_eq!(
+        guild.roles[&serenity::RoleId::new(ADMIN_ROLE)].permissions,
+        serenity::Permissions::MANAGE_GUILD
+    );
+}
+
+#[test]
+fn resumed_parses() {
+    assert!(matches!(
+        dispatched(dispatch_frame(3, "RESUMED", resumed_data())),
+        serenity::Event::Resumed(_)
+    ));
+}
+
+#[test]
+fn command_interaction_parses_with_permissions() {
+    for (user, perms) in [
+        (ALICE, EVERYONE_PERMISSIONS),
+        (BOB, EVERYONE_PERMISSIONS | MANAGE_GUILD),
+    ] {
+        let data = json!({"id": "4001", "name": "search", "type": 1, "guild_id": "2000",
+                          "options": [{"name": "query", "type": 3, "value": "pancake"}]});
+        let frame = dispatch_frame(
+            3,
+            "INTERACTION_CREATE",
+            interaction_data(9001, "tok", 2, user, GENERAL_CHANNEL, data),
+        );
+        let serenity::Event::InteractionCreate(ev) = dispatched(frame) else {
+            panic!("INTERACTION_CREATE did not parse as Event::InteractionCreate");
+        };
+        let serenity::Interaction::Command(cmd) = ev.interaction else {
+            panic!("not a command interaction");
+        };
+        assert_eq!(cmd.data.name, "search");
+        assert_eq!(cmd.user.id.get(), user.id);
+        let member = cmd.member.expect("member");
+        assert_eq!(member.permissions.unwrap().bits(), perms);
+        assert_eq!(cmd.app_permissions.unwrap().bits(), BOT.permissions());
+        assert_eq!(cmd.channel_id.get(), GENERAL_CHANNEL);
+    }
+}
+
+#[test]
+fn autocomplete_interaction_parses() {
+    let data = json!({"id": "4003", "name": "search", "type": 1,
+                      "options": [{"name": "query", "type": 3, "value": "pan", "focused": true}]});
+    let frame = dispatch_frame(
+        3,
+        "INTERACTION_CREATE",
+        interaction_data(9002, "tok", 4, ALICE, GENERAL_CHANNEL, data),
+    );
+    let serenity::Event::InteractionCreate(ev) = dispatched(frame) else {
+        panic!("INTERACTION_CREATE did not parse as Event::InteractionCreate");
+    };
+    assert!(matches!(
+        ev.interaction,
+        serenity::Interaction::Autocomplete(_)
+    ));
+}
