@@ -629,3 +629,35 @@ fn autocomplete_interaction_parses() {
         serenity::Interaction::Autocomplete(_)
     ));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Violations surface in tests
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_invalid_request_is_recorded_and_fails_waiting_helpers_fast() {
+    let fake = FakeDiscord::start().await;
+    let http = fake.http();
+    let too_long = json!({"content": "x".repeat(2001)});
+    let channel = serenity::ChannelId::new(SUMMARY_CHANNEL);
+    http.send_message(channel, vec![], &too_long)
+        .await
+        .expect("the fake still answers");
+
+    let waiter = fake.clone();
+    let outcome = tokio::spawn(async move {
+        waiter.wait_channel_messages(SUMMARY_CHANNEL, 2, T).await;
+    })
+    .await;
+    assert!(outcome.expect_err("the wait panics").is_panic());
+
+    let violations = fake.take_violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0].starts_with("#0 POST /api/v10/channels/5001/messages:"),
+        "{}",
+        violations[0]
+    );
+    assert!(violations[0].contains("at '/content'"), "{}", violations[0]);
+    assert!(fake.requests()[0].validation.is_err());
+}

@@ -518,9 +518,31 @@ fn text(v: &Value) -> WsMessage {
 }
 
 /// The fake Discord server. Cheap to clone; all clones share the recording.
-#[derive(Clone)]
+///
+/// When the value returned by [`FakeDiscord::start`] is dropped (normally at the end of the
+/// test) it panics if violations were recorded, so a test fails on any spec mismatch even
+/// without an explicit [`FakeDiscord::assert_no_violations`]. Clones do not check.
 pub struct FakeDiscord {
     shared: Arc<Shared>,
+    /// True only for the value returned by `start`.
+    primary: bool,
+}
+
+impl Clone for FakeDiscord {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            primary: false,
+        }
+    }
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        if self.primary && !std::thread::panicking() {
+            self.assert_no_violations();
+        }
+    }
 }
 
 impl FakeDiscord {
@@ -550,7 +572,10 @@ impl FakeDiscord {
                 .await
                 .expect("fake Discord server");
         });
-        Self { shared }
+        Self {
+            shared,
+            primary: true,
+        }
     }
 
     /// The port the fake listens on.
@@ -622,6 +647,12 @@ impl FakeDiscord {
     /// fake does not serve, and fake replies serenity could not parse.
     pub fn violations(&self) -> Vec<String> {
         self.lock().violations.clone()
+    }
+
+    /// Removes and returns the violations recorded so far (for tests that provoke them on
+    /// purpose).
+    pub fn take_violations(&self) -> Vec<String> {
+        std::mem::take(&mut self.lock().violations)
     }
 
     /// Panics listing every violation, if there is any.
@@ -1275,6 +1306,7 @@ async fn rest(
 
     let fake = FakeDiscord {
         shared: shared.clone(),
+        primary: false,
     };
     let mut inner = fake.lock();
     let (status, reply, shape) = respond(&shared, &mut inner, &method, &path, &body);
@@ -1601,6 +1633,7 @@ async fn gateway_upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade
 async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
     let fake = FakeDiscord {
         shared: shared.clone(),
+        primary: false,
     };
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::unbounded_channel::<WsMessage>();

@@ -3,7 +3,7 @@
 //!
 //! Include it from a test binary with `mod support;` and start with
 //! [`fake_discord::FakeDiscord::start`].
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod fake_discord;
 pub mod openapi;
