@@ -4,7 +4,14 @@
 //! derived figures and figures into PNG images. The edges ([`store`], [`scanner`], [`bot`]) do
 //! the IO: PostgreSQL, the game server's folder and Discord.
 
+pub mod bot;
+pub mod config;
+pub mod demo;
 pub mod format;
+pub mod import;
 pub mod metrics;
 pub mod names;
+pub mod present;
 pub mod render;
+pub mod store;
+pub mod synth;

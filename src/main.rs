@@ -1,1 +1,209 @@
-fn main() {}
+//! The `proximity` command: the Discord bot (default), imports, status and the demo.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use proximity::config::Config;
+use proximity::import::{self, collect_files};
+use proximity::metrics::MetricParams;
+use proximity::{demo, store};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "ET:Legacy proximity analytics: round-file importer and Discord bot"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Discord bot (the default): watch the folder, import, post summaries, answer
+    /// commands.
+    Run,
+    /// Import round files or folders of them.
+    Import {
+        /// Files, or folders whose `*_engagements.txt` files are imported.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Accept files without the `# END` marker (from other trackers).
+        #[arg(long)]
+        complete: bool,
+    },
+    /// Print what the database holds and what the importer has seen.
+    Status,
+    /// Import the bundled sample rounds and write the images the bot would post.
+    Demo {
+        /// Where to write the images.
+        #[arg(long, default_value = "demo-output")]
+        out: PathBuf,
+    },
+    /// Write the bundled sample rounds (deterministic synthetic matches) into a folder.
+    #[command(hide = true)]
+    GenerateSamples {
+        #[arg(default_value = "assets/samples")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    // A missing .env is fine; a broken one is reported.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("error: .env: {e}");
+        return ExitCode::FAILURE;
+    }
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command.unwrap_or(Command::Run), config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let default = if config.debug_log {
+        "proximity=debug,info"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
+    match command {
+        Command::Run => {
+            proximity::bot::run(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { paths, complete } => import_files(&config, &paths, complete).await,
+        Command::Status => {
+            let pool = connect(&config).await?;
+            for line in demo::status_lines(&pool).await? {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::GenerateSamples { out } => {
+            std::fs::create_dir_all(&out)?;
+            for (name, opts) in proximity::synth::sample_set() {
+                let path = out.join(name);
+                std::fs::write(
+                    &path,
+                    proximity::format::write(&proximity::synth::synth_round(&opts)),
+                )?;
+                println!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { out } => {
+            let pool = connect(&config).await?;
+            demo::run(&pool, &demo::samples_dir(), &out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn connect(config: &Config) -> Result<sqlx::PgPool> {
+    store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("connecting to {}", redact(&config.database_url)))
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => match url[scheme + 3..at].find(':') {
+            Some(colon) => format!("{}:***{}", &url[..scheme + 3 + colon], &url[at..]),
+            None => url.to_string(),
+        },
+        _ => url.to_string(),
+    }
+}
+
+async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Result<ExitCode> {
+    let files = collect_files(paths)?;
+    let pool = connect(config).await?;
+    let params = MetricParams::default();
+    let bar = if files.len() > 1 {
+        let bar = ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let (mut imported, mut repeats, mut failed) = (0, 0, 0);
+    for f in &files {
+        bar.set_message(import::file_name_of(f));
+        match import::import_path(&pool, f, complete, &params).await {
+            Ok(report) => {
+                match report.outcome {
+                    store::ImportOutcome::Imported { .. } => imported += 1,
+                    store::ImportOutcome::AlreadyImported { .. } => repeats += 1,
+                }
+                bar.println(report.describe());
+            }
+            Err(e) => {
+                failed += 1;
+                bar.println(format!("error: {e}"));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!("{imported} imported, {repeats} already imported, {failed} failed");
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+    }
+}

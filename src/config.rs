@@ -1,0 +1,180 @@
+//! Configuration from the environment (and `.env`, loaded by `main`). Every variable, its
+//! default and its meaning is documented in `.env.example`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use thiserror::Error;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/proximity";
+pub const DEFAULT_GAMESTATS_DIR: &str = "gamestats";
+pub const DEFAULT_SCAN_INTERVAL_SECS: u64 = 300;
+
+/// A variable with a value that cannot be used. The message names the variable.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub database_url: String,
+    /// The folder the tracker writes round files into.
+    pub gamestats_dir: PathBuf,
+    pub discord_token: Option<String>,
+    /// Register the commands in this guild (instantly) instead of globally.
+    pub guild_id: Option<u64>,
+    /// Where post-round summaries are posted.
+    pub summary_channel_id: Option<u64>,
+    pub scan_interval: Duration,
+    /// `PROXIMITY_ENABLED`: the whole feature (scanner, summaries, player commands).
+    pub enabled: bool,
+    /// `PROXIMITY_AUTO_IMPORT`: automatic imports by the watcher and the timer.
+    pub auto_import: bool,
+    /// `PROXIMITY_DEBUG_LOG`: verbose logs.
+    pub debug_log: bool,
+    /// `PROXIMITY_DISCORD_COMMANDS`: register the slash commands.
+    pub discord_commands: bool,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `lookup` (tests pass a map). Empty values count as
+    /// unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let id = |k: &'static str| -> Result<Option<u64>, ConfigError> {
+            get(k)
+                .map(|v| {
+                    v.parse::<u64>().ok().filter(|n| *n > 0).ok_or(ConfigError {
+                        variable: k,
+                        message: format!("`{v}` is not a Discord id (a positive number)"),
+                    })
+                })
+                .transpose()
+        };
+        let flag = |k: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(k) {
+                None => Ok(default),
+                Some(v) => match v.to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => Ok(true),
+                    "0" | "false" | "no" | "off" => Ok(false),
+                    _ => Err(ConfigError {
+                        variable: k,
+                        message: format!("`{v}` is not true or false"),
+                    }),
+                },
+            }
+        };
+        let scan_secs = match get("SCAN_INTERVAL_SECS") {
+            None => DEFAULT_SCAN_INTERVAL_SECS,
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=86_400).contains(n))
+                .ok_or(ConfigError {
+                    variable: "SCAN_INTERVAL_SECS",
+                    message: format!("`{v}` is not a number of seconds between 1 and 86400"),
+                })?,
+        };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                message: "must start with postgres:// or postgresql://".into(),
+            });
+        }
+        Ok(Config {
+            database_url,
+            gamestats_dir: PathBuf::from(
+                get("GAMESTATS_DIR").unwrap_or_else(|| DEFAULT_GAMESTATS_DIR.to_string()),
+            ),
+            discord_token: get("DISCORD_TOKEN"),
+            guild_id: id("GUILD_ID")?,
+            summary_channel_id: id("SUMMARY_CHANNEL_ID")?,
+            scan_interval: Duration::from_secs(scan_secs),
+            enabled: flag("PROXIMITY_ENABLED", true)?,
+            auto_import: flag("PROXIMITY_AUTO_IMPORT", true)?,
+            debug_log: flag("PROXIMITY_DEBUG_LOG", false)?,
+            discord_commands: flag("PROXIMITY_DISCORD_COMMANDS", true)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.gamestats_dir, PathBuf::from("gamestats"));
+        assert_eq!(c.scan_interval, Duration::from_secs(300));
+        assert_eq!(
+            (c.discord_token, c.guild_id, c.summary_channel_id),
+            (None, None, None)
+        );
+        assert!(c.enabled && c.auto_import && c.discord_commands && !c.debug_log);
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = config(&[
+            ("GUILD_ID", "123"),
+            ("SUMMARY_CHANNEL_ID", " 456 "),
+            ("SCAN_INTERVAL_SECS", "5"),
+            ("PROXIMITY_AUTO_IMPORT", "false"),
+            ("PROXIMITY_DEBUG_LOG", "on"),
+            ("DISCORD_TOKEN", "abc"),
+            ("GAMESTATS_DIR", ""),
+        ])
+        .unwrap();
+        assert_eq!((c.guild_id, c.summary_channel_id), (Some(123), Some(456)));
+        assert_eq!(c.scan_interval, Duration::from_secs(5));
+        assert!(!c.auto_import && c.debug_log);
+        assert_eq!(c.discord_token.as_deref(), Some("abc"));
+        assert_eq!(
+            c.gamestats_dir,
+            PathBuf::from("gamestats"),
+            "empty means unset"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = config(&[("GUILD_ID", "my-guild")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "GUILD_ID: `my-guild` is not a Discord id (a positive number)"
+        );
+        let e = config(&[("SCAN_INTERVAL_SECS", "0")]).unwrap_err();
+        assert_eq!(e.variable, "SCAN_INTERVAL_SECS");
+        let e = config(&[("PROXIMITY_ENABLED", "maybe")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "PROXIMITY_ENABLED: `maybe` is not true or false"
+        );
+        let e = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(e.variable, "DATABASE_URL");
+    }
+}

@@ -1,0 +1,261 @@
+//! Importing round files: read, recognise repeats, parse, derive, store — and keep the import
+//! log that the scanner and `/proximity_status` read.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use thiserror::Error;
+
+use crate::format::{self, Header, ParseError, ParseOptions, SkippedSection};
+use crate::metrics::{self, MetricParams};
+use crate::store::{self, ImportOutcome, StoreError, StoredRound};
+
+/// What importing one file did.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub file_name: String,
+    pub outcome: ImportOutcome,
+    pub map: Option<String>,
+    pub round_number: Option<u8>,
+    /// Sections the parser skipped (name and row count); empty for a repeat.
+    pub skipped: Vec<SkippedSection>,
+    pub elapsed: Duration,
+}
+
+impl ImportReport {
+    /// One line for logs and replies.
+    pub fn describe(&self) -> String {
+        match self.outcome {
+            ImportOutcome::AlreadyImported { round_id } => {
+                format!("{}: already imported (round #{round_id})", self.file_name)
+            }
+            ImportOutcome::Imported { round_id } => {
+                let mut s = format!(
+                    "{}: imported as round #{round_id} ({} round {})",
+                    self.file_name,
+                    self.map.as_deref().unwrap_or("?"),
+                    self.round_number.unwrap_or(0)
+                );
+                if !self.skipped.is_empty() {
+                    let list: Vec<String> = self
+                        .skipped
+                        .iter()
+                        .map(|s| format!("{} ({} rows)", s.name, s.rows))
+                        .collect();
+                    s.push_str(&format!("; skipped sections: {}", list.join(", ")));
+                }
+                s
+            }
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum ImportError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: {source}")]
+    Parse { file: String, source: ParseError },
+    #[error("{file}: {source}")]
+    Store { file: String, source: StoreError },
+}
+
+impl ImportError {
+    /// Whether trying again later may succeed (the database was unreachable), as opposed to a
+    /// file that is bad.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ImportError::Store { source, .. } => source.is_unavailable(),
+            ImportError::Read { .. } => true,
+            ImportError::Parse { .. } => false,
+        }
+    }
+}
+
+/// The SHA-256 of a file's content: the identity of a round, whatever the file is called.
+pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// When a round was played: the header's end, else its start, else the file name's timestamp
+/// (`YYYY-MM-DD-HHMMSS-…`, read as UTC), else `fallback`.
+pub fn played_at(header: &Header, file_name: &str, fallback: DateTime<Utc>) -> DateTime<Utc> {
+    let from_unix = |s: i64| (s > 0).then(|| Utc.timestamp_opt(s, 0).single()).flatten();
+    from_unix(header.round_end_unix)
+        .or_else(|| from_unix(header.round_start_unix))
+        .or_else(|| {
+            let stamp = file_name.get(..17)?;
+            NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d-%H%M%S")
+                .ok()
+                .map(|n| n.and_utc())
+        })
+        .unwrap_or(fallback)
+}
+
+/// Imports one file's bytes. `complete` accepts a file without `# END` (another tracker's file
+/// that has stopped growing).
+pub async fn import_bytes(
+    pool: &PgPool,
+    file_name: &str,
+    bytes: &[u8],
+    complete: bool,
+    params: &MetricParams,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    let store_err = |source| ImportError::Store {
+        file: file_name.to_string(),
+        source,
+    };
+    let sha = content_hash(bytes);
+    // A repeat is recognised before any parsing.
+    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM rounds WHERE content_sha256 = $1")
+        .bind(&sha[..])
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| store_err(e.into()))?;
+    if let Some(round_id) = known {
+        return Ok(ImportReport {
+            file_name: file_name.to_string(),
+            outcome: ImportOutcome::AlreadyImported { round_id },
+            map: None,
+            round_number: None,
+            skipped: Vec::new(),
+            elapsed: started.elapsed(),
+        });
+    }
+    let round = format::parse_with(
+        bytes,
+        ParseOptions {
+            assume_complete: complete,
+        },
+    )
+    .map_err(|source| ImportError::Parse {
+        file: file_name.to_string(),
+        source,
+    })?;
+    let metrics = metrics::derive(&round, params);
+    let outcome = store::store_round(
+        pool,
+        &StoredRound {
+            file_name,
+            sha256: sha,
+            file_bytes: bytes.len() as i64,
+            played_at: played_at(&round.header, file_name, Utc::now()),
+            round: &round,
+            metrics: &metrics,
+        },
+    )
+    .await
+    .map_err(store_err)?;
+    Ok(ImportReport {
+        file_name: file_name.to_string(),
+        outcome,
+        map: Some(round.header.map.clone()),
+        round_number: Some(round.header.round),
+        skipped: round.skipped.clone(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Imports one file from disk and records the attempt in the import log.
+pub async fn import_path(
+    pool: &PgPool,
+    path: &Path,
+    complete: bool,
+    params: &MetricParams,
+) -> Result<ImportReport, ImportError> {
+    let file_name = file_name_of(path);
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|source| ImportError::Read {
+            file: file_name.clone(),
+            source,
+        })?;
+    let result = import_bytes(pool, &file_name, &bytes, complete, params).await;
+    let logged =
+        store::queries::record_attempt(pool, path, &file_name, bytes.len() as i64, &result).await;
+    match (result, logged) {
+        // A database outage during the import is the error to report, not the log write.
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(e)) => Err(ImportError::Store {
+            file: file_name,
+            source: e,
+        }),
+        (Ok(report), Ok(())) => Ok(report),
+    }
+}
+
+pub fn file_name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Whether a file in a watched folder looks like a round file (`…_engagements.txt`).
+pub fn is_round_file_name(name: &str) -> bool {
+    name.ends_with("_engagements.txt")
+}
+
+/// Expands files and folders into the round files to import: files are taken as given, folders
+/// contribute their `…_engagements.txt` files (not recursively), sorted by name.
+pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|f| f.is_file() && is_round_file_name(&file_name_of(f)))
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{}: no such file or folder", p.display()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Banner;
+
+    #[test]
+    fn played_at_prefers_header_then_file_name() {
+        let fallback = Utc.timestamp_opt(1, 0).unwrap();
+        let mut h = Header::new(Banner::V4, "supply", 1);
+        let name = "2026-01-26-143022-supply-round-1_engagements.txt";
+        assert_eq!(
+            played_at(&h, name, fallback),
+            Utc.with_ymd_and_hms(2026, 1, 26, 14, 30, 22).unwrap()
+        );
+        assert_eq!(played_at(&h, "x.txt", fallback), fallback);
+        h.round_start_unix = 1_768_070_000;
+        assert_eq!(played_at(&h, name, fallback).timestamp(), 1_768_070_000);
+        h.round_end_unix = 1_768_070_720;
+        assert_eq!(played_at(&h, name, fallback).timestamp(), 1_768_070_720);
+    }
+
+    #[test]
+    fn round_file_names() {
+        assert!(is_round_file_name(
+            "2026-01-26-143022-supply-round-1_engagements.txt"
+        ));
+        assert!(!is_round_file_name(
+            "2026-01-26-143022-supply-round-1_engagements.txt.tmp"
+        ));
+        assert!(!is_round_file_name("stats.txt"));
+    }
+}

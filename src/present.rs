@@ -1,0 +1,292 @@
+//! From query results to what people see: render inputs and short texts. Shared by the demo,
+//! the post-round summary and the slash commands, so that each of them stays glue.
+
+use crate::format::Team;
+use crate::names::clean_name;
+use crate::render::{
+    CardStat, DuoRow, DuosInput, HeatKind, HeatPoint, HeatmapInput, LeaderRow, LeaderboardInput,
+    PlayerCardInput, RoundCardInput, RoundDuo,
+};
+use crate::store::queries::{
+    self, HeatPointRow, LeaderboardMetric, ProfileRow, RoundSummaryData, Scope,
+};
+
+/// "last 30 days", or "all time".
+pub fn period_label(days: Option<i64>) -> String {
+    match days {
+        Some(1) => "last 24 hours".to_string(),
+        Some(d) => format!("last {d} days"),
+        None => "all time".to_string(),
+    }
+}
+
+/// "supply, last 30 days" / "all maps, all time".
+pub fn scope_label(scope: &Scope) -> String {
+    format!(
+        "{}, {}",
+        scope.map.as_deref().unwrap_or("all maps"),
+        period_label(scope.days)
+    )
+}
+
+pub fn team_of(code: Option<i16>) -> Option<Team> {
+    match code {
+        Some(1) => Some(Team::Axis),
+        Some(2) => Some(Team::Allies),
+        _ => None,
+    }
+}
+
+/// `m:ss` of a duration.
+pub fn duration_label(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// A name for Discord text: colour codes stripped, markdown and mentions neutralised, length
+/// capped. (Allowed mentions are off on every message as well; this keeps the layout intact.)
+pub fn discord_name(raw: &[u8]) -> String {
+    let clean = clean_name(raw);
+    let clean = if clean.is_empty() {
+        "(unnamed)".to_string()
+    } else {
+        clean
+    };
+    let mut out = String::with_capacity(clean.len());
+    for c in clean.chars().take(32) {
+        if matches!(
+            c,
+            '*' | '_' | '`' | '~' | '|' | '>' | '#' | '[' | ']' | '(' | ')' | '\\' | ':'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+        if c == '@' {
+            // A zero-width space after @ breaks @everyone / @here / <@id> even if pinged.
+            out.push('\u{200b}');
+        }
+    }
+    out
+}
+
+pub fn round_card(s: &RoundSummaryData) -> RoundCardInput {
+    RoundCardInput {
+        map: s.round.map.clone(),
+        round: i32::from(s.round.round_number),
+        duration_ms: s.round.duration_ms,
+        players: i64::from(s.round.player_count),
+        engagements: i64::from(s.round.engagement_count),
+        crossfires: i64::from(s.round.crossfire_count),
+        escapes: i64::from(s.round.escape_count),
+        best_duo: s.best_duo.as_ref().map(|d| RoundDuo {
+            name_a: d.name_a.clone(),
+            name_b: d.name_b.clone(),
+            crossfires: d.crossfires,
+            crossfire_kills: d.crossfire_kills,
+        }),
+        top_damage: s
+            .top_damage
+            .iter()
+            .map(|p| (p.name.clone(), p.value as f64))
+            .collect(),
+        top_escapes: s
+            .top_escapes
+            .iter()
+            .map(|p| (p.name.clone(), p.value))
+            .collect(),
+        kill_points: s
+            .kills
+            .iter()
+            .map(|(x, y, team)| HeatPoint {
+                x: f64::from(*x),
+                y: f64::from(*y),
+                weight: 1.0,
+                team: team_of(*team),
+            })
+            .collect(),
+    }
+}
+
+pub fn heatmap_input(
+    map: &str,
+    kind: HeatKind,
+    rows: &[HeatPointRow],
+    rounds: i64,
+    days: Option<i64>,
+    player: Option<&[u8]>,
+) -> HeatmapInput {
+    HeatmapInput {
+        map: map.to_string(),
+        kind,
+        points: rows
+            .iter()
+            .map(|r| HeatPoint {
+                x: r.x,
+                y: r.y,
+                weight: r.weight as f64,
+                team: team_of(r.team),
+            })
+            .collect(),
+        rounds,
+        period_label: period_label(days),
+        player_label: player.map(<[u8]>::to_vec),
+    }
+}
+
+pub fn leaderboard_input(
+    metric: LeaderboardMetric,
+    rows: &[queries::LeaderRow],
+    scope: &Scope,
+) -> LeaderboardInput {
+    let spec = metric.spec();
+    LeaderboardInput {
+        title: spec.title.to_string(),
+        subtitle: format!(
+            "{} · at least {} {}",
+            scope_label(scope),
+            spec.min_samples,
+            spec.sample_label
+        ),
+        unit: spec.unit.to_string(),
+        samples_label: spec.sample_label.to_string(),
+        rows: rows
+            .iter()
+            .map(|r| LeaderRow {
+                name_raw: r.name.clone(),
+                value: r.value,
+                samples: r.samples,
+            })
+            .collect(),
+        lower_is_better: spec.lower_is_better,
+    }
+}
+
+pub fn kills_per_round(crossfire_kills: i64, rounds_together: i64) -> f64 {
+    if rounds_together > 0 {
+        crossfire_kills as f64 / rounds_together as f64
+    } else {
+        0.0
+    }
+}
+
+pub fn duos_input(rows: &[queries::DuoRow], scope: &Scope, min_crossfires: i64) -> DuosInput {
+    DuosInput {
+        title: "Best duos".to_string(),
+        subtitle: format!(
+            "{} · at least {min_crossfires} crossfires",
+            scope_label(scope)
+        ),
+        rows: rows
+            .iter()
+            .map(|d| DuoRow {
+                name_a: d.name_a.clone(),
+                name_b: d.name_b.clone(),
+                crossfires: d.crossfires,
+                crossfire_kills: d.crossfire_kills,
+                rounds_together: d.rounds_together,
+                kills_per_round: kills_per_round(d.crossfire_kills, d.rounds_together),
+            })
+            .collect(),
+    }
+}
+
+/// The player card's rows: each figure against the server's median.
+pub fn player_card(
+    name: &[u8],
+    me: &ProfileRow,
+    median: &ProfileRow,
+    scope: &Scope,
+) -> PlayerCardInput {
+    let stat =
+        |label: &str, value: Option<f64>, median: Option<f64>, unit: &str, higher: bool| CardStat {
+            label: label.to_string(),
+            value,
+            median,
+            unit: unit.to_string(),
+            higher_is_better: higher,
+        };
+    let per_round = |v: i64, rounds: i64| (rounds > 0).then(|| v as f64 / rounds as f64);
+    PlayerCardInput {
+        name: name.to_vec(),
+        subtitle: format!(
+            "{} · {} rounds, {} lives",
+            scope_label(scope),
+            me.rounds,
+            me.lives
+        ),
+        rows: vec![
+            stat(
+                "Distance per life",
+                me.distance_per_life,
+                median.distance_per_life,
+                "u",
+                true,
+            ),
+            stat("Sprint", me.sprint_pct, median.sprint_pct, "%", true),
+            stat(
+                "Spawn reaction",
+                me.spawn_reaction_ms,
+                median.spawn_reaction_ms,
+                "ms",
+                false,
+            ),
+            stat(
+                "Crossfire kills / round",
+                per_round(me.crossfire_kills, me.rounds),
+                per_round(median.crossfire_kills, median.rounds),
+                "",
+                true,
+            ),
+            stat(
+                "Trades / round",
+                per_round(me.trades_made, me.rounds),
+                per_round(median.trades_made, median.rounds),
+                "",
+                true,
+            ),
+            stat(
+                "Support uptime",
+                me.support_uptime_pct,
+                median.support_uptime_pct,
+                "%",
+                true,
+            ),
+            stat(
+                "Escape rate",
+                me.escape_rate_pct,
+                median.escape_rate_pct,
+                "%",
+                true,
+            ),
+            stat(
+                "Survival per life",
+                me.survival_s,
+                median.survival_s,
+                "s",
+                true,
+            ),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discord_names_never_ping_or_format() {
+        assert_eq!(discord_name(b"^1@everyone"), "@\u{200b}everyone");
+        assert_eq!(discord_name(b"**bold**_x_"), "\\*\\*bold\\*\\*\\_x\\_");
+        assert_eq!(discord_name(b"^7"), "(unnamed)");
+        assert_eq!(discord_name("a".repeat(50).as_bytes()).len(), 32);
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(period_label(None), "all time");
+        assert_eq!(period_label(Some(7)), "last 7 days");
+        assert_eq!(duration_label(754_999), "12:34");
+        assert_eq!(kills_per_round(3, 2), 1.5);
+        assert_eq!(kills_per_round(3, 0), 0.0);
+    }
+}

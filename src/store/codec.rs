@@ -1,0 +1,296 @@
+//! Compact binary encoding of paths for storage.
+//!
+//! A path is stored column by column (all times, then all x, …), each value as the zig-zag
+//! varint of its difference to the previous one: consecutive 200 ms samples differ little, so
+//! most values take one or two bytes, and PostgreSQL's TOAST compression finds the runs that the
+//! column layout lines up. Positions keep the file's precision (0.1 unit); speed is kept to
+//! 1 unit/s. The deployed system stored the same data as JSON at 23 bytes a sample.
+//!
+//! Hand-written rather than a serialisation crate: the gain comes from the delta + column
+//! layout, which no general-purpose format does for us.
+
+use thiserror::Error;
+
+use crate::format::{
+    DeathType, EngagementPoint, PathEvent, PositionEvent, Stance, TrackSample, Vec3,
+};
+
+const TRACK_VERSION: u8 = 1;
+const POSITIONS_VERSION: u8 = 1;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CodecError {
+    #[error("stored path is truncated")]
+    Truncated,
+    #[error("stored path has unknown version {0}")]
+    Version(u8),
+    #[error("stored path has an invalid value")]
+    Invalid,
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_signed(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Result<u8, CodecError> {
+        let b = *self.bytes.get(self.pos).ok_or(CodecError::Truncated)?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, CodecError> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err(CodecError::Invalid)
+    }
+
+    fn signed(&mut self) -> Result<i64, CodecError> {
+        let v = self.varint()?;
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    /// A column of `n` delta-encoded values.
+    fn deltas(&mut self, n: usize) -> Result<Vec<i64>, CodecError> {
+        let mut out = Vec::with_capacity(n);
+        let mut prev = 0i64;
+        for _ in 0..n {
+            prev = prev
+                .checked_add(self.signed()?)
+                .ok_or(CodecError::Invalid)?;
+            out.push(prev);
+        }
+        Ok(out)
+    }
+}
+
+fn put_deltas(out: &mut Vec<u8>, values: impl Iterator<Item = i64>) {
+    let mut prev = 0i64;
+    for v in values {
+        put_signed(out, v - prev);
+        prev = v;
+    }
+}
+
+fn tenths(v: f64) -> i64 {
+    (v * 10.0).round() as i64
+}
+
+fn path_event_code(e: PathEvent) -> u8 {
+    match e {
+        PathEvent::Spawn => 0,
+        PathEvent::Sample => 1,
+        PathEvent::Revived => 2,
+        PathEvent::End(d) => 3 + DeathType::ALL.iter().position(|x| *x == d).unwrap_or(0) as u8,
+    }
+}
+
+fn path_event_from(code: u8) -> Result<PathEvent, CodecError> {
+    match code {
+        0 => Ok(PathEvent::Spawn),
+        1 => Ok(PathEvent::Sample),
+        2 => Ok(PathEvent::Revived),
+        c => DeathType::ALL
+            .get(usize::from(c - 3))
+            .copied()
+            .map(PathEvent::End)
+            .ok_or(CodecError::Invalid),
+    }
+}
+
+/// Encodes a life's path.
+pub fn encode_track_path(path: &[TrackSample]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(path.len() * 8 + 8);
+    out.push(TRACK_VERSION);
+    put_varint(&mut out, path.len() as u64);
+    put_deltas(&mut out, path.iter().map(|s| s.time));
+    put_deltas(&mut out, path.iter().map(|s| tenths(s.pos.x)));
+    put_deltas(&mut out, path.iter().map(|s| tenths(s.pos.y)));
+    put_deltas(&mut out, path.iter().map(|s| tenths(s.pos.z)));
+    put_deltas(&mut out, path.iter().map(|s| s.health));
+    put_deltas(&mut out, path.iter().map(|s| s.speed.round() as i64));
+    put_deltas(&mut out, path.iter().map(|s| s.weapon));
+    for s in path {
+        out.push((s.stance as u8) | (u8::from(s.sprint) << 2) | (path_event_code(s.event) << 3));
+    }
+    out
+}
+
+/// Decodes a life's path (speed comes back rounded to 1 unit/s).
+pub fn decode_track_path(bytes: &[u8]) -> Result<Vec<TrackSample>, CodecError> {
+    let mut r = Reader { bytes, pos: 0 };
+    let version = r.byte()?;
+    if version != TRACK_VERSION {
+        return Err(CodecError::Version(version));
+    }
+    let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Invalid)?;
+    if n > bytes.len() {
+        return Err(CodecError::Truncated);
+    }
+    let time = r.deltas(n)?;
+    let x = r.deltas(n)?;
+    let y = r.deltas(n)?;
+    let z = r.deltas(n)?;
+    let health = r.deltas(n)?;
+    let speed = r.deltas(n)?;
+    let weapon = r.deltas(n)?;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let flags = r.byte()?;
+        out.push(TrackSample {
+            time: time[i],
+            pos: Vec3::new(x[i] as f64 / 10.0, y[i] as f64 / 10.0, z[i] as f64 / 10.0),
+            health: health[i],
+            speed: speed[i] as f64,
+            weapon: weapon[i],
+            stance: Stance::from_code(flags & 3).ok_or(CodecError::Invalid)?,
+            sprint: flags & 4 != 0,
+            event: path_event_from(flags >> 3)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Encodes an engagement's position path.
+pub fn encode_positions(points: &[EngagementPoint]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(points.len() * 8 + 4);
+    out.push(POSITIONS_VERSION);
+    put_varint(&mut out, points.len() as u64);
+    put_deltas(&mut out, points.iter().map(|p| p.time));
+    put_deltas(&mut out, points.iter().map(|p| tenths(p.pos.x)));
+    put_deltas(&mut out, points.iter().map(|p| tenths(p.pos.y)));
+    put_deltas(&mut out, points.iter().map(|p| tenths(p.pos.z)));
+    for p in points {
+        out.push(
+            PositionEvent::ALL
+                .iter()
+                .position(|e| *e == p.event)
+                .unwrap_or(0) as u8,
+        );
+    }
+    out
+}
+
+/// Decodes an engagement's position path.
+pub fn decode_positions(bytes: &[u8]) -> Result<Vec<EngagementPoint>, CodecError> {
+    let mut r = Reader { bytes, pos: 0 };
+    let version = r.byte()?;
+    if version != POSITIONS_VERSION {
+        return Err(CodecError::Version(version));
+    }
+    let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Invalid)?;
+    if n > bytes.len() {
+        return Err(CodecError::Truncated);
+    }
+    let time = r.deltas(n)?;
+    let x = r.deltas(n)?;
+    let y = r.deltas(n)?;
+    let z = r.deltas(n)?;
+    (0..n)
+        .map(|i| {
+            let event = *PositionEvent::ALL
+                .get(usize::from(r.byte()?))
+                .ok_or(CodecError::Invalid)?;
+            Ok(EngagementPoint {
+                time: time[i],
+                pos: Vec3::new(x[i] as f64 / 10.0, y[i] as f64 / 10.0, z[i] as f64 / 10.0),
+                event,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(time: i64, x: f64, speed: f64, event: PathEvent) -> TrackSample {
+        TrackSample {
+            time,
+            pos: Vec3::new(x, -x / 2.0, 64.5),
+            health: 100 - time / 1000,
+            speed,
+            weapon: 8,
+            stance: Stance::Prone,
+            sprint: time % 400 == 0,
+            event,
+        }
+    }
+
+    #[test]
+    fn track_path_round_trips_with_whole_speeds() {
+        let path: Vec<TrackSample> = (0..500)
+            .map(|i| {
+                let event = match i {
+                    0 => PathEvent::Spawn,
+                    250 => PathEvent::Revived,
+                    499 => PathEvent::End(DeathType::Teamkill),
+                    _ => PathEvent::Sample,
+                };
+                sample(i * 200, -1234.5 + i as f64 * 51.2, 256.0, event)
+            })
+            .collect();
+        let bytes = encode_track_path(&path);
+        assert_eq!(decode_track_path(&bytes).unwrap(), path);
+        // Steady running: ~8 bytes a sample before any database compression.
+        assert!(bytes.len() <= path.len() * 9, "{} bytes", bytes.len());
+    }
+
+    #[test]
+    fn speed_is_rounded_to_whole_units() {
+        let path = vec![sample(0, 1.0, 255.6, PathEvent::Spawn)];
+        assert_eq!(
+            decode_track_path(&encode_track_path(&path)).unwrap()[0].speed,
+            256.0
+        );
+    }
+
+    #[test]
+    fn positions_round_trip() {
+        let points: Vec<EngagementPoint> = PositionEvent::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, e)| EngagementPoint {
+                time: 1000 + i as i64 * 137,
+                pos: Vec3::new(i as f64 * 10.1, -5.5, 0.0),
+                event: *e,
+            })
+            .collect();
+        assert_eq!(
+            decode_positions(&encode_positions(&points)).unwrap(),
+            points
+        );
+        assert_eq!(decode_positions(&encode_positions(&[])).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn corrupt_bytes_are_errors() {
+        let bytes = encode_track_path(&[sample(0, 1.0, 2.0, PathEvent::Spawn)]);
+        assert_eq!(
+            decode_track_path(&bytes[..bytes.len() - 1]),
+            Err(CodecError::Truncated)
+        );
+        assert_eq!(decode_track_path(&[9]), Err(CodecError::Version(9)));
+        assert_eq!(decode_track_path(&[]), Err(CodecError::Truncated));
+        assert_eq!(decode_positions(&[1, 200, 1]), Err(CodecError::Truncated));
+    }
+}

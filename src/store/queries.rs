@@ -1,0 +1,878 @@
+//! Read queries behind every command, and the import log.
+//!
+//! Lifetime figures are sums over per-round rows (joined to `rounds` for the map and period
+//! filters); averages are sums divided by counts, so they are exact across rounds.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
+
+use super::StoreError;
+use crate::import::{ImportError, ImportReport};
+use crate::render::HeatKind;
+use crate::store::ImportOutcome;
+
+/// A file that failed this many times is quarantined: kept in the log with its error and not
+/// retried automatically.
+pub const QUARANTINE_AFTER: i32 = 3;
+
+// ---------------------------------------------------------------------------------------------
+// Import log
+
+/// Records one import attempt of `path`.
+pub async fn record_attempt(
+    pool: &PgPool,
+    path: &Path,
+    file_name: &str,
+    file_size: i64,
+    result: &Result<ImportReport, ImportError>,
+) -> Result<(), StoreError> {
+    let (status, round_id, error): (&str, Option<i64>, Option<String>) = match result {
+        Ok(r) => match r.outcome {
+            ImportOutcome::Imported { round_id } => ("imported", Some(round_id), None),
+            ImportOutcome::AlreadyImported { round_id } => ("duplicate", Some(round_id), None),
+        },
+        Err(e) => ("failed", None, Some(e.to_string())),
+    };
+    sqlx::query(
+        "INSERT INTO import_log (path, file_name, status, round_id, error, attempts, file_size,
+             last_attempt)
+         VALUES ($1, $2, $3, $4, $5, 1, $6, now())
+         ON CONFLICT (path) DO UPDATE SET
+             status = CASE WHEN EXCLUDED.status = 'failed' AND import_log.attempts + 1 >= $7
+                               THEN 'quarantined'
+                           -- Reading an imported file again does not make it a duplicate.
+                           WHEN EXCLUDED.status = 'duplicate' AND import_log.status = 'imported'
+                                AND import_log.round_id = EXCLUDED.round_id
+                               THEN 'imported'
+                           ELSE EXCLUDED.status END,
+             round_id = EXCLUDED.round_id, error = EXCLUDED.error,
+             attempts = import_log.attempts + 1, file_size = EXCLUDED.file_size,
+             last_attempt = now()",
+    )
+    .bind(path.to_string_lossy().as_ref())
+    .bind(file_name)
+    .bind(status)
+    .bind(round_id)
+    .bind(error)
+    .bind(file_size)
+    .bind(QUARANTINE_AFTER)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One row of the import log.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct LogEntry {
+    pub path: String,
+    pub file_name: String,
+    pub status: String,
+    pub round_id: Option<i64>,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub file_size: Option<i64>,
+    pub last_attempt: DateTime<Utc>,
+}
+
+/// The import log entry of every path.
+pub async fn import_log(pool: &PgPool) -> Result<Vec<LogEntry>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT path, file_name, status, round_id, error, attempts, file_size, last_attempt
+         FROM import_log ORDER BY path",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The most recent failures, newest first.
+pub async fn last_errors(pool: &PgPool, limit: i64) -> Result<Vec<LogEntry>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT path, file_name, status, round_id, error, attempts, file_size, last_attempt
+         FROM import_log WHERE status IN ('failed', 'quarantined')
+         ORDER BY last_attempt DESC, path LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+#[derive(Debug, Clone, Default, FromRow, PartialEq, Eq)]
+pub struct DbCounts {
+    pub rounds: i64,
+    pub engagements: i64,
+    pub lives: i64,
+    pub players: i64,
+}
+
+pub async fn db_counts(pool: &PgPool) -> Result<DbCounts, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT count(*) FROM rounds) AS rounds,
+                (SELECT count(*) FROM engagements) AS engagements,
+                (SELECT count(*) FROM lives) AS lives,
+                (SELECT count(DISTINCT guid) FROM round_players) AS players",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, Default, FromRow, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub seen: i64,
+    pub imported: i64,
+    pub duplicate: i64,
+    pub failed: i64,
+    pub quarantined: i64,
+}
+
+pub async fn import_counts(pool: &PgPool) -> Result<ImportCounts, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT count(*) AS seen,
+                count(*) FILTER (WHERE status = 'imported') AS imported,
+                count(*) FILTER (WHERE status = 'duplicate') AS duplicate,
+                count(*) FILTER (WHERE status = 'failed') AS failed,
+                count(*) FILTER (WHERE status = 'quarantined') AS quarantined
+         FROM import_log",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct TrackerVersion {
+    pub banner: String,
+    pub tracker_version: Option<String>,
+    pub rounds: i64,
+}
+
+pub async fn tracker_versions(pool: &PgPool) -> Result<Vec<TrackerVersion>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT banner, tracker_version, count(*) AS rounds FROM rounds
+         GROUP BY banner, tracker_version ORDER BY rounds DESC, banner, tracker_version",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Deletes a round and, through the cascade, every row derived from it.
+pub async fn delete_round(pool: &PgPool, round_id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM rounds WHERE id = $1")
+        .bind(round_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters
+
+/// The map and period a query covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub map: Option<String>,
+    /// Only rounds played in the last N days (relative to `now`).
+    pub days: Option<i64>,
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl Scope {
+    pub fn all() -> Self {
+        Scope::default()
+    }
+
+    fn since(&self) -> Option<DateTime<Utc>> {
+        self.days
+            .map(|d| self.now.unwrap_or_else(Utc::now) - Duration::days(d))
+    }
+
+    /// Appends ` AND r.map = … AND r.played_at >= …` for a query that joins `rounds r`.
+    fn push_filters(&self, q: &mut QueryBuilder<Postgres>) {
+        if let Some(map) = &self.map {
+            q.push(" AND r.map = ").push_bind(map.clone());
+        }
+        if let Some(since) = self.since() {
+            q.push(" AND r.played_at >= ").push_bind(since);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rounds
+
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct RoundRow {
+    pub id: i64,
+    pub file_name: String,
+    pub map: String,
+    pub round_number: i16,
+    pub played_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub engagement_count: i32,
+    pub crossfire_count: i32,
+    pub escape_count: i32,
+    pub kill_count: i32,
+    pub player_count: i32,
+    pub support_mean_pct: Option<f64>,
+}
+
+const ROUND_COLUMNS: &str = "id, file_name, map, round_number, played_at, duration_ms, \
+    engagement_count, crossfire_count, escape_count, kill_count, player_count, support_mean_pct";
+
+pub async fn round(pool: &PgPool, round_id: i64) -> Result<Option<RoundRow>, StoreError> {
+    let sql = format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(round_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// A player's figure in one round (for the summary's top lists).
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct PlayerFigure {
+    pub guid: String,
+    pub name: Vec<u8>,
+    pub value: i64,
+}
+
+/// The round's best duo: the pair with the most crossfire kills, then crossfires.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct DuoRow {
+    pub guid_a: String,
+    pub guid_b: String,
+    pub name_a: Vec<u8>,
+    pub name_b: Vec<u8>,
+    pub crossfires: i64,
+    pub crossfire_kills: i64,
+    pub rounds_together: i64,
+    pub combined_damage: i64,
+}
+
+/// Everything the post-round summary shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundSummaryData {
+    pub round: RoundRow,
+    pub best_duo: Option<DuoRow>,
+    pub top_damage: Vec<PlayerFigure>,
+    pub top_escapes: Vec<PlayerFigure>,
+    /// Victims' death positions with the killer's team (1 axis, 2 allies).
+    pub kills: Vec<(f32, f32, Option<i16>)>,
+}
+
+pub async fn round_summary(
+    pool: &PgPool,
+    round_id: i64,
+) -> Result<Option<RoundSummaryData>, StoreError> {
+    let Some(round) = round(pool, round_id).await? else {
+        return Ok(None);
+    };
+    let top = |column: &'static str| {
+        let sql = format!(
+            "SELECT t.guid, coalesce(p.name, ''::bytea) AS name, t.{column}::int8 AS value
+             FROM player_teamplay t
+             LEFT JOIN round_players p ON p.round_id = t.round_id AND p.guid = t.guid
+             WHERE t.round_id = $1 AND t.{column} > 0
+             ORDER BY t.{column} DESC, t.guid LIMIT 3"
+        );
+        sqlx::query_as::<_, PlayerFigure>(sqlx::AssertSqlSafe(sql))
+            .bind(round_id)
+            .fetch_all(pool)
+    };
+    let top_damage = top("damage_dealt").await?;
+    let top_escapes = top("escapes").await?;
+    let best_duo = sqlx::query_as(
+        "SELECT s.guid_a, s.guid_b, coalesce(a.name, ''::bytea) AS name_a,
+                coalesce(b.name, ''::bytea) AS name_b, s.crossfires::int8 AS crossfires,
+                s.crossfire_kills::int8 AS crossfire_kills, 1::int8 AS rounds_together,
+                s.combined_damage::int8 AS combined_damage
+         FROM pair_stats s
+         LEFT JOIN round_players a ON a.round_id = s.round_id AND a.guid = s.guid_a
+         LEFT JOIN round_players b ON b.round_id = s.round_id AND b.guid = s.guid_b
+         WHERE s.round_id = $1 AND s.crossfires > 0
+         ORDER BY s.crossfire_kills DESC, s.crossfires DESC, s.guid_a, s.guid_b LIMIT 1",
+    )
+    .bind(round_id)
+    .fetch_optional(pool)
+    .await?;
+    let kills = sqlx::query_as::<_, (f32, f32, Option<i16>)>(
+        "SELECT death_x, death_y, killer_team FROM engagements
+         WHERE round_id = $1 AND death_x IS NOT NULL ORDER BY ord",
+    )
+    .bind(round_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(RoundSummaryData {
+        round,
+        best_duo,
+        top_damage,
+        top_escapes,
+        kills,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Best duos and partners
+
+/// Pairs ranked by crossfire kills, then crossfires, among pairs with at least
+/// `min_crossfires` crossfires in scope.
+pub async fn best_duos(
+    pool: &PgPool,
+    scope: &Scope,
+    min_crossfires: i64,
+    limit: i64,
+) -> Result<Vec<DuoRow>, StoreError> {
+    let mut q = QueryBuilder::new(
+        "SELECT s.guid_a, s.guid_b, coalesce(pa.name, ''::bytea) AS name_a,
+                coalesce(pb.name, ''::bytea) AS name_b, s.crossfires, s.crossfire_kills,
+                s.rounds_together, s.combined_damage
+         FROM (SELECT guid_a, guid_b, sum(crossfires)::int8 AS crossfires,
+                      sum(crossfire_kills)::int8 AS crossfire_kills,
+                      count(*) FILTER (WHERE together)::int8 AS rounds_together,
+                      sum(combined_damage)::int8 AS combined_damage
+               FROM pair_stats p JOIN rounds r ON r.id = p.round_id WHERE true",
+    );
+    scope.push_filters(&mut q);
+    q.push(" GROUP BY guid_a, guid_b HAVING sum(crossfires) >= ")
+        .push_bind(min_crossfires)
+        .push(
+            ") s LEFT JOIN players pa ON pa.guid = s.guid_a LEFT JOIN players pb ON pb.guid = s.guid_b
+             ORDER BY s.crossfire_kills DESC, s.crossfires DESC, s.guid_a, s.guid_b LIMIT ",
+        )
+        .push_bind(limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+/// A player's crossfire partners, most crossfires first (`name_a`/`guid_a` is the partner).
+pub async fn crossfire_partners(
+    pool: &PgPool,
+    guid: &str,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<DuoRow>, StoreError> {
+    let mut q = QueryBuilder::new("SELECT s.partner AS guid_a, ");
+    q.push_bind(guid.to_string()).push(
+        "::text AS guid_b, coalesce(pp.name, ''::bytea) AS name_a, coalesce(me.name, ''::bytea) AS name_b,
+                s.crossfires, s.crossfire_kills, s.rounds_together, s.combined_damage
+         FROM (SELECT CASE WHEN guid_a = ",
+    );
+    q.push_bind(guid.to_string()).push(
+        " THEN guid_b ELSE guid_a END AS partner,
+                      sum(crossfires)::int8 AS crossfires, sum(crossfire_kills)::int8 AS crossfire_kills,
+                      count(*) FILTER (WHERE together)::int8 AS rounds_together,
+                      sum(combined_damage)::int8 AS combined_damage
+               FROM pair_stats p JOIN rounds r ON r.id = p.round_id
+               WHERE (guid_a = ",
+    );
+    q.push_bind(guid.to_string())
+        .push(" OR guid_b = ")
+        .push_bind(guid.to_string())
+        .push(")");
+    scope.push_filters(&mut q);
+    q.push(
+        " GROUP BY 1 HAVING sum(crossfires) > 0) s
+         LEFT JOIN players pp ON pp.guid = s.partner LEFT JOIN players me ON me.guid = ",
+    )
+    .push_bind(guid.to_string())
+    .push(" ORDER BY s.crossfires DESC, s.crossfire_kills DESC, s.partner LIMIT ")
+    .push_bind(limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heatmaps
+
+/// A weighted point of a heatmap, in world units.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct HeatPointRow {
+    pub x: f64,
+    pub y: f64,
+    pub weight: i64,
+    /// 1 axis, 2 allies; `None` for movement.
+    pub team: Option<i16>,
+}
+
+/// Fine grid (units) the kill and death positions are binned on before smoothing.
+pub const KILL_BIN: f64 = 16.0;
+
+/// The points of a heatmap and how many rounds they come from.
+pub async fn heatmap(
+    pool: &PgPool,
+    kind: HeatKind,
+    scope: &Scope,
+    player: Option<&str>,
+) -> Result<(Vec<HeatPointRow>, i64), StoreError> {
+    let mut q: QueryBuilder<Postgres> = match kind {
+        HeatKind::Kills | HeatKind::Deaths => {
+            let team = if kind == HeatKind::Kills {
+                "e.killer_team"
+            } else {
+                "e.target_team"
+            };
+            let mut q = QueryBuilder::new(format!(
+                "SELECT (floor(e.death_x / {KILL_BIN}) * {KILL_BIN} + {h})::float8 AS x,
+                        (floor(e.death_y / {KILL_BIN}) * {KILL_BIN} + {h})::float8 AS y,
+                        count(*)::int8 AS weight, {team} AS team
+                 FROM engagements e JOIN rounds r ON r.id = e.round_id
+                 WHERE e.death_x IS NOT NULL",
+                h = KILL_BIN / 2.0
+            ));
+            if let Some(guid) = player {
+                let who = if kind == HeatKind::Kills {
+                    " AND e.killer_guid = "
+                } else {
+                    " AND e.target_guid = "
+                };
+                q.push(who).push_bind(guid.to_string());
+            }
+            scope.push_filters(&mut q);
+            q.push(" GROUP BY 1, 2, 4 ORDER BY 1, 2, 4");
+            q
+        }
+        HeatKind::Movement => {
+            let cell = super::insert::PRESENCE_CELL;
+            let mut q = QueryBuilder::new(format!(
+                "SELECT (c.cell_x * {cell} + {h})::float8 AS x, (c.cell_y * {cell} + {h})::float8 AS y,
+                        sum(c.samples)::int8 AS weight, NULL::int2 AS team
+                 FROM presence_cells c JOIN rounds r ON r.id = c.round_id WHERE true",
+                h = cell / 2.0
+            ));
+            if let Some(guid) = player {
+                q.push(" AND c.guid = ").push_bind(guid.to_string());
+            }
+            scope.push_filters(&mut q);
+            q.push(" GROUP BY 1, 2 ORDER BY 1, 2");
+            q
+        }
+    };
+    let points: Vec<HeatPointRow> = q.build_query_as().fetch_all(pool).await?;
+
+    let mut rounds = QueryBuilder::new("SELECT count(*) FROM rounds r WHERE true");
+    scope.push_filters(&mut rounds);
+    if let Some(guid) = player {
+        rounds
+            .push(
+                " AND EXISTS (SELECT 1 FROM round_players p WHERE p.round_id = r.id AND p.guid = ",
+            )
+            .push_bind(guid.to_string())
+            .push(")");
+    }
+    let count: i64 = rounds.build_query_scalar().fetch_one(pool).await?;
+    Ok((points, count))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaderboards
+
+/// What a leaderboard ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeaderboardMetric {
+    Distance,
+    Sprint,
+    SpawnReaction,
+    Survival,
+    CrossfireKills,
+    Trades,
+    SupportUptime,
+    EscapeRate,
+    DamageTaken,
+}
+
+/// How a leaderboard metric is computed and shown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricSpec {
+    pub title: &'static str,
+    pub unit: &'static str,
+    pub lower_is_better: bool,
+    /// Minimum samples (see `sample_label`) a player needs to be ranked.
+    pub min_samples: i64,
+    pub sample_label: &'static str,
+    /// The source table, the value expression over it and the sample expression.
+    table: &'static str,
+    value: &'static str,
+    samples: &'static str,
+}
+
+impl LeaderboardMetric {
+    pub const ALL: [LeaderboardMetric; 9] = [
+        LeaderboardMetric::Distance,
+        LeaderboardMetric::Sprint,
+        LeaderboardMetric::SpawnReaction,
+        LeaderboardMetric::Survival,
+        LeaderboardMetric::CrossfireKills,
+        LeaderboardMetric::Trades,
+        LeaderboardMetric::SupportUptime,
+        LeaderboardMetric::EscapeRate,
+        LeaderboardMetric::DamageTaken,
+    ];
+
+    pub fn spec(self) -> MetricSpec {
+        use LeaderboardMetric::*;
+        let lives = |title, unit, lower, value, samples, min, label| MetricSpec {
+            title,
+            unit,
+            lower_is_better: lower,
+            min_samples: min,
+            sample_label: label,
+            table: "lives",
+            value,
+            samples,
+        };
+        let per_round = |table, title, unit, lower, value, samples, min, label| MetricSpec {
+            title,
+            unit,
+            lower_is_better: lower,
+            min_samples: min,
+            sample_label: label,
+            table,
+            value,
+            samples,
+        };
+        match self {
+            Distance => lives(
+                "Distance travelled per life",
+                "u",
+                false,
+                "sum(t.distance) / count(*)",
+                "count(*)",
+                10,
+                "lives",
+            ),
+            Sprint => lives(
+                "Time sprinting",
+                "%",
+                false,
+                "sum(t.sprint_pct * t.samples) / nullif(sum(t.samples), 0)",
+                "count(*)",
+                10,
+                "lives",
+            ),
+            SpawnReaction => lives(
+                "Spawn reaction (time to first move)",
+                "ms",
+                true,
+                "avg(t.time_to_first_move_ms)",
+                "count(t.time_to_first_move_ms)",
+                10,
+                "spawns",
+            ),
+            Survival => lives(
+                "Survival time per life",
+                "s",
+                false,
+                "sum(t.alive_ms) / 1000.0 / count(*)",
+                "count(*)",
+                10,
+                "lives",
+            ),
+            CrossfireKills => per_round(
+                "player_teamplay",
+                "Crossfire kills per round",
+                "",
+                false,
+                "sum(t.crossfire_kills)::float8 / count(*)",
+                "count(*)",
+                3,
+                "rounds",
+            ),
+            Trades => per_round(
+                "player_trades",
+                "Trade kills per round",
+                "",
+                false,
+                "sum(t.trades_made)::float8 / count(*)",
+                "count(*)",
+                3,
+                "rounds",
+            ),
+            SupportUptime => per_round(
+                "player_support",
+                "Support uptime",
+                "%",
+                false,
+                "100.0 * sum(t.supported_samples) / nullif(sum(t.samples), 0)",
+                "count(*)",
+                3,
+                "rounds",
+            ),
+            EscapeRate => per_round(
+                "player_teamplay",
+                "Escape rate",
+                "%",
+                false,
+                "100.0 * sum(t.escapes) / nullif(sum(t.times_targeted), 0)",
+                "sum(t.times_targeted)",
+                20,
+                "fights",
+            ),
+            DamageTaken => per_round(
+                "player_teamplay",
+                "Damage taken per round",
+                "hp",
+                false,
+                "sum(t.damage_taken)::float8 / count(*)",
+                "count(*)",
+                3,
+                "rounds",
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct LeaderRow {
+    pub guid: String,
+    pub name: Vec<u8>,
+    pub value: f64,
+    pub samples: i64,
+}
+
+/// Players ranked by `metric` in scope, best first, among those with at least the metric's
+/// minimum samples.
+pub async fn leaderboard(
+    pool: &PgPool,
+    metric: LeaderboardMetric,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<LeaderRow>, StoreError> {
+    let spec = metric.spec();
+    let mut q = QueryBuilder::new(format!(
+        "SELECT s.guid, coalesce(p.name, ''::bytea) AS name, s.value, s.samples FROM (
+             SELECT t.guid, ({value})::float8 AS value, ({samples})::int8 AS samples
+             FROM {table} t JOIN rounds r ON r.id = t.round_id WHERE true",
+        value = spec.value,
+        samples = spec.samples,
+        table = spec.table
+    ));
+    scope.push_filters(&mut q);
+    q.push(format!(
+        " GROUP BY t.guid) s LEFT JOIN players p ON p.guid = s.guid
+          WHERE s.value IS NOT NULL AND s.samples >= {min}
+          ORDER BY s.value {order}, s.samples DESC, s.guid LIMIT ",
+        min = spec.min_samples,
+        order = if spec.lower_is_better { "ASC" } else { "DESC" }
+    ));
+    q.push_bind(limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Players
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct PlayerRow {
+    pub guid: String,
+    pub name: Vec<u8>,
+    pub display_name: String,
+}
+
+/// Players whose cleaned name contains `partial` (case-insensitive) or whose GUID starts with
+/// it, most recently seen first.
+pub async fn find_players(
+    pool: &PgPool,
+    partial: &str,
+    limit: i64,
+) -> Result<Vec<PlayerRow>, StoreError> {
+    let key = crate::names::match_key(partial.as_bytes());
+    let like = format!(
+        "%{}%",
+        key.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let guid_prefix = format!("{}%", partial.trim().to_uppercase().replace('%', ""));
+    Ok(sqlx::query_as(
+        "SELECT guid, name, display_name FROM players
+         WHERE match_key LIKE $1 OR upper(guid) LIKE $2
+         ORDER BY (match_key = $3) DESC, (match_key LIKE $4) DESC, last_seen DESC, guid LIMIT $5",
+    )
+    .bind(like)
+    .bind(guid_prefix)
+    .bind(&key)
+    .bind(format!("{}%", key.replace('%', "")))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn player(pool: &PgPool, guid: &str) -> Result<Option<PlayerRow>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT guid, name, display_name FROM players WHERE guid = $1")
+            .bind(guid)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Every player's display name (for closest-match suggestions).
+pub async fn all_player_names(pool: &PgPool) -> Result<Vec<PlayerRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT guid, name, display_name FROM players ORDER BY last_seen DESC LIMIT 5000",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Maps with rounds, most rounds first.
+pub async fn maps(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT map, count(*)::int8 FROM rounds GROUP BY map ORDER BY count(*) DESC, map",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The Discord account ↔ GUID links of `/link`.
+pub async fn link_player(pool: &PgPool, discord_user: u64, guid: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO discord_links (discord_user_id, guid) VALUES ($1, $2)
+         ON CONFLICT (discord_user_id) DO UPDATE SET guid = EXCLUDED.guid, linked_at = now()",
+    )
+    .bind(discord_user as i64)
+    .bind(guid)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn linked_guid(pool: &PgPool, discord_user: u64) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT guid FROM discord_links WHERE discord_user_id = $1")
+            .bind(discord_user as i64)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// One player's figures in scope, each with the median over all players with data.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct ProfileRow {
+    pub rounds: i64,
+    pub lives: i64,
+    pub distance_per_life: Option<f64>,
+    pub avg_speed: Option<f64>,
+    pub sprint_pct: Option<f64>,
+    pub spawn_reaction_ms: Option<f64>,
+    pub survival_s: Option<f64>,
+    pub crossfire_participations: i64,
+    pub crossfire_kills: i64,
+    pub solo_kills: i64,
+    pub kills: i64,
+    pub deaths: i64,
+    pub times_targeted: i64,
+    pub escapes: i64,
+    pub escape_rate_pct: Option<f64>,
+    pub damage_taken: i64,
+    pub trades_made: i64,
+    pub deaths_traded: i64,
+    pub isolation_deaths: i64,
+    pub support_uptime_pct: Option<f64>,
+}
+
+const PROFILE_SQL: &str = "
+WITH lv AS (
+    SELECT t.guid, count(*)::int8 AS lives, count(DISTINCT t.round_id)::int8 AS rounds,
+           (sum(t.distance) / count(*))::float8 AS distance_per_life,
+           (sum(t.distance) / nullif(sum(t.alive_ms) / 1000.0, 0))::float8 AS avg_speed,
+           (sum(t.sprint_pct * t.samples) / nullif(sum(t.samples), 0))::float8 AS sprint_pct,
+           avg(t.time_to_first_move_ms)::float8 AS spawn_reaction_ms,
+           (sum(t.alive_ms) / 1000.0 / count(*))::float8 AS survival_s
+    FROM lives t JOIN rounds r ON r.id = t.round_id WHERE true {filters}
+    GROUP BY t.guid),
+tp AS (
+    SELECT t.guid, sum(crossfire_participations)::int8 AS crossfire_participations,
+           sum(crossfire_kills)::int8 AS crossfire_kills, sum(solo_kills)::int8 AS solo_kills,
+           sum(kills)::int8 AS kills, sum(deaths)::int8 AS deaths,
+           sum(times_targeted)::int8 AS times_targeted, sum(escapes)::int8 AS escapes,
+           (100.0 * sum(escapes) / nullif(sum(times_targeted), 0))::float8 AS escape_rate_pct,
+           sum(damage_taken)::int8 AS damage_taken
+    FROM player_teamplay t JOIN rounds r ON r.id = t.round_id WHERE true {filters}
+    GROUP BY t.guid),
+tr AS (
+    SELECT t.guid, sum(trades_made)::int8 AS trades_made, sum(deaths_traded)::int8 AS deaths_traded,
+           sum(isolation_deaths)::int8 AS isolation_deaths
+    FROM player_trades t JOIN rounds r ON r.id = t.round_id WHERE true {filters}
+    GROUP BY t.guid),
+su AS (
+    SELECT t.guid, (100.0 * sum(supported_samples) / nullif(sum(samples), 0))::float8 AS support_uptime_pct
+    FROM player_support t JOIN rounds r ON r.id = t.round_id WHERE true {filters}
+    GROUP BY t.guid),
+per_player AS (
+    SELECT lv.guid, lv.rounds, lv.lives, lv.distance_per_life, lv.avg_speed, lv.sprint_pct,
+           lv.spawn_reaction_ms, lv.survival_s,
+           coalesce(tp.crossfire_participations, 0) AS crossfire_participations,
+           coalesce(tp.crossfire_kills, 0) AS crossfire_kills, coalesce(tp.solo_kills, 0) AS solo_kills,
+           coalesce(tp.kills, 0) AS kills, coalesce(tp.deaths, 0) AS deaths,
+           coalesce(tp.times_targeted, 0) AS times_targeted, coalesce(tp.escapes, 0) AS escapes,
+           tp.escape_rate_pct, coalesce(tp.damage_taken, 0) AS damage_taken,
+           coalesce(tr.trades_made, 0) AS trades_made, coalesce(tr.deaths_traded, 0) AS deaths_traded,
+           coalesce(tr.isolation_deaths, 0) AS isolation_deaths, su.support_uptime_pct
+    FROM lv LEFT JOIN tp USING (guid) LEFT JOIN tr USING (guid) LEFT JOIN su USING (guid))
+";
+
+/// One player's profile in scope, and the server's medians (over players with at least one
+/// life in scope). `None` when the player has no life in scope.
+pub async fn player_profile(
+    pool: &PgPool,
+    guid: &str,
+    scope: &Scope,
+) -> Result<Option<(ProfileRow, ProfileRow)>, StoreError> {
+    // The filters are bound as $2/$3 so the same CTE text serves every branch.
+    let filters =
+        "AND ($2::text IS NULL OR r.map = $2) AND ($3::timestamptz IS NULL OR r.played_at >= $3)";
+    let base = PROFILE_SQL.replace("{filters}", filters);
+    let me_sql = format!(
+        "{base} SELECT rounds, lives, distance_per_life, avg_speed, sprint_pct, spawn_reaction_ms,
+                survival_s, crossfire_participations, crossfire_kills, solo_kills, kills, deaths,
+                times_targeted, escapes, escape_rate_pct, damage_taken, trades_made, deaths_traded,
+                isolation_deaths, support_uptime_pct::float8
+         FROM per_player WHERE guid = $1"
+    );
+    let me: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(me_sql))
+        .bind(guid)
+        .bind(scope.map.clone())
+        .bind(scope.since())
+        .fetch_optional(pool)
+        .await?;
+    let Some(me) = me else { return Ok(None) };
+    let median = |c: &str| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {c})");
+    let int_median = |c: &str| format!("(percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}))::int8");
+    let median_sql = format!(
+        "{base} SELECT {rounds} AS rounds, {lives} AS lives, {d} AS distance_per_life,
+                {s} AS avg_speed, {sp} AS sprint_pct, {re} AS spawn_reaction_ms, {sv} AS survival_s,
+                {cp} AS crossfire_participations, {ck} AS crossfire_kills, {sk} AS solo_kills,
+                {k} AS kills, {de} AS deaths, {tt} AS times_targeted, {es} AS escapes,
+                {er} AS escape_rate_pct, {dt} AS damage_taken, {tm} AS trades_made,
+                {dtr} AS deaths_traded, {iso} AS isolation_deaths, {su} AS support_uptime_pct
+         FROM per_player WHERE $1::text IS NOT NULL",
+        rounds = int_median("rounds"),
+        lives = int_median("lives"),
+        d = median("distance_per_life"),
+        s = median("avg_speed"),
+        sp = median("sprint_pct"),
+        re = median("spawn_reaction_ms"),
+        sv = median("survival_s"),
+        cp = int_median("crossfire_participations"),
+        ck = int_median("crossfire_kills"),
+        sk = int_median("solo_kills"),
+        k = int_median("kills"),
+        de = int_median("deaths"),
+        tt = int_median("times_targeted"),
+        es = int_median("escapes"),
+        er = median("escape_rate_pct"),
+        dt = int_median("damage_taken"),
+        tm = int_median("trades_made"),
+        dtr = int_median("deaths_traded"),
+        iso = int_median("isolation_deaths"),
+        su = median("support_uptime_pct"),
+    );
+    let med: ProfileRow = sqlx::query_as(sqlx::AssertSqlSafe(median_sql))
+        .bind(guid)
+        .bind(scope.map.clone())
+        .bind(scope.since())
+        .fetch_one(pool)
+        .await?;
+    Ok(Some((me, med)))
+}
