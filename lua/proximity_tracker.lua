@@ -1,0 +1,1022 @@
+--[[
+proximity_tracker.lua: ET:Legacy proximity tracker (round file V4, see round_file_format.md).
+
+Drop this file into the server's fs_game folder and add it to `lua_modules`, next to other
+modules (for example `lua_modules "c0rnp0rn.lua proximity_tracker.lua"`). It records, for every
+live round, the fights (engagements, crossfires, escapes), one track per life with a 200 ms path,
+heatmaps and reaction metrics, and writes `proximity/<date>-<map>-round-<N>_engagements.txt`
+(via `<name>.tmp` and a rename) at round end, or at shutdown if the round is cut short.
+
+It defines no globals besides the et_* callbacks, never returns a value from a callback and
+spreads its work so that no server frame is stalled.
+]]
+
+local CONFIG = {
+    output_dir = "proximity",        -- under <fs_homepath>/<fs_game>/
+    sample_interval_ms = 200,        -- path sample interval per player
+    crossfire_window_ms = 1000,      -- 2nd attacker's first hit within this of the 1st's
+    escape_time_ms = 5000,           -- no damage for this long ...
+    escape_distance = 300,           -- ... and this far from the last hit = escaped
+    engagement_timeout_ms = 15000,   -- no damage for this long = timeout
+    heatmap_grid = 512,              -- heatmap cell size (units)
+    reaction_window_ms = 5000,       -- return fire / dodge / support within this of the 1st hit
+    first_move_speed = 10,           -- u/s: first sample faster than this = first move
+    dodge_angle_cos = 0.7071,        -- heading change over 45 degrees counts as a dodge
+    write_budget_ms = 4,             -- CPU budget per frame while the file is being built
+    features = {
+        engagements = true,
+        player_tracks = true,
+        heatmaps = true,
+        reactions = true,
+    },
+}
+
+local VERSION = "proximity-tracker 1.0.0"
+local PREFIX = "[proximity] "
+
+local et = et
+local fmt, floor, sqrt, concat, sort = string.format, math.floor, math.sqrt, table.concat, table.sort
+local tointeger, tonumber, pairs, pcall = math.tointeger, tonumber, pairs, pcall
+local gget = et.gentity_get
+
+-- Engine values that `et` does not register (or only since 2.84).
+local EF_PRONE = et.EF_PRONE or 0x80000
+local PMF_DUCKED, PMF_FOLLOW, PMF_LIMBO = 1, 4096, 16384
+local PM_DEAD = 3
+local STAT_SPRINTTIME = 8
+local MOD_FALLING, MOD_SUICIDE, MOD_SWITCHTEAM = 32, 33, 59
+local CS_LEVEL_START_TIME = et.CS_LEVEL_START_TIME or 11
+local FS_WRITE = et.FS_WRITE or 1
+local TEAM_NAME = { [1] = "AXIS", [2] = "ALLIES" }
+local CLASS_NAME = { [0] = "SOLDIER", [1] = "MEDIC", [2] = "ENGINEER", [3] = "FIELDOPS", [4] = "COVERTOPS" }
+
+-- Means of death -> weapon (WP_*) for the attackers' weapon counts.
+local MOD_WEAPON = {
+    [5] = 1, [6] = 2, [7] = 7, [8] = 3, [9] = 8, [10] = 10, [11] = 25, [12] = 14, [13] = 32,
+    [14] = 42, [15] = 5, [16] = 4, [17] = 6, [18] = 9, [22] = 15, [23] = 22, [24] = 11,
+    [26] = 20, [37] = 24, [38] = 23, [39] = 37, [40] = 38, [41] = 26, [42] = 27, [44] = 30,
+    [45] = 39, [46] = 40, [50] = 31, [51] = 41, [52] = 34, [53] = 35, [54] = 36, [55] = 45,
+    [56] = 46, [61] = 48, [62] = 49, [63] = 51, [64] = 53, [65] = 1, [66] = 54,
+}
+
+---------------------------------------------------------------------------------------------------
+-- Module state (all local; a lua_restart starts from scratch and initialises lazily)
+
+local inited = false       -- et_InitGame or the first et_RunFrame ran in this VM
+local maxclients = 64
+local group_count = 4      -- players are sampled in this many staggered groups
+local frame_no = 0
+local R = nil              -- the live round being recorded, nil otherwise
+local writer = nil         -- coroutine building/writing a finished round
+local errors = 0
+
+local function log(msg)
+    et.G_Print(PREFIX .. msg .. "\n")
+end
+
+-- Runs f in protected mode; an error is logged (a few times) instead of spamming the console.
+local function guard(name, f, ...)
+    local ok, err = pcall(f, ...)
+    if not ok then
+        errors = errors + 1
+        if errors <= 10 then
+            log("ERROR in " .. name .. ": " .. tostring(err))
+        end
+    end
+end
+
+local function int(v)
+    return tointeger(v) or floor(tonumber(v) or 0)
+end
+
+-- A finite coordinate (garbage entities can hold NaN or absurd values).
+local function coord(v)
+    if v ~= v or v > 1e7 or v < -1e7 then
+        return 0.0
+    end
+    return v
+end
+
+local function sanitize(s)
+    s = (s or ""):gsub("[;|,\t]", "_"):gsub("[\r\n]", "")
+    if #s > 256 then
+        s = s:sub(1, 256)
+    end
+    return s
+end
+
+---------------------------------------------------------------------------------------------------
+-- Players
+
+local function player(cn)
+    local p = R.players[cn]
+    if not p then
+        p = { attacking = {} }
+        R.players[cn] = p
+    end
+    return p
+end
+
+local function client_guid(cn)
+    local p = player(cn)
+    if p.guid then
+        return p.guid
+    end
+    local g = et.Info_ValueForKey(et.trap_GetUserinfo(cn), "cl_guid") or ""
+    g = sanitize((g:gsub("^%s+", ""):gsub("%s+$", "")))
+    if g == "" or g:lower() == "unknown" then
+        g = "SLOT" .. cn
+    end
+    p.guid = g
+    return g
+end
+
+-- Read at the moment it is needed: after a map_restart the engine's name is empty at connect.
+local function client_name(cn)
+    local n = gget(cn, "pers.netname") or ""
+    if n == "" then
+        n = et.Info_ValueForKey(et.trap_GetUserinfo(cn), "name") or ""
+    end
+    n = sanitize(n)
+    if n == "" then
+        n = client_guid(cn)
+    end
+    return n
+end
+
+local function team_of(cn)
+    return gget(cn, "sess.sessionTeam")
+end
+
+-- A player in the world on a team (never a spectator or limbo follower: their playerstate
+-- mirrors someone else's). Returns pm_flags when sampleable.
+local function sampleable(cn)
+    local team = gget(cn, "sess.sessionTeam")
+    if team ~= 1 and team ~= 2 then
+        return nil
+    end
+    if gget(cn, "health") <= 0 then
+        return nil
+    end
+    local pmf = gget(cn, "ps.pm_flags")
+    if pmf & (PMF_FOLLOW | PMF_LIMBO) ~= 0 or gget(cn, "ps.pm_type") == PM_DEAD then
+        return nil
+    end
+    return pmf
+end
+
+local function heat_cell(map, x, y, make)
+    if x ~= x or y ~= y or x > 1e7 or x < -1e7 or y > 1e7 or y < -1e7 then
+        return nil
+    end
+    local g = CONFIG.heatmap_grid
+    local gx, gy = floor(x / g), floor(y / g)
+    local col = map[gx]
+    if not col then
+        col = {}
+        map[gx] = col
+    end
+    local cell = col[gy]
+    if not cell then
+        cell = make()
+        col[gy] = cell
+    end
+    return cell
+end
+
+local function new_kill_cell() return { 0, 0 } end
+local function new_move_cell() return { 0, 0, 0 } end
+
+---------------------------------------------------------------------------------------------------
+-- Tracks (one per life)
+
+-- Reads the full state of a client and appends one path point.
+local function path_point(cn, tr, t, event, pmf)
+    local o = gget(cn, "ps.origin")
+    local v = gget(cn, "ps.velocity")
+    local health = gget(cn, "health")
+    local weapon = gget(cn, "ps.weapon")
+    local ef = gget(cn, "ps.eFlags")
+    pmf = pmf or gget(cn, "ps.pm_flags")
+    local stamina = gget(cn, "ps.stats", STAT_SPRINTTIME)
+    local vx, vy = coord(v[1]), coord(v[2])
+    local speed = sqrt(vx * vx + vy * vy)
+    local stance = 0
+    if ef & EF_PRONE ~= 0 then
+        stance = 2
+    elseif pmf & PMF_DUCKED ~= 0 then
+        stance = 1
+    end
+    local sprint = 0
+    local last = tr.stamina
+    if last and stamina < last and speed > CONFIG.first_move_speed then
+        sprint = 1
+    end
+    tr.stamina = stamina
+    local x, y, z = coord(o[1]), coord(o[2]), coord(o[3])
+    local path = tr.path
+    path[#path + 1] = fmt("%d,%.1f,%.1f,%.1f,%d,%.0f,%d,%d,%d,%s", t, x, y, z, int(health), speed,
+        int(weapon), stance, sprint, event)
+    if event == "sample" and not tr.first_move and speed > CONFIG.first_move_speed then
+        tr.first_move = t
+    end
+    return x, y, z, vx, vy, stance
+end
+
+local function start_track(cn, t)
+    local p = player(cn)
+    local team = team_of(cn)
+    local tr = {
+        guid = client_guid(cn),
+        name = client_name(cn),
+        team = TEAM_NAME[team] or "AXIS",
+        class = CLASS_NAME[gget(cn, "sess.playerType")] or "SOLDIER",
+        spawn = t,
+        death = 0,
+        path = {},
+        dead = false,
+    }
+    p.track = tr
+    R.track_count = R.track_count + 1
+    path_point(cn, tr, t, "spawn")
+end
+
+-- The life is over for good: format its row now (spreads the cost of writing the file).
+local function finalize_track(tr)
+    if tr.row or not CONFIG.features.player_tracks then
+        return
+    end
+    tr.row = fmt("%s;%s;%s;%s;%d;%d;%s;%s;%d;%s", tr.guid, tr.name, tr.team, tr.class, tr.spawn,
+        tr.death, tr.first_move and tostring(tr.first_move) or "", tr.dtype or "unknown", #tr.path,
+        concat(tr.path, "|"))
+    tr.path = nil
+    local rows = R.track_rows
+    rows[#rows + 1] = tr
+end
+
+-- Ends a life that is still going (round end, shutdown, disconnect).
+local function end_alive_track(cn, tr, t, how, keep_time)
+    if not tr.dead then
+        path_point(cn, tr, t, how)
+        tr.dtype = how
+        tr.death = keep_time and t or 0
+    end
+    finalize_track(tr)
+end
+
+local function confirm_spawn(cn, force)
+    local st = R.pending[cn]
+    if st == nil then
+        return
+    end
+    R.pending[cn] = nil
+    if force or sampleable(cn) then
+        start_track(cn, st)
+    end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Engagements
+
+local function add_point(E, t, x, y, z, event)
+    local dx, dy, dz = x - E.lx, y - E.ly, z - E.lz
+    E.dist = E.dist + sqrt(dx * dx + dy * dy + dz * dz)
+    E.lx, E.ly, E.lz = x, y, z
+    local pos = E.positions
+    pos[#pos + 1] = fmt("%d,%.1f,%.1f,%.1f,%s", t, x, y, z, event)
+end
+
+local function origin(cn)
+    local o = gget(cn, "ps.origin")
+    return coord(o[1]), coord(o[2]), coord(o[3])
+end
+
+local function open_engagement(target, team, t)
+    local x, y, z = origin(target)
+    local v = gget(target, "ps.velocity")
+    local E = {
+        id = R.next_id,
+        target = target,
+        tguid = client_guid(target),
+        tname = client_name(target),
+        tteam = team,
+        tclass = CLASS_NAME[gget(target, "sess.playerType")] or "SOLDIER",
+        start = t,
+        last_hit = t,
+        total = 0,
+        attackers = {},
+        alist = {},
+        positions = {},
+        sx = x, sy = y, sz = z,
+        lx = x, ly = y, lz = z,
+        hx = x, hy = y, hz = z,
+        dist = 0,
+        vx0 = coord(v[1]), vy0 = coord(v[2]),
+        stance0 = nil,
+    }
+    R.next_id = R.next_id + 1
+    R.open[target] = E
+    add_point(E, t, x, y, z, "start")
+    return E
+end
+
+local function add_attacker(E, cn, t)
+    local a = {
+        cn = cn,
+        guid = client_guid(cn),
+        name = client_name(cn),
+        team = TEAM_NAME[team_of(cn)] or "AXIS",
+        damage = 0, hits = 0, first = t, last = t, kill = 0,
+        weapons = {},
+    }
+    E.attackers[cn] = a
+    E.alist[#E.alist + 1] = a
+    player(cn).attacking[E] = true
+    return a
+end
+
+local function by_first_hit(a, b)
+    if a.first ~= b.first then
+        return a.first < b.first
+    end
+    return a.guid < b.guid
+end
+
+local function opt(v)
+    if v == nil then
+        return ""
+    end
+    return tostring(v)
+end
+
+local function close_engagement(E, t, outcome)
+    R.open[E.target] = nil
+    for cn in pairs(E.attackers) do
+        local p = R.players[cn]
+        if p then
+            p.attacking[E] = nil
+        end
+    end
+    local list = E.alist
+    sort(list, by_first_hit)
+    local n = #list
+    local is_xf, delay, parts = 0, nil, ""
+    if n >= 2 then
+        local d = list[2].first - list[1].first
+        if d <= CONFIG.crossfire_window_ms then
+            is_xf, delay = 1, d
+            local g = {}
+            for i = 1, n do
+                if list[i].first - list[1].first <= CONFIG.crossfire_window_ms then
+                    g[#g + 1] = list[i].guid
+                end
+            end
+            parts = concat(g, ",")
+        end
+    end
+    local arows = {}
+    for i = 1, n do
+        local a = list[i]
+        local ws = {}
+        for w in pairs(a.weapons) do
+            ws[#ws + 1] = w
+        end
+        sort(ws)
+        local wtxt = {}
+        for j = 1, #ws do
+            wtxt[j] = fmt("%d:%d;", ws[j], a.weapons[ws[j]])
+        end
+        arows[i] = fmt("%s,%s,%s,%d,%d,%d,%d,%d,%s", a.guid, a.name, a.team, a.damage, a.hits,
+            a.first, a.last, a.kill, concat(wtxt))
+    end
+    local team = TEAM_NAME[E.tteam] or "AXIS"
+    R.eng_rows[E.id] = fmt("%d;%d;%d;%d;%s;%s;%s;%s;%d;%s;%s;%d;%d;%s;%s;%.1f;%.1f;%.1f;%.1f;%.1f;%.1f;%.1f;%s;%s",
+        E.id, E.start, t, t - E.start, E.tguid, E.tname, team, outcome, E.total,
+        E.killer_guid or "", E.killer_name or "", n, is_xf, opt(delay), parts,
+        E.sx, E.sy, E.sz, E.lx, E.ly, E.lz, E.dist, concat(E.positions, "|"), concat(arows, "|"))
+    if CONFIG.features.reactions then
+        R.reaction_rows[E.id] = fmt("%d;%s;%s;%s;%s;%s;%d;%s;%s;%s;%d;%d;%d", E.id, E.tguid, E.tname,
+            team, E.tclass, outcome, n, opt(E.rf), opt(E.dodge), opt(E.support), E.start, t,
+            t - E.start)
+    end
+end
+
+-- Reactions when `attacker` hits `victim`: return fire (the attacker was itself under fire by
+-- the victim) and support (the victim was attacking a team mate of the attacker).
+local function reactions_on_hit(attacker, ateam, victim, t)
+    local win = CONFIG.reaction_window_ms
+    local own = R.open[attacker]
+    if own and own.rf == nil and own.attackers[victim] and t - own.start <= win then
+        own.rf = t - own.start
+    end
+    local pv = R.players[victim]
+    if pv then
+        for E in pairs(pv.attacking) do
+            if E.support == nil and E.target ~= attacker and E.tteam == ateam
+                and t - E.start <= win then
+                E.support = t - E.start
+            end
+        end
+    end
+end
+
+-- Dodge: within the window the target changes stance, starts or stops moving, or turns > 45°.
+local function dodge_check(E, t, vx, vy, stance)
+    if E.dodge ~= nil or t - E.start > CONFIG.reaction_window_ms then
+        return
+    end
+    if E.stance0 == nil then
+        E.stance0 = stance
+        return
+    end
+    local s0 = sqrt(E.vx0 * E.vx0 + E.vy0 * E.vy0)
+    local s1 = sqrt(vx * vx + vy * vy)
+    local moving0, moving1 = s0 > CONFIG.first_move_speed, s1 > CONFIG.first_move_speed
+    local dodged = stance ~= E.stance0 or moving0 ~= moving1
+    if not dodged and moving0 and moving1 then
+        dodged = (E.vx0 * vx + E.vy0 * vy) / (s0 * s1) < CONFIG.dodge_angle_cos
+    end
+    if dodged then
+        E.dodge = t - E.start
+    end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Revives
+
+local function finish_revive(cn, force)
+    if not R.revive_pending[cn] then
+        return
+    end
+    local p = R.players[cn]
+    local tr = p and p.track
+    if not tr or not tr.dead then
+        R.revive_pending[cn] = nil
+        return
+    end
+    if not force and gget(cn, "health") <= 0 then
+        return -- health not final yet (2.83: no et_Revive); retry next frame
+    end
+    R.revive_pending[cn] = nil
+    tr.dead, tr.death, tr.dtype, tr.stamina = false, 0, nil, nil
+    path_point(cn, tr, R.t, "revived")
+end
+
+---------------------------------------------------------------------------------------------------
+-- Round lifecycle
+
+local function level_clock(level_time)
+    local ls = tointeger(tonumber(et.trap_GetConfigstring(CS_LEVEL_START_TIME)))
+    if ls and ls > 0 and ls <= level_time then
+        return level_time - ls
+    end
+    return level_time - R.level_start
+end
+
+local function cvar_int(name, default)
+    return tointeger(tonumber(et.trap_Cvar_Get(name))) or default
+end
+
+local function begin_round(level_time, resumed)
+    local gametype = cvar_int("g_gametype", 4)
+    local round = 1
+    if gametype == 3 then
+        round = cvar_int("g_currentRound", 0) + 1
+    end
+    local map = (et.trap_Cvar_Get("mapname") or ""):gsub("[^%w_%.%+%-]", "_")
+    if map == "" then
+        map = "unknown"
+    end
+    R = {
+        level_start = level_time,
+        t = 0,
+        map = map,
+        round = round,
+        start_unix = os.time(),
+        axis_spawn = cvar_int("g_redlimbotime", nil),
+        allies_spawn = cvar_int("g_bluelimbotime", nil),
+        players = {},
+        open = {},
+        pending = {},
+        revive_pending = {},
+        eng_rows = {},
+        reaction_rows = {},
+        track_rows = {},
+        track_count = 0,
+        next_id = 1,
+        last_sample_t = -1,
+        kill_heat = {},
+        move_heat = {},
+    }
+    R.t = level_clock(level_time)
+    if resumed then
+        -- lua_restart mid-round: pick up the living players now.
+        R.start_unix = R.start_unix - floor(R.t / 1000)
+        for cn = 0, maxclients - 1 do
+            if sampleable(cn) then
+                R.pending[cn] = R.t
+                confirm_spawn(cn, true)
+            end
+        end
+    end
+    log(fmt("recording %s round %d%s", map, round, resumed and " (resumed after lua_restart)" or ""))
+end
+
+-- Closes everything still open; returns the finished round's data for the writer.
+local function finish_round(how)
+    local D = R
+    local t = D.t
+    for cn in pairs(D.pending) do
+        confirm_spawn(cn, false)
+    end
+    for _, E in pairs(D.open) do
+        local x, y, z = origin(E.target)
+        add_point(E, t, x, y, z, "sample")
+        close_engagement(E, t, how)
+    end
+    for cn, p in pairs(D.players) do
+        if p.track then
+            end_alive_track(cn, p.track, t, how, false)
+            p.track = nil
+        end
+    end
+    R = nil
+    D.end_unix = os.time()
+    return D
+end
+
+local function section(parts, name, cols)
+    parts[#parts + 1] = "\n# " .. name .. "\n# " .. cols .. "\n"
+end
+
+local function sorted_keys(t)
+    local ks = {}
+    for k in pairs(t) do
+        ks[#ks + 1] = k
+    end
+    sort(ks)
+    return ks
+end
+
+local function by_track(a, b)
+    if a.spawn ~= b.spawn then
+        return a.spawn < b.spawn
+    end
+    if a.guid ~= b.guid then
+        return a.guid < b.guid
+    end
+    return a.row < b.row
+end
+
+-- Builds and writes the file of a finished round. Yields (when run as a coroutine) whenever the
+-- frame's CPU budget is spent, so that no frame stalls the server.
+local function write_round(D)
+    if D.track_count == 0 and D.next_id == 1 then
+        log("nothing recorded, no file written")
+        return
+    end
+    local in_co = coroutine.isyieldable()
+    local budget = CONFIG.write_budget_ms / 1000
+    local t0 = os.clock()
+    local function step()
+        if in_co and os.clock() - t0 > budget then
+            coroutine.yield()
+            t0 = os.clock()
+        end
+    end
+    local F = CONFIG.features
+    local parts = {}
+    local caps = fmt("engagements:%d,player_tracks:%d,kill_heatmap:%d,movement_heatmap:%d,reaction_metrics:%d,objective_focus:0",
+        F.engagements and 1 or 0, F.player_tracks and 1 or 0, F.heatmaps and 1 or 0,
+        F.heatmaps and 1 or 0, F.reactions and 1 or 0)
+    parts[1] = fmt("# PROXIMITY_TRACKER_V4\n# map=%s\n# round=%d\n# crossfire_window=%d\n# escape_time=%d\n# escape_distance=%d\n# position_sample_interval=%d\n# round_start_unix=%d\n# round_end_unix=%d\n# tracker_version_full=%s\n",
+        D.map, D.round, CONFIG.crossfire_window_ms, CONFIG.escape_time_ms, CONFIG.escape_distance,
+        CONFIG.sample_interval_ms, int(D.start_unix), int(D.end_unix), VERSION)
+    if D.axis_spawn then
+        parts[#parts + 1] = fmt("# axis_spawn_interval=%d\n", D.axis_spawn)
+    end
+    if D.allies_spawn then
+        parts[#parts + 1] = fmt("# allies_spawn_interval=%d\n", D.allies_spawn)
+    end
+    parts[#parts + 1] = "# capabilities=" .. caps .. "\n"
+    if F.engagements then
+        section(parts, "ENGAGEMENTS", "id;start_time;end_time;duration;target_guid;target_name;target_team;outcome;total_damage;killer_guid;killer_name;num_attackers;is_crossfire;crossfire_delay;crossfire_participants;start_x;start_y;start_z;end_x;end_y;end_z;distance_traveled;positions;attackers")
+        for id = 1, D.next_id - 1 do
+            local row = D.eng_rows[id]
+            if row then
+                parts[#parts + 1] = row
+                parts[#parts + 1] = "\n"
+            end
+            step()
+        end
+    end
+    if F.player_tracks then
+        section(parts, "PLAYER_TRACKS", "guid;name;team;class;spawn_time;death_time;first_move_time;death_type;samples;path")
+        local rows = D.track_rows
+        sort(rows, by_track)
+        for i = 1, #rows do
+            parts[#parts + 1] = rows[i].row
+            parts[#parts + 1] = "\n"
+            step()
+        end
+    end
+    if F.heatmaps then
+        section(parts, "KILL_HEATMAP", "grid_x;grid_y;axis_kills;allies_kills")
+        for _, gx in ipairs(sorted_keys(D.kill_heat)) do
+            local col = D.kill_heat[gx]
+            for _, gy in ipairs(sorted_keys(col)) do
+                local c = col[gy]
+                parts[#parts + 1] = fmt("%d;%d;%d;%d\n", gx, gy, c[1], c[2])
+            end
+        end
+        step()
+        section(parts, "MOVEMENT_HEATMAP", "grid_x;grid_y;traversal;combat;escape")
+        for _, gx in ipairs(sorted_keys(D.move_heat)) do
+            local col = D.move_heat[gx]
+            for _, gy in ipairs(sorted_keys(col)) do
+                local c = col[gy]
+                parts[#parts + 1] = fmt("%d;%d;%d;%d;%d\n", gx, gy, c[1], c[2], c[3])
+            end
+        end
+        step()
+    end
+    if F.reactions and F.engagements then
+        section(parts, "REACTION_METRICS", "engagement_id;target_guid;target_name;target_team;target_class;outcome;num_attackers;return_fire_ms;dodge_reaction_ms;support_reaction_ms;start_time;end_time;duration")
+        for id = 1, D.next_id - 1 do
+            local row = D.reaction_rows[id]
+            if row then
+                parts[#parts + 1] = row
+                parts[#parts + 1] = "\n"
+            end
+            step()
+        end
+    end
+    parts[#parts + 1] = "\n# END\n"
+    local data = concat(parts)
+    parts = nil
+    step()
+    local name = fmt("%s/%s-%s-round-%d_engagements.txt", CONFIG.output_dir,
+        os.date("%Y-%m-%d-%H%M%S", D.end_unix), D.map, D.round)
+    local tmp = name .. ".tmp"
+    local fd, len = et.trap_FS_FOpenFile(tmp, FS_WRITE)
+    if not fd or fd == 0 or (len and len < 0) then
+        log("cannot open " .. tmp .. " for writing")
+        return
+    end
+    local ok, err = pcall(function()
+        local chunk = 1 << 18
+        for i = 1, #data, chunk do
+            local piece = data:sub(i, i + chunk - 1)
+            et.trap_FS_Write(piece, #piece, fd)
+        end
+    end)
+    et.trap_FS_FCloseFile(fd)
+    if not ok then
+        log("writing " .. tmp .. " failed: " .. tostring(err))
+        return
+    end
+    et.trap_FS_Rename(tmp, name)
+    log(fmt("wrote %s (%d bytes, %d engagements, %d tracks)", name, #data, D.next_id - 1,
+        #D.track_rows))
+end
+
+-- Runs the pending writer: a slice per frame, or to completion (shutdown / quit).
+local function run_writer(to_end)
+    while writer do
+        local ok, err = coroutine.resume(writer)
+        if not ok then
+            log("ERROR writing the round file: " .. tostring(err))
+            writer = nil
+        elseif coroutine.status(writer) == "dead" then
+            writer = nil
+        end
+        if not to_end then
+            return
+        end
+    end
+end
+
+local function end_round(how, now)
+    local D = finish_round(how)
+    writer = coroutine.create(write_round)
+    local ok, err = coroutine.resume(writer, D)
+    if not ok then
+        log("ERROR writing the round file: " .. tostring(err))
+        writer = nil
+    elseif coroutine.status(writer) == "dead" then
+        writer = nil
+    end
+    if now then
+        run_writer(true)
+    end
+end
+
+local function init(level_time, resumed)
+    inited = true
+    maxclients = tointeger(tonumber(et.trap_Cvar_Get("sv_maxclients"))) or 64
+    if maxclients < 1 or maxclients > 64 then
+        maxclients = 64
+    end
+    local fps = tointeger(tonumber(et.trap_Cvar_Get("sv_fps"))) or 20
+    if fps < 1 then
+        fps = 20
+    end
+    local frame_ms = 1000 // fps
+    group_count = CONFIG.sample_interval_ms // frame_ms
+    if group_count < 1 then
+        group_count = 1
+    end
+    if et.trap_Cvar_Get("gamestate") == "0" then
+        begin_round(level_time, resumed)
+    end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Per-frame work
+
+local function sample_player(cn, p, t)
+    local pmf = sampleable(cn)
+    local E = R.open[cn]
+    if not pmf then
+        if E and t - E.last_hit >= CONFIG.engagement_timeout_ms then
+            close_engagement(E, t, "timeout")
+        end
+        return
+    end
+    local tr = p.track
+    local x, y, z, vx, vy, stance
+    if tr and not tr.dead then
+        x, y, z, vx, vy, stance = path_point(cn, tr, t, "sample", pmf)
+    elseif E then
+        x, y, z = origin(cn)
+        local v = gget(cn, "ps.velocity")
+        vx, vy = coord(v[1]), coord(v[2])
+        stance = (gget(cn, "ps.eFlags") & EF_PRONE ~= 0) and 2 or (pmf & PMF_DUCKED ~= 0 and 1 or 0)
+    else
+        return
+    end
+    if CONFIG.features.heatmaps then
+        local cell = heat_cell(R.move_heat, x, y, new_move_cell)
+        if cell then
+            cell[1] = cell[1] + 1
+        end
+    end
+    if E then
+        local since = t - E.last_hit
+        if since >= CONFIG.escape_time_ms then
+            local dx, dy, dz = x - E.hx, y - E.hy, z - E.hz
+            if dx * dx + dy * dy + dz * dz >= CONFIG.escape_distance * CONFIG.escape_distance then
+                add_point(E, t, x, y, z, "escape")
+                if CONFIG.features.heatmaps then
+                    local cell = heat_cell(R.move_heat, x, y, new_move_cell)
+                    if cell then
+                        cell[3] = cell[3] + 1
+                    end
+                end
+                close_engagement(E, t, "escaped")
+                return
+            end
+        end
+        if since >= CONFIG.engagement_timeout_ms then
+            add_point(E, t, x, y, z, "sample")
+            close_engagement(E, t, "timeout")
+            return
+        end
+        add_point(E, t, x, y, z, "sample")
+        if CONFIG.features.reactions then
+            dodge_check(E, t, vx, vy, stance)
+        end
+    end
+end
+
+local function run_frame(level_time)
+    local gs = et.trap_Cvar_Get("gamestate")
+    R.t = level_clock(level_time)
+    if gs ~= "0" then
+        end_round("round_end", false)
+        return
+    end
+    local t = R.t
+    for cn in pairs(R.revive_pending) do
+        finish_revive(cn, false)
+    end
+    for cn in pairs(R.pending) do
+        confirm_spawn(cn, false)
+    end
+    if t <= R.last_sample_t then
+        return -- the clock stands still (pause): nothing moves, nothing to sample
+    end
+    R.last_sample_t = t
+    frame_no = frame_no + 1
+    local players = R.players
+    for cn = frame_no % group_count, maxclients - 1, group_count do
+        local p = players[cn]
+        if p and (p.track or R.open[cn]) then
+            sample_player(cn, p, t)
+        end
+    end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Event handlers
+
+local function on_damage(target, attacker, damage, mod)
+    if gget(target, "health") <= 0 then
+        return -- a corpse or a downed body: gibbing opens nothing
+    end
+    local tteam = team_of(target)
+    if tteam ~= 1 and tteam ~= 2 then
+        return
+    end
+    if gget(target, "ps.pm_flags") & (PMF_FOLLOW | PMF_LIMBO) ~= 0 then
+        return
+    end
+    local ateam = team_of(attacker)
+    if ateam ~= 1 and ateam ~= 2 then
+        return
+    end
+    local t = R.t
+    confirm_spawn(target, true)
+    finish_revive(target, true)
+    damage = int(damage)
+    local E = R.open[target]
+    if not E then
+        E = open_engagement(target, tteam, t)
+    end
+    local a = E.attackers[attacker] or add_attacker(E, attacker, t)
+    a.damage = a.damage + damage
+    a.hits = a.hits + 1
+    a.last = t
+    local w = MOD_WEAPON[mod] or int(gget(attacker, "ps.weapon"))
+    a.weapons[w] = (a.weapons[w] or 0) + 1
+    E.total = E.total + damage
+    E.last_hit = t
+    local x, y, z = origin(target)
+    E.hx, E.hy, E.hz = x, y, z
+    add_point(E, t, x, y, z, "hit")
+    if CONFIG.features.heatmaps then
+        local cell = heat_cell(R.move_heat, x, y, new_move_cell)
+        if cell then
+            cell[2] = cell[2] + 1
+        end
+    end
+    if CONFIG.features.reactions then
+        reactions_on_hit(attacker, ateam, target, t)
+    end
+end
+
+local function death_type(victim, killer, mod, kclient, kteam, vteam)
+    if kclient then
+        return kteam == vteam and "teamkill" or "killed"
+    elseif mod == MOD_FALLING then
+        return "fallen"
+    elseif killer == victim or mod == MOD_SUICIDE or mod == MOD_SWITCHTEAM then
+        return "selfkill"
+    end
+    return "world"
+end
+
+local function on_obituary(victim, killer, mod)
+    local t = R.t
+    confirm_spawn(victim, true)
+    finish_revive(victim, true)
+    local vteam = team_of(victim)
+    local kclient = killer >= 0 and killer < maxclients and killer ~= victim
+    local kteam = kclient and team_of(killer) or nil
+    local dtype = death_type(victim, killer, mod, kclient, kteam, vteam)
+    local x, y, z = origin(victim)
+    local E = R.open[victim]
+    if E then
+        add_point(E, t, x, y, z, "death")
+        if kclient then
+            local a = E.attackers[killer] or add_attacker(E, killer, t)
+            a.kill = 1
+            E.killer_guid, E.killer_name = a.guid, a.name
+        end
+        close_engagement(E, t, "killed")
+    end
+    if kclient and CONFIG.features.heatmaps and (kteam == 1 or kteam == 2) then
+        local cell = heat_cell(R.kill_heat, x, y, new_kill_cell)
+        if cell then
+            cell[kteam] = cell[kteam] + 1
+        end
+    end
+    local p = R.players[victim]
+    local tr = p and p.track
+    if tr and not tr.dead then
+        path_point(victim, tr, t, dtype)
+        tr.dead, tr.death, tr.dtype = true, t, dtype
+    end
+end
+
+local function on_spawn(cn, revived)
+    local p = player(cn)
+    if revived == 1 then
+        if p.track and p.track.dead then
+            R.revive_pending[cn] = true
+        end
+        return
+    end
+    R.revive_pending[cn] = nil
+    if p.track then
+        end_alive_track(cn, p.track, R.t, "unknown", true)
+        p.track = nil
+    end
+    R.pending[cn] = R.t
+end
+
+local function on_disconnect(cn)
+    local t = R.t
+    confirm_spawn(cn, false)
+    R.revive_pending[cn] = nil
+    local E = R.open[cn]
+    if E then
+        local x, y, z = origin(cn)
+        add_point(E, t, x, y, z, "sample")
+        close_engagement(E, t, "disconnect")
+    end
+    local p = R.players[cn]
+    if p then
+        if p.track then
+            end_alive_track(cn, p.track, t, "disconnect", true)
+        end
+        -- Keep the attacker links (their rows carry guid and name); forget the slot.
+        R.players[cn] = { attacking = p.attacking }
+    end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Engine callbacks (the only globals). None of them returns a value.
+
+function et_InitGame(levelTime, randomSeed, restart)
+    et.RegisterModname("proximity")
+    guard("et_InitGame", init, levelTime, false)
+end
+
+function et_RunFrame(levelTime)
+    if not inited then
+        -- A VM that missed et_InitGame (lua_restart): resume mid-round.
+        guard("et_RunFrame", init, levelTime, true)
+    end
+    if writer then
+        guard("et_RunFrame", run_writer, false)
+    end
+    if R then
+        guard("et_RunFrame", run_frame, levelTime)
+    end
+end
+
+function et_ShutdownGame(restart)
+    if R then
+        guard("et_ShutdownGame", end_round, "shutdown", true)
+    end
+    if writer then
+        guard("et_ShutdownGame", run_writer, true)
+    end
+end
+
+function et_Quit()
+    if writer then
+        guard("et_Quit", run_writer, true)
+    end
+end
+
+function et_ClientConnect(clientNum, firstTime, isBot)
+    if R and clientNum >= 0 and clientNum < maxclients then
+        local p = R.players[clientNum]
+        if p then
+            p.guid = nil
+        end
+    end
+end
+
+function et_ClientDisconnect(clientNum)
+    if R and clientNum >= 0 and clientNum < maxclients then
+        guard("et_ClientDisconnect", on_disconnect, clientNum)
+    end
+end
+
+function et_ClientSpawn(clientNum, revived, teamChange, restoreHealth)
+    if R and clientNum >= 0 and clientNum < maxclients then
+        guard("et_ClientSpawn", on_spawn, clientNum, revived)
+    end
+end
+
+function et_Revive(revivee, reviver, invulnEndTime)
+    if R and revivee >= 0 and revivee < maxclients then
+        guard("et_Revive", finish_revive, revivee, false)
+    end
+end
+
+function et_Damage(target, attacker, damage, damageFlags, meansOfDeath)
+    if R and CONFIG.features.engagements and target >= 0 and target < maxclients
+        and attacker >= 0 and attacker < maxclients and attacker ~= target then
+        guard("et_Damage", on_damage, target, attacker, damage, meansOfDeath)
+    end
+end
+
+function et_Obituary(victim, killer, meansOfDeath)
+    if R and victim >= 0 and victim < maxclients then
+        guard("et_Obituary", on_obituary, victim, killer, meansOfDeath)
+    end
+end

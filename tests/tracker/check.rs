@@ -1,0 +1,479 @@
+//! A strict reader of the round file for the tests: every line of every section must have the
+//! exact field count and field syntax of `round_file_format.md`, or reading fails.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    pub time: i64,
+    pub pos: [f64; 3],
+    pub event: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attacker {
+    pub guid: String,
+    pub name: String,
+    pub team: String,
+    pub damage: i64,
+    pub hits: i64,
+    pub first_hit: i64,
+    pub last_hit: i64,
+    pub got_kill: bool,
+    pub weapons: Vec<(i64, i64)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Eng {
+    pub id: i64,
+    pub start: i64,
+    pub end: i64,
+    pub duration: i64,
+    pub target_guid: String,
+    pub target_name: String,
+    pub target_team: String,
+    pub outcome: String,
+    pub total_damage: i64,
+    pub killer_guid: String,
+    pub killer_name: String,
+    pub num_attackers: i64,
+    pub is_crossfire: bool,
+    pub crossfire_delay: Option<i64>,
+    pub participants: Vec<String>,
+    pub start_pos: [f64; 3],
+    pub end_pos: [f64; 3],
+    pub distance: f64,
+    pub positions: Vec<Point>,
+    pub attackers: Vec<Attacker>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub time: i64,
+    pub pos: [f64; 3],
+    pub health: i64,
+    pub speed: f64,
+    pub weapon: i64,
+    pub stance: i64,
+    pub sprint: bool,
+    pub event: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Track {
+    pub guid: String,
+    pub name: String,
+    pub team: String,
+    pub class: String,
+    pub spawn: i64,
+    pub death: i64,
+    pub first_move: Option<i64>,
+    pub death_type: String,
+    pub samples: i64,
+    pub path: Vec<Sample>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reaction {
+    pub id: i64,
+    pub target_guid: String,
+    pub outcome: String,
+    pub num_attackers: i64,
+    pub return_fire: Option<i64>,
+    pub dodge: Option<i64>,
+    pub support: Option<i64>,
+    pub start: i64,
+    pub end: i64,
+}
+
+/// A round file read strictly.
+#[derive(Clone, Debug, Default)]
+pub struct RoundFile {
+    pub banner: String,
+    pub header: HashMap<String, String>,
+    pub engagements: Vec<Eng>,
+    pub tracks: Vec<Track>,
+    pub kill_heatmap: Vec<[i64; 4]>,
+    pub movement_heatmap: Vec<[i64; 5]>,
+    pub reactions: Vec<Reaction>,
+    pub sections: Vec<String>,
+}
+
+impl RoundFile {
+    pub fn engagement_by_target(&self, guid: &str) -> Vec<&Eng> {
+        self.engagements
+            .iter()
+            .filter(|e| e.target_guid == guid)
+            .collect()
+    }
+
+    pub fn tracks_of(&self, guid: &str) -> Vec<&Track> {
+        self.tracks.iter().filter(|t| t.guid == guid).collect()
+    }
+}
+
+fn int(s: &str, what: &str) -> Result<i64, String> {
+    s.parse::<i64>()
+        .map_err(|_| format!("{what}: not an integer: {s:?}"))
+}
+
+fn opt_int(s: &str, what: &str) -> Result<Option<i64>, String> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        int(s, what).map(Some)
+    }
+}
+
+fn float(s: &str, what: &str) -> Result<f64, String> {
+    let v = s
+        .parse::<f64>()
+        .map_err(|_| format!("{what}: not a number: {s:?}"))?;
+    if !v.is_finite() {
+        return Err(format!("{what}: not finite: {s:?}"));
+    }
+    Ok(v)
+}
+
+fn coord(s: &str, what: &str) -> Result<f64, String> {
+    // One decimal, as the format says.
+    let dot = s
+        .find('.')
+        .ok_or_else(|| format!("{what}: no decimal: {s:?}"))?;
+    if s.len() - dot - 1 != 1 {
+        return Err(format!("{what}: not one decimal: {s:?}"));
+    }
+    float(s, what)
+}
+
+fn bit(s: &str, what: &str) -> Result<bool, String> {
+    match s {
+        "0" => Ok(false),
+        "1" => Ok(true),
+        _ => Err(format!("{what}: not 0/1: {s:?}")),
+    }
+}
+
+fn one_of(s: &str, words: &[&str], what: &str) -> Result<String, String> {
+    if words.contains(&s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{what}: unexpected {s:?}"))
+    }
+}
+
+fn name(s: &str, what: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err(format!("{what}: empty name"));
+    }
+    if s.contains([';', '|', ',', '\t', '\n']) {
+        return Err(format!("{what}: forbidden character in {s:?}"));
+    }
+    Ok(s.to_string())
+}
+
+const TEAMS: &[&str] = &["AXIS", "ALLIES"];
+const OUTCOMES: &[&str] = &[
+    "killed",
+    "escaped",
+    "timeout",
+    "round_end",
+    "disconnect",
+    "shutdown",
+    "unknown",
+];
+const DEATH_TYPES: &[&str] = &[
+    "killed",
+    "selfkill",
+    "fallen",
+    "world",
+    "teamkill",
+    "round_end",
+    "disconnect",
+    "shutdown",
+    "unknown",
+];
+
+fn parse_eng(line: &str) -> Result<Eng, String> {
+    let f: Vec<&str> = line.splitn(24, ';').collect();
+    if f.len() != 24 {
+        return Err(format!("ENGAGEMENTS: {} fields", f.len()));
+    }
+    let positions = f[22]
+        .split('|')
+        .map(|p| {
+            let v: Vec<&str> = p.split(',').collect();
+            if v.len() != 5 {
+                return Err(format!("position {p:?}: {} values", v.len()));
+            }
+            Ok(Point {
+                time: int(v[0], "pos time")?,
+                pos: [coord(v[1], "x")?, coord(v[2], "y")?, coord(v[3], "z")?],
+                event: one_of(
+                    v[4],
+                    &["start", "hit", "sample", "death", "escape"],
+                    "pos event",
+                )?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let attackers = f[23]
+        .split('|')
+        .map(|a| {
+            let v: Vec<&str> = a.split(',').collect();
+            if v.len() != 9 {
+                return Err(format!("attacker {a:?}: {} values", v.len()));
+            }
+            let mut weapons = Vec::new();
+            if !v[8].ends_with(';') {
+                return Err(format!("weapons {:?} must end with ';'", v[8]));
+            }
+            for w in v[8].split(';').filter(|w| !w.is_empty()) {
+                let (id, n) = w.split_once(':').ok_or(format!("weapon {w:?}"))?;
+                weapons.push((int(id, "weapon id")?, int(n, "weapon count")?));
+            }
+            Ok(Attacker {
+                guid: v[0].to_string(),
+                name: name(v[1], "attacker name")?,
+                team: one_of(v[2], TEAMS, "attacker team")?,
+                damage: int(v[3], "damage")?,
+                hits: int(v[4], "hits")?,
+                first_hit: int(v[5], "first_hit")?,
+                last_hit: int(v[6], "last_hit")?,
+                got_kill: bit(v[7], "got_kill")?,
+                weapons,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let e = Eng {
+        id: int(f[0], "id")?,
+        start: int(f[1], "start")?,
+        end: int(f[2], "end")?,
+        duration: int(f[3], "duration")?,
+        target_guid: f[4].to_string(),
+        target_name: name(f[5], "target name")?,
+        target_team: one_of(f[6], TEAMS, "target team")?,
+        outcome: one_of(f[7], OUTCOMES, "outcome")?,
+        total_damage: int(f[8], "total_damage")?,
+        killer_guid: f[9].to_string(),
+        killer_name: f[10].to_string(),
+        num_attackers: int(f[11], "num_attackers")?,
+        is_crossfire: bit(f[12], "is_crossfire")?,
+        crossfire_delay: opt_int(f[13], "crossfire_delay")?,
+        participants: if f[14].is_empty() {
+            Vec::new()
+        } else {
+            f[14].split(',').map(str::to_string).collect()
+        },
+        start_pos: [
+            coord(f[15], "sx")?,
+            coord(f[16], "sy")?,
+            coord(f[17], "sz")?,
+        ],
+        end_pos: [
+            coord(f[18], "ex")?,
+            coord(f[19], "ey")?,
+            coord(f[20], "ez")?,
+        ],
+        distance: coord(f[21], "distance")?,
+        positions,
+        attackers,
+    };
+    if e.duration != e.end - e.start {
+        return Err(format!("duration {} != end - start", e.duration));
+    }
+    if e.num_attackers != e.attackers.len() as i64 {
+        return Err("num_attackers != attackers".into());
+    }
+    if e.target_guid.is_empty() {
+        return Err("empty target guid".into());
+    }
+    if e.outcome != "killed" && !e.killer_guid.is_empty() {
+        return Err("killer set on a non-kill".into());
+    }
+    Ok(e)
+}
+
+fn parse_track(line: &str) -> Result<Track, String> {
+    let f: Vec<&str> = line.split(';').collect();
+    if f.len() != 10 {
+        return Err(format!("PLAYER_TRACKS: {} fields", f.len()));
+    }
+    let path = f[9]
+        .split('|')
+        .map(|p| {
+            let v: Vec<&str> = p.split(',').collect();
+            if v.len() != 10 {
+                return Err(format!("sample {p:?}: {} values", v.len()));
+            }
+            let mut events = vec!["spawn", "sample", "revived"];
+            events.extend_from_slice(DEATH_TYPES);
+            Ok(Sample {
+                time: int(v[0], "t")?,
+                pos: [coord(v[1], "x")?, coord(v[2], "y")?, coord(v[3], "z")?],
+                health: int(v[4], "health")?,
+                speed: float(v[5], "speed")?,
+                weapon: int(v[6], "weapon")?,
+                stance: int(v[7], "stance").and_then(|s| {
+                    if (0..=2).contains(&s) {
+                        Ok(s)
+                    } else {
+                        Err(format!("stance {s}"))
+                    }
+                })?,
+                sprint: bit(v[8], "sprint")?,
+                event: one_of(v[9], &events, "path event")?,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let t = Track {
+        guid: f[0].to_string(),
+        name: name(f[1], "track name")?,
+        team: one_of(f[2], TEAMS, "team")?,
+        class: one_of(
+            f[3],
+            &["SOLDIER", "MEDIC", "ENGINEER", "FIELDOPS", "COVERTOPS"],
+            "class",
+        )?,
+        spawn: int(f[4], "spawn")?,
+        death: int(f[5], "death")?,
+        first_move: opt_int(f[6], "first_move")?,
+        death_type: one_of(f[7], DEATH_TYPES, "death_type")?,
+        samples: int(f[8], "samples")?,
+        path,
+    };
+    if t.samples != t.path.len() as i64 {
+        return Err("samples != path length".into());
+    }
+    if t.guid.is_empty() {
+        return Err("empty guid".into());
+    }
+    Ok(t)
+}
+
+fn ints<const N: usize>(line: &str, what: &str) -> Result<[i64; N], String> {
+    let f: Vec<&str> = line.split(';').collect();
+    if f.len() != N {
+        return Err(format!("{what}: {} fields", f.len()));
+    }
+    let mut out = [0; N];
+    for (o, s) in out.iter_mut().zip(f) {
+        *o = int(s, what)?;
+    }
+    Ok(out)
+}
+
+fn parse_reaction(line: &str) -> Result<Reaction, String> {
+    let f: Vec<&str> = line.split(';').collect();
+    if f.len() != 13 {
+        return Err(format!("REACTION_METRICS: {} fields", f.len()));
+    }
+    one_of(f[3], TEAMS, "reaction team")?;
+    name(f[2], "reaction target name")?;
+    let r = Reaction {
+        id: int(f[0], "id")?,
+        target_guid: f[1].to_string(),
+        outcome: one_of(f[5], OUTCOMES, "reaction outcome")?,
+        num_attackers: int(f[6], "num_attackers")?,
+        return_fire: opt_int(f[7], "return_fire")?,
+        dodge: opt_int(f[8], "dodge")?,
+        support: opt_int(f[9], "support")?,
+        start: int(f[10], "start")?,
+        end: int(f[11], "end")?,
+    };
+    if int(f[12], "duration")? != r.end - r.start {
+        return Err("reaction duration".into());
+    }
+    Ok(r)
+}
+
+/// Reads a whole file strictly. The last line must be `# END`.
+pub fn read(bytes: &[u8]) -> Result<RoundFile, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+    if !text.ends_with("\n# END\n") {
+        return Err("file does not end with # END".into());
+    }
+    let mut rf = RoundFile::default();
+    let mut lines = text.lines().enumerate().peekable();
+    let (_, first) = lines.next().ok_or("empty file")?;
+    rf.banner = first
+        .strip_prefix("# ")
+        .filter(|b| b.starts_with("PROXIMITY_TRACKER_V"))
+        .ok_or(format!("bad banner {first:?}"))?
+        .to_string();
+    // Header.
+    while let Some((_, l)) = lines.peek() {
+        if l.is_empty() {
+            break;
+        }
+        let (k, v) = l
+            .strip_prefix("# ")
+            .and_then(|kv| kv.split_once('='))
+            .ok_or(format!("bad header line {l:?}"))?;
+        rf.header.insert(k.to_string(), v.to_string());
+        lines.next();
+    }
+    for k in [
+        "map",
+        "round",
+        "crossfire_window",
+        "escape_time",
+        "escape_distance",
+        "position_sample_interval",
+        "round_start_unix",
+        "round_end_unix",
+        "capabilities",
+    ] {
+        if !rf.header.contains_key(k) {
+            return Err(format!("header key {k} missing"));
+        }
+    }
+    let mut section = String::new();
+    let mut in_columns = false;
+    let mut ended = false;
+    for (n, l) in lines {
+        let ctx = |e: String| format!("line {}: {e}: {l:?}", n + 1);
+        if ended {
+            return Err(ctx("text after # END".into()));
+        }
+        if l.is_empty() {
+            section.clear();
+            continue;
+        }
+        if section.is_empty() {
+            let name = l
+                .strip_prefix("# ")
+                .ok_or_else(|| ctx("section name expected".into()))?;
+            if name == "END" {
+                ended = true;
+                continue;
+            }
+            section = name.to_string();
+            rf.sections.push(section.clone());
+            in_columns = true;
+            continue;
+        }
+        if in_columns && l.starts_with("# ") {
+            continue;
+        }
+        in_columns = false;
+        match section.as_str() {
+            "ENGAGEMENTS" => rf.engagements.push(parse_eng(l).map_err(ctx)?),
+            "PLAYER_TRACKS" => rf.tracks.push(parse_track(l).map_err(ctx)?),
+            "KILL_HEATMAP" => rf
+                .kill_heatmap
+                .push(ints::<4>(l, "KILL_HEATMAP").map_err(ctx)?),
+            "MOVEMENT_HEATMAP" => rf
+                .movement_heatmap
+                .push(ints::<5>(l, "MOVEMENT_HEATMAP").map_err(ctx)?),
+            "REACTION_METRICS" => rf.reactions.push(parse_reaction(l).map_err(ctx)?),
+            other => return Err(ctx(format!("unexpected section {other}"))),
+        }
+    }
+    if !ended {
+        return Err("no # END".into());
+    }
+    Ok(rf)
+}
