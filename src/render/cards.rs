@@ -298,10 +298,10 @@ pub fn render_round_card(input: &RoundCardInput) -> Result<Vec<u8>, RenderError>
             theme::BLURPLE.filled(),
         ))
         .map_err(draw_err)?;
-        let map = if input.map.trim().is_empty() {
-            "unknown map"
-        } else {
-            input.map.trim()
+        let map = match info {
+            Some(m) => m.name.as_str(),
+            None if input.map.trim().is_empty() => "unknown map",
+            None => input.map.trim(),
         };
         let title_style = anchored(text(32.0, true, theme::TEXT), HPos::Left, VPos::Center);
         let title = fit(

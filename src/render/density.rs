@@ -128,13 +128,14 @@ impl View {
     }
 }
 
-/// A smoothed density over a frame, in total and per team.
+/// A smoothed density over a frame, in total and (optionally) the axis share of it.
 pub(crate) struct Density {
     gw: usize,
     gh: usize,
     total: Vec<f32>,
-    /// Per-team grids (axis, allies), only when split by team.
-    teams: Option<(Vec<f32>, Vec<f32>)>,
+    /// When split by team: the axis-attributed density (points without a team count half), so
+    /// that `axis / total` is the local axis share.
+    axis: Option<Vec<f32>>,
     max: f32,
     /// Points (with positive, finite weight) that fell outside the frame.
     pub clipped: usize,
@@ -146,7 +147,7 @@ pub(crate) struct Density {
 
 impl Density {
     /// Bins and smooths the points. `sigma_frac` is the kernel's standard deviation as a share
-    /// of the frame's longer side; `by_team` keeps separate grids per team.
+    /// of the frame's longer side; `by_team` also keeps the axis share.
     pub fn estimate(frame: Frame, points: &[HeatPoint], by_team: bool, sigma_frac: f64) -> Self {
         let longer = frame.width().max(frame.height());
         let cell = longer / GRID_CELLS as f64;
@@ -155,7 +156,6 @@ impl Density {
         let n = gw * gh;
         let mut total = vec![0f32; n];
         let mut axis = if by_team { vec![0f32; n] } else { Vec::new() };
-        let mut allies = if by_team { vec![0f32; n] } else { Vec::new() };
         let (mut clipped, mut weight, mut weight_axis, mut weight_allies) = (0, 0.0, 0.0, 0.0);
 
         for p in points {
@@ -171,39 +171,38 @@ impl Density {
             let fx = (p.x - frame.left) / cell - 0.5;
             let fy = (frame.top - p.y) / cell - 0.5;
             let w = p.weight as f32;
-            let team_grid = match (by_team, p.team) {
-                (true, Some(Team::Axis)) => {
-                    weight_axis += p.weight;
-                    Some(&mut axis)
-                }
-                (true, Some(Team::Allies)) => {
-                    weight_allies += p.weight;
-                    Some(&mut allies)
-                }
-                _ => None,
-            };
             splat_bilinear(&mut total, gw, gh, fx, fy, w);
-            if let Some(g) = team_grid {
-                splat_bilinear(g, gw, gh, fx, fy, w);
+            if by_team {
+                let axis_part = match p.team {
+                    Some(Team::Axis) => {
+                        weight_axis += p.weight;
+                        w
+                    }
+                    Some(Team::Allies) => {
+                        weight_allies += p.weight;
+                        0.0
+                    }
+                    None => w * 0.5,
+                };
+                if axis_part > 0.0 {
+                    splat_bilinear(&mut axis, gw, gh, fx, fy, axis_part);
+                }
             }
         }
 
         let sigma_cells = (sigma_frac * longer / cell).max(0.5);
         let kernel = gaussian_kernel(sigma_cells);
         blur(&mut total, gw, gh, &kernel);
-        let teams = if by_team {
+        let axis = by_team.then(|| {
             blur(&mut axis, gw, gh, &kernel);
-            blur(&mut allies, gw, gh, &kernel);
-            Some((axis, allies))
-        } else {
-            None
-        };
+            axis
+        });
         let max = total.iter().copied().fold(0f32, f32::max);
         Self {
             gw,
             gh,
             total,
-            teams,
+            axis,
             max,
             clipped,
             weight,
@@ -219,39 +218,89 @@ impl Density {
 
     /// Paints the density into the view's rectangle of the canvas: transparent where there is
     /// nothing, then more opaque and brighter towards the peak (square-root scale). With team
-    /// grids the hue goes from allies blue to axis red by the local share of each team.
+    /// data the hue goes from allies blue through violet to axis red by the local axis share.
     pub fn paint(&self, canvas: &mut Canvas, view: &View) {
         if self.is_empty() {
             return;
         }
         let ((px0, py0), (px1, py1)) = view.rect();
-        let sx = self.gw as f64 / view.w;
-        let sy = self.gh as f64 / view.h;
+        let (px0, px1) = (px0.max(0), px1.min(canvas.width as i32 - 1));
+        let (py0, py1) = (py0.max(0), py1.min(canvas.height as i32 - 1));
+        // Bilinear taps per column are the same on every row: work them out once.
+        let cols: Vec<Tap> = (px0..=px1)
+            .map(|px| {
+                Tap::new(
+                    (px as f64 + 0.5 - view.x0) * self.gw as f64 / view.w,
+                    self.gw,
+                )
+            })
+            .collect();
         let inv_max = 1.0 / self.max;
-        for py in py0.max(0)..=py1.min(canvas.height as i32 - 1) {
-            let gy = (py as f64 + 0.5 - view.y0) * sy - 0.5;
-            for px in px0.max(0)..=px1.min(canvas.width as i32 - 1) {
-                let gx = (px as f64 + 0.5 - view.x0) * sx - 0.5;
-                let v = sample(&self.total, self.gw, self.gh, gx, gy) * inv_max;
-                if v <= 0.0 {
+        let mut row_total = vec![0f32; self.gw];
+        let mut row_axis = vec![0f32; self.gw];
+        for py in py0..=py1 {
+            let ty = Tap::new(
+                (py as f64 + 0.5 - view.y0) * self.gh as f64 / view.h,
+                self.gh,
+            );
+            ty.lerp_rows(&self.total, self.gw, &mut row_total);
+            if let Some(axis) = &self.axis {
+                ty.lerp_rows(axis, self.gw, &mut row_axis);
+            }
+            for (tx, px) in cols.iter().zip(px0..) {
+                let v = tx.sample(&row_total) * inv_max;
+                if v < 0.03 * 0.03 {
                     continue;
                 }
                 let s = v.sqrt().min(1.0);
-                if s < 0.03 {
-                    continue;
-                }
                 let alpha = (s / 0.3).min(1.0);
-                let colour = match &self.teams {
-                    None => heat_colour(s),
-                    Some((axis, allies)) => {
-                        let a = sample(axis, self.gw, self.gh, gx, gy).max(0.0);
-                        let b = sample(allies, self.gw, self.gh, gx, gy).max(0.0);
-                        let share = if a + b > 0.0 { a / (a + b) } else { 0.5 };
-                        team_heat_colour(share, s)
-                    }
+                let colour = if self.axis.is_some() {
+                    let t = tx.sample(&row_total);
+                    let share = if t > 0.0 {
+                        (tx.sample(&row_axis) / t).clamp(0.0, 1.0)
+                    } else {
+                        0.5
+                    };
+                    team_heat_colour(share, s)
+                } else {
+                    heat_colour(s)
                 };
                 canvas.blend(px as i64, py as i64, colour, alpha);
             }
+        }
+    }
+}
+
+/// A bilinear tap along one grid axis: two neighbouring cells and the weight of the second.
+struct Tap {
+    i0: usize,
+    i1: usize,
+    t: f32,
+}
+
+impl Tap {
+    /// The tap at continuous position `g` in cells (cell i spans [i, i+1)), clamped to the grid.
+    fn new(g: f64, n: usize) -> Self {
+        let g = (g - 0.5).clamp(0.0, (n - 1) as f64);
+        let i0 = g.floor() as usize;
+        Self {
+            i0,
+            i1: (i0 + 1).min(n - 1),
+            t: (g - i0 as f64) as f32,
+        }
+    }
+
+    #[inline]
+    fn sample(&self, row: &[f32]) -> f32 {
+        row[self.i0] + (row[self.i1] - row[self.i0]) * self.t
+    }
+
+    /// Interpolates between grid rows `i0` and `i1` into `out`.
+    fn lerp_rows(&self, grid: &[f32], gw: usize, out: &mut [f32]) {
+        let a = &grid[self.i0 * gw..(self.i0 + 1) * gw];
+        let b = &grid[self.i1 * gw..(self.i1 + 1) * gw];
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = x + (y - x) * self.t;
         }
     }
 }
@@ -274,19 +323,6 @@ fn splat_bilinear(grid: &mut [f32], gw: usize, gh: usize, fx: f64, fy: f64, w: f
     }
 }
 
-/// Bilinear sample at grid coordinates (cell centres at integers), clamped to the edges.
-#[inline]
-fn sample(grid: &[f32], gw: usize, gh: usize, gx: f64, gy: f64) -> f32 {
-    let gx = gx.clamp(0.0, (gw - 1) as f64);
-    let gy = gy.clamp(0.0, (gh - 1) as f64);
-    let (x0, y0) = (gx.floor() as usize, gy.floor() as usize);
-    let (x1, y1) = ((x0 + 1).min(gw - 1), (y0 + 1).min(gh - 1));
-    let (tx, ty) = ((gx - x0 as f64) as f32, (gy - y0 as f64) as f32);
-    let top = grid[y0 * gw + x0] * (1.0 - tx) + grid[y0 * gw + x1] * tx;
-    let bottom = grid[y1 * gw + x0] * (1.0 - tx) + grid[y1 * gw + x1] * tx;
-    top * (1.0 - ty) + bottom * ty
-}
-
 /// A normalised 1-D Gaussian kernel of radius ⌈3σ⌉.
 fn gaussian_kernel(sigma: f64) -> Vec<f32> {
     let r = (3.0 * sigma).ceil() as i64;
@@ -298,31 +334,34 @@ fn gaussian_kernel(sigma: f64) -> Vec<f32> {
     k
 }
 
-/// Separable Gaussian blur in place (zero outside the grid).
+/// Separable Gaussian blur in place (zero outside the grid). Both passes run over contiguous
+/// slices so the compiler can vectorise them.
 fn blur(grid: &mut [f32], gw: usize, gh: usize, kernel: &[f32]) {
-    let r = (kernel.len() / 2) as i64;
+    let r = kernel.len() / 2;
+    // Horizontal: each row padded with zeros, then a dot product per output cell.
+    let mut padded = vec![0f32; gw + 2 * r];
     let mut tmp = vec![0f32; grid.len()];
     for y in 0..gh {
-        let row = &grid[y * gw..(y + 1) * gw];
-        for x in 0..gw {
-            let mut acc = 0f32;
-            let lo = (x as i64 - r).max(0) as usize;
-            let hi = (x as i64 + r).min(gw as i64 - 1) as usize;
-            for (sx, &v) in row.iter().enumerate().take(hi + 1).skip(lo) {
-                acc += v * kernel[(sx as i64 - x as i64 + r) as usize];
-            }
-            tmp[y * gw + x] = acc;
+        padded[r..r + gw].copy_from_slice(&grid[y * gw..(y + 1) * gw]);
+        for (x, out) in tmp[y * gw..(y + 1) * gw].iter_mut().enumerate() {
+            *out = padded[x..x + kernel.len()]
+                .iter()
+                .zip(kernel)
+                .map(|(a, b)| a * b)
+                .sum();
         }
     }
-    for x in 0..gw {
-        for y in 0..gh {
-            let mut acc = 0f32;
-            let lo = (y as i64 - r).max(0) as usize;
-            let hi = (y as i64 + r).min(gh as i64 - 1) as usize;
-            for sy in lo..=hi {
-                acc += tmp[sy * gw + x] * kernel[(sy as i64 - y as i64 + r) as usize];
+    // Vertical: each output row is a weighted sum of whole input rows.
+    grid.fill(0.0);
+    for y in 0..gh {
+        let out = &mut grid[y * gw..(y + 1) * gw];
+        for (k, &w) in kernel.iter().enumerate() {
+            let Some(sy) = (y + k).checked_sub(r).filter(|&sy| sy < gh) else {
+                continue;
+            };
+            for (o, &v) in out.iter_mut().zip(&tmp[sy * gw..(sy + 1) * gw]) {
+                *o += v * w;
             }
-            grid[y * gw + x] = acc;
         }
     }
 }
@@ -355,15 +394,25 @@ pub(crate) fn heat_colour(s: f32) -> [f32; 3] {
 }
 
 /// Team colour by axis share (0 = all allies, 1 = all axis), brighter towards the peak `s`.
+/// Mixed areas go through a saturated violet rather than the grey of a straight blend.
 pub(crate) fn team_heat_colour(axis_share: f32, s: f32) -> [f32; 3] {
-    let (ax, al) = (theme::AXIS, theme::ALLIES);
+    const MIXED: [f32; 3] = [170.0, 90.0, 220.0];
+    let rgb = |c: plotters::style::RGBColor| [c.0 as f32, c.1 as f32, c.2 as f32];
+    let (axis, allies) = (rgb(theme::AXIS), rgb(theme::ALLIES));
     // Stretch the share a little so a 65/35 area already reads as mostly one team.
-    let axis_share = (0.5 + (axis_share - 0.5) * 1.5).clamp(0.0, 1.0);
-    let base = [
-        al.0 as f32 + (ax.0 as f32 - al.0 as f32) * axis_share,
-        al.1 as f32 + (ax.1 as f32 - al.1 as f32) * axis_share,
-        al.2 as f32 + (ax.2 as f32 - al.2 as f32) * axis_share,
-    ];
+    let share = (0.5 + (axis_share - 0.5) * 1.5).clamp(0.0, 1.0);
+    let lerp = |a: [f32; 3], b: [f32; 3], t: f32| {
+        [
+            a[0] + (b[0] - a[0]) * t,
+            a[1] + (b[1] - a[1]) * t,
+            a[2] + (b[2] - a[2]) * t,
+        ]
+    };
+    let base = if share < 0.5 {
+        lerp(allies, MIXED, share * 2.0)
+    } else {
+        lerp(MIXED, axis, share * 2.0 - 1.0)
+    };
     let dim = 0.5 + 0.5 * s;
     let glow = 0.4 * s.powi(6);
     base.map(|c| c * dim + (255.0 - c * dim) * glow)

@@ -388,14 +388,18 @@ fn draw_legend(
         &anchored(text(20.0, true, theme::TEXT), HPos::Right, VPos::Center),
         (960, y + 2),
     )?;
-    let note = if density.clipped > 0 {
-        format!(
-            "{} outside the map frame left out · square-root scale",
+    let mut note = vec![];
+    if by_team {
+        note.push("violet: both teams".to_string());
+    }
+    if density.clipped > 0 {
+        note.push(format!(
+            "{} outside the map frame left out",
             fmt_int(density.clipped as i64)
-        )
-    } else {
-        "smoothed positions · square-root scale".to_string()
-    };
+        ));
+    }
+    note.push("square-root scale".to_string());
+    let note = note.join(" · ");
     put(
         area,
         &note,
@@ -558,9 +562,11 @@ mod tests {
         };
         for i in 0..100_000 {
             let (cx, cy) = [(-1200.0, 1800.0), (600.0, -300.0), (2000.0, 2500.0)][i % 3];
-            let r = rnd().sqrt() * 900.0;
+            // Roughly Gaussian clusters (sum of uniforms), as real fights are.
+            let r = (rnd() + rnd() + rnd() - 1.5).abs() * 700.0;
             let a = rnd() * std::f64::consts::TAU;
-            let team = if rnd() < 0.5 {
+            let axis_share = [0.8, 0.5, 0.2][i % 3];
+            let team = if rnd() < axis_share {
                 Team::Axis
             } else {
                 Team::Allies
