@@ -477,3 +477,121 @@ pub fn read(bytes: &[u8]) -> Result<RoundFile, String> {
     }
     Ok(rf)
 }
+
+/// Parses `bytes` with the crate's parser and asserts that its typed round says exactly what
+/// the strict reader read: ids, times, outcomes, killers, targets, attackers, tracks, path events,
+/// heatmaps and reactions. Returns the typed round.
+pub fn cross_check(bytes: &[u8], rf: &RoundFile) -> proximity::format::Round {
+    use proximity::format::{Banner, parse};
+    let r = parse(bytes).unwrap_or_else(|e| panic!("proximity::format::parse: {e}"));
+    assert!(r.has_end_marker);
+    assert_eq!(r.header.banner, Banner::V4);
+    assert_eq!(r.header.map, rf.header["map"]);
+    assert_eq!(r.header.round.to_string(), rf.header["round"]);
+    assert!(r.skipped.is_empty(), "skipped sections {:?}", r.skipped);
+    assert_eq!(r.engagements.len(), rf.engagements.len());
+    for (a, b) in r.engagements.iter().zip(&rf.engagements) {
+        assert_eq!(
+            (a.id, a.start_time, a.end_time, a.duration),
+            (b.id, b.start, b.end, b.duration)
+        );
+        assert_eq!(a.outcome.as_str(), b.outcome);
+        assert_eq!(a.target_guid, b.target_guid);
+        assert_eq!(a.target_name.as_bytes(), b.target_name.as_bytes());
+        assert_eq!(a.target_team.as_str(), b.target_team);
+        assert_eq!(a.killer_guid.as_deref().unwrap_or(""), b.killer_guid);
+        assert_eq!(
+            a.killer_name.as_ref().map(|n| n.as_bytes()).unwrap_or(b""),
+            b.killer_name.as_bytes()
+        );
+        assert_eq!(
+            (
+                a.total_damage,
+                a.num_attackers,
+                a.is_crossfire,
+                a.crossfire_delay
+            ),
+            (
+                b.total_damage,
+                b.num_attackers,
+                b.is_crossfire,
+                b.crossfire_delay
+            )
+        );
+        assert_eq!(a.crossfire_participants, b.participants);
+        assert_eq!(a.positions.len(), b.positions.len());
+        for (p, q) in a.positions.iter().zip(&b.positions) {
+            assert_eq!((p.time, p.event.as_str()), (q.time, q.event.as_str()));
+        }
+        assert_eq!(a.attackers.len(), b.attackers.len());
+        for (x, y) in a.attackers.iter().zip(&b.attackers) {
+            assert_eq!(x.guid, y.guid);
+            assert_eq!(
+                (x.damage, x.hits, x.first_hit, x.last_hit, x.got_kill),
+                (y.damage, y.hits, y.first_hit, y.last_hit, y.got_kill)
+            );
+            assert_eq!(x.weapons, y.weapons);
+        }
+    }
+    assert_eq!(r.tracks.len(), rf.tracks.len());
+    for (a, b) in r.tracks.iter().zip(&rf.tracks) {
+        assert_eq!(a.guid, b.guid);
+        assert_eq!(a.name.as_bytes(), b.name.as_bytes());
+        assert_eq!(
+            (a.team.as_str(), a.class.as_str()),
+            (b.team.as_str(), b.class.as_str())
+        );
+        assert_eq!(a.spawn_time, b.spawn);
+        assert_eq!(a.death_time.unwrap_or(0), b.death);
+        assert_eq!(a.first_move_time, b.first_move);
+        assert_eq!(a.death_type.as_str(), b.death_type);
+        assert_eq!(a.path.len(), b.path.len());
+        for (p, q) in a.path.iter().zip(&b.path) {
+            assert_eq!(
+                (
+                    p.time,
+                    p.health,
+                    p.weapon,
+                    p.stance as i64,
+                    p.sprint,
+                    p.event.as_str()
+                ),
+                (
+                    q.time,
+                    q.health,
+                    q.weapon,
+                    q.stance,
+                    q.sprint,
+                    q.event.as_str()
+                )
+            );
+        }
+    }
+    let kills: Vec<[i64; 4]> = r
+        .kill_heatmap
+        .iter()
+        .map(|c| [c.grid_x, c.grid_y, c.axis_kills, c.allies_kills])
+        .collect();
+    assert_eq!(kills, rf.kill_heatmap);
+    let moves: Vec<[i64; 5]> = r
+        .movement_heatmap
+        .iter()
+        .map(|c| [c.grid_x, c.grid_y, c.traversal, c.combat, c.escape])
+        .collect();
+    assert_eq!(moves, rf.movement_heatmap);
+    let reactions = r.reactions.as_ref().expect("REACTION_METRICS section");
+    assert_eq!(reactions.len(), rf.reactions.len());
+    for (a, b) in reactions.iter().zip(&rf.reactions) {
+        assert_eq!(
+            (
+                a.engagement_id,
+                a.return_fire_ms,
+                a.dodge_reaction_ms,
+                a.support_reaction_ms
+            ),
+            (b.id, b.return_fire, b.dodge, b.support)
+        );
+        assert_eq!(a.outcome.as_str(), b.outcome);
+    }
+    r
+}

@@ -3,6 +3,7 @@
 use crate::check::{self, RoundFile};
 use crate::matchgen::{MatchConfig, play};
 use crate::sim::{EngineVersion, LifeEnd, Server};
+use proximity::format::Outcome;
 use std::collections::BTreeMap;
 
 fn death_word(end: LifeEnd) -> &'static str {
@@ -24,7 +25,23 @@ fn verify(s: &Server) -> RoundFile {
     let files = s.round_files();
     assert_eq!(files.len(), 1, "one round file");
     let rf = check::read(&files[0].1).unwrap_or_else(|e| panic!("strict check: {e}"));
+    let typed = check::cross_check(&files[0].1, &rf);
     let truth = &s.truth;
+    // The typed round, independently: killed engagements with a killer = ground-truth kills.
+    let typed_kills = typed
+        .engagements
+        .iter()
+        .filter(|e| e.outcome == Outcome::Killed && e.killer_guid.is_some())
+        .count();
+    assert_eq!(
+        typed_kills,
+        truth
+            .deaths
+            .iter()
+            .filter(|d| d.killer_guid.is_some())
+            .count()
+    );
+    assert_eq!(typed.tracks.len(), truth.lives.len());
 
     // Every kill by another player is exactly one `killed` engagement with that killer.
     let mut want: BTreeMap<(String, String, i64), usize> = BTreeMap::new();
@@ -180,4 +197,3 @@ fn same_seed_same_file() {
     let b = play(cfg).round_files();
     assert_eq!(a, b);
 }
-

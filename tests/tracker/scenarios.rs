@@ -29,6 +29,7 @@ fn finish(mut s: Server) -> (Server, RoundFile) {
     let files = s.round_files();
     assert_eq!(files.len(), 1, "exactly one round file");
     let rf = check::read(&files[0].1).unwrap_or_else(|e| panic!("{e}"));
+    check::cross_check(&files[0].1, &rf);
     (s, rf)
 }
 
@@ -537,6 +538,11 @@ fn mid_round_map_restart_writes_the_round() {
     let files = s.round_files();
     assert_eq!(files.len(), 1);
     let rf = check::read(&files[0].1).unwrap();
+    let typed = check::cross_check(&files[0].1, &rf);
+    assert_eq!(
+        typed.engagements[0].outcome,
+        proximity::format::Outcome::Shutdown
+    );
     assert_eq!(only(&rf.engagements).outcome, "shutdown");
     assert_eq!(rf.tracks.len(), 3);
     assert!(
