@@ -1,0 +1,501 @@
+//! The store against a real PostgreSQL (one fresh database per test): imports are exactly-once
+//! and all-or-nothing, totals are sums of rounds, and queries return the expected rows.
+
+#[path = "db/mod.rs"]
+mod db;
+
+use std::collections::BTreeMap;
+
+use db::TestDb;
+use proximity::format::{self, Outcome, Round};
+use proximity::import::{self, ImportError};
+use proximity::metrics::{self, MetricParams};
+use proximity::render::HeatKind;
+use proximity::store::queries::{self, LeaderboardMetric, Scope};
+use proximity::store::{ImportOutcome, codec};
+
+const HAND_ROUND: &[u8] = include_bytes!("fixtures/hand_round.txt");
+
+fn samples() -> Vec<(String, Vec<u8>)> {
+    let dir = proximity::demo::samples_dir();
+    let mut files = import::collect_files(&[dir]).expect("samples");
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| (import::file_name_of(&p), std::fs::read(&p).expect("sample")))
+        .collect()
+}
+
+async fn count(pool: &sqlx::PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(pool)
+        .await
+        .expect("count")
+}
+
+const ROUND_TABLES: [&str; 16] = [
+    "rounds",
+    "round_players",
+    "engagements",
+    "engagement_attackers",
+    "lives",
+    "kill_cells",
+    "movement_cells",
+    "presence_cells",
+    "pair_stats",
+    "player_teamplay",
+    "trade_events",
+    "player_trades",
+    "player_support",
+    "reactions",
+    "objective_focus",
+    "players",
+];
+
+async fn import(
+    pool: &sqlx::PgPool,
+    name: &str,
+    bytes: &[u8],
+) -> Result<ImportOutcome, ImportError> {
+    import::import_bytes(pool, name, bytes, false, &MetricParams::default())
+        .await
+        .map(|r| r.outcome)
+}
+
+#[tokio::test]
+async fn hand_written_round_gives_exact_rows() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let id = import(pool, "hand.txt", HAND_ROUND)
+        .await
+        .unwrap()
+        .round_id();
+
+    let counts: Vec<i64> = {
+        let mut v = Vec::new();
+        for t in ROUND_TABLES {
+            v.push(count(pool, t).await);
+        }
+        v
+    };
+    // rounds, round_players (lives' players), engagements, attackers, lives, kill cells,
+    // movement cells, presence cells, pairs, teamplay, trade events, player trades, support,
+    // reactions, objective focus, player directory.
+    assert_eq!(
+        counts,
+        vec![
+            1, 2, 2, 3, 2, 1, 1, counts[7], counts[8], 3, 1, counts[11], 2, 1, 1, 3
+        ]
+    );
+    assert!(counts[7] >= 2, "presence cells of two lives");
+
+    let r = queries::round(pool, id).await.unwrap().unwrap();
+    assert_eq!(
+        (r.map.as_str(), r.round_number, r.duration_ms),
+        ("supply", 2, 720_000)
+    );
+    assert_eq!(r.played_at.timestamp(), 1_768_070_720);
+    assert_eq!(
+        (
+            r.engagement_count,
+            r.crossfire_count,
+            r.escape_count,
+            r.kill_count,
+            r.player_count
+        ),
+        (2, 1, 1, 1, 3)
+    );
+
+    let duos = queries::best_duos(pool, &Scope::all(), 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(duos.len(), 1);
+    let d = &duos[0];
+    assert_eq!((d.guid_a.as_str(), d.guid_b.as_str()), ("BBBB", "CCCC"));
+    assert_eq!(
+        (d.name_a.as_slice(), d.name_b.as_slice()),
+        (&b"Killer"[..], &b"Helper"[..])
+    );
+    assert_eq!(
+        (
+            d.crossfires,
+            d.crossfire_kills,
+            d.rounds_together,
+            d.combined_damage
+        ),
+        (1, 1, 1, 140)
+    );
+    assert!(
+        queries::best_duos(pool, &Scope::all(), 2, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let (points, rounds) = queries::heatmap(pool, HeatKind::Kills, &Scope::all(), None)
+        .await
+        .unwrap();
+    assert_eq!(rounds, 1);
+    assert_eq!(points.len(), 1);
+    assert_eq!(
+        (points[0].x, points[0].y, points[0].weight, points[0].team),
+        (104.0, -216.0, 1, Some(2))
+    );
+    let (mine, _) = queries::heatmap(pool, HeatKind::Deaths, &Scope::all(), Some("AAAA"))
+        .await
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        mine[0].team,
+        Some(1),
+        "deaths are coloured by the victim's team"
+    );
+    let (none, _) = queries::heatmap(pool, HeatKind::Kills, &Scope::all(), Some("AAAA"))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+
+    let s = queries::round_summary(pool, id).await.unwrap().unwrap();
+    let top: Vec<(&str, i64)> = s
+        .top_damage
+        .iter()
+        .map(|p| (p.guid.as_str(), p.value))
+        .collect();
+    assert_eq!(top, vec![("BBBB", 90), ("CCCC", 50), ("AAAA", 20)]);
+    let esc: Vec<(&str, i64)> = s
+        .top_escapes
+        .iter()
+        .map(|p| (p.guid.as_str(), p.value))
+        .collect();
+    assert_eq!(esc, vec![("CCCC", 1)]);
+    assert_eq!(s.best_duo.as_ref().map(|d| d.crossfire_kills), Some(1));
+    assert_eq!(s.kills, vec![(110.5, -220.0, Some(2))]);
+
+    // The stored path decodes to the file's path (speed to whole units).
+    let path: Vec<u8> =
+        sqlx::query_scalar("SELECT path FROM lives WHERE round_id = $1 AND guid = 'AAAA'")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let parsed = format::parse(HAND_ROUND).unwrap();
+    let mut expected = parsed.tracks[0].path.clone();
+    for s in &mut expected {
+        s.speed = s.speed.round();
+    }
+    assert_eq!(codec::decode_track_path(&path).unwrap(), expected);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn same_content_twice_or_under_two_names_is_stored_once() {
+    let db = TestDb::new().await;
+    let first = import(&db.pool, "a.txt", HAND_ROUND).await.unwrap();
+    assert!(matches!(first, ImportOutcome::Imported { .. }));
+    assert_eq!(
+        import(&db.pool, "a.txt", HAND_ROUND).await.unwrap(),
+        ImportOutcome::AlreadyImported {
+            round_id: first.round_id()
+        }
+    );
+    assert_eq!(
+        import(&db.pool, "renamed.txt", HAND_ROUND).await.unwrap(),
+        ImportOutcome::AlreadyImported {
+            round_id: first.round_id()
+        }
+    );
+    assert_eq!(count(&db.pool, "rounds").await, 1);
+    assert_eq!(count(&db.pool, "engagements").await, 2);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn concurrent_imports_of_one_round_store_it_once() {
+    let db = TestDb::new().await;
+    let (_, bytes) = samples().swap_remove(0);
+    let params = MetricParams::default();
+    let (a, b, c) = tokio::join!(
+        import::import_bytes(&db.pool, "one.txt", &bytes, false, &params),
+        import::import_bytes(&db.pool, "two.txt", &bytes, false, &params),
+        import::import_bytes(&db.pool, "three.txt", &bytes, false, &params),
+    );
+    let outcomes = [a.unwrap().outcome, b.unwrap().outcome, c.unwrap().outcome];
+    let imported = outcomes
+        .iter()
+        .filter(|o| matches!(o, ImportOutcome::Imported { .. }))
+        .count();
+    assert_eq!(imported, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.round_id() == outcomes[0].round_id())
+    );
+    assert_eq!(count(&db.pool, "rounds").await, 1);
+    let parsed = format::parse(&bytes).unwrap();
+    assert_eq!(
+        count(&db.pool, "engagements").await,
+        parsed.engagements.len() as i64
+    );
+    assert_eq!(count(&db.pool, "lives").await, parsed.tracks.len() as i64);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_failure_half_way_leaves_no_rows() {
+    let db = TestDb::new().await;
+    // Make a late table of the import fail: everything written before it must roll back.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(
+        "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$;
+         CREATE TRIGGER boom BEFORE INSERT ON player_support FOR EACH ROW EXECUTE FUNCTION boom();",
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let err = import(&db.pool, "hand.txt", HAND_ROUND).await.unwrap_err();
+    assert!(err.to_string().contains("disk on fire"), "{err}");
+    assert!(!err.is_transient());
+    for t in ROUND_TABLES {
+        assert_eq!(count(&db.pool, t).await, 0, "{t} must be empty");
+    }
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_with_their_reason_and_store_nothing() {
+    let db = TestDb::new().await;
+    let cut = &HAND_ROUND[..HAND_ROUND.len() - 20];
+    let err = import(&db.pool, "cut.txt", cut).await.unwrap_err();
+    assert!(err.to_string().starts_with("cut.txt: "), "{err}");
+    assert!(matches!(err, ImportError::Parse { .. }));
+    assert_eq!(count(&db.pool, "rounds").await, 0);
+    db.drop_db().await;
+}
+
+/// Per-player sums over parsed rounds, computed in Rust with the metrics module.
+fn rust_totals(rounds: &[Round]) -> BTreeMap<String, (i64, i64, i64, i64, i64)> {
+    let mut totals: BTreeMap<String, (i64, i64, i64, i64, i64)> = BTreeMap::new();
+    for r in rounds {
+        let m = metrics::derive(r, &MetricParams::default());
+        for t in &m.teamplay {
+            let e = totals.entry(t.guid.clone()).or_default();
+            e.0 += t.crossfire_kills;
+            e.1 += t.kills;
+            e.2 += t.escapes;
+            e.3 += t.damage_taken;
+        }
+        for p in &m.trades.players {
+            totals.entry(p.guid.clone()).or_default().4 += p.trades_made;
+        }
+    }
+    totals
+}
+
+async fn sql_totals(
+    pool: &sqlx::PgPool,
+    guids: impl Iterator<Item = &String>,
+) -> BTreeMap<String, (i64, i64, i64, i64, i64)> {
+    let mut out = BTreeMap::new();
+    for g in guids {
+        if let Some((me, _)) = queries::player_profile(pool, g, &Scope::all())
+            .await
+            .unwrap()
+        {
+            out.insert(
+                g.clone(),
+                (
+                    me.crossfire_kills,
+                    me.kills,
+                    me.escapes,
+                    me.damage_taken,
+                    me.trades_made,
+                ),
+            );
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn lifetime_totals_are_the_sum_of_their_rounds_and_deleting_a_round_removes_it() {
+    let db = TestDb::new().await;
+    let files = samples();
+    let mut ids = Vec::new();
+    for (name, bytes) in &files {
+        ids.push(import(&db.pool, name, bytes).await.unwrap().round_id());
+    }
+    let rounds: Vec<Round> = files
+        .iter()
+        .map(|(_, b)| format::parse(b).unwrap())
+        .collect();
+    let expected = rust_totals(&rounds);
+    // Players without a life have no profile; every sample player has lives.
+    assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
+
+    assert!(queries::delete_round(&db.pool, ids[0]).await.unwrap());
+    let expected = rust_totals(&rounds[1..]);
+    assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
+    assert_eq!(count(&db.pool, "rounds").await, files.len() as i64 - 1);
+    let orphans: i64 = sqlx::query_scalar("SELECT count(*) FROM engagements WHERE round_id = $1")
+        .bind(ids[0])
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(orphans, 0);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn sample_queries_match_figures_computed_from_the_files() {
+    let db = TestDb::new().await;
+    let files = samples();
+    for (name, bytes) in &files {
+        import(&db.pool, name, bytes).await.unwrap();
+    }
+    let rounds: Vec<Round> = files
+        .iter()
+        .map(|(_, b)| format::parse(b).unwrap())
+        .collect();
+    let params = MetricParams::default();
+
+    // Best duos: pair sums across rounds, ranked by crossfire kills then crossfires.
+    let mut pairs: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
+    for r in &rounds {
+        for p in metrics::derive(r, &params).pairs {
+            let e = pairs.entry((p.guid_a, p.guid_b)).or_default();
+            e.0 += p.crossfires;
+            e.1 += p.crossfire_kills;
+            e.2 += p.rounds_together;
+        }
+    }
+    let mut expected: Vec<_> = pairs
+        .into_iter()
+        .filter(|(_, v)| v.0 >= 5)
+        .map(|((a, b), v)| (a, b, v.0, v.1, v.2))
+        .collect();
+    expected.sort_by(|x, y| {
+        y.3.cmp(&x.3)
+            .then(y.2.cmp(&x.2))
+            .then(x.0.cmp(&y.0))
+            .then(x.1.cmp(&y.1))
+    });
+    expected.truncate(10);
+    let got: Vec<_> = queries::best_duos(&db.pool, &Scope::all(), 5, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| {
+            (
+                d.guid_a,
+                d.guid_b,
+                d.crossfires,
+                d.crossfire_kills,
+                d.rounds_together,
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+
+    // Kill heatmap: one weight per killed engagement; movement: one per path sample.
+    let (points, n) = queries::heatmap(&db.pool, HeatKind::Kills, &Scope::all(), None)
+        .await
+        .unwrap();
+    let kills = rounds
+        .iter()
+        .flat_map(|r| &r.engagements)
+        .filter(|e| e.outcome == Outcome::Killed)
+        .count() as i64;
+    assert_eq!(
+        (points.iter().map(|p| p.weight).sum::<i64>(), n),
+        (kills, rounds.len() as i64)
+    );
+    let (moves, _) = queries::heatmap(&db.pool, HeatKind::Movement, &Scope::all(), None)
+        .await
+        .unwrap();
+    let samples: usize = rounds
+        .iter()
+        .flat_map(|r| &r.tracks)
+        .map(|t| t.path.len())
+        .sum();
+    assert_eq!(moves.iter().map(|p| p.weight).sum::<i64>(), samples as i64);
+
+    // Map filter: only that map's rounds.
+    let supply = Scope {
+        map: Some("supply".into()),
+        ..Scope::all()
+    };
+    let (_, n) = queries::heatmap(&db.pool, HeatKind::Kills, &supply, None)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+
+    // Leaderboard "distance per life": the mean of each player's life distances.
+    let mut per_player: BTreeMap<String, (f64, i64)> = BTreeMap::new();
+    for r in &rounds {
+        for l in metrics::derive(r, &params).lives {
+            let e = per_player.entry(l.guid).or_default();
+            e.0 += l.distance;
+            e.1 += 1;
+        }
+    }
+    let board = queries::leaderboard(&db.pool, LeaderboardMetric::Distance, &Scope::all(), 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        board.len(),
+        per_player.values().filter(|v| v.1 >= 10).count()
+    );
+    for row in &board {
+        let (sum, lives) = per_player[&row.guid];
+        assert_eq!(row.samples, lives);
+        assert!((row.value - sum / lives as f64).abs() < 1e-6, "{row:?}");
+    }
+    assert!(
+        board.windows(2).all(|w| w[0].value >= w[1].value),
+        "best first"
+    );
+    for metric in LeaderboardMetric::ALL {
+        let rows = queries::leaderboard(&db.pool, metric, &Scope::all(), 10)
+            .await
+            .unwrap();
+        let spec = metric.spec();
+        assert!(
+            rows.iter().all(|r| r.samples >= spec.min_samples),
+            "{metric:?}"
+        );
+        let ordered = rows.windows(2).all(|w| {
+            if spec.lower_is_better {
+                w[0].value <= w[1].value
+            } else {
+                w[0].value >= w[1].value
+            }
+        });
+        assert!(ordered, "{metric:?}");
+    }
+
+    // Player search: case-insensitive, colour codes ignored, GUID prefix accepted.
+    let found = queries::find_players(&db.pool, "redbar", 5).await.unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|p| p.display_name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["RedBaron"]
+    );
+    let by_guid = queries::find_players(&db.pool, "000000005eed", 25)
+        .await
+        .unwrap();
+    assert_eq!(by_guid.len(), 11, "every non-bot sample player");
+
+    // Storage: bytes per stored path sample (the deployed system's JSON: 23).
+    let (bytes, stored_samples): (i64, i64) =
+        sqlx::query_as("SELECT sum(pg_column_size(path))::int8, sum(samples)::int8 FROM lives")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let per_sample = bytes as f64 / stored_samples as f64;
+    println!("stored path bytes per sample: {per_sample:.2}");
+    assert!(per_sample <= 8.0, "{per_sample:.2} bytes per sample");
+    db.drop_db().await;
+}
