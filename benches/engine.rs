@@ -1,1 +1,95 @@
-fn main() {}
+//! Engine benchmarks: parse throughput of a 24-player 15-minute round, the full import of that
+//! round (parse + metrics + commit into PostgreSQL) and the metrics alone.
+//!
+//! `cargo bench --bench engine` (needs PostgreSQL at DATABASE_URL or the default URL; the import
+//! benchmark uses a scratch database `proximity_bench` that it recreates).
+
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use proximity::format::{self, write};
+use proximity::metrics::{self, MetricParams};
+use proximity::synth::{SynthOptions, synth_round};
+
+fn full_round() -> Vec<u8> {
+    write(&synth_round(&SynthOptions::new("supply", 1, 24, 900, 42)))
+}
+
+fn parse(c: &mut Criterion) {
+    let bytes = full_round();
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function("24 players x 15 min", |b| {
+        b.iter(|| format::parse(std::hint::black_box(&bytes)).expect("parses"))
+    });
+    g.finish();
+}
+
+fn derive(c: &mut Criterion) {
+    let round = format::parse(&full_round()).expect("parses");
+    c.bench_function("metrics 24 players x 15 min", |b| {
+        b.iter(|| metrics::derive(std::hint::black_box(&round), &MetricParams::default()))
+    });
+}
+
+fn import(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| proximity::config::DEFAULT_DATABASE_URL.to_string());
+    let base = server
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(server);
+    let url = format!("{base}/proximity_bench");
+    let pool = rt.block_on(async {
+        let pool = proximity::store::connect(&url).await.expect("database");
+        sqlx::query("TRUNCATE rounds, players, import_log CASCADE")
+            .execute(&pool)
+            .await
+            .expect("truncate");
+        pool
+    });
+    let bytes = full_round();
+    let text = String::from_utf8(bytes).expect("ascii");
+    let mut n = 0u64;
+    c.bench_function(
+        "import 24 players x 15 min (parse + metrics + commit)",
+        |b| {
+            b.iter(|| {
+                // A new header value per iteration makes each import a new round.
+                n += 1;
+                let unique = text.replacen(
+                    "# round_start_unix=",
+                    &format!("# x_iteration={n}\n# round_start_unix="),
+                    1,
+                );
+                rt.block_on(proximity::import::import_bytes(
+                    &pool,
+                    "bench.txt",
+                    unique.as_bytes(),
+                    false,
+                    &MetricParams::default(),
+                ))
+                .expect("imports")
+            })
+        },
+    );
+    let (bytes, samples): (i64, i64) = rt
+        .block_on(
+            sqlx::query_as("SELECT sum(pg_column_size(path))::int8, sum(samples)::int8 FROM lives")
+                .fetch_one(&pool),
+        )
+        .expect("sizes");
+    println!(
+        "stored path bytes per sample: {:.2} ({} samples)",
+        bytes as f64 / samples.max(1) as f64,
+        samples
+    );
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(5));
+    targets = parse, derive, import
+}
+criterion_main!(benches);

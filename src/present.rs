@@ -43,17 +43,10 @@ pub fn duration_label(ms: i64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-/// A name for Discord text: colour codes stripped, markdown and mentions neutralised, length
-/// capped. (Allowed mentions are off on every message as well; this keeps the layout intact.)
-pub fn discord_name(raw: &[u8]) -> String {
-    let clean = clean_name(raw);
-    let clean = if clean.is_empty() {
-        "(unnamed)".to_string()
-    } else {
-        clean
-    };
-    let mut out = String::with_capacity(clean.len());
-    for c in clean.chars().take(32) {
+/// Text with Discord markdown characters escaped.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
         if matches!(
             c,
             '*' | '_' | '`' | '~' | '|' | '>' | '#' | '[' | ']' | '(' | ')' | '\\' | ':'
@@ -61,12 +54,21 @@ pub fn discord_name(raw: &[u8]) -> String {
             out.push('\\');
         }
         out.push(c);
-        if c == '@' {
-            // A zero-width space after @ breaks @everyone / @here / <@id> even if pinged.
-            out.push('\u{200b}');
-        }
     }
     out
+}
+
+/// A name for Discord text: colour codes stripped, markdown and mentions neutralised, length
+/// capped. (Allowed mentions are off on every message as well; this keeps the layout intact.)
+pub fn discord_name(raw: &[u8]) -> String {
+    let clean = clean_name(raw);
+    let clean: String = if clean.is_empty() {
+        "(unnamed)".to_string()
+    } else {
+        clean.chars().take(32).collect()
+    };
+    // A zero-width space after @ breaks @everyone / @here / <@id> even if they were parsed.
+    escape_markdown(&clean).replace('@', "@\u{200b}")
 }
 
 pub fn round_card(s: &RoundSummaryData) -> RoundCardInput {
