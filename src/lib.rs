@@ -13,5 +13,6 @@ pub mod metrics;
 pub mod names;
 pub mod present;
 pub mod render;
+pub mod scanner;
 pub mod store;
 pub mod synth;

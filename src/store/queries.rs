@@ -876,3 +876,44 @@ pub async fn player_profile(
         .await?;
     Ok(Some((me, med)))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scanner
+
+/// What the scanner needs to know about a path in the import log to skip it without reading
+/// it: its status, attempts and the size and modification time of the file when last read.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct FileState {
+    pub path: String,
+    pub status: String,
+    pub attempts: i32,
+    pub file_size: Option<i64>,
+    pub file_mtime: Option<DateTime<Utc>>,
+    pub last_attempt: DateTime<Utc>,
+}
+
+/// The scanner's view of the whole import log, in one query.
+pub async fn file_states(pool: &PgPool) -> Result<Vec<FileState>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT path, status, attempts, file_size, file_mtime, last_attempt FROM import_log",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Stores the modification time of the file read by the last attempt on `path` (written after
+/// [`record_attempt`]) and returns the entry as it now stands (`None` if `path` has no entry).
+pub async fn set_file_mtime(
+    pool: &PgPool,
+    path: &Path,
+    mtime: DateTime<Utc>,
+) -> Result<Option<FileState>, StoreError> {
+    Ok(sqlx::query_as(
+        "UPDATE import_log SET file_mtime = $2 WHERE path = $1
+         RETURNING path, status, attempts, file_size, file_mtime, last_attempt",
+    )
+    .bind(path.to_string_lossy().as_ref())
+    .bind(mtime)
+    .fetch_optional(pool)
+    .await?)
+}
