@@ -215,8 +215,18 @@ local function path_point(cn, tr, t, event, pmf)
     tr.stamina = stamina
     local x, y, z = coord(o[1]), coord(o[2]), coord(o[3])
     local path = tr.path
-    path[#path + 1] = fmt("%d,%.1f,%.1f,%.1f,%d,%.0f,%d,%d,%d,%s", t, x, y, z, int(health), speed,
+    local n = #path + 1
+    path[n] = fmt("%d,%.1f,%.1f,%.1f,%d,%.0f,%d,%d,%d,%s", t, x, y, z, int(health), speed,
         int(weapon), stance, sprint, event)
+    tr.samples = tr.samples + 1
+    if n >= 64 then
+        -- Fold recent samples into one string: fewer objects for the garbage collector.
+        local chunks = tr.chunks
+        chunks[#chunks + 1] = concat(path, "|")
+        for i = n, 1, -1 do
+            path[i] = nil
+        end
+    end
     if event == "sample" and not tr.first_move and speed > CONFIG.first_move_speed then
         tr.first_move = t
     end
@@ -234,6 +244,8 @@ local function start_track(cn, t)
         spawn = t,
         death = 0,
         path = {},
+        chunks = {},
+        samples = 0,
         dead = false,
     }
     p.track = tr
@@ -246,10 +258,14 @@ local function finalize_track(tr)
     if tr.row or not CONFIG.features.player_tracks then
         return
     end
+    local chunks = tr.chunks
+    if #tr.path > 0 then
+        chunks[#chunks + 1] = concat(tr.path, "|")
+    end
     tr.row = fmt("%s;%s;%s;%s;%d;%d;%s;%s;%d;%s", tr.guid, tr.name, tr.team, tr.class, tr.spawn,
-        tr.death, tr.first_move and tostring(tr.first_move) or "", tr.dtype or "unknown", #tr.path,
-        concat(tr.path, "|"))
-    tr.path = nil
+        tr.death, tr.first_move and tostring(tr.first_move) or "", tr.dtype or "unknown",
+        tr.samples, concat(chunks, "|"))
+    tr.path, tr.chunks = nil, nil
     local rows = R.track_rows
     rows[#rows + 1] = tr
 end
@@ -545,10 +561,6 @@ local function finish_round(how)
     return D
 end
 
-local function section(parts, name, cols)
-    parts[#parts + 1] = "\n# " .. name .. "\n# " .. cols .. "\n"
-end
-
 local function sorted_keys(t)
     local ks = {}
     for k in pairs(t) do
@@ -568,93 +580,109 @@ local function by_track(a, b)
     return a.row < b.row
 end
 
--- Builds and writes the file of a finished round. Yields (when run as a coroutine) whenever the
--- frame's CPU budget is spent, so that no frame stalls the server.
-local function write_round(D)
-    if D.track_count == 0 and D.next_id == 1 then
-        log("nothing recorded, no file written")
-        return
-    end
+-- Writes the file of a finished round to `<name>.tmp`, in 64 KiB pieces, then renames it.
+-- Run as a coroutine it yields whenever the frame's CPU budget is spent, so that no frame
+-- stalls the server; at shutdown it is run to the end.
+local function write_body(D, out)
     local in_co = coroutine.isyieldable()
     local budget = CONFIG.write_budget_ms / 1000
     local t0 = os.clock()
-    local function step()
+    local buf, nbuf, size = {}, 0, 0
+    local function flush()
+        if nbuf > 0 then
+            local data = concat(buf, "", 1, nbuf)
+            et.trap_FS_Write(data, #data, out.fd)
+            out.bytes = out.bytes + #data
+            for i = 1, nbuf do
+                buf[i] = nil
+            end
+            nbuf, size = 0, 0
+        end
         if in_co and os.clock() - t0 > budget then
             coroutine.yield()
             t0 = os.clock()
         end
     end
+    local function put(text)
+        nbuf = nbuf + 1
+        buf[nbuf] = text
+        size = size + #text
+        if size >= 65536 then
+            flush()
+        end
+    end
+    local function section(name, cols)
+        put("\n# " .. name .. "\n# " .. cols .. "\n")
+    end
     local F = CONFIG.features
-    local parts = {}
-    local caps = fmt("engagements:%d,player_tracks:%d,kill_heatmap:%d,movement_heatmap:%d,reaction_metrics:%d,objective_focus:0",
-        F.engagements and 1 or 0, F.player_tracks and 1 or 0, F.heatmaps and 1 or 0,
-        F.heatmaps and 1 or 0, F.reactions and 1 or 0)
-    parts[1] = fmt("# PROXIMITY_TRACKER_V4\n# map=%s\n# round=%d\n# crossfire_window=%d\n# escape_time=%d\n# escape_distance=%d\n# position_sample_interval=%d\n# round_start_unix=%d\n# round_end_unix=%d\n# tracker_version_full=%s\n",
+    put(fmt("# PROXIMITY_TRACKER_V4\n# map=%s\n# round=%d\n# crossfire_window=%d\n# escape_time=%d\n# escape_distance=%d\n# position_sample_interval=%d\n# round_start_unix=%d\n# round_end_unix=%d\n# tracker_version_full=%s\n",
         D.map, D.round, CONFIG.crossfire_window_ms, CONFIG.escape_time_ms, CONFIG.escape_distance,
-        CONFIG.sample_interval_ms, int(D.start_unix), int(D.end_unix), VERSION)
+        CONFIG.sample_interval_ms, int(D.start_unix), int(D.end_unix), VERSION))
     if D.axis_spawn then
-        parts[#parts + 1] = fmt("# axis_spawn_interval=%d\n", D.axis_spawn)
+        put(fmt("# axis_spawn_interval=%d\n", D.axis_spawn))
     end
     if D.allies_spawn then
-        parts[#parts + 1] = fmt("# allies_spawn_interval=%d\n", D.allies_spawn)
+        put(fmt("# allies_spawn_interval=%d\n", D.allies_spawn))
     end
-    parts[#parts + 1] = "# capabilities=" .. caps .. "\n"
+    put(fmt("# capabilities=engagements:%d,player_tracks:%d,kill_heatmap:%d,movement_heatmap:%d,reaction_metrics:%d,objective_focus:0\n",
+        F.engagements and 1 or 0, F.player_tracks and 1 or 0, F.heatmaps and 1 or 0,
+        F.heatmaps and 1 or 0, (F.reactions and F.engagements) and 1 or 0))
     if F.engagements then
-        section(parts, "ENGAGEMENTS", "id;start_time;end_time;duration;target_guid;target_name;target_team;outcome;total_damage;killer_guid;killer_name;num_attackers;is_crossfire;crossfire_delay;crossfire_participants;start_x;start_y;start_z;end_x;end_y;end_z;distance_traveled;positions;attackers")
+        section("ENGAGEMENTS", "id;start_time;end_time;duration;target_guid;target_name;target_team;outcome;total_damage;killer_guid;killer_name;num_attackers;is_crossfire;crossfire_delay;crossfire_participants;start_x;start_y;start_z;end_x;end_y;end_z;distance_traveled;positions;attackers")
         for id = 1, D.next_id - 1 do
             local row = D.eng_rows[id]
             if row then
-                parts[#parts + 1] = row
-                parts[#parts + 1] = "\n"
+                put(row)
+                put("\n")
             end
-            step()
         end
     end
     if F.player_tracks then
-        section(parts, "PLAYER_TRACKS", "guid;name;team;class;spawn_time;death_time;first_move_time;death_type;samples;path")
+        section("PLAYER_TRACKS", "guid;name;team;class;spawn_time;death_time;first_move_time;death_type;samples;path")
         local rows = D.track_rows
         sort(rows, by_track)
         for i = 1, #rows do
-            parts[#parts + 1] = rows[i].row
-            parts[#parts + 1] = "\n"
-            step()
+            put(rows[i].row)
+            put("\n")
         end
     end
     if F.heatmaps then
-        section(parts, "KILL_HEATMAP", "grid_x;grid_y;axis_kills;allies_kills")
+        section("KILL_HEATMAP", "grid_x;grid_y;axis_kills;allies_kills")
         for _, gx in ipairs(sorted_keys(D.kill_heat)) do
             local col = D.kill_heat[gx]
             for _, gy in ipairs(sorted_keys(col)) do
                 local c = col[gy]
-                parts[#parts + 1] = fmt("%d;%d;%d;%d\n", gx, gy, c[1], c[2])
+                put(fmt("%d;%d;%d;%d\n", gx, gy, c[1], c[2]))
             end
         end
-        step()
-        section(parts, "MOVEMENT_HEATMAP", "grid_x;grid_y;traversal;combat;escape")
+        section("MOVEMENT_HEATMAP", "grid_x;grid_y;traversal;combat;escape")
         for _, gx in ipairs(sorted_keys(D.move_heat)) do
             local col = D.move_heat[gx]
             for _, gy in ipairs(sorted_keys(col)) do
                 local c = col[gy]
-                parts[#parts + 1] = fmt("%d;%d;%d;%d;%d\n", gx, gy, c[1], c[2], c[3])
+                put(fmt("%d;%d;%d;%d;%d\n", gx, gy, c[1], c[2], c[3]))
             end
         end
-        step()
     end
     if F.reactions and F.engagements then
-        section(parts, "REACTION_METRICS", "engagement_id;target_guid;target_name;target_team;target_class;outcome;num_attackers;return_fire_ms;dodge_reaction_ms;support_reaction_ms;start_time;end_time;duration")
+        section("REACTION_METRICS", "engagement_id;target_guid;target_name;target_team;target_class;outcome;num_attackers;return_fire_ms;dodge_reaction_ms;support_reaction_ms;start_time;end_time;duration")
         for id = 1, D.next_id - 1 do
             local row = D.reaction_rows[id]
             if row then
-                parts[#parts + 1] = row
-                parts[#parts + 1] = "\n"
+                put(row)
+                put("\n")
             end
-            step()
         end
     end
-    parts[#parts + 1] = "\n# END\n"
-    local data = concat(parts)
-    parts = nil
-    step()
+    put("\n# END\n")
+    flush()
+end
+
+local function write_round(D)
+    if D.track_count == 0 and D.next_id == 1 then
+        log("nothing recorded, no file written")
+        return
+    end
     local name = fmt("%s/%s-%s-round-%d_engagements.txt", CONFIG.output_dir,
         os.date("%Y-%m-%d-%H%M%S", D.end_unix), D.map, D.round)
     local tmp = name .. ".tmp"
@@ -663,20 +691,15 @@ local function write_round(D)
         log("cannot open " .. tmp .. " for writing")
         return
     end
-    local ok, err = pcall(function()
-        local chunk = 1 << 18
-        for i = 1, #data, chunk do
-            local piece = data:sub(i, i + chunk - 1)
-            et.trap_FS_Write(piece, #piece, fd)
-        end
-    end)
+    local out = { fd = fd, bytes = 0 }
+    local ok, err = pcall(write_body, D, out)
     et.trap_FS_FCloseFile(fd)
     if not ok then
-        log("writing " .. tmp .. " failed: " .. tostring(err))
+        log("ERROR writing " .. tmp .. ": " .. tostring(err))
         return
     end
     et.trap_FS_Rename(tmp, name)
-    log(fmt("wrote %s (%d bytes, %d engagements, %d tracks)", name, #data, D.next_id - 1,
+    log(fmt("wrote %s (%d bytes, %d engagements, %d tracks)", name, out.bytes, D.next_id - 1,
         #D.track_rows))
 end
 

@@ -45,7 +45,7 @@ pub fn play(cfg: MatchConfig) -> Server {
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let mut s = Server::new(cfg.version, 64, &Server::tracker_path());
     s.load_map("supply");
-    let n = cfg.players.min(62);
+    let n = cfg.players.min(63);
     for cn in 0..n {
         let team = if cn % 2 == 0 {
             c::TEAM_AXIS
@@ -124,6 +124,7 @@ pub fn play(cfg: MatchConfig) -> Server {
             s.set_motion(cn, mode, heading);
         }
         // Combat, every frame.
+        #[allow(clippy::needless_range_loop)] // cn indexes bots and the server's clients
         for cn in 0..n {
             let (alive, team, class) = {
                 let w = s.world.borrow();
@@ -207,6 +208,7 @@ pub fn play(cfg: MatchConfig) -> Server {
             }
         }
         // Downed players: revive, gib or tap out.
+        #[allow(clippy::needless_range_loop)] // cn indexes bots and the server's clients
         for cn in 0..n {
             let downed = s.world.borrow().clients[cn].is_downed();
             if !downed {
@@ -253,17 +255,6 @@ pub fn play(cfg: MatchConfig) -> Server {
         if disconnected.is_none() && t >= disconnect_at {
             let victim = (0..n).find(|&v| bots.iter().any(|b| b.target == Some(v)));
             if let Some(v) = victim {
-                let (name, guid, team, class, bot) = {
-                    let w = s.world.borrow();
-                    let cl = &w.clients[v];
-                    (
-                        cl.name.clone(),
-                        cl.guid.clone(),
-                        cl.team,
-                        cl.player_type,
-                        cl.is_bot,
-                    )
-                };
                 let hitter = bots.iter().position(|b| b.target == Some(v)).unwrap();
                 let (m, _) = weapon(1, s.world.borrow().clients[hitter].team);
                 s.damage(v, hitter as i64, 5, m);
@@ -274,31 +265,32 @@ pub fn play(cfg: MatchConfig) -> Server {
                     }
                 }
                 disconnected = Some((v, t));
-                // Reconnect later with the same identity.
-                let _ = (name, guid, team, class, bot);
             }
         }
-        if let Some((v, at)) = disconnected {
-            if at > 0 && t >= at + 20_000 {
-                let (name, guid) = {
-                    let w = s.world.borrow();
-                    (w.clients[v].name.clone(), w.clients[v].guid.clone())
-                };
-                let team = if v % 2 == 0 {
-                    c::TEAM_AXIS
-                } else {
-                    c::TEAM_ALLIES
-                };
-                s.connect_with_guid(v, &name, &guid, team, 0, false);
-                disconnected = Some((v, 0));
-            }
+        // The reconnect, 20 s later, with the same identity.
+        if let Some((v, at)) = disconnected
+            && at > 0
+            && t >= at + 20_000
+        {
+            let (name, guid) = {
+                let w = s.world.borrow();
+                (w.clients[v].name.clone(), w.clients[v].guid.clone())
+            };
+            let team = if v % 2 == 0 {
+                c::TEAM_AXIS
+            } else {
+                c::TEAM_ALLIES
+            };
+            s.connect_with_guid(v, &name, &guid, team, 0, false);
+            disconnected = Some((v, 0));
         }
-        if !switched && t >= switch_at {
-            if let Some(v) = (0..n).find(|&v| s.world.borrow().clients[v].is_alive()) {
-                let team = s.world.borrow().clients[v].team;
-                s.switch_team(v, 3 - team);
-                switched = true;
-            }
+        if !switched
+            && t >= switch_at
+            && let Some(v) = (0..n).find(|&v| s.world.borrow().clients[v].is_alive())
+        {
+            let team = s.world.borrow().clients[v].team;
+            s.switch_team(v, 3 - team);
+            switched = true;
         }
     }
     s.end_round();

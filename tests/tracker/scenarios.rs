@@ -37,7 +37,7 @@ fn guid(s: &Server, cn: usize) -> String {
     s.world.borrow().clients[cn].guid.trim().to_string()
 }
 
-fn only<'a>(v: &'a [Eng]) -> &'a Eng {
+fn only(v: &[Eng]) -> &Eng {
     assert_eq!(v.len(), 1, "exactly one engagement: {v:#?}");
     &v[0]
 }

@@ -720,6 +720,11 @@ pub struct Server {
     pub returned_values: Vec<String>,
     /// Tracker CPU time of each server frame (et_RunFrame plus the events before it), ns.
     pub frame_ns: Vec<u64>,
+    /// Indexes into `frame_ns` of the frames in which the tracker renamed a finished file.
+    pub rename_frames: Vec<usize>,
+    /// Index into `frame_ns` of the frame in which gamestate 3 (intermission) was first seen.
+    pub round_end_frame: Option<usize>,
+    fs_seen: usize,
     pending_ns: u64,
     pub measure: bool,
     /// Whether the round in progress is live (gamestate 0 seen at VM start or later).
@@ -744,6 +749,9 @@ impl Server {
             interceptions: Vec::new(),
             returned_values: Vec::new(),
             frame_ns: Vec::new(),
+            rename_frames: Vec::new(),
+            round_end_frame: None,
+            fs_seen: 0,
             pending_ns: 0,
             measure: false,
             truth: Truth::default(),
@@ -1329,7 +1337,21 @@ impl Server {
     fn end_frame_account(&mut self) {
         if self.measure {
             self.frame_ns.push(self.pending_ns);
+            let idx = self.frame_ns.len() - 1;
+            let renamed = {
+                let w = self.world.borrow();
+                w.fs_log[self.fs_seen.min(w.fs_log.len())..]
+                    .iter()
+                    .any(|l| l.starts_with("rename "))
+            };
+            if renamed {
+                self.rename_frames.push(idx);
+            }
+            if self.round_end_frame.is_none() && self.gamestate() == 3 {
+                self.round_end_frame = Some(idx);
+            }
         }
+        self.fs_seen = self.world.borrow().fs_log.len();
         self.pending_ns = 0;
     }
 
@@ -1537,12 +1559,12 @@ impl Server {
         let Some(lua) = self.lua.as_ref() else {
             return;
         };
-        if let Ok(Value::Function(f)) = lua.globals().raw_get::<Value>("et_Print") {
-            if let Err(e) = f.call::<()>(text) {
-                self.lua_errors.push(format!(
-                    "Lua 5.4 API: et_Print error running lua script: '{e}'"
-                ));
-            }
+        if let Ok(Value::Function(f)) = lua.globals().raw_get::<Value>("et_Print")
+            && let Err(e) = f.call::<()>(text)
+        {
+            self.lua_errors.push(format!(
+                "Lua 5.4 API: et_Print error running lua script: '{e}'"
+            ));
         }
     }
 
@@ -1868,16 +1890,18 @@ impl Server {
                 w.clients[attacker as usize].hit_regions[2] += 1;
             }
         }
-        if live && pre > 0 && (0..c::MAX_CLIENTS as i64).contains(&attacker) {
-            if attacker as usize != target {
-                self.truth.hits.push(TruthHit {
-                    time: t,
-                    target,
-                    attacker: attacker as usize,
-                    damage: dmg,
-                    mod_,
-                });
-            }
+        if live
+            && pre > 0
+            && (0..c::MAX_CLIENTS as i64).contains(&attacker)
+            && attacker as usize != target
+        {
+            self.truth.hits.push(TruthHit {
+                time: t,
+                target,
+                attacker: attacker as usize,
+                damage: dmg,
+                mod_,
+            });
         }
         let now = self.world.borrow().clients[target].health;
         if pre > 0 && now <= 0 {
@@ -1998,13 +2022,14 @@ impl Server {
                 Ret::ToIntegerOne,
             );
         }
-        if self.is_live() {
-            if let Some(l) = self.world.borrow().clients[cn].life {
-                let lv = &mut self.truth.lives[l];
-                lv.death_time = None;
-                lv.end = None;
-                lv.revives += 1;
-            }
+        let life = self.world.borrow().clients[cn].life;
+        if self.is_live()
+            && let Some(l) = life
+        {
+            let lv = &mut self.truth.lives[l];
+            lv.death_time = None;
+            lv.end = None;
+            lv.revives += 1;
         }
     }
 
