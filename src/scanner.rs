@@ -436,10 +436,15 @@ impl Scanner {
         if !self.inner.config.enabled {
             return Err(ScanError::Disabled);
         }
-        self.inner
-            .scan(Trigger::Manual, progress.as_ref())
-            .await
-            .map(|(summary, _)| summary)
+        // On its own task, so that a caller that gives up (a timeout, a dropped reply) does not
+        // cut an import short: the scan runs to its end either way.
+        let inner = self.inner.clone();
+        let scan =
+            tokio::spawn(async move { inner.scan(Trigger::Manual, progress.as_ref()).await });
+        match scan.await {
+            Ok(result) => result.map(|(summary, _)| summary),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     /// Scan results as they happen.
@@ -477,6 +482,17 @@ impl Scanner {
             failed,
             quarantined,
         }
+    }
+
+    /// Imports one file now (an admin's `/proximity_import`), even one that failed or was
+    /// quarantined, without waiting for `# END` or stability: the admin has decided. It waits for
+    /// a scan in progress, so there is still only one import at a time.
+    pub async fn import_file(
+        &self,
+        path: &Path,
+    ) -> Result<crate::import::ImportReport, crate::import::ImportError> {
+        let _one_at_a_time = self.inner.scan_lock.lock().await;
+        crate::import::import_path(&self.inner.pool, path, true, &self.inner.config.params).await
     }
 
     /// Stops the watcher and the timer and waits for the import in progress to finish (the scan
@@ -725,8 +741,15 @@ impl Inner {
             }
             let prior = log.get(file.path.to_string_lossy().as_ref());
             match self.import_file(file, prior).await {
-                FileOutcome::Imported(id) => summary.imported.push((id, file.file_name.clone())),
-                FileOutcome::Duplicate(id) => summary.duplicates.push((id, file.file_name.clone())),
+                // Done: from now on the import log says so.
+                FileOutcome::Imported(id) => {
+                    seen.remove(&file.path);
+                    summary.imported.push((id, file.file_name.clone()));
+                }
+                FileOutcome::Duplicate(id) => {
+                    seen.remove(&file.path);
+                    summary.duplicates.push((id, file.file_name.clone()));
+                }
                 FileOutcome::Failed(failed) => {
                     if let Some(retry_at) = failed.retry_at {
                         let wait = (retry_at - Utc::now()).to_std().unwrap_or_default();
@@ -825,7 +848,7 @@ impl Inner {
             Ok(_) => return FileOutcome::Changed,
             Err(e) => return FileOutcome::Unreadable(e.to_string()),
         }
-        let result = import::import_bytes(
+        let mut result = import::import_bytes(
             &self.pool,
             &file.file_name,
             &bytes,
@@ -837,6 +860,18 @@ impl Inner {
             && e.is_transient()
         {
             return FileOutcome::Unavailable(e.to_string());
+        }
+        if prior.is_none()
+            && let Ok(report) = &mut result
+            && let ImportOutcome::AlreadyImported { round_id } = report.outcome
+        {
+            // A round stored from this very file whose log write was lost (the database went
+            // away in between) is this file's import, not a duplicate of another file.
+            match stored_from(&self.pool, round_id, &file.file_name).await {
+                Ok(true) => report.outcome = ImportOutcome::Imported { round_id },
+                Ok(false) => {}
+                Err(e) => return FileOutcome::Unavailable(e.to_string()),
+            }
         }
         let logged = async {
             queries::record_attempt(
@@ -883,6 +918,15 @@ impl Inner {
             }
         }
     }
+}
+
+/// Whether round `round_id` was stored from a file called `file_name`.
+async fn stored_from(pool: &PgPool, round_id: i64, file_name: &str) -> Result<bool, StoreError> {
+    let name: Option<String> = sqlx::query_scalar("SELECT file_name FROM rounds WHERE id = $1")
+        .bind(round_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(name.as_deref() == Some(file_name))
 }
 
 fn chrono_duration(d: Duration) -> chrono::Duration {

@@ -685,6 +685,71 @@ async fn shutdown_finishes_the_current_import() {
     db.drop_db().await;
 }
 
+/// A database outage stops the scan without counting an attempt; the next scan imports the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outage_is_not_an_attempt() {
+    let db = db::TestDb::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let names: Vec<String> = (20..23).map(file_name).collect();
+    for (i, name) in names.iter().enumerate() {
+        write_like_tracker(dir.path(), name, &round_bytes(300 + i as u64));
+    }
+    // The scanner's own pool: closing it is the outage.
+    let outage = PgPool::connect(&db.url).await.expect("second pool");
+    let scanner = Scanner::new(outage.clone(), config(dir.path()));
+    let (tx, mut progress) = mpsc::channel(1);
+    let scan = tokio::spawn({
+        let scanner = scanner.clone();
+        async move { scanner.scan_now(Some(tx)).await }
+    });
+    tokio::time::timeout(GUARD, progress.recv())
+        .await
+        .expect("progress before the guard")
+        .expect("a progress message");
+    // Marks the pool closed at once; the scan cannot reach the third file before that.
+    let closing = outage.close();
+    let drained = tokio::spawn(async move { while progress.recv().await.is_some() {} });
+    tokio::time::timeout(GUARD, closing)
+        .await
+        .expect("pool closed before the guard");
+    let first = scan.await.expect("scan task").expect("scan");
+    drained.await.expect("progress drained");
+    assert!(
+        matches!(first.stopped, Some(StopReason::DatabaseUnavailable(_))),
+        "{first:?}"
+    );
+    assert!(first.failed.is_empty() && first.duplicates.is_empty());
+    assert_eq!(first.imported.len() + first.pending, 3);
+    let log = log_of(&db.pool).await;
+    assert!(
+        log.iter()
+            .all(|e| e.status == "imported" && e.attempts == 1),
+        "{log:?}"
+    );
+
+    let scanner = Scanner::new(db.pool.clone(), config(dir.path()));
+    let second = scanner.scan_now(None).await.expect("scan after the outage");
+    assert_eq!(second.stopped, None);
+    let mut imported: Vec<String> = first
+        .imported
+        .iter()
+        .chain(&second.imported)
+        .map(|(_, n)| n.clone())
+        .collect();
+    imported.sort();
+    assert_eq!(imported, names);
+    assert_eq!(round_count(&db.pool).await, 3);
+    let log = log_of(&db.pool).await;
+    assert_eq!(log.len(), 3);
+    assert!(
+        log.iter()
+            .all(|e| e.status == "imported" && e.attempts == 1),
+        "{log:?}"
+    );
+    scanner.shutdown().await;
+    db.drop_db().await;
+}
+
 /// A missing folder and a disabled feature are reported clearly.
 #[tokio::test]
 async fn missing_folder_and_disabled_feature_are_reported() {
