@@ -16,3 +16,7 @@ pub mod render;
 pub mod scanner;
 pub mod store;
 pub mod synth;
+
+/// The slash commands live in the top-level `commands/` folder, one file each.
+#[path = "../commands/mod.rs"]
+pub mod commands;

@@ -1,8 +1,220 @@
-//! The Discord side: poise framework, shared data, post-round summaries.
+//! The Discord side: the poise framework on serenity, the shared [`Data`], the error handler
+//! that turns failures into short messages, and the post-round summaries.
+
+pub mod summary;
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow};
+use poise::serenity_prelude as serenity;
+use sqlx::PgPool;
+use thiserror::Error;
+use tracing::{error, info, warn};
 
 use crate::config::Config;
+use crate::metrics::MetricParams;
+use crate::scanner::{Scanner, ScannerConfig};
+use crate::store::{self, StoreError};
 
-/// Runs the bot until Ctrl-C.
-pub async fn run(_config: Config) -> anyhow::Result<()> {
-    anyhow::bail!("the Discord bot is being wired up")
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// What every command can reach.
+pub struct Data {
+    pub pool: PgPool,
+    pub config: Config,
+    /// `None` when the feature is off (`PROXIMITY_ENABLED=false`).
+    pub scanner: Option<Scanner>,
+    pub params: MetricParams,
+}
+
+/// A problem with what the user asked for, shown to them as it is (unknown map, bad name…).
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+/// Shorthand for a [`UserError`].
+pub fn user_error(message: impl Into<String>) -> Error {
+    UserError(message.into()).into()
+}
+
+/// The message a user sees for a failed command: theirs for a [`UserError`], "database
+/// unavailable" when PostgreSQL cannot be reached, otherwise a short apology (the detail goes to
+/// the log, never a stack trace to the user).
+pub fn user_message(e: &Error) -> String {
+    if let Some(u) = e.downcast_ref::<UserError>() {
+        return u.0.clone();
+    }
+    let unavailable = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_unavailable)
+            || cause
+                .downcast_ref::<crate::import::ImportError>()
+                .is_some_and(crate::import::ImportError::is_transient)
+            || cause
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(store::is_connection_error)
+    });
+    if unavailable {
+        "The database is unavailable right now. Try again in a minute.".to_string()
+    } else {
+        "Something went wrong while answering. The details are in the bot's log.".to_string()
+    }
+}
+
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            if error.downcast_ref::<UserError>().is_none() {
+                error!(command = %ctx.command().qualified_name, "command failed: {error:#}");
+            }
+            let reply = poise::CreateReply::default()
+                .content(user_message(&error))
+                .ephemeral(true);
+            if let Err(e) = ctx.send(reply).await {
+                warn!("could not send the error reply: {e}");
+            }
+        }
+        poise::FrameworkError::CooldownHit {
+            remaining_cooldown,
+            ctx,
+            ..
+        } => {
+            let reply = poise::CreateReply::default()
+                .content(format!(
+                    "Please wait {} s before using /{} again.",
+                    remaining_cooldown.as_secs().max(1),
+                    ctx.command().name
+                ))
+                .ephemeral(true);
+            if let Err(e) = ctx.send(reply).await {
+                warn!("could not send the cooldown reply: {e}");
+            }
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                warn!("error while handling an error: {e}");
+            }
+        }
+    }
+}
+
+/// Builds the framework: commands (unless `PROXIMITY_DISCORD_COMMANDS=false`), registered in
+/// `GUILD_ID` or globally, allowed mentions off for every reply, and the summary poster started
+/// once connected.
+pub fn framework(data: Data) -> poise::Framework<Data, Error> {
+    let commands = if data.config.discord_commands {
+        crate::commands::all()
+    } else {
+        Vec::new()
+    };
+    poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands,
+            on_error: |e| Box::pin(on_error(e)),
+            allowed_mentions: Some(serenity::CreateAllowedMentions::new()),
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                let commands = &framework.options().commands;
+                match data.config.guild_id {
+                    Some(g) => {
+                        poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(g))
+                            .await?
+                    }
+                    None => poise::builtins::register_globally(ctx, commands).await?,
+                }
+                info!(
+                    "connected to Discord as {}; {} commands registered",
+                    ready.user.name,
+                    commands.len()
+                );
+                if let (Some(scanner), Some(channel)) =
+                    (&data.scanner, data.config.summary_channel_id)
+                {
+                    tokio::spawn(summary::run_poster(
+                        ctx.http.clone(),
+                        data.pool.clone(),
+                        scanner.subscribe(),
+                        serenity::ChannelId::new(channel),
+                    ));
+                }
+                // Scanning starts once summaries can be posted, so the backlog is announced.
+                // (Does nothing when the feature or automatic imports are off, or if started.)
+                if let Some(scanner) = &data.scanner {
+                    scanner.start();
+                }
+                Ok(data)
+            })
+        })
+        .build()
+}
+
+/// Connects to the database and starts the scanner (when enabled): everything but Discord.
+pub async fn start_services(config: Config) -> anyhow::Result<Data> {
+    let pool = store::connect(&config.database_url)
+        .await
+        .context("connecting to the database")?;
+    // The scanner always exists so that /proximity_status can say what it is doing; with
+    // PROXIMITY_ENABLED=false it says "turned off" and never scans.
+    let scanner = Scanner::new(pool.clone(), ScannerConfig::from_config(&config));
+    if !config.enabled {
+        info!("PROXIMITY_ENABLED=false: the scanner is off");
+    }
+    Ok(Data {
+        pool,
+        config,
+        scanner: Some(scanner),
+        params: MetricParams::default(),
+    })
+}
+
+/// Runs the bot until Ctrl-C, then finishes the current import and stops.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let token = config.discord_token.clone().ok_or_else(|| {
+        anyhow!(
+            "DISCORD_TOKEN is not set: put your bot's token in .env (see .env.example), \
+             or try `proximity demo`, which needs no Discord"
+        )
+    })?;
+    let data = start_services(config).await?;
+    let scanner = data.scanner.clone();
+    let intents = serenity::GatewayIntents::non_privileged();
+    let mut client = serenity::ClientBuilder::new(token, intents)
+        .framework(framework(data))
+        .await
+        .context("creating the Discord client")?;
+    let shards = Arc::clone(&client.shard_manager);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            info!("Ctrl-C: finishing the current import, then stopping");
+            if let Some(s) = scanner {
+                s.shutdown().await;
+            }
+            shards.shutdown_all().await;
+        }
+    });
+    client.start().await.context("running the Discord client")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_users_see() {
+        assert_eq!(
+            user_message(&user_error("No map called x.")),
+            "No map called x."
+        );
+        let down: Error = StoreError::Unavailable("refused".into()).into();
+        assert!(user_message(&down).contains("database is unavailable"));
+        let wrapped = anyhow::Error::from(sqlx::Error::PoolTimedOut).context("querying");
+        assert!(user_message(&wrapped).contains("database is unavailable"));
+        let other = anyhow!("index out of bounds at src/x.rs:1");
+        assert!(!user_message(&other).contains("src/"));
+    }
 }

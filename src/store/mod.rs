@@ -14,6 +14,10 @@ use thiserror::Error;
 
 pub use insert::{ImportOutcome, StoredRound, store_round};
 
+/// How long a query waits for a connection before reporting the database unavailable: short,
+/// so that a command can still say so within Discord's 3-second expectation.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// The schema, applied on start (`sqlx::migrate!` embeds `migrations/`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
@@ -31,15 +35,27 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::Io(_)
+/// Whether `e` means PostgreSQL could not be reached or the connection broke (including a
+/// connection cut during the start-up handshake, which sqlx reports as a protocol error), as
+/// opposed to a query or data problem.
+pub fn is_connection_error(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-            other => StoreError::Sql(other),
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_)
+    )
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if is_connection_error(&e) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Sql(e)
         }
     }
 }
@@ -59,7 +75,7 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
     create_database_if_missing(&options).await?;
     let pool = PgPoolOptions::new()
         .max_connections(10)
-        .acquire_timeout(Duration::from_secs(3))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await?;
     MIGRATOR.run(&pool).await?;

@@ -1,0 +1,33 @@
+//! The slash commands, one file each. A command is glue: arguments → query → render → reply.
+
+pub mod best_duo;
+pub mod common;
+pub mod crossfire_partners;
+pub mod engagement_stats;
+pub mod escape_artists;
+pub mod heatmap;
+pub mod leaderboard;
+pub mod link;
+pub mod player;
+pub mod proximity_import;
+pub mod proximity_scan;
+pub mod proximity_status;
+
+use crate::bot::{Data, Error};
+
+/// Every command the bot registers.
+pub fn all() -> Vec<poise::Command<Data, Error>> {
+    vec![
+        proximity_status::proximity_status(),
+        proximity_scan::proximity_scan(),
+        proximity_import::proximity_import(),
+        heatmap::heatmap(),
+        best_duo::best_duo(),
+        leaderboard::leaderboard(),
+        player::player(),
+        crossfire_partners::crossfire_partners(),
+        escape_artists::escape_artists(),
+        engagement_stats::engagement_stats(),
+        link::link(),
+    ]
+}
