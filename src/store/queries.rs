@@ -917,3 +917,166 @@ pub async fn set_file_mtime(
     .fetch_optional(pool)
     .await?)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Escape artists and engagement statistics (player commands)
+
+/// A player's escapes: fights they were the target of and got away from.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct EscapeRow {
+    pub guid: String,
+    pub name: Vec<u8>,
+    pub escapes: i64,
+    pub times_targeted: i64,
+    /// Escapes from fights with two or more attackers, and such fights.
+    pub focus_escapes: i64,
+    pub times_focused: i64,
+}
+
+impl EscapeRow {
+    /// Escapes per fight, in percent.
+    pub fn rate_pct(&self) -> f64 {
+        if self.times_targeted > 0 {
+            100.0 * self.escapes as f64 / self.times_targeted as f64
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Players with the most escapes in scope (then the fewest fights, then GUID), among those
+/// targeted at least `min_fights` times and with at least one escape.
+pub async fn escape_artists(
+    pool: &PgPool,
+    scope: &Scope,
+    min_fights: i64,
+    limit: i64,
+) -> Result<Vec<EscapeRow>, StoreError> {
+    let mut q = QueryBuilder::new(
+        "SELECT s.guid, coalesce(p.name, ''::bytea) AS name, s.escapes, s.times_targeted,
+                s.focus_escapes, s.times_focused
+         FROM (SELECT t.guid, sum(t.escapes)::int8 AS escapes,
+                      sum(t.times_targeted)::int8 AS times_targeted,
+                      sum(t.focus_escapes)::int8 AS focus_escapes,
+                      sum(t.times_focused)::int8 AS times_focused
+               FROM player_teamplay t JOIN rounds r ON r.id = t.round_id WHERE true",
+    );
+    scope.push_filters(&mut q);
+    q.push(" GROUP BY t.guid HAVING sum(t.escapes) > 0 AND sum(t.times_targeted) >= ")
+        .push_bind(min_fights)
+        .push(
+            ") s LEFT JOIN players p ON p.guid = s.guid
+             ORDER BY s.escapes DESC, s.times_targeted ASC, s.guid LIMIT ",
+        )
+        .push_bind(limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+/// A player's fights in scope (or, for the median row, each figure's median over players).
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct EngagementRow {
+    pub rounds: i64,
+    pub kills: i64,
+    pub deaths: i64,
+    pub times_targeted: i64,
+    pub escapes: i64,
+    pub crossfire_kills: i64,
+    pub kills_per_round: Option<f64>,
+    pub damage_dealt_per_round: Option<f64>,
+    pub damage_taken_per_round: Option<f64>,
+    pub escape_rate_pct: Option<f64>,
+    /// Crossfire kills as a share of kills.
+    pub crossfire_share_pct: Option<f64>,
+    /// Average engagement length when targeted, in seconds.
+    pub fight_length_s: Option<f64>,
+    /// Averages of the reactions when targeted (ms).
+    pub return_fire_ms: Option<f64>,
+    pub dodge_reaction_ms: Option<f64>,
+}
+
+const ENGAGEMENT_SQL: &str = "
+WITH tp AS (
+    SELECT t.guid, count(*)::int8 AS rounds, sum(kills)::int8 AS kills,
+           sum(deaths)::int8 AS deaths, sum(times_targeted)::int8 AS times_targeted,
+           sum(escapes)::int8 AS escapes, sum(crossfire_kills)::int8 AS crossfire_kills,
+           (sum(kills)::float8 / count(*)) AS kills_per_round,
+           (sum(damage_dealt)::float8 / count(*)) AS damage_dealt_per_round,
+           (sum(damage_taken)::float8 / count(*)) AS damage_taken_per_round,
+           (100.0 * sum(escapes) / nullif(sum(times_targeted), 0))::float8 AS escape_rate_pct,
+           (100.0 * sum(crossfire_kills) / nullif(sum(kills), 0))::float8 AS crossfire_share_pct,
+           (sum(engagement_duration_sum_ms) / 1000.0 / nullif(sum(times_targeted), 0))::float8
+               AS fight_length_s
+    FROM player_teamplay t JOIN rounds r ON r.id = t.round_id WHERE {who} {filters}
+    GROUP BY t.guid),
+re AS (
+    SELECT t.target_guid AS guid, avg(t.return_fire_ms)::float8 AS return_fire_ms,
+           avg(t.dodge_reaction_ms)::float8 AS dodge_reaction_ms
+    FROM reactions t JOIN rounds r ON r.id = t.round_id WHERE {who_re} {filters}
+    GROUP BY t.target_guid),
+pp AS (SELECT tp.*, re.return_fire_ms, re.dodge_reaction_ms FROM tp LEFT JOIN re USING (guid))
+";
+
+/// One player's fights in scope and the median of each figure over all players with a round in
+/// scope. `None` when the player has no round in scope.
+pub async fn engagement_stats(
+    pool: &PgPool,
+    guid: &str,
+    scope: &Scope,
+) -> Result<Option<(EngagementRow, EngagementRow)>, StoreError> {
+    let filters =
+        "AND ($2::text IS NULL OR r.map = $2) AND ($3::timestamptz IS NULL OR r.played_at >= $3)";
+    let columns = "rounds, kills, deaths, times_targeted, escapes, crossfire_kills,
+        kills_per_round, damage_dealt_per_round, damage_taken_per_round, escape_rate_pct,
+        crossfire_share_pct, fight_length_s, return_fire_ms, dodge_reaction_ms";
+    // The player's own row only needs the player's rows.
+    let me_sql = ENGAGEMENT_SQL
+        .replace("{who}", "t.guid = $1")
+        .replace("{who_re}", "t.target_guid = $1")
+        .replace("{filters}", filters)
+        + &format!("SELECT {columns} FROM pp");
+    let me: Option<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(me_sql))
+        .bind(guid)
+        .bind(scope.map.clone())
+        .bind(scope.since())
+        .fetch_optional(pool)
+        .await?;
+    let Some(me) = me else { return Ok(None) };
+    let med = |c: &str| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}) AS {c}");
+    let int_med =
+        |c: &str| format!("(percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}))::int8 AS {c}");
+    let ints = [
+        "rounds",
+        "kills",
+        "deaths",
+        "times_targeted",
+        "escapes",
+        "crossfire_kills",
+    ];
+    let floats = [
+        "kills_per_round",
+        "damage_dealt_per_round",
+        "damage_taken_per_round",
+        "escape_rate_pct",
+        "crossfire_share_pct",
+        "fight_length_s",
+        "return_fire_ms",
+        "dodge_reaction_ms",
+    ];
+    let select: Vec<String> = ints
+        .iter()
+        .map(|c| int_med(c))
+        .chain(floats.iter().map(|c| med(c)))
+        .collect();
+    let median_sql = ENGAGEMENT_SQL
+        .replace("{who}", "$1::text IS NOT NULL")
+        .replace("{who_re}", "true")
+        .replace("{filters}", filters)
+        + &format!("SELECT {} FROM pp", select.join(", "));
+    let median: EngagementRow = sqlx::query_as(sqlx::AssertSqlSafe(median_sql))
+        .bind(guid)
+        .bind(scope.map.clone())
+        .bind(scope.since())
+        .fetch_one(pool)
+        .await?;
+    Ok(Some((me, median)))
+}

@@ -1,0 +1,64 @@
+//! `/best_duo [map] [days] [min_crossfires]`
+
+use poise::serenity_prelude as serenity;
+
+use super::common::{self, autocomplete_map};
+use crate::bot::{Context, Error};
+use crate::present::{self, discord_name, kills_per_round, scope_label};
+use crate::render::{self, DUOS_MAX_ROWS};
+use crate::store::queries;
+
+/// The pairs with the most crossfire kills together
+#[poise::command(slash_command, user_cooldown = 5)]
+pub async fn best_duo(
+    ctx: Context<'_>,
+    #[description = "Only this map (default: all maps)"]
+    #[autocomplete = "autocomplete_map"]
+    map: Option<String>,
+    #[description = "Only the last N days (default: all time)"]
+    #[min = 1]
+    #[max = 3650]
+    days: Option<i64>,
+    #[description = "Minimum crossfires of a pair (default: 5)"]
+    #[min = 1]
+    #[max = 10000]
+    min_crossfires: Option<i64>,
+) -> Result<(), Error> {
+    ctx.defer().await?;
+    let pool = &ctx.data().pool;
+    let scope = common::scope(pool, map.as_deref(), days).await?;
+    let min = min_crossfires.unwrap_or(ctx.data().params.best_duo_min_crossfires);
+    let rows = queries::best_duos(pool, &scope, min, DUOS_MAX_ROWS as i64).await?;
+    if rows.is_empty() {
+        return common::send_no_data(
+            ctx,
+            format!(
+                "No pair has {min} crossfires together yet ({}).",
+                scope_label(&scope)
+            ),
+        )
+        .await;
+    }
+    let lines = rows.iter().take(10).map(|d| {
+        format!(
+            "{} + {} — {} crossfires, {} crossfire kills, {} rounds together ({:.2} kills/round)",
+            discord_name(&d.name_a),
+            discord_name(&d.name_b),
+            d.crossfires,
+            d.crossfire_kills,
+            d.rounds_together,
+            kills_per_round(d.crossfire_kills, d.rounds_together)
+        )
+    });
+    let description = format!(
+        "{} · at least {min} crossfires\n{}",
+        scope_label(&scope),
+        common::numbered(lines)
+    );
+    let input = present::duos_input(&rows, &scope, min);
+    let png = common::render_png(move || render::render_duos(&input)).await?;
+    let embed = serenity::CreateEmbed::new()
+        .title("Best duos")
+        .description(description);
+    common::send_image(ctx, embed, png, "best_duo.png").await
+}

@@ -1,0 +1,91 @@
+//! `/heatmap map [kind] [player] [days]`
+
+use poise::serenity_prelude as serenity;
+
+use super::common::{self, HeatKindChoice, autocomplete_map, autocomplete_player};
+use crate::bot::{Context, Error};
+use crate::present::{self, discord_name, escape_markdown, period_label};
+use crate::render::{self, HeatKind};
+use crate::store::queries;
+
+/// Where kills, deaths or movement happen on a map
+#[poise::command(slash_command, user_cooldown = 5)]
+pub async fn heatmap(
+    ctx: Context<'_>,
+    #[description = "The map"]
+    #[autocomplete = "autocomplete_map"]
+    map: String,
+    #[description = "What to show (default: kills)"] kind: Option<HeatKindChoice>,
+    #[description = "Only this player's kills, deaths or movement"]
+    #[autocomplete = "autocomplete_player"]
+    player: Option<String>,
+    #[description = "Only the last N days (default: all time)"]
+    #[min = 1]
+    #[max = 3650]
+    days: Option<i64>,
+) -> Result<(), Error> {
+    ctx.defer().await?;
+    let pool = &ctx.data().pool;
+    let kind: HeatKind = kind.unwrap_or(HeatKindChoice::Kills).into();
+    let scope = common::scope(pool, Some(&map), days).await?;
+    let map = scope.map.clone().unwrap_or(map);
+    let who = match player.as_deref() {
+        Some(p) => Some(common::find_player(pool, p).await?),
+        None => None,
+    };
+    let (points, rounds) =
+        queries::heatmap(pool, kind, &scope, who.as_ref().map(|p| p.guid.as_str())).await?;
+    let total: i64 = points.iter().map(|p| p.weight).sum();
+    let noun = noun(kind);
+    let by = who
+        .as_ref()
+        .map(|p| format!(" of {}", discord_name(&p.name)))
+        .unwrap_or_default();
+    if total == 0 {
+        return common::send_no_data(
+            ctx,
+            format!(
+                "No {noun}{by} recorded on {} ({}) yet.",
+                escape_markdown(&map),
+                period_label(days)
+            ),
+        )
+        .await;
+    }
+    let input = present::heatmap_input(
+        &map,
+        kind,
+        &points,
+        rounds,
+        days,
+        who.as_ref().map(|p| p.name.as_slice()),
+    );
+    let png = common::render_png(move || render::render_heatmap(&input)).await?;
+    let embed = serenity::CreateEmbed::new()
+        .title(format!(
+            "{} heatmap: {}",
+            title(kind),
+            escape_markdown(&map)
+        ))
+        .description(format!(
+            "{total} {noun}{by} from {rounds} rounds · {}",
+            period_label(days)
+        ));
+    common::send_image(ctx, embed, png, "heatmap.png").await
+}
+
+fn noun(kind: HeatKind) -> &'static str {
+    match kind {
+        HeatKind::Kills => "kills",
+        HeatKind::Deaths => "deaths",
+        HeatKind::Movement => "movement samples",
+    }
+}
+
+fn title(kind: HeatKind) -> &'static str {
+    match kind {
+        HeatKind::Kills => "Kill",
+        HeatKind::Deaths => "Death",
+        HeatKind::Movement => "Movement",
+    }
+}
