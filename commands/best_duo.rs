@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, autocomplete_map};
+use super::common::{self, Answer, autocomplete_map};
 use crate::bot::{Context, Error};
 use crate::present::{self, discord_name, kills_per_round, scope_label};
 use crate::render::{self, DUOS_MAX_ROWS};
@@ -28,18 +28,16 @@ pub async fn best_duo(
     let pool = &ctx.data().pool;
     let scope = common::scope(pool, map.as_deref(), days).await?;
     let min = min_crossfires.unwrap_or(ctx.data().params.best_duo_min_crossfires);
-    let rows = queries::best_duos(pool, &scope, min, DUOS_MAX_ROWS as i64).await?;
-    if rows.is_empty() {
-        return common::send_no_data(
-            ctx,
-            format!(
+    let key = format!("best_duo {scope:?} {min}");
+    let answer = common::cached(pool, key, async {
+        let rows = queries::best_duos(pool, &scope, min, DUOS_MAX_ROWS as i64).await?;
+        if rows.is_empty() {
+            return Ok(Answer::NoData(format!(
                 "No pair has {min} crossfires together yet ({}).",
                 scope_label(&scope)
-            ),
-        )
-        .await;
-    }
-    let lines = rows.iter().take(10).map(|d| {
+            )));
+        }
+        let lines = rows.iter().take(10).map(|d| {
         format!(
             "{} + {} — {} crossfires, {} crossfire kills, {} rounds together ({:.2} kills/round)",
             discord_name(&d.name_a),
@@ -50,15 +48,18 @@ pub async fn best_duo(
             kills_per_round(d.crossfire_kills, d.rounds_together)
         )
     });
-    let description = format!(
-        "{} · at least {min} crossfires\n{}",
-        scope_label(&scope),
-        common::numbered(lines)
-    );
-    let input = present::duos_input(&rows, &scope, min);
-    let png = common::render_png(move || render::render_duos(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
-        .title("Best duos")
-        .description(description);
-    common::send_image(ctx, embed, png, "best_duo.png").await
+        let description = format!(
+            "{} · at least {min} crossfires\n{}",
+            scope_label(&scope),
+            common::numbered(lines)
+        );
+        let input = present::duos_input(&rows, &scope, min);
+        let png = common::render_png(move || render::render_duos(&input)).await?;
+        let embed = serenity::CreateEmbed::new()
+            .title("Best duos")
+            .description(description);
+        Ok(Answer::image(embed, png, "best_duo.png"))
+    })
+    .await?;
+    common::send_answer(ctx, answer).await
 }

@@ -2,9 +2,15 @@
 //! typed (name, GUID prefix or their linked account) with closest-match suggestions, the
 //! choice enums, number formatting and the image reply.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
 use poise::CreateReply;
 use poise::serenity_prelude as serenity;
 use sqlx::PgPool;
+use tokio::sync::OnceCell;
 
 use crate::bot::{Context, Error, user_error};
 use crate::names::{clean_name, match_key};
@@ -335,30 +341,93 @@ where
     Ok(tokio::task::spawn_blocking(f).await??)
 }
 
-/// Sends `embed` with `png` attached as `file` and shown as the embed's image.
-pub async fn send_image(
-    ctx: Context<'_>,
-    embed: serenity::CreateEmbed,
-    png: Vec<u8>,
-    file: &str,
-) -> Result<(), Error> {
-    let embed = embed
-        .colour(EMBED_COLOUR)
-        .image(format!("attachment://{file}"));
-    ctx.send(
-        CreateReply::default()
-            .embed(embed)
-            .attachment(serenity::CreateAttachment::bytes(png, file)),
-    )
-    .await?;
+/// What an image command answers: an embed showing its PNG, or a "no data" message (an
+/// answer, not an error).
+#[derive(Clone)]
+pub enum Answer {
+    Image {
+        embed: Box<serenity::CreateEmbed>,
+        png: Arc<Vec<u8>>,
+        file: &'static str,
+    },
+    NoData(String),
+}
+
+impl Answer {
+    pub fn image(embed: serenity::CreateEmbed, png: Vec<u8>, file: &'static str) -> Answer {
+        Answer::Image {
+            embed: Box::new(embed),
+            png: Arc::new(png),
+            file,
+        }
+    }
+}
+
+/// Sends an [`Answer`]: the embed with the PNG attached and shown as its image, or the message.
+pub async fn send_answer(ctx: Context<'_>, answer: Answer) -> Result<(), Error> {
+    let reply = match answer {
+        Answer::Image { embed, png, file } => CreateReply::default()
+            .embed(
+                (*embed)
+                    .colour(EMBED_COLOUR)
+                    .image(format!("attachment://{file}")),
+            )
+            .attachment(serenity::CreateAttachment::bytes(png.to_vec(), file)),
+        Answer::NoData(message) => CreateReply::default().content(message),
+    };
+    ctx.send(reply).await?;
     Ok(())
 }
 
-/// "No data" is an answer, not an error: a plain message.
-pub async fn send_no_data(ctx: Context<'_>, message: impl Into<String>) -> Result<(), Error> {
-    ctx.send(CreateReply::default().content(message.into()))
+/// How long an answer is reused for the same request while no round is imported or deleted
+/// (relative periods move on, so not for ever).
+const CACHE_TTL: Duration = Duration::from_secs(60);
+const CACHE_MAX: usize = 256;
+
+struct CacheEntry {
+    made: Instant,
+    version: (i64, i64),
+    answer: Arc<OnceCell<Answer>>,
+}
+
+static CACHE: LazyLock<Mutex<HashMap<String, CacheEntry>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The answer to the request `key` (the command and its resolved options): made by `make`,
+/// or reused when the same request was answered in the last minute and the rounds have not
+/// changed since. Identical requests in flight share one query and one render, so a crowd
+/// asking for the same leaderboard after a round costs one image.
+pub async fn cached<F>(pool: &PgPool, key: String, make: F) -> Result<Answer, Error>
+where
+    F: Future<Output = Result<Answer, Error>>,
+{
+    let version: (i64, i64) = sqlx::query_as("SELECT count(*), coalesce(max(id), 0) FROM rounds")
+        .fetch_one(pool)
         .await?;
-    Ok(())
+    let db = pool
+        .connect_options()
+        .get_database()
+        .unwrap_or_default()
+        .to_string();
+    let key = format!("{db}\n{key}");
+    let cell = {
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        cache.retain(|_, e| e.made.elapsed() < CACHE_TTL);
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        let fresh = || CacheEntry {
+            made: Instant::now(),
+            version,
+            answer: Arc::new(OnceCell::new()),
+        };
+        let entry = cache.entry(key).or_insert_with(fresh);
+        if entry.version != version {
+            *entry = fresh();
+        }
+        Arc::clone(&entry.answer)
+    };
+    Ok(cell.get_or_try_init(|| make).await?.clone())
 }
 
 /// Numbered embed lines ("**1.** …"), within Discord's description limit.

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, autocomplete_map, autocomplete_player};
+use super::common::{self, Answer, autocomplete_map, autocomplete_player};
 use crate::bot::{Context, Error};
 use crate::present::{discord_name, kills_per_round, scope_label};
 use crate::render::{self, DUOS_MAX_ROWS, DuoRow, DuosInput};
@@ -28,45 +28,50 @@ pub async fn crossfire_partners(
     let who = common::resolve_player(ctx, name.as_deref()).await?;
     let scope = common::scope(pool, map.as_deref(), days).await?;
     let shown = discord_name(&who.name);
-    let rows = queries::crossfire_partners(pool, &who.guid, &scope, DUOS_MAX_ROWS as i64).await?;
-    if rows.is_empty() {
-        return common::send_no_data(
-            ctx,
-            format!("{shown} has no crossfires yet ({}).", scope_label(&scope)),
-        )
-        .await;
-    }
-    let lines = rows.iter().take(10).map(|d| {
-        format!(
-            "{} — {} crossfires, {} crossfire kills, {} rounds together",
-            discord_name(&d.name_a),
-            d.crossfires,
-            d.crossfire_kills,
-            d.rounds_together
-        )
-    });
-    let description = format!("{}\n{}", scope_label(&scope), common::numbered(lines));
-    let input = DuosInput {
-        title: format!(
-            "Crossfire partners of {}",
-            crate::names::clean_name(&who.name)
-        ),
-        subtitle: scope_label(&scope),
-        rows: rows
-            .iter()
-            .map(|d| DuoRow {
-                name_a: d.name_a.clone(),
-                name_b: who.name.clone(),
-                crossfires: d.crossfires,
-                crossfire_kills: d.crossfire_kills,
-                rounds_together: d.rounds_together,
-                kills_per_round: kills_per_round(d.crossfire_kills, d.rounds_together),
-            })
-            .collect(),
-    };
-    let png = common::render_png(move || render::render_duos(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
-        .title(format!("Crossfire partners of {shown}"))
-        .description(description);
-    common::send_image(ctx, embed, png, "crossfire_partners.png").await
+    let key = format!("crossfire_partners {} {scope:?}", who.guid);
+    let answer = common::cached(pool, key, async {
+        let rows =
+            queries::crossfire_partners(pool, &who.guid, &scope, DUOS_MAX_ROWS as i64).await?;
+        if rows.is_empty() {
+            return Ok(Answer::NoData(format!(
+                "{shown} has no crossfires yet ({}).",
+                scope_label(&scope)
+            )));
+        }
+        let lines = rows.iter().take(10).map(|d| {
+            format!(
+                "{} — {} crossfires, {} crossfire kills, {} rounds together",
+                discord_name(&d.name_a),
+                d.crossfires,
+                d.crossfire_kills,
+                d.rounds_together
+            )
+        });
+        let description = format!("{}\n{}", scope_label(&scope), common::numbered(lines));
+        let input = DuosInput {
+            title: format!(
+                "Crossfire partners of {}",
+                crate::names::clean_name(&who.name)
+            ),
+            subtitle: scope_label(&scope),
+            rows: rows
+                .iter()
+                .map(|d| DuoRow {
+                    name_a: d.name_a.clone(),
+                    name_b: who.name.clone(),
+                    crossfires: d.crossfires,
+                    crossfire_kills: d.crossfire_kills,
+                    rounds_together: d.rounds_together,
+                    kills_per_round: kills_per_round(d.crossfire_kills, d.rounds_together),
+                })
+                .collect(),
+        };
+        let png = common::render_png(move || render::render_duos(&input)).await?;
+        let embed = serenity::CreateEmbed::new()
+            .title(format!("Crossfire partners of {shown}"))
+            .description(description);
+        Ok(Answer::image(embed, png, "crossfire_partners.png"))
+    })
+    .await?;
+    common::send_answer(ctx, answer).await
 }

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, autocomplete_map, autocomplete_player};
+use super::common::{self, Answer, autocomplete_map, autocomplete_player};
 use crate::bot::{Context, Error};
 use crate::present::{discord_name, scope_label};
 use crate::render::{self, CardStat, PlayerCardInput};
@@ -28,12 +28,11 @@ pub async fn engagement_stats(
     let who = common::resolve_player(ctx, name.as_deref()).await?;
     let scope = common::scope(pool, map.as_deref(), days).await?;
     let shown = discord_name(&who.name);
+    let key = format!("engagement_stats {} {scope:?}", who.guid);
+    let answer = common::cached(pool, key, async {
     let Some((me, median)) = queries::engagement_stats(pool, &who.guid, &scope).await? else {
-        return common::send_no_data(
-            ctx,
-            format!("{shown} has no fights yet ({}).", scope_label(&scope)),
-        )
-        .await;
+        return Ok(Answer::NoData(format!("{shown} has no fights yet ({}).", scope_label(&scope)),
+        ))
     };
     let rows = card_rows(&me, &median);
     let fields: Vec<(String, String, bool)> = rows
@@ -69,7 +68,10 @@ pub async fn engagement_stats(
             me.escapes
         ))
         .fields(fields);
-    common::send_image(ctx, embed, png, "engagement_stats.png").await
+    Ok(Answer::image(embed, png, "engagement_stats.png"))
+    })
+    .await?;
+    common::send_answer(ctx, answer).await
 }
 
 /// The card's eight figures, each against the median.

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, autocomplete_map};
+use super::common::{self, Answer, autocomplete_map};
 use crate::bot::{Context, Error};
 use crate::present::{discord_name, scope_label};
 use crate::render::{self, LEADERBOARD_MAX_ROWS, LeaderRow, LeaderboardInput};
@@ -26,55 +26,56 @@ pub async fn escape_artists(
     ctx.defer().await?;
     let pool = &ctx.data().pool;
     let scope = common::scope(pool, map.as_deref(), days).await?;
-    let rows =
-        queries::escape_artists(pool, &scope, MIN_FIGHTS, LEADERBOARD_MAX_ROWS as i64).await?;
-    if rows.is_empty() {
-        return common::send_no_data(
-            ctx,
-            format!(
+    let key = format!("escape_artists {scope:?}");
+    let answer = common::cached(pool, key, async {
+        let rows =
+            queries::escape_artists(pool, &scope, MIN_FIGHTS, LEADERBOARD_MAX_ROWS as i64).await?;
+        if rows.is_empty() {
+            return Ok(Answer::NoData(format!(
                 "Nobody has escaped from {MIN_FIGHTS} fights yet ({}).",
                 scope_label(&scope)
+            )));
+        }
+        let lines = rows.iter().take(10).map(|r| {
+            format!(
+                "{} — {} escapes of {} fights ({:.1} %), {} of {} when focused",
+                discord_name(&r.name),
+                r.escapes,
+                r.times_targeted,
+                r.rate_pct(),
+                r.focus_escapes,
+                r.times_focused
+            )
+        });
+        let description = format!(
+            "{} · at least {MIN_FIGHTS} fights\n{}",
+            scope_label(&scope),
+            common::numbered(lines)
+        );
+        let input = LeaderboardInput {
+            title: "Escape artists".to_string(),
+            subtitle: format!(
+                "{} · escapes, at least {MIN_FIGHTS} fights",
+                scope_label(&scope)
             ),
-        )
-        .await;
-    }
-    let lines = rows.iter().take(10).map(|r| {
-        format!(
-            "{} — {} escapes of {} fights ({:.1} %), {} of {} when focused",
-            discord_name(&r.name),
-            r.escapes,
-            r.times_targeted,
-            r.rate_pct(),
-            r.focus_escapes,
-            r.times_focused
-        )
-    });
-    let description = format!(
-        "{} · at least {MIN_FIGHTS} fights\n{}",
-        scope_label(&scope),
-        common::numbered(lines)
-    );
-    let input = LeaderboardInput {
-        title: "Escape artists".to_string(),
-        subtitle: format!(
-            "{} · escapes, at least {MIN_FIGHTS} fights",
-            scope_label(&scope)
-        ),
-        unit: String::new(),
-        samples_label: "fights".to_string(),
-        rows: rows
-            .iter()
-            .map(|r| LeaderRow {
-                name_raw: r.name.clone(),
-                value: r.escapes as f64,
-                samples: r.times_targeted,
-            })
-            .collect(),
-        lower_is_better: false,
-    };
-    let png = common::render_png(move || render::render_leaderboard(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
-        .title("Escape artists")
-        .description(description);
-    common::send_image(ctx, embed, png, "escape_artists.png").await
+            unit: String::new(),
+            samples_label: "fights".to_string(),
+            rows: rows
+                .iter()
+                .map(|r| LeaderRow {
+                    name_raw: r.name.clone(),
+                    value: r.escapes as f64,
+                    samples: r.times_targeted,
+                })
+                .collect(),
+            lower_is_better: false,
+        };
+        let png = common::render_png(move || render::render_leaderboard(&input)).await?;
+        let embed = serenity::CreateEmbed::new()
+            .title("Escape artists")
+            .description(description);
+        Ok(Answer::image(embed, png, "escape_artists.png"))
+    })
+    .await?;
+    common::send_answer(ctx, answer).await
 }

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, HeatKindChoice, autocomplete_map, autocomplete_player};
+use super::common::{self, Answer, HeatKindChoice, autocomplete_map, autocomplete_player};
 use crate::bot::{Context, Error};
 use crate::present::{self, discord_name, escape_markdown, period_label};
 use crate::render::{self, HeatKind};
@@ -33,45 +33,49 @@ pub async fn heatmap(
         Some(p) => Some(common::find_player(pool, p).await?),
         None => None,
     };
-    let (points, rounds) =
-        queries::heatmap(pool, kind, &scope, who.as_ref().map(|p| p.guid.as_str())).await?;
-    let total: i64 = points.iter().map(|p| p.weight).sum();
-    let noun = noun(kind);
-    let by = who
-        .as_ref()
-        .map(|p| format!(" of {}", discord_name(&p.name)))
-        .unwrap_or_default();
-    if total == 0 {
-        return common::send_no_data(
-            ctx,
-            format!(
+    let key = format!(
+        "heatmap {kind:?} {map} {days:?} {:?}",
+        who.as_ref().map(|p| &p.guid)
+    );
+    let answer = common::cached(pool, key, async {
+        let (points, rounds) =
+            queries::heatmap(pool, kind, &scope, who.as_ref().map(|p| p.guid.as_str())).await?;
+        let total: i64 = points.iter().map(|p| p.weight).sum();
+        let noun = noun(kind);
+        let by = who
+            .as_ref()
+            .map(|p| format!(" of {}", discord_name(&p.name)))
+            .unwrap_or_default();
+        if total == 0 {
+            return Ok(Answer::NoData(format!(
                 "No {noun}{by} recorded on {} ({}) yet.",
                 escape_markdown(&map),
                 period_label(days)
-            ),
-        )
-        .await;
-    }
-    let input = present::heatmap_input(
-        &map,
-        kind,
-        &points,
-        rounds,
-        days,
-        who.as_ref().map(|p| p.name.as_slice()),
-    );
-    let png = common::render_png(move || render::render_heatmap(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
-        .title(format!(
-            "{} heatmap: {}",
-            title(kind),
-            escape_markdown(&map)
-        ))
-        .description(format!(
-            "{total} {noun}{by} from {rounds} rounds · {}",
-            period_label(days)
-        ));
-    common::send_image(ctx, embed, png, "heatmap.png").await
+            )));
+        }
+        let input = present::heatmap_input(
+            &map,
+            kind,
+            &points,
+            rounds,
+            days,
+            who.as_ref().map(|p| p.name.as_slice()),
+        );
+        let png = common::render_png(move || render::render_heatmap(&input)).await?;
+        let embed = serenity::CreateEmbed::new()
+            .title(format!(
+                "{} heatmap: {}",
+                title(kind),
+                escape_markdown(&map)
+            ))
+            .description(format!(
+                "{total} {noun}{by} from {rounds} rounds · {}",
+                period_label(days)
+            ));
+        Ok(Answer::image(embed, png, "heatmap.png"))
+    })
+    .await?;
+    common::send_answer(ctx, answer).await
 }
 
 fn noun(kind: HeatKind) -> &'static str {

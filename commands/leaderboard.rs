@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, MetricChoice, autocomplete_map};
+use super::common::{self, Answer, MetricChoice, autocomplete_map};
 use crate::bot::{Context, Error};
 use crate::present::{self, discord_name, scope_label};
 use crate::render::{self, LEADERBOARD_MAX_ROWS};
@@ -26,40 +26,41 @@ pub async fn leaderboard(
     let metric: LeaderboardMetric = metric.into();
     let spec = metric.spec();
     let scope = common::scope(pool, map.as_deref(), days).await?;
-    let rows = queries::leaderboard(pool, metric, &scope, LEADERBOARD_MAX_ROWS as i64).await?;
-    if rows.is_empty() {
-        return common::send_no_data(
-            ctx,
-            format!(
+    let key = format!("leaderboard {metric:?} {scope:?}");
+    let answer = common::cached(pool, key, async {
+        let rows = queries::leaderboard(pool, metric, &scope, LEADERBOARD_MAX_ROWS as i64).await?;
+        if rows.is_empty() {
+            return Ok(Answer::NoData(format!(
                 "Nobody has {} {} for “{}” yet ({}).",
                 spec.min_samples,
                 spec.sample_label,
                 spec.title,
                 scope_label(&scope)
-            ),
-        )
-        .await;
-    }
-    let lines = rows.iter().take(10).map(|r| {
-        format!(
-            "{} — {} ({} {})",
-            discord_name(&r.name),
-            common::figure(r.value, spec.unit),
-            r.samples,
-            spec.sample_label
-        )
-    });
-    let description = format!(
-        "{} · at least {} {}\n{}",
-        scope_label(&scope),
-        spec.min_samples,
-        spec.sample_label,
-        common::numbered(lines)
-    );
-    let input = present::leaderboard_input(metric, &rows, &scope);
-    let png = common::render_png(move || render::render_leaderboard(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
-        .title(spec.title)
-        .description(description);
-    common::send_image(ctx, embed, png, "leaderboard.png").await
+            )));
+        }
+        let lines = rows.iter().take(10).map(|r| {
+            format!(
+                "{} — {} ({} {})",
+                discord_name(&r.name),
+                common::figure(r.value, spec.unit),
+                r.samples,
+                spec.sample_label
+            )
+        });
+        let description = format!(
+            "{} · at least {} {}\n{}",
+            scope_label(&scope),
+            spec.min_samples,
+            spec.sample_label,
+            common::numbered(lines)
+        );
+        let input = present::leaderboard_input(metric, &rows, &scope);
+        let png = common::render_png(move || render::render_leaderboard(&input)).await?;
+        let embed = serenity::CreateEmbed::new()
+            .title(spec.title)
+            .description(description);
+        Ok(Answer::image(embed, png, "leaderboard.png"))
+    })
+    .await?;
+    common::send_answer(ctx, answer).await
 }

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, autocomplete_map, autocomplete_player};
+use super::common::{self, Answer, autocomplete_map, autocomplete_player};
 use crate::bot::{Context, Error};
 use crate::present::{self, discord_name, scope_label};
 use crate::render;
@@ -28,40 +28,44 @@ pub async fn player(
     let who = common::resolve_player(ctx, name.as_deref()).await?;
     let scope = common::scope(pool, map.as_deref(), days).await?;
     let shown = discord_name(&who.name);
-    let Some((me, median)) = queries::player_profile(pool, &who.guid, &scope).await? else {
-        return common::send_no_data(
-            ctx,
-            format!("{shown} has no rounds yet ({}).", scope_label(&scope)),
-        )
-        .await;
-    };
-    let card = present::player_card(&who.name, &me, &median, &scope);
-    let fields: Vec<(String, String, bool)> = card
-        .rows
-        .iter()
-        .map(|s| {
-            (
-                s.label.clone(),
-                format!(
-                    "{} (median {})",
-                    common::opt_figure(s.value, &s.unit),
-                    common::opt_figure(s.median, &s.unit)
-                ),
-                true,
-            )
-        })
-        .collect();
-    let png = common::render_png(move || render::render_player_card(&card)).await?;
-    let embed = serenity::CreateEmbed::new()
-        .title(shown)
-        .description(format!(
-            "{} · {} rounds, {} lives · {} kills, {} deaths",
-            scope_label(&scope),
-            me.rounds,
-            me.lives,
-            me.kills,
-            me.deaths
-        ))
-        .fields(fields);
-    common::send_image(ctx, embed, png, "player.png").await
+    let key = format!("player {} {scope:?}", who.guid);
+    let answer = common::cached(pool, key, async {
+        let Some((me, median)) = queries::player_profile(pool, &who.guid, &scope).await? else {
+            return Ok(Answer::NoData(format!(
+                "{shown} has no rounds yet ({}).",
+                scope_label(&scope)
+            )));
+        };
+        let card = present::player_card(&who.name, &me, &median, &scope);
+        let fields: Vec<(String, String, bool)> = card
+            .rows
+            .iter()
+            .map(|s| {
+                (
+                    s.label.clone(),
+                    format!(
+                        "{} (median {})",
+                        common::opt_figure(s.value, &s.unit),
+                        common::opt_figure(s.median, &s.unit)
+                    ),
+                    true,
+                )
+            })
+            .collect();
+        let png = common::render_png(move || render::render_player_card(&card)).await?;
+        let embed = serenity::CreateEmbed::new()
+            .title(shown)
+            .description(format!(
+                "{} · {} rounds, {} lives · {} kills, {} deaths",
+                scope_label(&scope),
+                me.rounds,
+                me.lives,
+                me.kills,
+                me.deaths
+            ))
+            .fields(fields);
+        Ok(Answer::image(embed, png, "player.png"))
+    })
+    .await?;
+    common::send_answer(ctx, answer).await
 }

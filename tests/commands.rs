@@ -23,6 +23,7 @@ use support::*;
 /// Choice parameters arrive as the index of the choice.
 const DEATHS: u64 = 1;
 const MOVEMENT: u64 = 2;
+const CROSSFIRE_KILLS: u64 = 4;
 
 /// Failure guard only; every wait ends as soon as its event is recorded.
 const T: Duration = Duration::from_secs(60);
@@ -94,7 +95,7 @@ impl Env {
 /// A guild member other than the fake's ALICE and BOB (each has their own cooldowns).
 fn user(n: u64) -> FakeUser {
     FakeUser {
-        id: 7000 + n,
+        id: 20_000 + n,
         name: Box::leak(format!("player{n}").into_boxed_str()),
         roles: &[],
         bot: false,
@@ -242,6 +243,518 @@ async fn heatmap_and_best_duo_answer_with_exact_figures() {
             expected.join("\n")
         )
     );
+
+    env.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// /leaderboard, /player, /crossfire_partners, /escape_artists, /engagement_stats, /link
+
+/// Per-player sums of `columns` of player_teamplay, with the number of rounds.
+async fn teamplay_sums(pool: &PgPool, columns: &[&str]) -> BTreeMap<String, (i64, Vec<i64>)> {
+    let sql = format!(
+        "SELECT guid, ARRAY[{}]::int8[] FROM player_teamplay",
+        columns.join(", ")
+    );
+    let rows: Vec<(String, Vec<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .expect("teamplay rows");
+    let mut sums: BTreeMap<String, (i64, Vec<i64>)> = BTreeMap::new();
+    for (guid, values) in rows {
+        let e = sums
+            .entry(guid)
+            .or_insert_with(|| (0, vec![0; columns.len()]));
+        e.0 += 1;
+        for (s, v) in e.1.iter_mut().zip(values) {
+            *s += v;
+        }
+    }
+    sums
+}
+
+#[tokio::test]
+async fn ranking_and_player_commands_answer_with_exact_figures() {
+    let env = Env::start().await;
+    let pool = env.pool();
+    let who = names(pool).await;
+
+    // Crossfire kills per round, among players with 3 rounds.
+    let sums = teamplay_sums(pool, &["crossfire_kills"]).await;
+    let mut ranked: Vec<(String, f64, i64)> = sums
+        .iter()
+        .filter(|(_, (rounds, _))| *rounds >= 3)
+        .map(|(g, (rounds, s))| (g.clone(), s[0] as f64 / *rounds as f64, *rounds))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    let lines: Vec<String> = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, (g, v, n))| format!("**{}.** {} — {v:.2} ({n} rounds)", i + 1, who[g]))
+        .collect();
+    let reply = env
+        .run(ALICE, "leaderboard", json!({"metric": CROSSFIRE_KILLS}))
+        .await;
+    let (embed, size) = image_reply(&reply, "leaderboard.png");
+    assert_eq!(
+        size,
+        (
+            render::LEADERBOARD_WIDTH,
+            render::leaderboard_height(ranked.len())
+        )
+    );
+    assert_eq!(embed["title"], json!("Crossfire kills per round"));
+    assert_eq!(
+        description(&embed),
+        format!(
+            "all maps, all time · at least 3 rounds\n{}",
+            lines.join("\n")
+        )
+    );
+
+    // Escape artists: escapes, fewest fights first on ties, at least 20 fights.
+    let sums = teamplay_sums(
+        pool,
+        &[
+            "escapes",
+            "times_targeted",
+            "focus_escapes",
+            "times_focused",
+        ],
+    )
+    .await;
+    let mut ranked: Vec<(&String, &Vec<i64>)> = sums
+        .iter()
+        .filter(|(_, (_, s))| s[0] > 0 && s[1] >= 20)
+        .map(|(g, (_, s))| (g, s))
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.1[0]
+            .cmp(&a.1[0])
+            .then(a.1[1].cmp(&b.1[1]))
+            .then(a.0.cmp(b.0))
+    });
+    assert!(!ranked.is_empty(), "the samples have escape artists");
+    let lines: Vec<String> = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, (g, s))| {
+            format!(
+                "**{}.** {} — {} escapes of {} fights ({:.1} %), {} of {} when focused",
+                i + 1,
+                who[*g],
+                s[0],
+                s[1],
+                100.0 * s[0] as f64 / s[1] as f64,
+                s[2],
+                s[3]
+            )
+        })
+        .collect();
+    let reply = env.run(ALICE, "escape_artists", json!({})).await;
+    let (embed, size) = image_reply(&reply, "escape_artists.png");
+    assert_eq!(
+        size,
+        (
+            render::LEADERBOARD_WIDTH,
+            render::leaderboard_height(ranked.len())
+        )
+    );
+    assert_eq!(
+        description(&embed),
+        format!(
+            "all maps, all time · at least 20 fights\n{}",
+            lines.join("\n")
+        )
+    );
+
+    // /link with a coloured, differently cased name; then /player without a name is Alice's.
+    let guid: String =
+        sqlx::query_scalar("SELECT guid FROM players WHERE match_key = 'luckystrike'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let reply = env
+        .run(ALICE, "link", json!({"player": "^3LUCKY^1strike"}))
+        .await;
+    assert!(reply.ephemeral());
+    assert_eq!(
+        reply.text(),
+        format!(
+            "Linked your account to LuckyStrike ({guid}). Commands without a name now show this \
+             player."
+        )
+    );
+    let (rounds, lives): (i64, i64) =
+        sqlx::query_as("SELECT count(DISTINCT round_id), count(*) FROM lives WHERE guid = $1")
+            .bind(&guid)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let sums = teamplay_sums(
+        pool,
+        &[
+            "kills",
+            "deaths",
+            "crossfire_kills",
+            "times_targeted",
+            "escapes",
+        ],
+    )
+    .await;
+    let (tp_rounds, s) = &sums[&guid];
+    let reply = env.run(ALICE, "player", json!({})).await;
+    let (embed, size) = image_reply(&reply, "player.png");
+    assert_eq!(
+        size,
+        (render::PLAYER_CARD_WIDTH, render::player_card_height(8))
+    );
+    assert_eq!(embed["title"], json!("LuckyStrike"));
+    assert_eq!(
+        description(&embed),
+        format!(
+            "all maps, all time · {rounds} rounds, {lives} lives · {} kills, {} deaths",
+            s[0], s[1]
+        )
+    );
+    assert_eq!(embed["fields"].as_array().map(Vec::len), Some(8));
+
+    let reply = env.run(ALICE, "engagement_stats", json!({})).await;
+    let (embed, size) = image_reply(&reply, "engagement_stats.png");
+    assert_eq!(
+        size,
+        (render::PLAYER_CARD_WIDTH, render::player_card_height(8))
+    );
+    assert_eq!(embed["title"], json!("Engagements of LuckyStrike"));
+    assert_eq!(
+        description(&embed),
+        format!(
+            "all maps, all time · {tp_rounds} rounds · {} kills ({} in crossfire), {} deaths · \
+             targeted {} times, {} escapes",
+            s[0], s[2], s[1], s[3], s[4]
+        )
+    );
+    let escape_field = &embed["fields"][3];
+    assert_eq!(escape_field["name"], json!("Escape rate"));
+    assert!(
+        escape_field["value"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("{:.1} %", 100.0 * s[4] as f64 / s[3] as f64))
+    );
+
+    // Crossfire partners of the linked player, from the pair rows.
+    let pairs: Vec<(String, String, i32, i32, bool)> = sqlx::query_as(
+        "SELECT guid_a, guid_b, crossfires, crossfire_kills, together FROM pair_stats
+         WHERE guid_a = $1 OR guid_b = $1",
+    )
+    .bind(&guid)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut partners: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+    for (a, b, c, k, t) in pairs {
+        let partner = if a == guid { b } else { a };
+        let e = partners.entry(partner).or_default();
+        e.0 += i64::from(c);
+        e.1 += i64::from(k);
+        e.2 += i64::from(t);
+    }
+    let mut ranked: Vec<_> = partners.into_iter().filter(|(_, s)| s.0 > 0).collect();
+    ranked.sort_by(|(ga, a), (gb, b)| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(ga.cmp(gb)));
+    assert!(!ranked.is_empty());
+    let lines: Vec<String> = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, (g, (c, k, t)))| {
+            format!(
+                "**{}.** {} — {c} crossfires, {k} crossfire kills, {t} rounds together",
+                i + 1,
+                who[g]
+            )
+        })
+        .collect();
+    let reply = env
+        .run(
+            BOB,
+            "crossfire_partners",
+            json!({"name": guid.to_lowercase()}),
+        )
+        .await;
+    let (embed, size) = image_reply(&reply, "crossfire_partners.png");
+    assert_eq!(
+        size,
+        (
+            render::DUOS_WIDTH,
+            render::duos_height(ranked.len().min(render::DUOS_MAX_ROWS))
+        )
+    );
+    assert_eq!(embed["title"], json!("Crossfire partners of LuckyStrike"));
+    assert_eq!(
+        description(&embed),
+        format!("all maps, all time\n{}", lines.join("\n"))
+    );
+
+    env.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Autocomplete, hostile names, unknown names, no data
+
+#[tokio::test]
+async fn autocomplete_names_and_clear_messages() {
+    let env = Env::start().await;
+    let pool = env.pool();
+
+    // Maps: case-insensitive, prefix matches first, then most rounds.
+    let choices = env
+        .fake
+        .autocomplete(ALICE, "heatmap", json!({"map": "SU"}))
+        .choices(T)
+        .await;
+    assert_eq!(choices, [json!({"name": "supply", "value": "supply"})]);
+    let choices = env
+        .fake
+        .autocomplete(ALICE, "best_duo", json!({"map": ""}))
+        .choices(T)
+        .await;
+    let maps: Vec<&str> = choices.iter().filter_map(|c| c["value"].as_str()).collect();
+    assert_eq!(
+        maps,
+        ["supply", "sw_goldrush_te", "etl_adlernest", "frostbite"]
+    );
+
+    // Players: colour codes ignored, case-insensitive; the value is the GUID.
+    let guid: String =
+        sqlx::query_scalar("SELECT guid FROM players WHERE match_key = 'luckystrike'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let tail = &guid[guid.len() - 8..];
+    let choices = env
+        .fake
+        .autocomplete(ALICE, "player", json!({"name": "^3LUCKY"}))
+        .choices(T)
+        .await;
+    assert_eq!(
+        choices,
+        [json!({"name": format!("LuckyStrike (…{tail})"), "value": guid})]
+    );
+    // A GUID prefix: every matching player, at most 25.
+    let choices = env
+        .fake
+        .autocomplete(ALICE, "link", json!({"player": "000000005eed"}))
+        .choices(T)
+        .await;
+    let expected: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM players WHERE guid LIKE '000000005EED%'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(choices.len() as i64, expected.min(25));
+    assert!(choices.len() > 1);
+
+    // A hostile name: mentions, markdown and colour codes.
+    let hostile = b"^1@everyone ^2**big**_x_ <@6000>".to_vec();
+    let target: String = sqlx::query_scalar("SELECT guid FROM players WHERE match_key = 'ghost'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let clean = proximity::names::clean_name(&hostile);
+    sqlx::query("UPDATE players SET name = $2, display_name = $3, match_key = $4 WHERE guid = $1")
+        .bind(&target)
+        .bind(&hostile)
+        .bind(&clean)
+        .bind(clean.to_lowercase())
+        .execute(pool)
+        .await
+        .unwrap();
+    let choices = env
+        .fake
+        .autocomplete(ALICE, "engagement_stats", json!({"name": "everyone"}))
+        .choices(T)
+        .await;
+    let tail = &target[target.len() - 8..];
+    assert_eq!(
+        choices,
+        [json!({"name": format!("@everyone **big**_x_ <@6000> (…{tail})"), "value": target})]
+    );
+    let reply = env.run(ALICE, "player", json!({"name": target})).await;
+    let (embed, _) = image_reply(&reply, "player.png");
+    let shown = "@\u{200b}everyone \\*\\*big\\*\\*\\_x\\_ <@\u{200b}6000\\>";
+    assert_eq!(embed["title"], json!(shown));
+    assert!(reply.content.is_none());
+
+    // Unknown names and maps: the closest matches; several matches: the candidates.
+    let reply = env.run(BOB, "player", json!({"name": "Ghots"})).await;
+    assert!(reply.ephemeral());
+    assert!(
+        reply
+            .text()
+            .starts_with("No player matches `Ghots`. Did you mean: "),
+        "{}",
+        reply.text()
+    );
+    let reply = env
+        .run(BOB, "crossfire_partners", json!({"name": "@here `zz`"}))
+        .await;
+    assert!(
+        reply
+            .text()
+            .starts_with("No player matches `@\u{200b}here zz`. Did you mean: "),
+        "{}",
+        reply.text()
+    );
+    let reply = env.run(BOB, "heatmap", json!({"map": "suply"})).await;
+    assert!(reply.ephemeral());
+    assert!(
+        reply
+            .text()
+            .starts_with("No map called `suply`. Did you mean: supply"),
+        "{}",
+        reply.text()
+    );
+    let reply = env.run(BOB, "engagement_stats", json!({"name": "e"})).await;
+    assert!(
+        reply.text().starts_with("`e` matches several players: "),
+        "{}",
+        reply.text()
+    );
+    let reply = env.run(BOB, "best_duo", json!({"map": "nowhere"})).await;
+    assert!(reply.text().starts_with("No map called `nowhere`."));
+    // No linked account and no name.
+    let reply = env.run(BOB, "escape_artists", json!({"days": 7})).await;
+    assert!(!reply.ephemeral());
+    assert_eq!(
+        reply.text(),
+        "Nobody has escaped from 20 fights yet (all maps, last 7 days)."
+    );
+    let reply = env
+        .run(user(1), "link", json!({"player": "Nobody At All"}))
+        .await;
+    assert!(
+        reply
+            .text()
+            .starts_with("No player matches `Nobody At All`.")
+    );
+    let reply = env.run(user(1), "player", json!({})).await;
+    assert_eq!(
+        reply.text(),
+        "Give a player name, or link your Discord account to your player with /link."
+    );
+
+    // No data: a plain message, not an error. (The samples were played in January 2026.)
+    let reply = env
+        .run(user(2), "heatmap", json!({"map": "supply", "days": 7}))
+        .await;
+    assert!(!reply.ephemeral() && reply.embeds.is_empty() && reply.files.is_empty());
+    assert_eq!(
+        reply.text(),
+        "No kills recorded on supply (last 7 days) yet."
+    );
+    let reply = env
+        .run(
+            user(2),
+            "leaderboard",
+            json!({"metric": CROSSFIRE_KILLS, "map": "frostbite"}),
+        )
+        .await;
+    assert_eq!(
+        reply.text(),
+        "Nobody has 3 rounds for “Crossfire kills per round” yet (frostbite, all time)."
+    );
+    let reply = env
+        .run(
+            user(2),
+            "player",
+            json!({"name": "luckystrike", "days": 30}),
+        )
+        .await;
+    assert_eq!(
+        reply.text(),
+        "LuckyStrike has no rounds yet (all maps, last 30 days)."
+    );
+
+    env.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cooldown and load
+
+#[tokio::test]
+async fn cooldown_and_fifty_concurrent_users() {
+    let env = Env::start().await;
+
+    // The same user twice in a row: the second gets the cooldown message.
+    let first = env
+        .run(
+            ALICE,
+            "heatmap",
+            json!({"map": "frostbite", "kind": MOVEMENT}),
+        )
+        .await;
+    let (_, size) = image_reply(&first, "heatmap.png");
+    assert_eq!(size, (render::HEATMAP_WIDTH, render::HEATMAP_HEIGHT));
+    let second = env.run(ALICE, "heatmap", json!({"map": "frostbite"})).await;
+    assert!(second.ephemeral());
+    assert!(
+        second.text().starts_with("Please wait ")
+            && second.text().ends_with(" s before using /heatmap again."),
+        "{}",
+        second.text()
+    );
+
+    // 50 users at once, a mix of every image command (seven distinct requests, which the
+    // answer cache shares between users): all answered within 3 s.
+    let guid: String = sqlx::query_scalar("SELECT guid FROM players WHERE match_key = 'rambo'")
+        .fetch_one(env.pool())
+        .await
+        .unwrap();
+    let commands: [(&str, Value, &str); 7] = [
+        ("heatmap", json!({"map": "supply"}), "heatmap.png"),
+        ("best_duo", json!({}), "best_duo.png"),
+        (
+            "leaderboard",
+            json!({"metric": CROSSFIRE_KILLS}),
+            "leaderboard.png",
+        ),
+        ("player", json!({"name": guid}), "player.png"),
+        (
+            "crossfire_partners",
+            json!({"name": guid}),
+            "crossfire_partners.png",
+        ),
+        ("escape_artists", json!({}), "escape_artists.png"),
+        (
+            "engagement_stats",
+            json!({"name": guid}),
+            "engagement_stats.png",
+        ),
+    ];
+    let started = Instant::now();
+    let handles: Vec<_> = (0..50)
+        .map(|i| {
+            let (command, options, file) = &commands[i % commands.len()];
+            (
+                env.fake
+                    .invoke(user(100 + i as u64), command, options.clone()),
+                *file,
+            )
+        })
+        .collect();
+    let replies = futures::future::join_all(handles.iter().map(|(h, _)| h.reply(T))).await;
+    let elapsed = started.elapsed();
+    for (reply, (_, file)) in replies.iter().zip(&handles) {
+        image_reply(reply, file);
+    }
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "50 concurrent commands took {elapsed:?}"
+    );
+    eprintln!("50 concurrent commands answered in {elapsed:?}");
 
     env.finish().await;
 }
