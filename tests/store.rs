@@ -41,7 +41,7 @@ const ROUND_TABLES: [&str; 16] = [
     "lives",
     "kill_cells",
     "movement_cells",
-    "presence_cells",
+    "presence",
     "pair_stats",
     "player_teamplay",
     "trade_events",

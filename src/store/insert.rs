@@ -1,18 +1,18 @@
 //! Writing one round: every table in one transaction, each table in one `UNNEST` statement.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::StoreError;
-use super::codec::{encode_positions, encode_track_path};
+use super::codec::{encode_cells, encode_positions, encode_track_path};
 use crate::format::{Engagement, Outcome, Round, Team};
 use crate::metrics::{RoundMetrics, death_position};
 use crate::names;
 
-/// Grid of the per-player presence cells that movement heatmaps are smoothed from (units).
+/// Grid of the presence cells that movement heatmaps are smoothed from (units).
 pub const PRESENCE_CELL: f64 = 128.0;
 
 /// A parsed round ready to be stored.
@@ -503,26 +503,38 @@ async fn insert_lives(
     .execute(&mut **tx)
     .await?;
 
-    // Presence cells: path samples per player on a 128-unit grid.
-    let mut cells: HashMap<(&str, i16, i16), i32> = HashMap::new();
+    // Presence: path samples per player, and for all players, on a 128-unit grid.
+    let cell = |v: f64| (v / PRESENCE_CELL).floor().clamp(-1e6, 1e6) as i32;
+    let mut per_player: BTreeMap<&str, BTreeMap<(i32, i32), u32>> = BTreeMap::new();
+    let mut all: BTreeMap<(i32, i32), u32> = BTreeMap::new();
     for t in tracks {
+        let mine = per_player.entry(t.guid.as_str()).or_default();
         for s in &t.path {
-            let cx = (s.pos.x / PRESENCE_CELL).floor().clamp(-32768.0, 32767.0) as i16;
-            let cy = (s.pos.y / PRESENCE_CELL).floor().clamp(-32768.0, 32767.0) as i16;
-            *cells.entry((t.guid.as_str(), cx, cy)).or_default() += 1;
+            let c = (cell(s.pos.x), cell(s.pos.y));
+            *mine.entry(c).or_default() += 1;
+            *all.entry(c).or_default() += 1;
         }
     }
-    let mut cells: Vec<_> = cells.into_iter().collect();
-    cells.sort_unstable();
+    let mut guids: Vec<&str> = vec![""];
+    let mut blobs = vec![encode_cells(
+        &all.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+    )];
+    let mut samples = vec![all.values().map(|v| i64::from(*v)).sum::<i64>()];
+    for (guid, cells) in &per_player {
+        guids.push(guid);
+        blobs.push(encode_cells(
+            &cells.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
+        ));
+        samples.push(cells.values().map(|v| i64::from(*v)).sum());
+    }
     sqlx::query(
-        "INSERT INTO presence_cells (round_id, guid, cell_x, cell_y, samples)
-         SELECT $1, * FROM UNNEST($2::text[], $3::int2[], $4::int2[], $5::int4[])",
+        "INSERT INTO presence (round_id, guid, cells, samples)
+         SELECT $1, g, c, s::int4 FROM UNNEST($2::text[], $3::bytea[], $4::int8[]) AS t(g, c, s)",
     )
     .bind(round_id)
-    .bind(cells.iter().map(|c| c.0.0).collect::<Vec<_>>())
-    .bind(cells.iter().map(|c| c.0.1).collect::<Vec<_>>())
-    .bind(cells.iter().map(|c| c.0.2).collect::<Vec<_>>())
-    .bind(cells.iter().map(|c| c.1).collect::<Vec<_>>())
+    .bind(&guids)
+    .bind(&blobs)
+    .bind(&samples)
     .execute(&mut **tx)
     .await?;
     Ok(())

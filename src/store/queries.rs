@@ -432,23 +432,46 @@ pub async fn heatmap(
             q
         }
         HeatKind::Movement => {
-            let cell = super::insert::PRESENCE_CELL;
-            let mut q = QueryBuilder::new(format!(
-                "SELECT (c.cell_x * {cell} + {h})::float8 AS x, (c.cell_y * {cell} + {h})::float8 AS y,
-                        sum(c.samples)::int8 AS weight, NULL::int2 AS team
-                 FROM presence_cells c JOIN rounds r ON r.id = c.round_id WHERE true",
-                h = cell / 2.0
-            ));
-            if let Some(guid) = player {
-                q.push(" AND c.guid = ").push_bind(guid.to_string());
-            }
+            let mut q = QueryBuilder::new(
+                "SELECT c.cells FROM presence c JOIN rounds r ON r.id = c.round_id WHERE c.guid = ",
+            );
+            q.push_bind(player.unwrap_or("").to_string());
             scope.push_filters(&mut q);
-            q.push(" GROUP BY 1, 2 ORDER BY 1, 2");
-            q
+            let blobs: Vec<Vec<u8>> = q.build_query_scalar().fetch_all(pool).await?;
+            let mut sum: std::collections::BTreeMap<(i32, i32), i64> = Default::default();
+            for blob in &blobs {
+                let cells = super::codec::decode_cells(blob)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                for ((x, y), n) in cells {
+                    *sum.entry((x, y)).or_default() += i64::from(n);
+                }
+            }
+            let cell = super::insert::PRESENCE_CELL;
+            let points = sum
+                .into_iter()
+                .map(|((x, y), weight)| HeatPointRow {
+                    x: f64::from(x) * cell + cell / 2.0,
+                    y: f64::from(y) * cell + cell / 2.0,
+                    weight,
+                    team: None,
+                })
+                .collect();
+            let count = rounds_in_scope(pool, scope, player).await?;
+            return Ok((points, count));
         }
     };
     let points: Vec<HeatPointRow> = q.build_query_as().fetch_all(pool).await?;
 
+    let count = rounds_in_scope(pool, scope, player).await?;
+    Ok((points, count))
+}
+
+/// Rounds in scope (with `player` in them, when given).
+async fn rounds_in_scope(
+    pool: &PgPool,
+    scope: &Scope,
+    player: Option<&str>,
+) -> Result<i64, StoreError> {
     let mut rounds = QueryBuilder::new("SELECT count(*) FROM rounds r WHERE true");
     scope.push_filters(&mut rounds);
     if let Some(guid) = player {
@@ -459,8 +482,7 @@ pub async fn heatmap(
             .push_bind(guid.to_string())
             .push(")");
     }
-    let count: i64 = rounds.build_query_scalar().fetch_one(pool).await?;
-    Ok((points, count))
+    Ok(rounds.build_query_scalar().fetch_one(pool).await?)
 }
 
 // ---------------------------------------------------------------------------------------------
