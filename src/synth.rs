@@ -206,8 +206,7 @@ pub fn synth_round(opts: &SynthOptions) -> Round {
     let mut t = 0;
     while t <= end {
         // Spawns.
-        for i in 0..players.len() {
-            let p = &mut players[i];
+        for p in players.iter_mut() {
             if !p.alive && p.respawn_at <= t {
                 let side = if p.team == Team::Axis {
                     (0.1, 0.3)

@@ -220,8 +220,11 @@ pub fn decode_positions(bytes: &[u8]) -> Result<Vec<EngagementPoint>, CodecError
         .collect()
 }
 
+/// A grid cell `(x, y)` and how many samples fell in it.
+pub type Cell = ((i32, i32), u32);
+
 /// Encodes grid cells `(x, y, count)` (sorted by `(x, y)`, as a `BTreeMap` yields them).
-pub fn encode_cells(cells: &[((i32, i32), u32)]) -> Vec<u8> {
+pub fn encode_cells(cells: &[Cell]) -> Vec<u8> {
     let mut out = Vec::with_capacity(cells.len() * 3 + 4);
     out.push(CELLS_VERSION);
     put_varint(&mut out, cells.len() as u64);
@@ -234,7 +237,7 @@ pub fn encode_cells(cells: &[((i32, i32), u32)]) -> Vec<u8> {
 }
 
 /// Decodes grid cells written by [`encode_cells`].
-pub fn decode_cells(bytes: &[u8]) -> Result<Vec<((i32, i32), u32)>, CodecError> {
+pub fn decode_cells(bytes: &[u8]) -> Result<Vec<Cell>, CodecError> {
     let mut r = Reader { bytes, pos: 0 };
     let version = r.byte()?;
     if version != CELLS_VERSION {
