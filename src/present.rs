@@ -62,11 +62,10 @@ pub fn escape_markdown(text: &str) -> String {
 /// capped. (Allowed mentions are off on every message as well; this keeps the layout intact.)
 pub fn discord_name(raw: &[u8]) -> String {
     let clean = clean_name(raw);
-    let clean: String = if clean.is_empty() {
-        "(unnamed)".to_string()
-    } else {
-        clean.chars().take(32).collect()
-    };
+    if clean.is_empty() {
+        return "(unnamed)".to_string();
+    }
+    let clean: String = clean.chars().take(32).collect();
     // A zero-width space after @ breaks @everyone / @here / <@id> even if they were parsed.
     escape_markdown(&clean).replace('@', "@\u{200b}")
 }
