@@ -47,6 +47,21 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// Checks the version byte and reads the item count that every encoding starts with.
+    fn open(bytes: &'a [u8], version: u8) -> Result<(Self, usize), CodecError> {
+        let mut r = Reader { bytes, pos: 0 };
+        let found = r.byte()?;
+        if found != version {
+            return Err(CodecError::Version(found));
+        }
+        let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Invalid)?;
+        // Every item takes at least one byte: a larger count is a corrupt header.
+        if n > bytes.len() {
+            return Err(CodecError::Truncated);
+        }
+        Ok((r, n))
+    }
+
     fn byte(&mut self) -> Result<u8, CodecError> {
         let b = *self.bytes.get(self.pos).ok_or(CodecError::Truncated)?;
         self.pos += 1;
@@ -138,15 +153,7 @@ pub fn encode_track_path(path: &[TrackSample]) -> Vec<u8> {
 
 /// Decodes a life's path (speed comes back rounded to 1 unit/s).
 pub fn decode_track_path(bytes: &[u8]) -> Result<Vec<TrackSample>, CodecError> {
-    let mut r = Reader { bytes, pos: 0 };
-    let version = r.byte()?;
-    if version != TRACK_VERSION {
-        return Err(CodecError::Version(version));
-    }
-    let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Invalid)?;
-    if n > bytes.len() {
-        return Err(CodecError::Truncated);
-    }
+    let (mut r, n) = Reader::open(bytes, TRACK_VERSION)?;
     let time = r.deltas(n)?;
     let x = r.deltas(n)?;
     let y = r.deltas(n)?;
@@ -193,15 +200,7 @@ pub fn encode_positions(points: &[EngagementPoint]) -> Vec<u8> {
 
 /// Decodes an engagement's position path.
 pub fn decode_positions(bytes: &[u8]) -> Result<Vec<EngagementPoint>, CodecError> {
-    let mut r = Reader { bytes, pos: 0 };
-    let version = r.byte()?;
-    if version != POSITIONS_VERSION {
-        return Err(CodecError::Version(version));
-    }
-    let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Invalid)?;
-    if n > bytes.len() {
-        return Err(CodecError::Truncated);
-    }
+    let (mut r, n) = Reader::open(bytes, POSITIONS_VERSION)?;
     let time = r.deltas(n)?;
     let x = r.deltas(n)?;
     let y = r.deltas(n)?;
@@ -238,15 +237,7 @@ pub fn encode_cells(cells: &[Cell]) -> Vec<u8> {
 
 /// Decodes grid cells written by [`encode_cells`].
 pub fn decode_cells(bytes: &[u8]) -> Result<Vec<Cell>, CodecError> {
-    let mut r = Reader { bytes, pos: 0 };
-    let version = r.byte()?;
-    if version != CELLS_VERSION {
-        return Err(CodecError::Version(version));
-    }
-    let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Invalid)?;
-    if n > bytes.len() {
-        return Err(CodecError::Truncated);
-    }
+    let (mut r, n) = Reader::open(bytes, CELLS_VERSION)?;
     let xs = r.deltas(n)?;
     let ys = r.deltas(n)?;
     (0..n)
