@@ -71,7 +71,12 @@ impl StoreError {
 /// Connects to `url`, creating the database if it does not exist yet, and applies the
 /// migrations.
 pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
-    let options = PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::BadUrl(e.to_string()))?
+        // The map/period filters are bound parameters; a cached generic plan ignores their
+        // values and scans whole tables (measured: 538 ms instead of 23 ms for a 30-day map
+        // heatmap on ten years of rounds), so plan each execution with its values.
+        .options([("plan_cache_mode", "force_custom_plan")]);
     create_database_if_missing(&options).await?;
     let pool = PgPoolOptions::new()
         .max_connections(10)
