@@ -200,6 +200,21 @@ pub fn closest<'a>(
 }
 
 /// The player a command is about: the name or GUID given, else the caller's linked account.
+/// The start of every player-scoped command: defer, resolve the player (or the user's linked
+/// one) and the map/period scope, and the player's name for embed text.
+pub async fn player_request(
+    ctx: Context<'_>,
+    name: Option<&str>,
+    map: Option<&str>,
+    days: Option<i64>,
+) -> Result<(PlayerRow, Scope, String), Error> {
+    ctx.defer().await?;
+    let who = resolve_player(ctx, name).await?;
+    let scope = scope(&ctx.data().pool, map, days).await?;
+    let shown = discord_name(&who.name);
+    Ok((who, scope, shown))
+}
+
 pub async fn resolve_player(ctx: Context<'_>, name: Option<&str>) -> Result<PlayerRow, Error> {
     let pool = &ctx.data().pool;
     match name.map(str::trim).filter(|s| !s.is_empty()) {

@@ -23,11 +23,9 @@ pub async fn crossfire_partners(
     #[max = 3650]
     days: Option<i64>,
 ) -> Result<(), Error> {
-    ctx.defer().await?;
+    let (who, scope, shown) =
+        common::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
     let pool = &ctx.data().pool;
-    let who = common::resolve_player(ctx, name.as_deref()).await?;
-    let scope = common::scope(pool, map.as_deref(), days).await?;
-    let shown = discord_name(&who.name);
     let key = format!("crossfire_partners {} {scope:?}", who.guid);
     let answer = common::cached(pool, key, async {
         let rows =

@@ -4,7 +4,7 @@ use poise::serenity_prelude as serenity;
 
 use super::common::{self, Answer, autocomplete_map, autocomplete_player};
 use crate::bot::{Context, Error};
-use crate::present::{discord_name, scope_label};
+use crate::present::scope_label;
 use crate::render::{self, CardStat, PlayerCardInput};
 use crate::store::queries::{self, EngagementRow};
 
@@ -23,11 +23,9 @@ pub async fn engagement_stats(
     #[max = 3650]
     days: Option<i64>,
 ) -> Result<(), Error> {
-    ctx.defer().await?;
+    let (who, scope, shown) =
+        common::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
     let pool = &ctx.data().pool;
-    let who = common::resolve_player(ctx, name.as_deref()).await?;
-    let scope = common::scope(pool, map.as_deref(), days).await?;
-    let shown = discord_name(&who.name);
     let key = format!("engagement_stats {} {scope:?}", who.guid);
     let answer = common::cached(pool, key, async {
     let Some((me, median)) = queries::engagement_stats(pool, &who.guid, &scope).await? else {

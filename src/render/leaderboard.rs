@@ -160,6 +160,21 @@ pub(crate) fn bar_colour(rank: usize) -> RGBColor {
     }
 }
 
+/// `#rank`, right-aligned at `at`: gold, silver and bronze for the podium.
+fn rank_label(area: &Area<'_>, rank: usize, at: (i32, i32)) -> Result<(), RenderError> {
+    let colour = if rank <= 3 {
+        bar_colour(rank)
+    } else {
+        theme::MUTED
+    };
+    put(
+        area,
+        &format!("#{rank}"),
+        &anchored(text(20.0, true, colour), HPos::Right, VPos::Center),
+        at,
+    )
+}
+
 fn header(area: &Area<'_>, title: &str, subtitle: &str) -> Result<(), RenderError> {
     let title_style = anchored(text(30.0, true, theme::TEXT), HPos::Left, VPos::Center);
     let title = fit(area, title.trim(), &title_style, 840);
@@ -186,17 +201,7 @@ fn lb_row(
         ))
         .map_err(draw_err)?;
     }
-    let rank_colour = if rank <= 3 {
-        bar_colour(rank)
-    } else {
-        theme::MUTED
-    };
-    put(
-        area,
-        &format!("#{rank}"),
-        &anchored(text(20.0, true, rank_colour), HPos::Right, VPos::Center),
-        (70, cy),
-    )?;
+    rank_label(area, rank, (70, cy))?;
     let name_style = anchored(text(20.0, false, theme::TEXT), HPos::Left, VPos::Center);
     let name = fit(area, &display_name(&row.name_raw), &name_style, 226);
     put(area, &name, &name_style, (82, cy))?;
@@ -342,17 +347,7 @@ fn duo_row(
         .map_err(draw_err)?;
     }
     let rank = index + 1;
-    let rank_colour = if rank <= 3 {
-        bar_colour(rank)
-    } else {
-        theme::MUTED
-    };
-    put(
-        area,
-        &format!("#{rank}"),
-        &anchored(text(20.0, true, rank_colour), HPos::Right, VPos::Center),
-        (64, cy),
-    )?;
+    rank_label(area, rank, (64, cy))?;
     let name_style = anchored(text(19.0, true, theme::TEXT), HPos::Left, VPos::Center);
     let a = fit(area, &display_name(&row.name_a), &name_style, 340);
     let b = fit(
