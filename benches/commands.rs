@@ -330,7 +330,8 @@ async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT relname::text, n_live_tup FROM pg_stat_user_tables
          WHERE relname IN ('rounds', 'lives', 'engagements', 'presence', 'pair_stats',
-                           'player_teamplay', 'reactions', 'players')
+                           'player_teamplay', 'reactions', 'players', 'player_totals',
+                           'pair_totals', 'heat_totals')
          ORDER BY relname",
     )
     .fetch_all(pool)
@@ -384,7 +385,7 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
     .bind(GROUPS)
     .execute(&mut *tx)
     .await?;
-    let steps: [(&str, &str); 11] = [
+    let steps: [(&str, &str); 12] = [
         (
             "rounds",
             "INSERT INTO rounds (id, content_sha256, file_name, map, round_number, start_unix,
@@ -442,8 +443,14 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
         (
             "presence",
             "INSERT INTO presence (round_id, guid, cells, samples)
-             SELECT g.id, CASE WHEN t.guid = '' THEN '' ELSE g.grp || t.guid END, cells, samples
+             SELECT g.id, g.grp || t.guid, cells, samples
              FROM gen g JOIN presence t ON t.round_id = g.tpl",
+        ),
+        (
+            "round_presence",
+            "INSERT INTO round_presence (round_id, cell_x, cell_y, samples)
+             SELECT g.id, cell_x, cell_y, samples
+             FROM gen g JOIN round_presence t ON t.round_id = g.tpl",
         ),
         (
             "pair_stats",
@@ -509,6 +516,12 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM players WHERE guid NOT LIKE 'G%'")
         .execute(&mut *tx)
         .await?;
+    // The monthly and yearly totals the importer would have kept, in one pass.
+    let t = Instant::now();
+    sqlx::query("SELECT rollup_rounds(array_agg(id), 1) FROM rounds")
+        .execute(&mut *tx)
+        .await?;
+    println!("  totals in {:.1} s", t.elapsed().as_secs_f64());
     tx.commit().await?;
     sqlx::query("SELECT setval('rounds_id_seq', (SELECT max(id) FROM rounds))")
         .execute(pool)

@@ -6,6 +6,8 @@ mod db;
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use db::TestDb;
 use proximity::format::{self, Outcome, Round};
 use proximity::import::{self, ImportError};
@@ -51,6 +53,9 @@ const ROUND_TABLES: [&str; 16] = [
     "objective_focus",
     "players",
 ];
+
+/// Tables written from a round's rows: the all-players presence and the monthly/yearly totals.
+const TOTAL_TABLES: [&str; 4] = ["round_presence", "player_totals", "pair_totals", "heat_totals"];
 
 async fn import(
     pool: &sqlx::PgPool,
@@ -137,9 +142,10 @@ async fn hand_written_round_gives_exact_rows() {
         .unwrap();
     assert_eq!(rounds, 1);
     assert_eq!(points.len(), 1);
+    // The death at (110.5, -220), drawn at the centre of its 64-unit cell [64, 128) x [-256, -192).
     assert_eq!(
         (points[0].x, points[0].y, points[0].weight, points[0].team),
-        (104.0, -216.0, 1, Some(2))
+        (96.0, -224.0, 1, Some(2))
     );
     let (mine, _) = queries::heatmap(pool, HeatKind::Deaths, &Scope::all(), Some("AAAA"))
         .await
@@ -255,7 +261,7 @@ async fn a_failure_half_way_leaves_no_rows() {
     let err = import(&db.pool, "hand.txt", HAND_ROUND).await.unwrap_err();
     assert!(err.to_string().contains("disk on fire"), "{err}");
     assert!(!err.is_transient());
-    for t in ROUND_TABLES {
+    for t in ROUND_TABLES.iter().chain(&TOTAL_TABLES) {
         assert_eq!(count(&db.pool, t).await, 0, "{t} must be empty");
     }
     db.drop_db().await;
@@ -498,4 +504,267 @@ async fn sample_queries_match_figures_computed_from_the_files() {
     println!("stored path bytes per sample: {per_sample:.2}");
     assert!(per_sample <= 8.0, "{per_sample:.2} bytes per sample");
     db.drop_db().await;
+}
+
+/// The per-player sums of the per-round rows of the rounds in scope (the reference the period
+/// queries, which read monthly and yearly totals, must equal).
+async fn raw_player_sums(
+    pool: &sqlx::PgPool,
+    scope: &Scope,
+    since: Option<DateTime<Utc>>,
+) -> BTreeMap<String, (i64, i64, i64, i64, i64, i64)> {
+    let rows: Vec<(String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT f.guid, sum(life_rounds)::int8, sum(lives)::int8, sum(kills)::int8,
+                sum(crossfire_kills)::int8, sum(trades_made)::int8, sum(tp_rounds)::int8
+         FROM player_round_figures f JOIN rounds r ON r.id = f.round_id
+         WHERE ($1::text IS NULL OR r.map = $1) AND ($2::timestamptz IS NULL OR r.played_at >= $2)
+         GROUP BY f.guid",
+    )
+    .bind(scope.map.clone())
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(g, a, b, c, d, e, f)| (g, (a, b, c, d, e, f)))
+        .collect()
+}
+
+async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
+    let since = scope.days.map(|d| scope.now.unwrap() - chrono::Duration::days(d));
+    let what = format!("{scope:?}");
+    // Players: the profile (players with a life) and the fight figures (players with a round).
+    let raw = raw_player_sums(pool, scope, since).await;
+    for (guid, &(life_rounds, lives, kills, crossfire_kills, trades, tp_rounds)) in &raw {
+        let profile = queries::player_profile(pool, guid, scope).await.unwrap();
+        match profile {
+            Some((me, _)) => assert_eq!(
+                (me.rounds, me.lives, me.kills, me.crossfire_kills, me.trades_made),
+                (life_rounds, lives, kills, crossfire_kills, trades),
+                "{guid} {what}"
+            ),
+            None => assert_eq!(life_rounds, 0, "{guid} {what}"),
+        }
+        let fights = queries::engagement_stats(pool, guid, scope).await.unwrap();
+        assert_eq!(
+            fights.map(|(me, _)| (me.rounds, me.kills)),
+            (tp_rounds > 0).then_some((tp_rounds, kills)),
+            "{guid} {what}"
+        );
+    }
+    let ranked = raw.values().filter(|v| v.5 >= 3).count();
+    let board = queries::leaderboard(pool, LeaderboardMetric::CrossfireKills, scope, 1000)
+        .await
+        .unwrap();
+    assert_eq!(board.len(), ranked, "{what}");
+    for row in &board {
+        let v = raw[&row.guid];
+        assert_eq!(row.samples, v.5, "{what}");
+        assert!((row.value - v.3 as f64 / v.5 as f64).abs() < 1e-9, "{what}");
+    }
+
+    // Pairs.
+    let mut pairs: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT guid_a, guid_b, sum(crossfires)::int8, sum(crossfire_kills)::int8,
+                count(*) FILTER (WHERE together)::int8
+         FROM pair_stats p JOIN rounds r ON r.id = p.round_id
+         WHERE ($1::text IS NULL OR r.map = $1) AND ($2::timestamptz IS NULL OR r.played_at >= $2)
+         GROUP BY guid_a, guid_b",
+    )
+    .bind(scope.map.clone())
+    .bind(since)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    pairs.sort_by(|x, y| {
+        (y.3, y.2, &x.0, &x.1)
+            .cmp(&(x.3, x.2, &y.0, &y.1))
+    });
+    let duos: Vec<_> = queries::best_duos(pool, scope, 0, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.guid_a, d.guid_b, d.crossfires, d.crossfire_kills, d.rounds_together))
+        .collect();
+    assert_eq!(duos, pairs, "{what}");
+
+    // Heatmaps: every killed engagement once, every path sample once.
+    let (deaths, samples): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM engagements e JOIN rounds r ON r.id = e.round_id
+                 WHERE e.death_x IS NOT NULL AND ($1::text IS NULL OR r.map = $1)
+                   AND ($2::timestamptz IS NULL OR r.played_at >= $2)),
+                (SELECT coalesce(sum(c.samples), 0)::int8 FROM presence c
+                 JOIN rounds r ON r.id = c.round_id
+                 WHERE ($1::text IS NULL OR r.map = $1)
+                   AND ($2::timestamptz IS NULL OR r.played_at >= $2))",
+    )
+    .bind(scope.map.clone())
+    .bind(since)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let (kills, _) = queries::heatmap(pool, HeatKind::Kills, scope, None)
+        .await
+        .unwrap();
+    assert_eq!(kills.iter().map(|p| p.weight).sum::<i64>(), deaths, "{what}");
+    let (moves, _) = queries::heatmap(pool, HeatKind::Movement, scope, None)
+        .await
+        .unwrap();
+    assert_eq!(moves.iter().map(|p| p.weight).sum::<i64>(), samples, "{what}");
+}
+
+/// Rounds over two and a half years, on both sides of month and year boundaries: every period
+/// query (whole years and months from the totals, the rest from per-round rows) equals the sums
+/// of its rounds' rows, before and after rounds are deleted; deleting every round empties the
+/// totals; a database from before the totals gets them once on connect.
+#[tokio::test]
+async fn period_queries_equal_the_sums_of_their_rounds() {
+    use proximity::synth::{SynthOptions, synth_round};
+    let db = TestDb::new().await;
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let ends = [
+        "2023-11-30T23:59:59Z",
+        "2024-06-15T20:00:00Z",
+        "2024-12-31T23:59:59Z",
+        "2025-01-01T00:00:00Z",
+        "2025-03-31T23:59:00Z",
+        "2025-04-01T00:00:00Z",
+        "2025-12-31T23:00:00Z",
+        "2026-01-05T20:00:00Z",
+        "2026-01-20T20:00:00Z",
+        "2026-02-01T00:00:00Z",
+    ];
+    let mut ids = Vec::new();
+    for (i, end) in ends.iter().enumerate() {
+        let map = if i % 3 == 0 { "frostbite" } else { "supply" };
+        let mut o = SynthOptions::new(map, 1 + (i % 2) as u8, 6, 60, 100 + i as u64);
+        o.start_unix = at(end).timestamp() - 60;
+        let bytes = format::write(&synth_round(&o));
+        let id = import(&db.pool, &format!("r{i}.txt"), &bytes)
+            .await
+            .unwrap()
+            .round_id();
+        let played: DateTime<Utc> = sqlx::query_scalar("SELECT played_at FROM rounds WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(played, at(end), "the round is played when it ends");
+        ids.push(id);
+    }
+    let now = at("2026-02-10T12:00:00Z");
+    let scopes = |maps: &[Option<&str>]| {
+        let mut v = Vec::new();
+        for map in maps {
+            for days in [None, Some(1), Some(9), Some(10), Some(30), Some(41), Some(70)]
+                .into_iter()
+                .chain([Some(315), Some(316), Some(365), Some(406), Some(407), Some(800)])
+            {
+                v.push(Scope {
+                    map: map.map(str::to_string),
+                    days,
+                    now: Some(now),
+                });
+            }
+        }
+        v
+    };
+    for scope in scopes(&[None, Some("supply")]) {
+        assert_period_figures(&db.pool, &scope).await;
+    }
+
+    // Deleting rounds (by hand, as an admin would) takes them out of every total.
+    sqlx::query("DELETE FROM rounds WHERE id = ANY($1)")
+        .bind(vec![ids[2], ids[8]])
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    for scope in scopes(&[None, Some("frostbite")]) {
+        assert_period_figures(&db.pool, &scope).await;
+    }
+
+    // A database from before the totals: all-players presence as blobs, no totals. Connecting
+    // moves the blobs and adds those rounds to the totals exactly once.
+    let totals = |pool: sqlx::PgPool| async move {
+        let q = "SELECT (SELECT count(*) FROM player_totals) + (SELECT count(*) FROM pair_totals)
+                      + (SELECT count(*) FROM heat_totals)";
+        sqlx::query_scalar::<_, i64>(q).fetch_one(&pool).await.unwrap()
+    };
+    let before = totals(db.pool.clone()).await;
+    let fingerprint = "SELECT sum(kills)::int8, sum(lives)::int8 FROM player_totals";
+    let figures: (i64, i64) = sqlx::query_as(fingerprint).fetch_one(&db.pool).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(
+        "TRUNCATE player_totals, pair_totals, heat_totals;
+         INSERT INTO presence (round_id, guid, cells, samples)
+         SELECT round_id, '', ''::bytea, 0 FROM round_presence;",
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let blobs: Vec<(i64, Vec<i32>, Vec<i32>, Vec<i32>)> =
+        sqlx::query_as("SELECT round_id, cell_x, cell_y, samples FROM round_presence")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    for (id, xs, ys, ns) in blobs {
+        let cells: Vec<codec::Cell> = xs
+            .iter()
+            .zip(&ys)
+            .zip(&ns)
+            .map(|((x, y), n)| ((*x, *y), *n as u32))
+            .collect();
+        sqlx::query("UPDATE presence SET cells = $2 WHERE round_id = $1 AND guid = ''")
+            .bind(id)
+            .bind(codec::encode_cells(&cells))
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("DELETE FROM round_presence")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let pool = proximity::store::connect(&db.url).await.unwrap();
+        assert_eq!(totals(pool.clone()).await, before);
+        let again: (i64, i64) = sqlx::query_as(fingerprint).fetch_one(&pool).await.unwrap();
+        assert_eq!(again, figures);
+        pool.close().await;
+    }
+    for scope in scopes(&[None]) {
+        assert_period_figures(&db.pool, &scope).await;
+    }
+
+    sqlx::query("DELETE FROM rounds")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(totals(db.pool.clone()).await, 0, "no total outlives its rounds");
+    db.drop_db().await;
+}
+
+#[test]
+fn periods_split_at_month_and_year_starts() {
+    use queries::Periods;
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let p = Periods::since(Some(at("2025-03-15T10:00:00Z")));
+    assert_eq!(
+        (p.month_from, p.year_from),
+        (Some(at("2025-04-01T00:00:00Z")), Some(at("2026-01-01T00:00:00Z")))
+    );
+    assert_eq!(
+        p.raw_range(),
+        Some((at("2025-03-15T10:00:00Z"), at("2025-04-01T00:00:00Z")))
+    );
+    let p = Periods::since(Some(at("2025-12-31T23:59:59Z")));
+    assert_eq!(
+        (p.month_from, p.year_from),
+        (Some(at("2026-01-01T00:00:00Z")), Some(at("2026-01-01T00:00:00Z")))
+    );
+    let p = Periods::since(Some(at("2025-05-01T00:00:00Z")));
+    assert_eq!(p.month_from, Some(at("2025-05-01T00:00:00Z")));
+    assert_eq!(p.raw_range(), None, "a period starting on a month start reads only totals");
+    let p = Periods::since(Some(at("2025-01-01T00:00:00Z")));
+    assert_eq!(p.year_from, Some(at("2025-01-01T00:00:00Z")));
+    assert_eq!(Periods::since(None).raw_range(), None);
 }

@@ -59,6 +59,13 @@ pub async fn store_round(pool: &PgPool, r: &StoredRound<'_>) -> Result<ImportOut
         return Ok(ImportOutcome::AlreadyImported { round_id: id });
     }
     let mut tx = pool.begin().await?;
+    // The pool plans every statement with its values (store::connect), which is right for the
+    // reads but makes PostgreSQL re-plan its foreign-key check for every row written here.
+    // An import lost to a crash before its commit reached the disk is still in the folder and
+    // not in the import log, so the next scan imports it again: no need to wait for the flush.
+    sqlx::raw_sql("SET LOCAL plan_cache_mode = auto; SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
     let Some(round_id) = insert_round_row(&mut tx, r).await? else {
         tx.rollback().await?;
         let id = existing(pool, &r.sha256)
@@ -72,6 +79,11 @@ pub async fn store_round(pool: &PgPool, r: &StoredRound<'_>) -> Result<ImportOut
     insert_cells(&mut tx, round_id, r.round).await?;
     insert_derived(&mut tx, round_id, r.metrics).await?;
     insert_optional_sections(&mut tx, round_id, r.round).await?;
+    // The monthly and yearly totals (migrations/0003_rollups.sql).
+    sqlx::query("SELECT rollup_rounds(ARRAY[$1], 1)")
+        .bind(round_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(ImportOutcome::Imported { round_id })
 }
@@ -515,17 +527,15 @@ async fn insert_lives(
             *all.entry(c).or_default() += 1;
         }
     }
-    let mut guids: Vec<&str> = vec![""];
-    let mut blobs = vec![encode_cells(
-        &all.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
-    )];
-    let mut samples = vec![all.values().map(|v| i64::from(*v)).sum::<i64>()];
+    let mut guids: Vec<&str> = Vec::with_capacity(per_player.len());
+    let mut blobs = Vec::with_capacity(per_player.len());
+    let mut samples = Vec::with_capacity(per_player.len());
     for (guid, cells) in &per_player {
         guids.push(guid);
         blobs.push(encode_cells(
             &cells.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
         ));
-        samples.push(cells.values().map(|v| i64::from(*v)).sum());
+        samples.push(cells.values().map(|v| i64::from(*v)).sum::<i64>());
     }
     sqlx::query(
         "INSERT INTO presence (round_id, guid, cells, samples)
@@ -535,6 +545,16 @@ async fn insert_lives(
     .bind(&guids)
     .bind(&blobs)
     .bind(&samples)
+    .execute(&mut **tx)
+    .await?;
+    // All players together, as arrays the movement totals are summed from in SQL.
+    sqlx::query(
+        "INSERT INTO round_presence (round_id, cell_x, cell_y, samples) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(round_id)
+    .bind(all.keys().map(|k| k.0).collect::<Vec<i32>>())
+    .bind(all.keys().map(|k| k.1).collect::<Vec<i32>>())
+    .bind(all.values().map(|v| *v as i32).collect::<Vec<i32>>())
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -84,7 +84,46 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
         .connect_with(options)
         .await?;
     MIGRATOR.run(&pool).await?;
+    backfill_totals(&pool).await?;
     Ok(pool)
+}
+
+/// Rounds stored before migration 0003 kept their all-players presence as a `presence` row with
+/// an empty GUID (a blob encoded by `codec`, which SQL cannot read) and have no monthly totals.
+/// Moves those blobs into `round_presence` and adds exactly those rounds to the totals, in one
+/// transaction; the DELETE claims the rows, so two processes starting at once do it once.
+async fn backfill_totals(pool: &PgPool) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let legacy: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("DELETE FROM presence WHERE guid = '' RETURNING round_id, cells")
+            .fetch_all(&mut *tx)
+            .await?;
+    if legacy.is_empty() {
+        tx.rollback().await?;
+        return Ok(());
+    }
+    let mut ids = Vec::with_capacity(legacy.len());
+    for (round_id, blob) in &legacy {
+        let cells = codec::decode_cells(blob).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO round_presence (round_id, cell_x, cell_y, samples)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(round_id)
+        .bind(cells.iter().map(|c| c.0.0).collect::<Vec<i32>>())
+        .bind(cells.iter().map(|c| c.0.1).collect::<Vec<i32>>())
+        .bind(cells.iter().map(|c| c.1 as i32).collect::<Vec<i32>>())
+        .execute(&mut *tx)
+        .await?;
+        ids.push(*round_id);
+    }
+    sqlx::query("SELECT rollup_rounds($1, 1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(rounds = ids.len(), "added rounds stored before 0003 to the totals");
+    Ok(())
 }
 
 async fn create_database_if_missing(options: &PgConnectOptions) -> Result<(), StoreError> {

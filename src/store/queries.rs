@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
 use super::StoreError;
@@ -179,6 +179,68 @@ pub struct Scope {
     pub now: Option<DateTime<Utc>>,
 }
 
+/// How a period is read: whole years and whole months from the totals
+/// (migrations/0003_rollups.sql), and the per-round rows of the part of a month where the
+/// period starts. Buckets are UTC calendar periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periods {
+    /// Rounds played at or after this instant count (`None`: all rounds).
+    pub since: Option<DateTime<Utc>>,
+    /// The first month bucket at or after `since`: rounds in `[since, month_from)` are read
+    /// from their per-round rows.
+    pub month_from: Option<DateTime<Utc>>,
+    /// The first year bucket at or after `since`: month totals are read in
+    /// `[month_from, year_from)`, year totals from `year_from` on.
+    pub year_from: Option<DateTime<Utc>>,
+}
+
+impl Periods {
+    pub fn since(since: Option<DateTime<Utc>>) -> Periods {
+        let Some(since) = since else {
+            return Periods {
+                since: None,
+                month_from: None,
+                year_from: None,
+            };
+        };
+        let month_start = |y: i32, m: u32| {
+            Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0)
+                .single()
+                .unwrap_or(since)
+        };
+        let (y, m) = (since.year(), since.month());
+        let this_month = month_start(y, m);
+        let month_from = if this_month == since {
+            since
+        } else if m == 12 {
+            month_start(y + 1, 1)
+        } else {
+            month_start(y, m + 1)
+        };
+        let this_year = month_start(y, 1);
+        let year_from = if this_year == since {
+            since
+        } else {
+            month_start(y + 1, 1)
+        };
+        Periods {
+            since: Some(since),
+            month_from: Some(month_from),
+            year_from: Some(year_from),
+        }
+    }
+}
+
+impl Periods {
+    /// The instants `[since, month_from)` whose rounds are read from their per-round rows.
+    pub fn raw_range(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        match (self.since, self.month_from) {
+            (Some(since), Some(month_from)) if since < month_from => Some((since, month_from)),
+            _ => None,
+        }
+    }
+}
+
 impl Scope {
     pub fn all() -> Self {
         Scope::default()
@@ -187,6 +249,10 @@ impl Scope {
     fn since(&self) -> Option<DateTime<Utc>> {
         self.days
             .map(|d| self.now.unwrap_or_else(Utc::now) - Duration::days(d))
+    }
+
+    pub fn periods(&self) -> Periods {
+        Periods::since(self.since())
     }
 
     /// Appends ` AND r.map = … AND r.played_at >= …` for a query that joins `rounds r`.
@@ -198,7 +264,149 @@ impl Scope {
             q.push(" AND r.played_at >= ").push_bind(since);
         }
     }
+
+    /// Appends the filters of the totals rows (alias `t`) that lie inside the scope.
+    fn push_totals_filters(&self, q: &mut QueryBuilder<Postgres>, p: &Periods) {
+        if let Some(map) = &self.map {
+            q.push(" AND t.map = ").push_bind(map.clone());
+        }
+        match (p.month_from, p.year_from) {
+            (Some(month_from), Some(year_from)) => {
+                q.push(" AND (t.months = 12 AND t.bucket >= ")
+                    .push_bind(year_from)
+                    .push(" OR t.months = 1 AND t.bucket >= ")
+                    .push_bind(month_from)
+                    .push(" AND t.bucket < ")
+                    .push_bind(year_from)
+                    .push(")");
+            }
+            _ => {
+                q.push(" AND t.months = 12");
+            }
+        }
+    }
+
+    /// Appends the filters of the rounds (alias `r`) read from their per-round rows: those of
+    /// the part of a month where the period starts. Nothing to read (`false`) when the totals
+    /// cover the whole scope.
+    fn push_raw_filters(&self, q: &mut QueryBuilder<Postgres>, p: &Periods) -> bool {
+        let Some((since, month_from)) = p.raw_range() else {
+            return false;
+        };
+        if let Some(map) = &self.map {
+            q.push(" AND r.map = ").push_bind(map.clone());
+        }
+        q.push(" AND r.played_at >= ")
+            .push_bind(since)
+            .push(" AND r.played_at < ")
+            .push_bind(month_from);
+        true
+    }
+
+    /// Appends `(… ) x`: the player figures in scope, one row per total row or per-round row
+    /// (`guid` and the columns of [`PLAYER_TOTAL_COLUMNS`]), of one player when `guid` is given.
+    fn push_player_figures(&self, q: &mut QueryBuilder<Postgres>, guid: Option<&str>) {
+        let p = self.periods();
+        let cols = |alias: &str| {
+            PLAYER_TOTAL_COLUMNS
+                .iter()
+                .map(|c| format!("{alias}.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        q.push(format!(
+            "(SELECT t.guid, {} FROM player_totals t WHERE true",
+            cols("t")
+        ));
+        if let Some(g) = guid {
+            q.push(" AND t.guid = ").push_bind(g.to_string());
+        }
+        self.push_totals_filters(q, &p);
+        if p.raw_range().is_some() {
+            q.push(format!(
+                " UNION ALL SELECT f.guid, {} FROM player_round_figures f
+                  JOIN rounds r ON r.id = f.round_id WHERE true",
+                cols("f")
+            ));
+            if let Some(g) = guid {
+                q.push(" AND f.guid = ").push_bind(g.to_string());
+            }
+            self.push_raw_filters(q, &p);
+        }
+        q.push(") x");
+    }
 }
+
+impl Scope {
+    /// Appends `(… ) x`: the pair figures in scope (`guid_a`, `guid_b`, `rounds`, `together`,
+    /// `crossfires`, `crossfire_kills`, `combined_damage`), one row per total or per-round row,
+    /// of the pairs with `guid` when given.
+    fn push_pair_figures(&self, q: &mut QueryBuilder<Postgres>, guid: Option<&str>) {
+        let p = self.periods();
+        let with = |q: &mut QueryBuilder<Postgres>, alias: &str| {
+            if let Some(g) = guid {
+                q.push(format!(" AND ({alias}.guid_a = "))
+                    .push_bind(g.to_string())
+                    .push(format!(" OR {alias}.guid_b = "))
+                    .push_bind(g.to_string())
+                    .push(")");
+            }
+        };
+        q.push(
+            "(SELECT t.guid_a, t.guid_b, t.rounds, t.together, t.crossfires, t.crossfire_kills,
+                     t.combined_damage
+              FROM pair_totals t WHERE true",
+        );
+        with(q, "t");
+        self.push_totals_filters(q, &p);
+        if p.raw_range().is_some() {
+            q.push(
+                " UNION ALL SELECT s.guid_a, s.guid_b, 1, s.together::int4, s.crossfires::int8,
+                         s.crossfire_kills::int8, s.combined_damage::int8
+                  FROM pair_stats s JOIN rounds r ON r.id = s.round_id WHERE true",
+            );
+            with(q, "s");
+            self.push_raw_filters(q, &p);
+        }
+        q.push(") x");
+    }
+}
+
+/// The summed columns of `player_totals` and `player_round_figures`.
+const PLAYER_TOTAL_COLUMNS: &[&str] = &[
+    "life_rounds",
+    "lives",
+    "distance",
+    "alive_ms",
+    "sprint_weighted",
+    "samples",
+    "first_move_sum_ms",
+    "first_move_count",
+    "tp_rounds",
+    "kills",
+    "deaths",
+    "damage_dealt",
+    "crossfire_participations",
+    "crossfire_kills",
+    "solo_kills",
+    "times_targeted",
+    "times_focused",
+    "focus_escapes",
+    "escapes",
+    "damage_taken",
+    "engagement_duration_sum_ms",
+    "tr_rounds",
+    "trades_made",
+    "deaths_traded",
+    "isolation_deaths",
+    "su_rounds",
+    "su_samples",
+    "su_supported",
+    "return_fire_sum_ms",
+    "return_fire_count",
+    "dodge_sum_ms",
+    "dodge_count",
+];
 
 // ---------------------------------------------------------------------------------------------
 // Rounds
@@ -330,11 +538,11 @@ pub async fn best_duos(
                 s.rounds_together, s.combined_damage
          FROM (SELECT guid_a, guid_b, sum(crossfires)::int8 AS crossfires,
                       sum(crossfire_kills)::int8 AS crossfire_kills,
-                      count(*) FILTER (WHERE together)::int8 AS rounds_together,
+                      sum(together)::int8 AS rounds_together,
                       sum(combined_damage)::int8 AS combined_damage
-               FROM pair_stats p JOIN rounds r ON r.id = p.round_id WHERE true",
+               FROM ",
     );
-    scope.push_filters(&mut q);
+    scope.push_pair_figures(&mut q, None);
     q.push(" GROUP BY guid_a, guid_b HAVING sum(crossfires) >= ")
         .push_bind(min_crossfires)
         .push(
@@ -361,16 +569,11 @@ pub async fn crossfire_partners(
     q.push_bind(guid.to_string()).push(
         " THEN guid_b ELSE guid_a END AS partner,
                       sum(crossfires)::int8 AS crossfires, sum(crossfire_kills)::int8 AS crossfire_kills,
-                      count(*) FILTER (WHERE together)::int8 AS rounds_together,
+                      sum(together)::int8 AS rounds_together,
                       sum(combined_damage)::int8 AS combined_damage
-               FROM pair_stats p JOIN rounds r ON r.id = p.round_id
-               WHERE (guid_a = ",
+               FROM ",
     );
-    q.push_bind(guid.to_string())
-        .push(" OR guid_b = ")
-        .push_bind(guid.to_string())
-        .push(")");
-    scope.push_filters(&mut q);
+    scope.push_pair_figures(&mut q, Some(guid));
     q.push(
         " GROUP BY 1 HAVING sum(crossfires) > 0) s
          LEFT JOIN players pp ON pp.guid = s.partner LEFT JOIN players me ON me.guid = ",
@@ -394,76 +597,125 @@ pub struct HeatPointRow {
     pub team: Option<i16>,
 }
 
-/// Fine grid (units) the kill and death positions are binned on before smoothing.
-pub const KILL_BIN: f64 = 16.0;
+/// Fine grid (units) the kill and death positions are binned on before smoothing (the heatmap's
+/// kernel is about 120 units wide on a typical map). migrations/0003_rollups.sql bins the
+/// totals on the same grid.
+pub const KILL_BIN: f64 = 64.0;
 
 /// The points of a heatmap and how many rounds they come from.
+///
+/// All players' heatmaps read the totals of whole months and years and the per-round rows of the
+/// rest; one player's read that player's per-round rows.
 pub async fn heatmap(
     pool: &PgPool,
     kind: HeatKind,
     scope: &Scope,
     player: Option<&str>,
 ) -> Result<(Vec<HeatPointRow>, i64), StoreError> {
-    let mut q: QueryBuilder<Postgres> = match kind {
-        HeatKind::Kills | HeatKind::Deaths => {
-            let team = if kind == HeatKind::Kills {
-                "e.killer_team"
+    let points = match (kind, player) {
+        (HeatKind::Movement, Some(guid)) => player_presence(pool, scope, guid).await?,
+        (HeatKind::Movement, None) => {
+            let p = scope.periods();
+            let mut q = QueryBuilder::new(
+                "SELECT x, y, sum(n)::int8 AS n FROM (
+                     SELECT u.x, u.y, u.n FROM heat_totals t,
+                         unnest(t.cell_x, t.cell_y, t.n) AS u(x, y, n)
+                     WHERE t.kind = 2",
+            );
+            scope.push_totals_filters(&mut q, &p);
+            if p.raw_range().is_some() {
+                q.push(
+                    " UNION ALL SELECT u.x, u.y, u.n::int8 FROM round_presence c
+                      JOIN rounds r ON r.id = c.round_id,
+                      unnest(c.cell_x, c.cell_y, c.samples) AS u(x, y, n) WHERE true",
+                );
+                scope.push_raw_filters(&mut q, &p);
+            }
+            q.push(") x GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 2");
+            let cells: Vec<(i32, i32, i64)> = q.build_query_as().fetch_all(pool).await?;
+            cells
+                .into_iter()
+                .map(|(x, y, n)| presence_point(x, y, n))
+                .collect()
+        }
+        (HeatKind::Kills | HeatKind::Deaths, _) => {
+            let (team, who) = if kind == HeatKind::Kills {
+                ("killer_team", "killer_guid")
             } else {
-                "e.target_team"
+                ("target_team", "target_guid")
             };
+            let p = scope.periods();
             let mut q = QueryBuilder::new(format!(
-                "SELECT (floor(e.death_x / {KILL_BIN}) * {KILL_BIN} + {h})::float8 AS x,
-                        (floor(e.death_y / {KILL_BIN}) * {KILL_BIN} + {h})::float8 AS y,
-                        count(*)::int8 AS weight, {team} AS team
-                 FROM engagements e JOIN rounds r ON r.id = e.round_id
-                 WHERE e.death_x IS NOT NULL",
+                "SELECT (x * {KILL_BIN} + {h})::float8 AS x, (y * {KILL_BIN} + {h})::float8 AS y,
+                        sum(n)::int8 AS weight, nullif(team, 0) AS team FROM (
+                     SELECT floor(e.death_x / {KILL_BIN})::int4 AS x,
+                            floor(e.death_y / {KILL_BIN})::int4 AS y,
+                            coalesce(e.{team}, 0)::int2 AS team, 1::int8 AS n
+                     FROM engagements e JOIN rounds r ON r.id = e.round_id
+                     WHERE e.death_x IS NOT NULL",
                 h = KILL_BIN / 2.0
             ));
-            if let Some(guid) = player {
-                let who = if kind == HeatKind::Kills {
-                    " AND e.killer_guid = "
-                } else {
-                    " AND e.target_guid = "
-                };
-                q.push(who).push_bind(guid.to_string());
-            }
-            scope.push_filters(&mut q);
-            q.push(" GROUP BY 1, 2, 4 ORDER BY 1, 2, 4");
-            q
-        }
-        HeatKind::Movement => {
-            let mut q = QueryBuilder::new(
-                "SELECT c.cells FROM presence c JOIN rounds r ON r.id = c.round_id WHERE c.guid = ",
-            );
-            q.push_bind(player.unwrap_or("").to_string());
-            scope.push_filters(&mut q);
-            let blobs: Vec<Vec<u8>> = q.build_query_scalar().fetch_all(pool).await?;
-            let mut sum: std::collections::BTreeMap<(i32, i32), i64> = Default::default();
-            for blob in &blobs {
-                let cells = super::codec::decode_cells(blob)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                for ((x, y), n) in cells {
-                    *sum.entry((x, y)).or_default() += i64::from(n);
+            match player {
+                Some(guid) => {
+                    q.push(format!(" AND e.{who} = ")).push_bind(guid.to_string());
+                    scope.push_filters(&mut q);
+                }
+                None => {
+                    if !scope.push_raw_filters(&mut q, &p) {
+                        q.push(" AND false");
+                    }
+                    q.push(format!(
+                        " UNION ALL SELECT u.x, u.y, u.{team}, u.n FROM heat_totals t,
+                              unnest(t.cell_x, t.cell_y, t.killer_team, t.target_team, t.n)
+                                  AS u(x, y, killer_team, target_team, n)
+                          WHERE t.kind = 1"
+                    ));
+                    scope.push_totals_filters(&mut q, &p);
                 }
             }
-            let cell = super::insert::PRESENCE_CELL;
-            let points = sum
-                .into_iter()
-                .map(|((x, y), weight)| HeatPointRow {
-                    x: f64::from(x) * cell + cell / 2.0,
-                    y: f64::from(y) * cell + cell / 2.0,
-                    weight,
-                    team: None,
-                })
-                .collect();
-            let count = rounds_in_scope(pool, scope, player).await?;
-            return Ok((points, count));
+            q.push(") c GROUP BY c.x, c.y, c.team HAVING sum(n) > 0 ORDER BY 1, 2, 4");
+            q.build_query_as().fetch_all(pool).await?
         }
     };
-    let points: Vec<HeatPointRow> = q.build_query_as().fetch_all(pool).await?;
-
     let count = rounds_in_scope(pool, scope, player).await?;
     Ok((points, count))
+}
+
+/// A presence cell as a heat point at the cell's centre.
+fn presence_point(x: i32, y: i32, weight: i64) -> HeatPointRow {
+    let cell = super::insert::PRESENCE_CELL;
+    HeatPointRow {
+        x: f64::from(x) * cell + cell / 2.0,
+        y: f64::from(y) * cell + cell / 2.0,
+        weight,
+        team: None,
+    }
+}
+
+/// One player's presence cells in scope, summed from their per-round blobs.
+async fn player_presence(
+    pool: &PgPool,
+    scope: &Scope,
+    guid: &str,
+) -> Result<Vec<HeatPointRow>, StoreError> {
+    let mut q = QueryBuilder::new(
+        "SELECT c.cells FROM presence c JOIN rounds r ON r.id = c.round_id WHERE c.guid = ",
+    );
+    q.push_bind(guid.to_string());
+    scope.push_filters(&mut q);
+    let blobs: Vec<Vec<u8>> = q.build_query_scalar().fetch_all(pool).await?;
+    let mut sum: std::collections::BTreeMap<(i32, i32), i64> = Default::default();
+    for blob in &blobs {
+        let cells =
+            super::codec::decode_cells(blob).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for ((x, y), n) in cells {
+            *sum.entry((x, y)).or_default() += i64::from(n);
+        }
+    }
+    Ok(sum
+        .into_iter()
+        .map(|((x, y), n)| presence_point(x, y, n))
+        .collect())
 }
 
 /// Rounds in scope (with `player` in them, when given).
@@ -511,8 +763,7 @@ pub struct MetricSpec {
     /// Minimum samples (see `sample_label`) a player needs to be ranked.
     pub min_samples: i64,
     pub sample_label: &'static str,
-    /// The source table, the value expression over it and the sample expression.
-    table: &'static str,
+    /// The value and sample expressions over the summed player figures.
     value: &'static str,
     samples: &'static str,
 }
@@ -532,113 +783,100 @@ impl LeaderboardMetric {
 
     pub fn spec(self) -> MetricSpec {
         use LeaderboardMetric::*;
-        let lives = |title, unit, lower, value, samples, min, label| MetricSpec {
-            title,
-            unit,
-            lower_is_better: lower,
-            min_samples: min,
-            sample_label: label,
-            table: "lives",
-            value,
-            samples,
-        };
-        let per_round = |table, title, unit, lower, value, samples, min, label| MetricSpec {
-            title,
-            unit,
-            lower_is_better: lower,
-            min_samples: min,
-            sample_label: label,
-            table,
-            value,
-            samples,
-        };
-        match self {
-            Distance => lives(
+        // (title, unit, lower is better, value, samples, minimum samples, sample label); value
+        // and samples are expressions over the summed player figures.
+        let (title, unit, lower_is_better, value, samples, min_samples, sample_label) = match self
+        {
+            Distance => (
                 "Distance travelled per life",
                 "u",
                 false,
-                "sum(t.distance) / count(*)",
-                "count(*)",
+                "sum(distance) / nullif(sum(lives), 0)",
+                "sum(lives)",
                 10,
                 "lives",
             ),
-            Sprint => lives(
+            Sprint => (
                 "Time sprinting",
                 "%",
                 false,
-                "sum(t.sprint_pct * t.samples) / nullif(sum(t.samples), 0)",
-                "count(*)",
+                "sum(sprint_weighted) / nullif(sum(samples), 0)",
+                "sum(lives)",
                 10,
                 "lives",
             ),
-            SpawnReaction => lives(
+            SpawnReaction => (
                 "Spawn reaction (time to first move)",
                 "ms",
                 true,
-                "avg(t.time_to_first_move_ms)",
-                "count(t.time_to_first_move_ms)",
+                "sum(first_move_sum_ms)::float8 / nullif(sum(first_move_count), 0)",
+                "sum(first_move_count)",
                 10,
                 "spawns",
             ),
-            Survival => lives(
+            Survival => (
                 "Survival time per life",
                 "s",
                 false,
-                "sum(t.alive_ms) / 1000.0 / count(*)",
-                "count(*)",
+                "sum(alive_ms) / 1000.0 / nullif(sum(lives), 0)",
+                "sum(lives)",
                 10,
                 "lives",
             ),
-            CrossfireKills => per_round(
-                "player_teamplay",
+            CrossfireKills => (
                 "Crossfire kills per round",
                 "",
                 false,
-                "sum(t.crossfire_kills)::float8 / count(*)",
-                "count(*)",
+                "sum(crossfire_kills)::float8 / nullif(sum(tp_rounds), 0)",
+                "sum(tp_rounds)",
                 3,
                 "rounds",
             ),
-            Trades => per_round(
-                "player_trades",
+            Trades => (
                 "Trade kills per round",
                 "",
                 false,
-                "sum(t.trades_made)::float8 / count(*)",
-                "count(*)",
+                "sum(trades_made)::float8 / nullif(sum(tr_rounds), 0)",
+                "sum(tr_rounds)",
                 3,
                 "rounds",
             ),
-            SupportUptime => per_round(
-                "player_support",
+            SupportUptime => (
                 "Support uptime",
                 "%",
                 false,
-                "100.0 * sum(t.supported_samples) / nullif(sum(t.samples), 0)",
-                "count(*)",
+                "100.0 * sum(su_supported) / nullif(sum(su_samples), 0)",
+                "sum(su_rounds)",
                 3,
                 "rounds",
             ),
-            EscapeRate => per_round(
-                "player_teamplay",
+            EscapeRate => (
                 "Escape rate",
                 "%",
                 false,
-                "100.0 * sum(t.escapes) / nullif(sum(t.times_targeted), 0)",
-                "sum(t.times_targeted)",
+                "100.0 * sum(escapes) / nullif(sum(times_targeted), 0)",
+                "sum(times_targeted)",
                 20,
                 "fights",
             ),
-            DamageTaken => per_round(
-                "player_teamplay",
+            DamageTaken => (
                 "Damage taken per round",
                 "hp",
                 false,
-                "sum(t.damage_taken)::float8 / count(*)",
-                "count(*)",
+                "sum(damage_taken)::float8 / nullif(sum(tp_rounds), 0)",
+                "sum(tp_rounds)",
                 3,
                 "rounds",
             ),
+        };
+        MetricSpec {
+            title,
+            unit,
+            lower_is_better,
+            min_samples,
+            sample_label,
+            value,
+            samples,
         }
     }
 }
@@ -662,15 +900,13 @@ pub async fn leaderboard(
     let spec = metric.spec();
     let mut q = QueryBuilder::new(format!(
         "SELECT s.guid, coalesce(p.name, ''::bytea) AS name, s.value, s.samples FROM (
-             SELECT t.guid, ({value})::float8 AS value, ({samples})::int8 AS samples
-             FROM {table} t JOIN rounds r ON r.id = t.round_id WHERE true",
+             SELECT x.guid, ({value})::float8 AS value, ({samples})::int8 AS samples FROM ",
         value = spec.value,
         samples = spec.samples,
-        table = spec.table
     ));
-    scope.push_filters(&mut q);
+    scope.push_player_figures(&mut q, None);
     q.push(format!(
-        " GROUP BY t.guid) s LEFT JOIN players p ON p.guid = s.guid
+        " GROUP BY x.guid) s LEFT JOIN players p ON p.guid = s.guid
           WHERE s.value IS NOT NULL AND s.samples >= {min}
           ORDER BY s.value {order}, s.samples DESC, s.guid LIMIT ",
         min = spec.min_samples,
@@ -793,46 +1029,22 @@ pub struct ProfileRow {
     pub support_uptime_pct: Option<f64>,
 }
 
-const PROFILE_SQL: &str = "
-WITH lv AS (
-    SELECT t.guid, count(*)::int8 AS lives, count(DISTINCT t.round_id)::int8 AS rounds,
-           (sum(t.distance) / count(*))::float8 AS distance_per_life,
-           (sum(t.distance) / nullif(sum(t.alive_ms) / 1000.0, 0))::float8 AS avg_speed,
-           (sum(t.sprint_pct * t.samples) / nullif(sum(t.samples), 0))::float8 AS sprint_pct,
-           avg(t.time_to_first_move_ms)::float8 AS spawn_reaction_ms,
-           (sum(t.alive_ms) / 1000.0 / count(*))::float8 AS survival_s
-    FROM lives t JOIN rounds r ON r.id = t.round_id WHERE true {filters}
-    GROUP BY t.guid),
-tp AS (
-    SELECT t.guid, sum(crossfire_participations)::int8 AS crossfire_participations,
-           sum(crossfire_kills)::int8 AS crossfire_kills, sum(solo_kills)::int8 AS solo_kills,
-           sum(kills)::int8 AS kills, sum(deaths)::int8 AS deaths,
-           sum(times_targeted)::int8 AS times_targeted, sum(escapes)::int8 AS escapes,
-           (100.0 * sum(escapes) / nullif(sum(times_targeted), 0))::float8 AS escape_rate_pct,
-           sum(damage_taken)::int8 AS damage_taken
-    FROM player_teamplay t JOIN rounds r ON r.id = t.round_id WHERE true {filters}
-    GROUP BY t.guid),
-tr AS (
-    SELECT t.guid, sum(trades_made)::int8 AS trades_made, sum(deaths_traded)::int8 AS deaths_traded,
-           sum(isolation_deaths)::int8 AS isolation_deaths
-    FROM player_trades t JOIN rounds r ON r.id = t.round_id WHERE true {filters}
-    GROUP BY t.guid),
-su AS (
-    SELECT t.guid, (100.0 * sum(supported_samples) / nullif(sum(samples), 0))::float8 AS support_uptime_pct
-    FROM player_support t JOIN rounds r ON r.id = t.round_id WHERE true {filters}
-    GROUP BY t.guid),
-per_player AS (
-    SELECT lv.guid, lv.rounds, lv.lives, lv.distance_per_life, lv.avg_speed, lv.sprint_pct,
-           lv.spawn_reaction_ms, lv.survival_s,
-           coalesce(tp.crossfire_participations, 0) AS crossfire_participations,
-           coalesce(tp.crossfire_kills, 0) AS crossfire_kills, coalesce(tp.solo_kills, 0) AS solo_kills,
-           coalesce(tp.kills, 0) AS kills, coalesce(tp.deaths, 0) AS deaths,
-           coalesce(tp.times_targeted, 0) AS times_targeted, coalesce(tp.escapes, 0) AS escapes,
-           tp.escape_rate_pct, coalesce(tp.damage_taken, 0) AS damage_taken,
-           coalesce(tr.trades_made, 0) AS trades_made, coalesce(tr.deaths_traded, 0) AS deaths_traded,
-           coalesce(tr.isolation_deaths, 0) AS isolation_deaths, su.support_uptime_pct
-    FROM lv LEFT JOIN tp USING (guid) LEFT JOIN tr USING (guid) LEFT JOIN su USING (guid))
-";
+/// Each player's profile figures from the summed player figures `x` (players with a life).
+const PROFILE_COLUMNS: &str = "
+    x.guid, sum(life_rounds)::int8 AS rounds, sum(lives)::int8 AS lives,
+    (sum(distance) / nullif(sum(lives), 0))::float8 AS distance_per_life,
+    (sum(distance) / nullif(sum(alive_ms) / 1000.0, 0))::float8 AS avg_speed,
+    (sum(sprint_weighted) / nullif(sum(samples), 0))::float8 AS sprint_pct,
+    (sum(first_move_sum_ms)::float8 / nullif(sum(first_move_count), 0)) AS spawn_reaction_ms,
+    (sum(alive_ms) / 1000.0 / nullif(sum(lives), 0))::float8 AS survival_s,
+    sum(crossfire_participations)::int8 AS crossfire_participations,
+    sum(crossfire_kills)::int8 AS crossfire_kills, sum(solo_kills)::int8 AS solo_kills,
+    sum(kills)::int8 AS kills, sum(deaths)::int8 AS deaths,
+    sum(times_targeted)::int8 AS times_targeted, sum(escapes)::int8 AS escapes,
+    (100.0 * sum(escapes) / nullif(sum(times_targeted), 0))::float8 AS escape_rate_pct,
+    sum(damage_taken)::int8 AS damage_taken, sum(trades_made)::int8 AS trades_made,
+    sum(deaths_traded)::int8 AS deaths_traded, sum(isolation_deaths)::int8 AS isolation_deaths,
+    (100.0 * sum(su_supported) / nullif(sum(su_samples), 0))::float8 AS support_uptime_pct";
 
 /// One player's profile in scope, and the server's medians (over players with at least one
 /// life in scope). `None` when the player has no life in scope.
@@ -841,59 +1053,55 @@ pub async fn player_profile(
     guid: &str,
     scope: &Scope,
 ) -> Result<Option<(ProfileRow, ProfileRow)>, StoreError> {
-    // The filters are bound as $2/$3 so the same CTE text serves every branch.
-    let filters =
-        "AND ($2::text IS NULL OR r.map = $2) AND ($3::timestamptz IS NULL OR r.played_at >= $3)";
-    let base = PROFILE_SQL.replace("{filters}", filters);
-    let me_sql = format!(
-        "{base} SELECT rounds, lives, distance_per_life, avg_speed, sprint_pct, spawn_reaction_ms,
-                survival_s, crossfire_participations, crossfire_kills, solo_kills, kills, deaths,
-                times_targeted, escapes, escape_rate_pct, damage_taken, trades_made, deaths_traded,
-                isolation_deaths, support_uptime_pct::float8
-         FROM per_player WHERE guid = $1"
-    );
-    let me: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(me_sql))
-        .bind(guid)
-        .bind(scope.map.clone())
-        .bind(scope.since())
+    // Each player's figures, wrapped in `outer` (`{}` marks where).
+    let per_player = |guid: Option<&str>, outer: &str| {
+        let (before, after) = outer.split_once("{}").unwrap_or((outer, ""));
+        let mut q = QueryBuilder::new(format!("{before}SELECT {PROFILE_COLUMNS} FROM "));
+        scope.push_player_figures(&mut q, guid);
+        q.push(" GROUP BY x.guid HAVING sum(life_rounds) > 0");
+        q.push(after);
+        q
+    };
+    let me: Option<ProfileRow> = per_player(Some(guid), "{}")
+        .build_query_as()
         .fetch_optional(pool)
         .await?;
     let Some(me) = me else { return Ok(None) };
-    let median = |c: &str| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {c})");
-    let int_median = |c: &str| format!("(percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}))::int8");
-    let median_sql = format!(
-        "{base} SELECT {rounds} AS rounds, {lives} AS lives, {d} AS distance_per_life,
-                {s} AS avg_speed, {sp} AS sprint_pct, {re} AS spawn_reaction_ms, {sv} AS survival_s,
-                {cp} AS crossfire_participations, {ck} AS crossfire_kills, {sk} AS solo_kills,
-                {k} AS kills, {de} AS deaths, {tt} AS times_targeted, {es} AS escapes,
-                {er} AS escape_rate_pct, {dt} AS damage_taken, {tm} AS trades_made,
-                {dtr} AS deaths_traded, {iso} AS isolation_deaths, {su} AS support_uptime_pct
-         FROM per_player WHERE $1::text IS NOT NULL",
-        rounds = int_median("rounds"),
-        lives = int_median("lives"),
-        d = median("distance_per_life"),
-        s = median("avg_speed"),
-        sp = median("sprint_pct"),
-        re = median("spawn_reaction_ms"),
-        sv = median("survival_s"),
-        cp = int_median("crossfire_participations"),
-        ck = int_median("crossfire_kills"),
-        sk = int_median("solo_kills"),
-        k = int_median("kills"),
-        de = int_median("deaths"),
-        tt = int_median("times_targeted"),
-        es = int_median("escapes"),
-        er = median("escape_rate_pct"),
-        dt = int_median("damage_taken"),
-        tm = int_median("trades_made"),
-        dtr = int_median("deaths_traded"),
-        iso = int_median("isolation_deaths"),
-        su = median("support_uptime_pct"),
-    );
-    let med: ProfileRow = sqlx::query_as(sqlx::AssertSqlSafe(median_sql))
-        .bind(guid)
-        .bind(scope.map.clone())
-        .bind(scope.since())
+    let median = |c: &str| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}) AS {c}");
+    let int_median =
+        |c: &str| format!("(percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}))::int8 AS {c}");
+    let ints = [
+        "rounds",
+        "lives",
+        "crossfire_participations",
+        "crossfire_kills",
+        "solo_kills",
+        "kills",
+        "deaths",
+        "times_targeted",
+        "escapes",
+        "damage_taken",
+        "trades_made",
+        "deaths_traded",
+        "isolation_deaths",
+    ];
+    let floats = [
+        "distance_per_life",
+        "avg_speed",
+        "sprint_pct",
+        "spawn_reaction_ms",
+        "survival_s",
+        "escape_rate_pct",
+        "support_uptime_pct",
+    ];
+    let select: Vec<String> = ints
+        .iter()
+        .map(|c| int_median(c))
+        .chain(floats.iter().map(|c| median(c)))
+        .collect();
+    let outer = format!("SELECT {} FROM ({{}}) pp", select.join(", "));
+    let med: ProfileRow = per_player(None, &outer)
+        .build_query_as()
         .fetch_one(pool)
         .await?;
     Ok(Some((me, med)))
@@ -977,14 +1185,14 @@ pub async fn escape_artists(
     let mut q = QueryBuilder::new(
         "SELECT s.guid, coalesce(p.name, ''::bytea) AS name, s.escapes, s.times_targeted,
                 s.focus_escapes, s.times_focused
-         FROM (SELECT t.guid, sum(t.escapes)::int8 AS escapes,
-                      sum(t.times_targeted)::int8 AS times_targeted,
-                      sum(t.focus_escapes)::int8 AS focus_escapes,
-                      sum(t.times_focused)::int8 AS times_focused
-               FROM player_teamplay t JOIN rounds r ON r.id = t.round_id WHERE true",
+         FROM (SELECT x.guid, sum(escapes)::int8 AS escapes,
+                      sum(times_targeted)::int8 AS times_targeted,
+                      sum(focus_escapes)::int8 AS focus_escapes,
+                      sum(times_focused)::int8 AS times_focused
+               FROM ",
     );
-    scope.push_filters(&mut q);
-    q.push(" GROUP BY t.guid HAVING sum(t.escapes) > 0 AND sum(t.times_targeted) >= ")
+    scope.push_player_figures(&mut q, None);
+    q.push(" GROUP BY x.guid HAVING sum(escapes) > 0 AND sum(times_targeted) >= ")
         .push_bind(min_fights)
         .push(
             ") s LEFT JOIN players p ON p.guid = s.guid
@@ -1016,27 +1224,21 @@ pub struct EngagementRow {
     pub dodge_reaction_ms: Option<f64>,
 }
 
-const ENGAGEMENT_SQL: &str = "
-WITH tp AS (
-    SELECT t.guid, count(*)::int8 AS rounds, sum(kills)::int8 AS kills,
-           sum(deaths)::int8 AS deaths, sum(times_targeted)::int8 AS times_targeted,
-           sum(escapes)::int8 AS escapes, sum(crossfire_kills)::int8 AS crossfire_kills,
-           (sum(kills)::float8 / count(*)) AS kills_per_round,
-           (sum(damage_dealt)::float8 / count(*)) AS damage_dealt_per_round,
-           (sum(damage_taken)::float8 / count(*)) AS damage_taken_per_round,
-           (100.0 * sum(escapes) / nullif(sum(times_targeted), 0))::float8 AS escape_rate_pct,
-           (100.0 * sum(crossfire_kills) / nullif(sum(kills), 0))::float8 AS crossfire_share_pct,
-           (sum(engagement_duration_sum_ms) / 1000.0 / nullif(sum(times_targeted), 0))::float8
-               AS fight_length_s
-    FROM player_teamplay t JOIN rounds r ON r.id = t.round_id WHERE {who} {filters}
-    GROUP BY t.guid),
-re AS (
-    SELECT t.target_guid AS guid, avg(t.return_fire_ms)::float8 AS return_fire_ms,
-           avg(t.dodge_reaction_ms)::float8 AS dodge_reaction_ms
-    FROM reactions t JOIN rounds r ON r.id = t.round_id WHERE {who_re} {filters}
-    GROUP BY t.target_guid),
-pp AS (SELECT tp.*, re.return_fire_ms, re.dodge_reaction_ms FROM tp LEFT JOIN re USING (guid))
-";
+/// Each player's fight figures from the summed player figures `x` (players with a round of
+/// teamplay figures).
+const ENGAGEMENT_COLUMNS: &str = "
+    x.guid, sum(tp_rounds)::int8 AS rounds, sum(kills)::int8 AS kills,
+    sum(deaths)::int8 AS deaths, sum(times_targeted)::int8 AS times_targeted,
+    sum(escapes)::int8 AS escapes, sum(crossfire_kills)::int8 AS crossfire_kills,
+    (sum(kills)::float8 / nullif(sum(tp_rounds), 0)) AS kills_per_round,
+    (sum(damage_dealt)::float8 / nullif(sum(tp_rounds), 0)) AS damage_dealt_per_round,
+    (sum(damage_taken)::float8 / nullif(sum(tp_rounds), 0)) AS damage_taken_per_round,
+    (100.0 * sum(escapes) / nullif(sum(times_targeted), 0))::float8 AS escape_rate_pct,
+    (100.0 * sum(crossfire_kills) / nullif(sum(kills), 0))::float8 AS crossfire_share_pct,
+    (sum(engagement_duration_sum_ms) / 1000.0 / nullif(sum(times_targeted), 0))::float8
+        AS fight_length_s,
+    (sum(return_fire_sum_ms)::float8 / nullif(sum(return_fire_count), 0)) AS return_fire_ms,
+    (sum(dodge_sum_ms)::float8 / nullif(sum(dodge_count), 0)) AS dodge_reaction_ms";
 
 /// One player's fights in scope and the median of each figure over all players with a round in
 /// scope. `None` when the player has no round in scope.
@@ -1045,21 +1247,17 @@ pub async fn engagement_stats(
     guid: &str,
     scope: &Scope,
 ) -> Result<Option<(EngagementRow, EngagementRow)>, StoreError> {
-    let filters =
-        "AND ($2::text IS NULL OR r.map = $2) AND ($3::timestamptz IS NULL OR r.played_at >= $3)";
-    let columns = "rounds, kills, deaths, times_targeted, escapes, crossfire_kills,
-        kills_per_round, damage_dealt_per_round, damage_taken_per_round, escape_rate_pct,
-        crossfire_share_pct, fight_length_s, return_fire_ms, dodge_reaction_ms";
-    // The player's own row only needs the player's rows.
-    let me_sql = ENGAGEMENT_SQL
-        .replace("{who}", "t.guid = $1")
-        .replace("{who_re}", "t.target_guid = $1")
-        .replace("{filters}", filters)
-        + &format!("SELECT {columns} FROM pp");
-    let me: Option<EngagementRow> = sqlx::query_as(sqlx::AssertSqlSafe(me_sql))
-        .bind(guid)
-        .bind(scope.map.clone())
-        .bind(scope.since())
+    // Each player's figures, wrapped in `outer` (`{}` marks where).
+    let per_player = |guid: Option<&str>, outer: &str| {
+        let (before, after) = outer.split_once("{}").unwrap_or((outer, ""));
+        let mut q = QueryBuilder::new(format!("{before}SELECT {ENGAGEMENT_COLUMNS} FROM "));
+        scope.push_player_figures(&mut q, guid);
+        q.push(" GROUP BY x.guid HAVING sum(tp_rounds) > 0");
+        q.push(after);
+        q
+    };
+    let me: Option<EngagementRow> = per_player(Some(guid), "{}")
+        .build_query_as()
         .fetch_optional(pool)
         .await?;
     let Some(me) = me else { return Ok(None) };
@@ -1089,15 +1287,9 @@ pub async fn engagement_stats(
         .map(|c| int_med(c))
         .chain(floats.iter().map(|c| med(c)))
         .collect();
-    let median_sql = ENGAGEMENT_SQL
-        .replace("{who}", "$1::text IS NOT NULL")
-        .replace("{who_re}", "true")
-        .replace("{filters}", filters)
-        + &format!("SELECT {} FROM pp", select.join(", "));
-    let median: EngagementRow = sqlx::query_as(sqlx::AssertSqlSafe(median_sql))
-        .bind(guid)
-        .bind(scope.map.clone())
-        .bind(scope.since())
+    let outer = format!("SELECT {} FROM ({{}}) pp", select.join(", "));
+    let median: EngagementRow = per_player(None, &outer)
+        .build_query_as()
         .fetch_one(pool)
         .await?;
     Ok(Some((me, median)))
