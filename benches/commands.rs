@@ -11,7 +11,8 @@
 //! `generate_series`): each copy gets its own date (one round every ~2.4 hours over ten years)
 //! and one of 25 player groups (GUIDs and names suffixed), so the server has ~300 players.
 //! Engagement paths, life paths and the crossfire participant lists are left empty (no command
-//! reads them).
+//! reads them). Rows are written round by round, as imports write them, so that a round's rows
+//! sit together on disk as they would in a real database.
 
 #[path = "../tests/db/mod.rs"]
 mod db;
@@ -414,7 +415,8 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
             "round_players",
             "INSERT INTO round_players (round_id, guid, name, team, lives, alive_ms)
              SELECT g.id, g.grp || t.guid, t.name, t.team, t.lives, t.alive_ms
-             FROM gen g JOIN round_players t ON t.round_id = g.tpl",
+             FROM gen g JOIN round_players t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "engagements",
@@ -427,7 +429,8 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
                  target_name, target_team, outcome, total_damage, g.grp || killer_guid, killer_name,
                  killer_team, num_attackers, is_crossfire, crossfire_delay_ms, '{}', start_x,
                  start_y, start_z, end_x, end_y, end_z, death_x, death_y, distance_traveled, ''
-             FROM gen g JOIN engagements t ON t.round_id = g.tpl",
+             FROM gen g JOIN engagements t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "lives",
@@ -438,19 +441,22 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
              SELECT g.id, life_ord, g.grp || guid, name, team, class, spawn_ms, death_ms,
                  first_move_ms, death_type, samples, alive_ms, distance, avg_speed, peak_speed,
                  sprint_pct, standing_pct, crouched_pct, prone_pct, time_to_first_move_ms, died, ''
-             FROM gen g JOIN lives t ON t.round_id = g.tpl",
+             FROM gen g JOIN lives t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "presence",
             "INSERT INTO presence (round_id, guid, cells, samples)
              SELECT g.id, g.grp || t.guid, cells, samples
-             FROM gen g JOIN presence t ON t.round_id = g.tpl",
+             FROM gen g JOIN presence t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "round_presence",
             "INSERT INTO round_presence (round_id, cell_x, cell_y, samples)
              SELECT g.id, cell_x, cell_y, samples
-             FROM gen g JOIN round_presence t ON t.round_id = g.tpl",
+             FROM gen g JOIN round_presence t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "pair_stats",
@@ -458,7 +464,8 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
                  combined_damage, delay_sum_ms, delay_count, together)
              SELECT g.id, g.grp || guid_a, g.grp || guid_b, crossfires, crossfire_kills,
                  combined_damage, delay_sum_ms, delay_count, together
-             FROM gen g JOIN pair_stats t ON t.round_id = g.tpl",
+             FROM gen g JOIN pair_stats t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "player_teamplay",
@@ -472,7 +479,8 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
                  crossfire_delay_sum_ms, crossfire_delay_count, solo_kills, times_targeted,
                  times_focused, focus_escapes, focus_deaths, solo_escapes, solo_deaths, escapes,
                  engagement_duration_sum_ms, damage_taken
-             FROM gen g JOIN player_teamplay t ON t.round_id = g.tpl",
+             FROM gen g JOIN player_teamplay t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "player_trades",
@@ -480,13 +488,15 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
                  trade_attempts, isolation_deaths, trade_opportunities, missed_trade_chances)
              SELECT g.id, g.grp || guid, deaths, deaths_traded, trades_made, trade_attempts,
                  isolation_deaths, trade_opportunities, missed_trade_chances
-             FROM gen g JOIN player_trades t ON t.round_id = g.tpl",
+             FROM gen g JOIN player_trades t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "player_support",
             "INSERT INTO player_support (round_id, guid, samples, supported_samples)
              SELECT g.id, g.grp || guid, samples, supported_samples
-             FROM gen g JOIN player_support t ON t.round_id = g.tpl",
+             FROM gen g JOIN player_support t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
         (
             "reactions",
@@ -495,7 +505,8 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
                  support_reaction_ms)
              SELECT g.id, ord, engagement_id, g.grp || target_guid, target_team, target_class,
                  outcome, num_attackers, return_fire_ms, dodge_reaction_ms, support_reaction_ms
-             FROM gen g JOIN reactions t ON t.round_id = g.tpl",
+             FROM gen g JOIN reactions t ON t.round_id = g.tpl
+             ORDER BY g.id",
         ),
     ];
     for (table, sql) in steps {

@@ -322,6 +322,20 @@ async fn sql_totals(
     out
 }
 
+/// The status counts (read from headline figures and totals) equal the rows they count.
+async fn assert_status_counts(pool: &sqlx::PgPool) {
+    let counted: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM rounds), (SELECT count(*) FROM engagements),
+                (SELECT count(*) FROM lives), (SELECT count(DISTINCT guid) FROM round_players)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let c = queries::db_counts(pool).await.unwrap();
+    assert_eq!((c.rounds, c.engagements, c.lives, c.players), counted);
+    assert!(c.lives > 0 && c.players > 0);
+}
+
 #[tokio::test]
 async fn lifetime_totals_are_the_sum_of_their_rounds_and_deleting_a_round_removes_it() {
     let db = TestDb::new().await;
@@ -338,9 +352,11 @@ async fn lifetime_totals_are_the_sum_of_their_rounds_and_deleting_a_round_remove
     // Players without a life have no profile; every sample player has lives.
     assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
 
+    assert_status_counts(&db.pool).await;
     assert!(queries::delete_round(&db.pool, ids[0]).await.unwrap());
     let expected = rust_totals(&rounds[1..]);
     assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
+    assert_status_counts(&db.pool).await;
     assert_eq!(count(&db.pool, "rounds").await, files.len() as i64 - 1);
     let orphans: i64 = sqlx::query_scalar("SELECT count(*) FROM engagements WHERE round_id = $1")
         .bind(ids[0])
@@ -740,6 +756,11 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
         .await
         .unwrap();
     assert_eq!(totals(db.pool.clone()).await, 0, "no total outlives its rounds");
+    for t in ROUND_TABLES.iter().chain(&TOTAL_TABLES) {
+        if *t != "players" {
+            assert_eq!(count(&db.pool, t).await, 0, "{t} keeps no row of a deleted round");
+        }
+    }
     db.drop_db().await;
 }
 
