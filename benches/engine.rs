@@ -42,7 +42,24 @@ fn import(c: &mut Criterion) {
         .unwrap_or(server);
     let url = format!("{base}/proximity_bench");
     let pool = rt.block_on(async {
-        let pool = proximity::store::connect(&url).await.expect("database");
+        let pool = match proximity::store::connect(&url).await {
+            Ok(pool) => pool,
+            // Typically a changed migration: start the scratch database over.
+            Err(_) => {
+                use sqlx::{ConnectOptions, Connection};
+                let admin: sqlx::postgres::PgConnectOptions = url.parse().expect("url");
+                let mut conn = admin
+                    .database("postgres")
+                    .connect()
+                    .await
+                    .expect("server");
+                sqlx::query("DROP DATABASE IF EXISTS proximity_bench WITH (FORCE)")
+                    .execute(&mut conn)
+                    .await
+                    .expect("drop");
+                proximity::store::connect(&url).await.expect("database")
+            }
+        };
         sqlx::query("TRUNCATE rounds, players, import_log CASCADE")
             .execute(&pool)
             .await
