@@ -352,8 +352,8 @@ async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
 /// Empties the database, imports the templates and copies them `rounds` times.
 async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
     sqlx::query(
-        "TRUNCATE rounds, players, discord_links, import_log, engagement_attackers
-         RESTART IDENTITY CASCADE",
+        // The rounds trigger empties the per-round tables and the totals.
+        "TRUNCATE rounds, players, discord_links, import_log RESTART IDENTITY CASCADE",
     )
     .execute(pool)
     .await?;

@@ -46,13 +46,9 @@ fn import(c: &mut Criterion) {
             Ok(pool) => pool,
             // Typically a changed migration: start the scratch database over.
             Err(_) => {
-                use sqlx::{ConnectOptions, Connection};
+                use sqlx::ConnectOptions;
                 let admin: sqlx::postgres::PgConnectOptions = url.parse().expect("url");
-                let mut conn = admin
-                    .database("postgres")
-                    .connect()
-                    .await
-                    .expect("server");
+                let mut conn = admin.database("postgres").connect().await.expect("server");
                 sqlx::query("DROP DATABASE IF EXISTS proximity_bench WITH (FORCE)")
                     .execute(&mut conn)
                     .await

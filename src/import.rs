@@ -2,6 +2,7 @@
 //! log that the scanner and `/proximity_status` read.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -129,17 +130,34 @@ pub async fn import_bytes(
             elapsed: started.elapsed(),
         });
     }
-    let round = format::parse_with(
-        bytes,
-        ParseOptions {
-            assume_complete: complete,
-        },
-    )
+    // Parsing and deriving are CPU work: off the async runtime, and the metrics are derived on
+    // their own thread while the round's rows are being written.
+    let owned = bytes.to_vec();
+    let round = tokio::task::spawn_blocking(move || {
+        format::parse_with(
+            &owned,
+            ParseOptions {
+                assume_complete: complete,
+            },
+        )
+    })
+    .await
+    .map_err(|e| store_err(StoreError::Corrupt(format!("parser stopped: {e}"))))?
     .map_err(|source| ImportError::Parse {
         file: file_name.to_string(),
         source,
     })?;
-    let metrics = metrics::derive(&round, params);
+    let round = Arc::new(round);
+    let derive = tokio::task::spawn_blocking({
+        let round = Arc::clone(&round);
+        let params = params.clone();
+        move || metrics::derive(&round, &params)
+    });
+    let metrics = async {
+        derive
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("metrics stopped: {e}")))
+    };
     let outcome = store::store_round(
         pool,
         &StoredRound {
@@ -148,8 +166,8 @@ pub async fn import_bytes(
             file_bytes: bytes.len() as i64,
             played_at: played_at(&round.header, file_name, Utc::now()),
             round: &round,
-            metrics: &metrics,
         },
+        metrics,
     )
     .await
     .map_err(store_err)?;

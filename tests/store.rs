@@ -55,7 +55,12 @@ const ROUND_TABLES: [&str; 16] = [
 ];
 
 /// Tables written from a round's rows: the all-players presence and the monthly/yearly totals.
-const TOTAL_TABLES: [&str; 4] = ["round_presence", "player_totals", "pair_totals", "heat_totals"];
+const TOTAL_TABLES: [&str; 4] = [
+    "round_presence",
+    "player_totals",
+    "pair_totals",
+    "heat_totals",
+];
 
 async fn import(
     pool: &sqlx::PgPool,
@@ -547,7 +552,9 @@ async fn raw_player_sums(
 }
 
 async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
-    let since = scope.days.map(|d| scope.now.unwrap() - chrono::Duration::days(d));
+    let since = scope
+        .days
+        .map(|d| scope.now.unwrap() - chrono::Duration::days(d));
     let what = format!("{scope:?}");
     // Players: the profile (players with a life) and the fight figures (players with a round).
     let raw = raw_player_sums(pool, scope, since).await;
@@ -555,7 +562,13 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
         let profile = queries::player_profile(pool, guid, scope).await.unwrap();
         match profile {
             Some((me, _)) => assert_eq!(
-                (me.rounds, me.lives, me.kills, me.crossfire_kills, me.trades_made),
+                (
+                    me.rounds,
+                    me.lives,
+                    me.kills,
+                    me.crossfire_kills,
+                    me.trades_made
+                ),
                 (life_rounds, lives, kills, crossfire_kills, trades),
                 "{guid} {what}"
             ),
@@ -592,15 +605,20 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
     .fetch_all(pool)
     .await
     .unwrap();
-    pairs.sort_by(|x, y| {
-        (y.3, y.2, &x.0, &x.1)
-            .cmp(&(x.3, x.2, &y.0, &y.1))
-    });
+    pairs.sort_by(|x, y| (y.3, y.2, &x.0, &x.1).cmp(&(x.3, x.2, &y.0, &y.1)));
     let duos: Vec<_> = queries::best_duos(pool, scope, 0, 100_000)
         .await
         .unwrap()
         .into_iter()
-        .map(|d| (d.guid_a, d.guid_b, d.crossfires, d.crossfire_kills, d.rounds_together))
+        .map(|d| {
+            (
+                d.guid_a,
+                d.guid_b,
+                d.crossfires,
+                d.crossfire_kills,
+                d.rounds_together,
+            )
+        })
         .collect();
     assert_eq!(duos, pairs, "{what}");
 
@@ -622,11 +640,19 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
     let (kills, _) = queries::heatmap(pool, HeatKind::Kills, scope, None)
         .await
         .unwrap();
-    assert_eq!(kills.iter().map(|p| p.weight).sum::<i64>(), deaths, "{what}");
+    assert_eq!(
+        kills.iter().map(|p| p.weight).sum::<i64>(),
+        deaths,
+        "{what}"
+    );
     let (moves, _) = queries::heatmap(pool, HeatKind::Movement, scope, None)
         .await
         .unwrap();
-    assert_eq!(moves.iter().map(|p| p.weight).sum::<i64>(), samples, "{what}");
+    assert_eq!(
+        moves.iter().map(|p| p.weight).sum::<i64>(),
+        samples,
+        "{what}"
+    );
 }
 
 /// Rounds over two and a half years, on both sides of month and year boundaries: every period
@@ -660,11 +686,12 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
             .await
             .unwrap()
             .round_id();
-        let played: DateTime<Utc> = sqlx::query_scalar("SELECT played_at FROM rounds WHERE id = $1")
-            .bind(id)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+        let played: DateTime<Utc> =
+            sqlx::query_scalar("SELECT played_at FROM rounds WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
         assert_eq!(played, at(end), "the round is played when it ends");
         ids.push(id);
     }
@@ -672,10 +699,24 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
     let scopes = |maps: &[Option<&str>]| {
         let mut v = Vec::new();
         for map in maps {
-            for days in [None, Some(1), Some(9), Some(10), Some(30), Some(41), Some(70)]
-                .into_iter()
-                .chain([Some(315), Some(316), Some(365), Some(406), Some(407), Some(800)])
-            {
+            for days in [
+                None,
+                Some(1),
+                Some(9),
+                Some(10),
+                Some(30),
+                Some(41),
+                Some(70),
+            ]
+            .into_iter()
+            .chain([
+                Some(315),
+                Some(316),
+                Some(365),
+                Some(406),
+                Some(407),
+                Some(800),
+            ]) {
                 v.push(Scope {
                     map: map.map(str::to_string),
                     days,
@@ -704,11 +745,17 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
     let totals = |pool: sqlx::PgPool| async move {
         let q = "SELECT (SELECT count(*) FROM player_totals) + (SELECT count(*) FROM pair_totals)
                       + (SELECT count(*) FROM heat_totals)";
-        sqlx::query_scalar::<_, i64>(q).fetch_one(&pool).await.unwrap()
+        sqlx::query_scalar::<_, i64>(q)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
     };
     let before = totals(db.pool.clone()).await;
     let fingerprint = "SELECT sum(kills)::int8, sum(lives)::int8 FROM player_totals";
-    let figures: (i64, i64) = sqlx::query_as(fingerprint).fetch_one(&db.pool).await.unwrap();
+    let figures: (i64, i64) = sqlx::query_as(fingerprint)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(
         "TRUNCATE player_totals, pair_totals, heat_totals;
          INSERT INTO presence (round_id, guid, cells, samples)
@@ -717,7 +764,8 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
     .execute(&db.pool)
     .await
     .unwrap();
-    let blobs: Vec<(i64, Vec<i32>, Vec<i32>, Vec<i32>)> =
+    type PresenceRow = (i64, Vec<i32>, Vec<i32>, Vec<i32>);
+    let blobs: Vec<PresenceRow> =
         sqlx::query_as("SELECT round_id, cell_x, cell_y, samples FROM round_presence")
             .fetch_all(&db.pool)
             .await
@@ -755,10 +803,18 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
         .execute(&db.pool)
         .await
         .unwrap();
-    assert_eq!(totals(db.pool.clone()).await, 0, "no total outlives its rounds");
+    assert_eq!(
+        totals(db.pool.clone()).await,
+        0,
+        "no total outlives its rounds"
+    );
     for t in ROUND_TABLES.iter().chain(&TOTAL_TABLES) {
         if *t != "players" {
-            assert_eq!(count(&db.pool, t).await, 0, "{t} keeps no row of a deleted round");
+            assert_eq!(
+                count(&db.pool, t).await,
+                0,
+                "{t} keeps no row of a deleted round"
+            );
         }
     }
     db.drop_db().await;
@@ -771,7 +827,10 @@ fn periods_split_at_month_and_year_starts() {
     let p = Periods::since(Some(at("2025-03-15T10:00:00Z")));
     assert_eq!(
         (p.month_from, p.year_from),
-        (Some(at("2025-04-01T00:00:00Z")), Some(at("2026-01-01T00:00:00Z")))
+        (
+            Some(at("2025-04-01T00:00:00Z")),
+            Some(at("2026-01-01T00:00:00Z"))
+        )
     );
     assert_eq!(
         p.raw_range(),
@@ -780,11 +839,18 @@ fn periods_split_at_month_and_year_starts() {
     let p = Periods::since(Some(at("2025-12-31T23:59:59Z")));
     assert_eq!(
         (p.month_from, p.year_from),
-        (Some(at("2026-01-01T00:00:00Z")), Some(at("2026-01-01T00:00:00Z")))
+        (
+            Some(at("2026-01-01T00:00:00Z")),
+            Some(at("2026-01-01T00:00:00Z"))
+        )
     );
     let p = Periods::since(Some(at("2025-05-01T00:00:00Z")));
     assert_eq!(p.month_from, Some(at("2025-05-01T00:00:00Z")));
-    assert_eq!(p.raw_range(), None, "a period starting on a month start reads only totals");
+    assert_eq!(
+        p.raw_range(),
+        None,
+        "a period starting on a month start reads only totals"
+    );
     let p = Periods::since(Some(at("2025-01-01T00:00:00Z")));
     assert_eq!(p.year_from, Some(at("2025-01-01T00:00:00Z")));
     assert_eq!(Periods::since(None).raw_range(), None);

@@ -22,7 +22,6 @@ pub struct StoredRound<'a> {
     pub file_bytes: i64,
     pub played_at: DateTime<Utc>,
     pub round: &'a Round,
-    pub metrics: &'a RoundMetrics,
 }
 
 /// What storing a round did.
@@ -51,34 +50,48 @@ pub(crate) fn team_code(t: Team) -> i16 {
     }
 }
 
-/// Stores a round in one transaction. The same content again (any file name) stores nothing
-/// and reports the existing round; two tasks storing the same content at once store it once
-/// (the second waits on the unique content hash, then sees the first's row).
-pub async fn store_round(pool: &PgPool, r: &StoredRound<'_>) -> Result<ImportOutcome, StoreError> {
+/// Stores a round and its metrics in one transaction. The same content again (any file name)
+/// stores nothing and reports the existing round; two tasks storing the same content at once
+/// store it once (the second waits on the unique content hash, then sees the first's row).
+///
+/// `metrics` is awaited only once the round's own rows are written, so that the metrics can be
+/// derived on another thread meanwhile (see `import::import_bytes`).
+pub async fn store_round(
+    pool: &PgPool,
+    r: &StoredRound<'_>,
+    metrics: impl Future<Output = Result<RoundMetrics, StoreError>>,
+) -> Result<ImportOutcome, StoreError> {
     if let Some(id) = existing(pool, &r.sha256).await? {
         return Ok(ImportOutcome::AlreadyImported { round_id: id });
     }
     let mut tx = pool.begin().await?;
     // The pool plans every statement with its values (store::connect), which is right for the
-    // reads but makes PostgreSQL re-plan its foreign-key check for every row written here.
+    // reads but would re-plan the statements below on every import.
     // An import lost to a crash before its commit reached the disk is still in the folder and
     // not in the import log, so the next scan imports it again: no need to wait for the flush.
     sqlx::raw_sql("SET LOCAL plan_cache_mode = auto; SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    let Some(round_id) = insert_round_row(&mut tx, r).await? else {
+    // The per-round tables have no foreign key (migrations/0004), so the round's row can come
+    // last, once the metrics it summarises are known.
+    let round_id: i64 = sqlx::query_scalar("SELECT nextval('rounds_id_seq')")
+        .fetch_one(&mut *tx)
+        .await?;
+    insert_engagements(&mut tx, round_id, r.round).await?;
+    insert_presence(&mut tx, round_id, r.round).await?;
+    insert_cells(&mut tx, round_id, r.round).await?;
+    insert_optional_sections(&mut tx, round_id, r.round).await?;
+    let m = metrics.await?;
+    insert_players(&mut tx, round_id, r, &m).await?;
+    insert_lives(&mut tx, round_id, r.round, &m).await?;
+    insert_derived(&mut tx, round_id, &m).await?;
+    if !insert_round_row(&mut tx, round_id, r, &m).await? {
         tx.rollback().await?;
         let id = existing(pool, &r.sha256)
             .await?
             .ok_or_else(|| StoreError::Corrupt("round vanished after a conflict".into()))?;
         return Ok(ImportOutcome::AlreadyImported { round_id: id });
-    };
-    insert_players(&mut tx, round_id, r).await?;
-    insert_engagements(&mut tx, round_id, r.round).await?;
-    insert_lives(&mut tx, round_id, r).await?;
-    insert_cells(&mut tx, round_id, r.round).await?;
-    insert_derived(&mut tx, round_id, r.metrics).await?;
-    insert_optional_sections(&mut tx, round_id, r.round).await?;
+    }
     // The monthly and yearly totals (migrations/0003_rollups.sql).
     sqlx::query("SELECT rollup_rounds(ARRAY[$1], 1)")
         .bind(round_id)
@@ -97,12 +110,15 @@ async fn existing(pool: &PgPool, sha: &[u8; 32]) -> Result<Option<i64>, StoreErr
     )
 }
 
+/// Writes the round's row; false when a round with the same content exists.
 async fn insert_round_row(
     tx: &mut Transaction<'_, Postgres>,
+    round_id: i64,
     r: &StoredRound<'_>,
-) -> Result<Option<i64>, StoreError> {
+    m: &RoundMetrics,
+) -> Result<bool, StoreError> {
     let h = &r.round.header;
-    let s = &r.metrics.summary;
+    let s = &m.summary;
     let params = json!({
         "tracker": {
             "crossfire_window_ms": h.crossfire_window_ms,
@@ -113,7 +129,7 @@ async fn insert_round_row(
             "allies_spawn_interval_ms": h.allies_spawn_interval_ms,
             "test_mode": h.test_mode,
         },
-        "metrics": r.metrics.params,
+        "metrics": m.params,
     });
     let capabilities: serde_json::Map<String, serde_json::Value> = h
         .capabilities
@@ -127,11 +143,11 @@ async fn insert_round_row(
         .map(|s| json!({"name": s.name, "rows": s.rows}))
         .collect();
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO rounds (content_sha256, file_name, map, round_number, start_unix, end_unix,
-             played_at, duration_ms, banner, tracker_version, capabilities, params,
+        "INSERT INTO rounds (id, content_sha256, file_name, map, round_number, start_unix,
+             end_unix, played_at, duration_ms, banner, tracker_version, capabilities, params,
              skipped_sections, has_end_marker, file_bytes, engagement_count, crossfire_count,
              escape_count, kill_count, player_count, support_mean_pct)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
+         VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
          ON CONFLICT (content_sha256) DO NOTHING
          RETURNING id",
     )
@@ -156,19 +172,22 @@ async fn insert_round_row(
     .bind(s.kills as i32)
     .bind(s.players as i32)
     .bind(s.support_mean_pct)
+    .bind(round_id)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(id)
+    Ok(id.is_some())
 }
 
 async fn insert_players(
     tx: &mut Transaction<'_, Postgres>,
     round_id: i64,
     r: &StoredRound<'_>,
+    m: &RoundMetrics,
 ) -> Result<(), StoreError> {
+    let round = r.round;
     // Per-round players: every GUID with a life, with the latest name and team seen.
     let mut by_guid: BTreeMap<&str, (Vec<u8>, i16, i32, i64)> = BTreeMap::new();
-    for (track, life) in r.round.tracks.iter().zip(&r.metrics.lives) {
+    for (track, life) in round.tracks.iter().zip(&m.lives) {
         let entry = by_guid
             .entry(track.guid.as_str())
             .or_insert_with(|| (Vec::new(), 0, 0, 0));
@@ -179,7 +198,7 @@ async fn insert_players(
     }
     // Players seen only in engagements (no track) still get a directory entry.
     let mut directory: BTreeMap<&str, &[u8]> = BTreeMap::new();
-    for e in &r.round.engagements {
+    for e in &round.engagements {
         directory.insert(&e.target_guid, e.target_name.as_bytes());
         for a in &e.attackers {
             directory.insert(&a.guid, a.name.as_bytes());
@@ -403,10 +422,11 @@ async fn insert_engagements(
 async fn insert_lives(
     tx: &mut Transaction<'_, Postgres>,
     round_id: i64,
-    r: &StoredRound<'_>,
+    round: &Round,
+    m: &RoundMetrics,
 ) -> Result<(), StoreError> {
-    let tracks = &r.round.tracks;
-    let lives = &r.metrics.lives;
+    let tracks = &round.tracks;
+    let lives = &m.lives;
     let pairs: Vec<_> = lives
         .iter()
         .filter_map(|l| tracks.get(l.track_index).map(|t| (t, l)))
@@ -515,7 +535,16 @@ async fn insert_lives(
     .execute(&mut **tx)
     .await?;
 
-    // Presence: path samples per player, and for all players, on a 128-unit grid.
+    Ok(())
+}
+
+/// Presence: path samples per player, and for all players, on a 128-unit grid.
+async fn insert_presence(
+    tx: &mut Transaction<'_, Postgres>,
+    round_id: i64,
+    round: &Round,
+) -> Result<(), StoreError> {
+    let tracks = &round.tracks;
     let cell = |v: f64| (v / PRESENCE_CELL).floor().clamp(-1e6, 1e6) as i32;
     let mut per_player: BTreeMap<&str, BTreeMap<(i32, i32), u32>> = BTreeMap::new();
     let mut all: BTreeMap<(i32, i32), u32> = BTreeMap::new();

@@ -122,7 +122,10 @@ async fn backfill_totals(pool: &PgPool) -> Result<(), StoreError> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    tracing::info!(rounds = ids.len(), "added rounds stored before 0003 to the totals");
+    tracing::info!(
+        rounds = ids.len(),
+        "added rounds stored before 0003 to the totals"
+    );
     Ok(())
 }
 
