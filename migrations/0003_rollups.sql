@@ -54,6 +54,46 @@ SELECT round_id, target_guid, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
        coalesce(dodge_reaction_ms, 0), (dodge_reaction_ms IS NOT NULL)::int
 FROM reactions;
 
+-- The same figures summed per round and player (written at import from the view): the totals
+-- are summed from it, and a period's partial month reads it, one row per player per round.
+CREATE TABLE player_round_totals (
+    round_id  bigint NOT NULL,
+    guid      text   NOT NULL,
+    life_rounds integer NOT NULL,
+    lives integer NOT NULL,
+    distance float8 NOT NULL,
+    alive_ms bigint NOT NULL,
+    sprint_weighted float8 NOT NULL,
+    samples bigint NOT NULL,
+    first_move_sum_ms bigint NOT NULL,
+    first_move_count integer NOT NULL,
+    tp_rounds integer NOT NULL,
+    kills integer NOT NULL,
+    deaths integer NOT NULL,
+    damage_dealt bigint NOT NULL,
+    crossfire_participations integer NOT NULL,
+    crossfire_kills integer NOT NULL,
+    solo_kills integer NOT NULL,
+    times_targeted integer NOT NULL,
+    times_focused integer NOT NULL,
+    focus_escapes integer NOT NULL,
+    escapes integer NOT NULL,
+    damage_taken bigint NOT NULL,
+    engagement_duration_sum_ms bigint NOT NULL,
+    tr_rounds integer NOT NULL,
+    trades_made integer NOT NULL,
+    deaths_traded integer NOT NULL,
+    isolation_deaths integer NOT NULL,
+    su_rounds integer NOT NULL,
+    su_samples bigint NOT NULL,
+    su_supported bigint NOT NULL,
+    return_fire_sum_ms bigint NOT NULL,
+    return_fire_count integer NOT NULL,
+    dodge_sum_ms bigint NOT NULL,
+    dodge_count integer NOT NULL,
+    PRIMARY KEY (round_id, guid)
+);
+
 CREATE TABLE player_totals (
     months    smallint    NOT NULL CHECK (months IN (1, 12)),
     bucket    timestamptz NOT NULL,
@@ -128,6 +168,13 @@ FROM rounds r CROSS JOIN (VALUES (1::smallint, 'month'), (12::smallint, 'year'))
 -- here), PL/pgSQL keeps their plans for the session.
 CREATE FUNCTION rollup_rounds(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+-- A round is added once: a second addition fails on the per-round totals' key.
+IF sign = 1 THEN
+    INSERT INTO player_round_totals
+    SELECT round_id, guid COLLATE "C", sum(life_rounds), sum(lives), sum(distance), sum(alive_ms), sum(sprint_weighted), sum(samples), sum(first_move_sum_ms), sum(first_move_count), sum(tp_rounds), sum(kills), sum(deaths), sum(damage_dealt), sum(crossfire_participations), sum(crossfire_kills), sum(solo_kills), sum(times_targeted), sum(times_focused), sum(focus_escapes), sum(escapes), sum(damage_taken), sum(engagement_duration_sum_ms), sum(tr_rounds), sum(trades_made), sum(deaths_traded), sum(isolation_deaths), sum(su_rounds), sum(su_samples), sum(su_supported), sum(return_fire_sum_ms), sum(return_fire_count), sum(dodge_sum_ms), sum(dodge_count)
+    FROM player_round_figures WHERE round_id = ANY (ids)
+    GROUP BY 1, 2;
+END IF;
 INSERT INTO player_totals AS t
 SELECT p.months, p.bucket, p.map COLLATE "C", f.guid COLLATE "C",
        sign * sum(life_rounds), sign * sum(lives), sign * sum(distance), sign * sum(alive_ms),
@@ -143,7 +190,7 @@ SELECT p.months, p.bucket, p.map COLLATE "C", f.guid COLLATE "C",
        sign * sum(su_rounds), sign * sum(su_samples), sign * sum(su_supported),
        sign * sum(return_fire_sum_ms), sign * sum(return_fire_count), sign * sum(dodge_sum_ms),
        sign * sum(dodge_count)
-FROM player_round_figures f JOIN round_periods p ON p.round_id = f.round_id
+FROM player_round_totals f JOIN round_periods p ON p.round_id = f.round_id
 WHERE f.round_id = ANY (ids) AND p.round_id = ANY (ids)
 GROUP BY 1, 2, 3, 4
 ORDER BY 1, 2, 3, 4

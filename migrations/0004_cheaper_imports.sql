@@ -39,6 +39,7 @@ CREATE OR REPLACE FUNCTION rounds_before_delete() RETURNS trigger LANGUAGE plpgs
 BEGIN
     PERFORM rollup_rounds(ARRAY[OLD.id], -1);
     DELETE FROM round_players WHERE round_id = OLD.id;
+    DELETE FROM player_round_totals WHERE round_id = OLD.id;
     DELETE FROM engagements WHERE round_id = OLD.id;
     DELETE FROM engagement_attackers WHERE round_id = OLD.id;
     DELETE FROM lives WHERE round_id = OLD.id;
@@ -71,6 +72,7 @@ CREATE OR REPLACE FUNCTION rounds_truncated() RETURNS trigger LANGUAGE plpgsql A
 BEGIN
     TRUNCATE round_players, engagements, engagement_attackers, lives, kill_cells, movement_cells,
         presence, round_presence, pair_stats, player_teamplay, trade_events, player_trades,
-        player_support, reactions, objective_focus, player_totals, pair_totals, heat_totals;
+        player_support, reactions, objective_focus, player_round_totals, player_totals,
+        pair_totals, heat_totals;
     RETURN NULL;
 END $$;

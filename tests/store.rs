@@ -55,8 +55,9 @@ const ROUND_TABLES: [&str; 16] = [
 ];
 
 /// Tables written from a round's rows: the all-players presence and the monthly/yearly totals.
-const TOTAL_TABLES: [&str; 4] = [
+const TOTAL_TABLES: [&str; 5] = [
     "round_presence",
+    "player_round_totals",
     "player_totals",
     "pair_totals",
     "heat_totals",
@@ -358,6 +359,17 @@ async fn lifetime_totals_are_the_sum_of_their_rounds_and_deleting_a_round_remove
     assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
 
     assert_status_counts(&db.pool).await;
+    // A round cannot be added to the totals twice.
+    let again = sqlx::query("SELECT rollup_rounds(ARRAY[$1::int8], 1)")
+        .bind(ids[1])
+        .execute(&db.pool)
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("player_round_totals_pkey"),
+        "{again}"
+    );
+    assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
     assert!(queries::delete_round(&db.pool, ids[0]).await.unwrap());
     let expected = rust_totals(&rounds[1..]);
     assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
@@ -757,7 +769,7 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
         .await
         .unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(
-        "TRUNCATE player_totals, pair_totals, heat_totals;
+        "TRUNCATE player_round_totals, player_totals, pair_totals, heat_totals;
          INSERT INTO presence (round_id, guid, cells, samples)
          SELECT round_id, '', ''::bytea, 0 FROM round_presence;",
     ))

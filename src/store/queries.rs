@@ -327,13 +327,9 @@ impl Scope {
         }
         self.push_totals_filters(q, &p);
         if p.raw_range().is_some() {
-            // A LATERAL subquery kept apart by OFFSET 0, so that each round's id reaches every
-            // table of the view as an index condition (joined plainly, the view is hashed
-            // whole: seconds on ten years of rounds).
             q.push(format!(
-                " UNION ALL SELECT f.guid, {} FROM rounds r CROSS JOIN LATERAL
-                      (SELECT * FROM player_round_figures v WHERE v.round_id = r.id OFFSET 0) f
-                  WHERE true",
+                " UNION ALL SELECT f.guid, {} FROM player_round_totals f
+                  JOIN rounds r ON r.id = f.round_id WHERE true",
                 cols("f")
             ));
             if let Some(g) = guid {
@@ -380,7 +376,7 @@ impl Scope {
     }
 }
 
-/// The summed columns of `player_totals` and `player_round_figures`.
+/// The summed columns of `player_totals` and `player_round_totals`.
 const PLAYER_TOTAL_COLUMNS: &[&str] = &[
     "life_rounds",
     "lives",
@@ -665,7 +661,8 @@ pub async fn heatmap(
             ));
             match player {
                 Some(guid) => {
-                    q.push(format!(" AND e.{who} = ")).push_bind(guid.to_string());
+                    q.push(format!(" AND e.{who} = "))
+                        .push_bind(guid.to_string());
                     scope.push_filters(&mut q);
                 }
                 None => {
@@ -793,8 +790,7 @@ impl LeaderboardMetric {
         use LeaderboardMetric::*;
         // (title, unit, lower is better, value, samples, minimum samples, sample label); value
         // and samples are expressions over the summed player figures.
-        let (title, unit, lower_is_better, value, samples, min_samples, sample_label) = match self
-        {
+        let (title, unit, lower_is_better, value, samples, min_samples, sample_label) = match self {
             Distance => (
                 "Distance travelled per life",
                 "u",
@@ -1061,23 +1057,6 @@ pub async fn player_profile(
     guid: &str,
     scope: &Scope,
 ) -> Result<Option<(ProfileRow, ProfileRow)>, StoreError> {
-    // Each player's figures, wrapped in `outer` (`{}` marks where).
-    let per_player = |guid: Option<&str>, outer: &str| {
-        let (before, after) = outer.split_once("{}").unwrap_or((outer, ""));
-        let mut q = QueryBuilder::new(format!("{before}SELECT {PROFILE_COLUMNS} FROM "));
-        scope.push_player_figures(&mut q, guid);
-        q.push(" GROUP BY x.guid HAVING sum(life_rounds) > 0");
-        q.push(after);
-        q
-    };
-    let me: Option<ProfileRow> = per_player(Some(guid), "{}")
-        .build_query_as()
-        .fetch_optional(pool)
-        .await?;
-    let Some(me) = me else { return Ok(None) };
-    let median = |c: &str| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}) AS {c}");
-    let int_median =
-        |c: &str| format!("(percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}))::int8 AS {c}");
     let ints = [
         "rounds",
         "lives",
@@ -1102,17 +1081,75 @@ pub async fn player_profile(
         "escape_rate_pct",
         "support_uptime_pct",
     ];
-    let select: Vec<String> = ints
-        .iter()
-        .map(|c| int_median(c))
-        .chain(floats.iter().map(|c| median(c)))
-        .collect();
-    let outer = format!("SELECT {} FROM ({{}}) pp", select.join(", "));
-    let med: ProfileRow = per_player(None, &outer)
-        .build_query_as()
-        .fetch_one(pool)
-        .await?;
-    Ok(Some((me, med)))
+    let per_player = MedianQuery {
+        columns: PROFILE_COLUMNS,
+        having: "sum(life_rounds) > 0",
+        ints: &ints,
+        floats: &floats,
+    };
+    per_player.fetch(pool, scope, guid).await
+}
+
+/// A player's figures and each figure's median over all players, in one query: the figures of
+/// every player in scope are summed once, the player's row and the medians read from them.
+struct MedianQuery<'a> {
+    /// Per-player select list over the summed player figures `x` (with `x.guid`).
+    columns: &'a str,
+    /// Which players count.
+    having: &'a str,
+    /// Output columns: integer figures (their median rounded) and real ones.
+    ints: &'a [&'a str],
+    floats: &'a [&'a str],
+}
+
+impl MedianQuery<'_> {
+    async fn fetch<R>(
+        &self,
+        pool: &PgPool,
+        scope: &Scope,
+        guid: &str,
+    ) -> Result<Option<(R, R)>, StoreError>
+    where
+        R: for<'r> FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        use sqlx::Row;
+        let own: Vec<String> = self
+            .ints
+            .iter()
+            .chain(self.floats)
+            .map(|c| c.to_string())
+            .collect();
+        let medians: Vec<String> = self
+            .ints
+            .iter()
+            .map(|c| format!("(percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}))::int8"))
+            .chain(
+                self.floats
+                    .iter()
+                    .map(|c| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {c})")),
+            )
+            .collect();
+        let mut q = QueryBuilder::new(format!("WITH pp AS (SELECT {} FROM ", self.columns));
+        scope.push_player_figures(&mut q, None);
+        q.push(format!(
+            " GROUP BY x.guid HAVING {}) SELECT 0 AS which, {} FROM pp WHERE guid = ",
+            self.having,
+            own.join(", ")
+        ));
+        q.push_bind(guid.to_string());
+        q.push(format!(
+            " UNION ALL SELECT 1, {} FROM pp ORDER BY which",
+            medians.join(", ")
+        ));
+        let rows = q.build().fetch_all(pool).await?;
+        let (Some(me), Some(median)) = (
+            rows.iter().find(|r| r.get::<i32, _>("which") == 0),
+            rows.iter().find(|r| r.get::<i32, _>("which") == 1),
+        ) else {
+            return Ok(None);
+        };
+        Ok(Some((R::from_row(me)?, R::from_row(median)?)))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1255,50 +1292,28 @@ pub async fn engagement_stats(
     guid: &str,
     scope: &Scope,
 ) -> Result<Option<(EngagementRow, EngagementRow)>, StoreError> {
-    // Each player's figures, wrapped in `outer` (`{}` marks where).
-    let per_player = |guid: Option<&str>, outer: &str| {
-        let (before, after) = outer.split_once("{}").unwrap_or((outer, ""));
-        let mut q = QueryBuilder::new(format!("{before}SELECT {ENGAGEMENT_COLUMNS} FROM "));
-        scope.push_player_figures(&mut q, guid);
-        q.push(" GROUP BY x.guid HAVING sum(tp_rounds) > 0");
-        q.push(after);
-        q
-    };
-    let me: Option<EngagementRow> = per_player(Some(guid), "{}")
-        .build_query_as()
-        .fetch_optional(pool)
-        .await?;
-    let Some(me) = me else { return Ok(None) };
-    let med = |c: &str| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}) AS {c}");
-    let int_med =
-        |c: &str| format!("(percentile_cont(0.5) WITHIN GROUP (ORDER BY {c}))::int8 AS {c}");
-    let ints = [
-        "rounds",
-        "kills",
-        "deaths",
-        "times_targeted",
-        "escapes",
-        "crossfire_kills",
-    ];
-    let floats = [
-        "kills_per_round",
-        "damage_dealt_per_round",
-        "damage_taken_per_round",
-        "escape_rate_pct",
-        "crossfire_share_pct",
-        "fight_length_s",
-        "return_fire_ms",
-        "dodge_reaction_ms",
-    ];
-    let select: Vec<String> = ints
-        .iter()
-        .map(|c| int_med(c))
-        .chain(floats.iter().map(|c| med(c)))
-        .collect();
-    let outer = format!("SELECT {} FROM ({{}}) pp", select.join(", "));
-    let median: EngagementRow = per_player(None, &outer)
-        .build_query_as()
-        .fetch_one(pool)
-        .await?;
-    Ok(Some((me, median)))
+    MedianQuery {
+        columns: ENGAGEMENT_COLUMNS,
+        having: "sum(tp_rounds) > 0",
+        ints: &[
+            "rounds",
+            "kills",
+            "deaths",
+            "times_targeted",
+            "escapes",
+            "crossfire_kills",
+        ],
+        floats: &[
+            "kills_per_round",
+            "damage_dealt_per_round",
+            "damage_taken_per_round",
+            "escape_rate_pct",
+            "crossfire_share_pct",
+            "fight_length_s",
+            "return_fire_ms",
+            "dodge_reaction_ms",
+        ],
+    }
+    .fetch(pool, scope, guid)
+    .await
 }
