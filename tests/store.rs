@@ -284,6 +284,17 @@ async fn bad_files_are_refused_with_their_reason_and_store_nothing() {
     db.drop_db().await;
 }
 
+/// A duo's pair and figures: (guid_a, guid_b, crossfires, crossfire kills, rounds together).
+fn duo_figures(d: queries::DuoRow) -> (String, String, i64, i64, i64) {
+    (
+        d.guid_a,
+        d.guid_b,
+        d.crossfires,
+        d.crossfire_kills,
+        d.rounds_together,
+    )
+}
+
 /// Per-player sums over parsed rounds, computed in Rust with the metrics module.
 fn rust_totals(rounds: &[Round]) -> BTreeMap<String, (i64, i64, i64, i64, i64)> {
     let mut totals: BTreeMap<String, (i64, i64, i64, i64, i64)> = BTreeMap::new();
@@ -423,15 +434,7 @@ async fn sample_queries_match_figures_computed_from_the_files() {
         .await
         .unwrap()
         .into_iter()
-        .map(|d| {
-            (
-                d.guid_a,
-                d.guid_b,
-                d.crossfires,
-                d.crossfire_kills,
-                d.rounds_together,
-            )
-        })
+        .map(duo_figures)
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(got, expected);
@@ -622,15 +625,7 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
         .await
         .unwrap()
         .into_iter()
-        .map(|d| {
-            (
-                d.guid_a,
-                d.guid_b,
-                d.crossfires,
-                d.crossfire_kills,
-                d.rounds_together,
-            )
-        })
+        .map(duo_figures)
         .collect();
     assert_eq!(duos, pairs, "{what}");
 
