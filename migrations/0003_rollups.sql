@@ -166,7 +166,7 @@ FROM rounds r CROSS JOIN (VALUES (1::smallint, 'month'), (12::smallint, 'year'))
 -- it is several times faster).
 -- PL/pgSQL rather than SQL: PostgreSQL plans an SQL function's statements on every call (~15 ms
 -- here), PL/pgSQL keeps their plans for the session.
-CREATE FUNCTION rollup_rounds(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION rollup_figures(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 -- A round is added once: a second addition fails on the per-round totals' key.
 IF sign = 1 THEN
@@ -234,9 +234,15 @@ ON CONFLICT (months, bucket, map, guid_a, guid_b) DO UPDATE SET
     crossfires = t.crossfires + EXCLUDED.crossfires,
     crossfire_kills = t.crossfire_kills + EXCLUDED.crossfire_kills,
     combined_damage = t.combined_damage + EXCLUDED.combined_damage;
+END $$;
 
+-- The heatmap part of rollup_rounds. (The importer merges a new round's cells in Rust instead,
+-- src/store/insert.rs, several times faster than these array merges; deletions come here.)
+CREATE FUNCTION rollup_heat(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
 -- Cells are summed per month first, months into years, then each period's cells are merged
--- into its row.
+-- into its row. The five arrays of a row come from one aggregate pass, so they stay aligned
+-- without being sorted.
 WITH months AS (
     SELECT r.map COLLATE "C" AS map, date_trunc('month', r.played_at, 'UTC') AS bucket, h.kind,
            h.x, h.y, h.kt, h.tt, sign * sum(h.n)::int4 AS n
@@ -257,19 +263,19 @@ periods AS (
     SELECT 12::smallint, map, date_trunc('year', bucket, 'UTC'), kind, x, y, kt, tt, sum(n)::int4
     FROM months GROUP BY 2, 3, 4, 5, 6, 7, 8)
 INSERT INTO heat_totals AS t
-SELECT months, bucket, map, kind, array_agg(x ORDER BY x, y, kt, tt), array_agg(y ORDER BY x, y, kt, tt),
-       array_agg(kt ORDER BY x, y, kt, tt), array_agg(tt ORDER BY x, y, kt, tt),
-       array_agg(n ORDER BY x, y, kt, tt)
+SELECT months, bucket, map, kind, array_agg(x), array_agg(y),
+       array_agg(kt), array_agg(tt),
+       array_agg(n)
 FROM periods
 GROUP BY 1, 2, 3, 4
 ORDER BY 1, 2, 3, 4
 ON CONFLICT (months, bucket, map, kind) DO UPDATE SET
     (cell_x, cell_y, killer_team, target_team, n) = (
-        SELECT coalesce(array_agg(x ORDER BY x, y, kt, tt), '{}'),
-               coalesce(array_agg(y ORDER BY x, y, kt, tt), '{}'),
-               coalesce(array_agg(kt ORDER BY x, y, kt, tt), '{}'),
-               coalesce(array_agg(tt ORDER BY x, y, kt, tt), '{}'),
-               coalesce(array_agg(n ORDER BY x, y, kt, tt), '{}')
+        SELECT coalesce(array_agg(x), '{}'),
+               coalesce(array_agg(y), '{}'),
+               coalesce(array_agg(kt), '{}'),
+               coalesce(array_agg(tt), '{}'),
+               coalesce(array_agg(n), '{}')
         FROM (SELECT x, y, kt, tt, sum(n)::int4 AS n
               FROM (SELECT * FROM unnest(t.cell_x, t.cell_y, t.killer_team, t.target_team, t.n)
                     UNION ALL
@@ -277,6 +283,12 @@ ON CONFLICT (months, bucket, map, kind) DO UPDATE SET
                                          EXCLUDED.target_team, EXCLUDED.n)) AS u(x, y, kt, tt, n)
               GROUP BY 1, 2, 3, 4
               HAVING sum(n) <> 0) m);
+END $$;
+
+CREATE FUNCTION rollup_rounds(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM rollup_figures(ids, sign);
+    PERFORM rollup_heat(ids, sign);
 END $$;
 
 -- Deleting a round (by hand or by the program) subtracts it from the totals first, while its

@@ -662,6 +662,32 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
     );
 }
 
+/// The heatmap totals, cell by cell: the importer merges them in Rust, deletions subtract them
+/// in SQL; both must equal what `rollup_heat` computes from the per-round rows.
+async fn assert_heat_totals_match_sql(pool: &sqlx::PgPool) {
+    let cells = "SELECT months, bucket, map, kind, u.x, u.y, u.kt, u.tt, u.n::int8
+                 FROM heat_totals, unnest(cell_x, cell_y, killer_team, target_team, n)
+                     AS u(x, y, kt, tt, n)
+                 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8";
+    type HeatCell = (i16, DateTime<Utc>, String, i16, i32, i32, i16, i16, i64);
+    let kept: Vec<HeatCell> = sqlx::query_as(cells).fetch_all(pool).await.unwrap();
+    assert!(
+        kept.iter().all(|c| c.8 > 0),
+        "no empty or negative cell is kept"
+    );
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::raw_sql(
+        "TRUNCATE heat_totals; SELECT rollup_heat(coalesce(array_agg(id), '{}'), 1) FROM rounds",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let computed: Vec<HeatCell> = sqlx::query_as(cells).fetch_all(&mut *tx).await.unwrap();
+    tx.rollback().await.unwrap();
+    assert!(!kept.is_empty());
+    assert_eq!(kept, computed);
+}
+
 /// Rounds over two and a half years, on both sides of month and year boundaries: every period
 /// query (whole years and months from the totals, the rest from per-round rows) equals the sums
 /// of its rounds' rows, before and after rounds are deleted; deleting every round empties the
@@ -736,6 +762,7 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
     for scope in scopes(&[None, Some("supply")]) {
         assert_period_figures(&db.pool, &scope).await;
     }
+    assert_heat_totals_match_sql(&db.pool).await;
 
     // Deleting rounds (by hand, as an admin would) takes them out of every total.
     sqlx::query("DELETE FROM rounds WHERE id = ANY($1)")
@@ -746,6 +773,7 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
     for scope in scopes(&[None, Some("frostbite")]) {
         assert_period_figures(&db.pool, &scope).await;
     }
+    assert_heat_totals_match_sql(&db.pool).await;
 
     // A database from before the totals: all-players presence as blobs, no totals. Connecting
     // moves the blobs and adds those rounds to the totals exactly once.

@@ -7,7 +7,8 @@ use serde_json::json;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::StoreError;
-use super::codec::{encode_cells, encode_positions, encode_track_path};
+use super::codec::{Cell, encode_cells, encode_positions, encode_track_path};
+use super::heat;
 use crate::format::{Engagement, Outcome, Round, Team};
 use crate::metrics::{RoundMetrics, death_position};
 use crate::names;
@@ -78,7 +79,7 @@ pub async fn store_round(
         .fetch_one(&mut *tx)
         .await?;
     insert_engagements(&mut tx, round_id, r.round).await?;
-    insert_presence(&mut tx, round_id, r.round).await?;
+    let presence = insert_presence(&mut tx, round_id, r.round).await?;
     insert_cells(&mut tx, round_id, r.round).await?;
     insert_optional_sections(&mut tx, round_id, r.round).await?;
     let m = metrics.await?;
@@ -92,11 +93,14 @@ pub async fn store_round(
             .ok_or_else(|| StoreError::Corrupt("round vanished after a conflict".into()))?;
         return Ok(ImportOutcome::AlreadyImported { round_id: id });
     }
-    // The monthly and yearly totals (migrations/0003_rollups.sql).
-    sqlx::query("SELECT rollup_rounds(ARRAY[$1], 1)")
+    // The monthly and yearly totals (migrations/0003_rollups.sql); the heatmap cells merged
+    // here rather than by rollup_heat.
+    sqlx::query("SELECT rollup_figures(ARRAY[$1], 1)")
         .bind(round_id)
         .execute(&mut *tx)
         .await?;
+    let cells = heat::RoundHeat::of(r.round, &presence);
+    heat::add(&mut tx, &r.round.header.map, r.played_at, &cells).await?;
     tx.commit().await?;
     Ok(ImportOutcome::Imported { round_id })
 }
@@ -538,55 +542,78 @@ async fn insert_lives(
     Ok(())
 }
 
-/// Presence: path samples per player, and for all players, on a 128-unit grid.
+/// Presence: path samples per player, and for all players, on a 128-unit grid. Returns the
+/// all-players cells, sorted.
 async fn insert_presence(
     tx: &mut Transaction<'_, Postgres>,
     round_id: i64,
     round: &Round,
-) -> Result<(), StoreError> {
-    let tracks = &round.tracks;
+) -> Result<Vec<Cell>, StoreError> {
     let cell = |v: f64| (v / PRESENCE_CELL).floor().clamp(-1e6, 1e6) as i32;
-    let mut per_player: BTreeMap<&str, BTreeMap<(i32, i32), u32>> = BTreeMap::new();
-    let mut all: BTreeMap<(i32, i32), u32> = BTreeMap::new();
-    for t in tracks {
-        let mine = per_player.entry(t.guid.as_str()).or_default();
-        for s in &t.path {
-            let c = (cell(s.pos.x), cell(s.pos.y));
-            *mine.entry(c).or_default() += 1;
-            *all.entry(c).or_default() += 1;
-        }
+    // One (player, cell) per sample, sorted and counted: several times faster than a map
+    // updated per sample (~67,000 samples in a 24-player round).
+    let mut guids: Vec<&str> = round.tracks.iter().map(|t| t.guid.as_str()).collect();
+    guids.sort_unstable();
+    guids.dedup();
+    let mut visits: Vec<(u32, i32, i32)> = Vec::new();
+    for t in &round.tracks {
+        let player = guids.binary_search(&t.guid.as_str()).unwrap_or(0) as u32;
+        visits.extend(
+            t.path
+                .iter()
+                .map(|s| (player, cell(s.pos.x), cell(s.pos.y))),
+        );
     }
-    let mut guids: Vec<&str> = Vec::with_capacity(per_player.len());
-    let mut blobs = Vec::with_capacity(per_player.len());
-    let mut samples = Vec::with_capacity(per_player.len());
-    for (guid, cells) in &per_player {
-        guids.push(guid);
-        blobs.push(encode_cells(
-            &cells.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
-        ));
-        samples.push(cells.values().map(|v| i64::from(*v)).sum::<i64>());
+    visits.sort_unstable();
+    let mut blobs = Vec::with_capacity(guids.len());
+    let mut samples = Vec::with_capacity(guids.len());
+    for mine in visits.chunk_by(|a, b| a.0 == b.0) {
+        let cells = count_runs(mine.iter().map(|v| (v.1, v.2)));
+        samples.push(mine.len() as i64);
+        blobs.push(encode_cells(&cells));
     }
+    // Players whose tracks have no samples have no presence row.
+    let with_samples: Vec<&str> = visits
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|c| guids[c[0].0 as usize])
+        .collect();
     sqlx::query(
         "INSERT INTO presence (round_id, guid, cells, samples)
          SELECT $1, g, c, s::int4 FROM UNNEST($2::text[], $3::bytea[], $4::int8[]) AS t(g, c, s)",
     )
     .bind(round_id)
-    .bind(&guids)
+    .bind(&with_samples)
     .bind(&blobs)
     .bind(&samples)
     .execute(&mut **tx)
     .await?;
+
+    let mut everyone: Vec<(i32, i32)> = visits.iter().map(|v| (v.1, v.2)).collect();
+    everyone.sort_unstable();
+    let all = count_runs(everyone.into_iter());
     // All players together, as arrays the movement totals are summed from in SQL.
     sqlx::query(
         "INSERT INTO round_presence (round_id, cell_x, cell_y, samples) VALUES ($1, $2, $3, $4)",
     )
     .bind(round_id)
-    .bind(all.keys().map(|k| k.0).collect::<Vec<i32>>())
-    .bind(all.keys().map(|k| k.1).collect::<Vec<i32>>())
-    .bind(all.values().map(|v| *v as i32).collect::<Vec<i32>>())
+    .bind(all.iter().map(|c| c.0.0).collect::<Vec<i32>>())
+    .bind(all.iter().map(|c| c.0.1).collect::<Vec<i32>>())
+    .bind(all.iter().map(|c| c.1 as i32).collect::<Vec<i32>>())
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(all)
+}
+
+/// Counts the runs of equal cells of a sorted sequence.
+fn count_runs(sorted: impl Iterator<Item = (i32, i32)>) -> Vec<Cell> {
+    let mut out: Vec<Cell> = Vec::new();
+    for c in sorted {
+        match out.last_mut() {
+            Some((last, n)) if *last == c => *n += 1,
+            _ => out.push((c, 1)),
+        }
+    }
+    out
 }
 
 async fn insert_cells(

@@ -2,6 +2,7 @@
 //! transaction, and the queries behind every command.
 
 pub mod codec;
+mod heat;
 mod insert;
 pub mod queries;
 
