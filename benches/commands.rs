@@ -1,4 +1,4 @@
-//! Player-command latency on ten years of rounds.
+//! Command latency on ten years of rounds (every player command, and /proximity_status).
 //!
 //! `cargo bench --bench commands` fills (once; it is kept for later runs) the database
 //! `proximity_bench_commands` on the server of `DATABASE_URL` with `PROXIMITY_BENCH_ROUNDS`
@@ -199,6 +199,7 @@ async fn main() -> anyhow::Result<()> {
             "crossfire kills all time, cached",
             Box::new(|_| json!({"metric": 4})),
         ),
+        ("proximity_status", "(admin)", Box::new(|_| json!({}))),
         ("link", "", {
             let g = g.clone();
             Box::new(move |_| json!({"player": g}))
@@ -218,7 +219,11 @@ async fn main() -> anyhow::Result<()> {
             let user = FakeUser {
                 id: 100_000 + next_user,
                 name: "bench",
-                roles: &[],
+                roles: if command.starts_with("proximity_") {
+                    &[ADMIN_ROLE]
+                } else {
+                    &[]
+                },
                 bot: false,
             };
             let started = Instant::now();
