@@ -1,5 +1,11 @@
 //! Round file → [`Round`]. Pure, allocation-light, and strict: every error names the line, the
 //! section and the field.
+//!
+//! Two passes. The first walks the lines: banner, header, section headers and comments, and
+//! lists the data rows. The second parses the rows; the error reported is still the one of the
+//! first failing line, exactly as reading top to bottom in one go would report it. Large values
+//! (a life's path) have a single-pass fast reader for the forms the trackers write; anything else
+//! is re-read by the checking code, which names the faulty field.
 
 use std::fmt;
 
@@ -61,11 +67,57 @@ struct FieldError {
 
 type FieldResult<T> = Result<T, FieldError>;
 
-fn field_err<T>(field: impl Into<String>, message: impl Into<String>) -> FieldResult<T> {
+fn field_err<T>(field: impl Label, message: impl Into<String>) -> FieldResult<T> {
     Err(FieldError {
-        field: field.into(),
+        field: field.spell(),
         message: message.into(),
     })
+}
+
+/// The name of a field, spelt out only when an error needs it (building `positions[12].x` for
+/// every value that parses fine would cost more than parsing it).
+trait Label: Copy {
+    fn spell(self) -> String;
+}
+
+impl Label for &str {
+    fn spell(self) -> String {
+        self.to_string()
+    }
+}
+
+/// `list[index]`, then `.sub[sub_index]` when `sub` is set, then `.what` unless `what` is empty.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    list: &'a str,
+    index: usize,
+    sub: Option<(&'a str, usize)>,
+    what: &'a str,
+}
+
+impl<'a> At<'a> {
+    fn new(list: &'a str, index: usize, what: &'a str) -> Self {
+        At {
+            list,
+            index,
+            sub: None,
+            what,
+        }
+    }
+}
+
+impl Label for At<'_> {
+    fn spell(self) -> String {
+        let mut s = format!("{}[{}]", self.list, self.index);
+        if let Some((sub, j)) = self.sub {
+            s.push_str(&format!(".{sub}[{j}]"));
+        }
+        if !self.what.is_empty() {
+            s.push('.');
+            s.push_str(self.what);
+        }
+        s
+    }
 }
 
 /// Parses a complete round file (one that ends with `# END`).
@@ -75,7 +127,14 @@ pub fn parse(bytes: &[u8]) -> Result<Round, ParseError> {
 
 /// Parses a round file with explicit options.
 pub fn parse_with(bytes: &[u8], options: ParseOptions) -> Result<Round, ParseError> {
-    Parser::new(bytes, options).run()
+    let mut rows = Vec::new();
+    // The outline stops at its first problem, so every listed row comes before it: a failing
+    // row is the first error of the file, and the outline's problem only stands if none fails.
+    let outline = Parser::new(bytes, options).outline(&mut rows);
+    let parsed = parse_rows_here(&rows)?;
+    let mut round = outline?;
+    parsed.move_into(&mut round);
+    Ok(round)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -90,24 +149,33 @@ enum SectionKind {
 }
 
 impl SectionKind {
-    fn from_name(name: &str) -> Self {
+    fn from_name(name: &[u8]) -> Self {
         match name {
-            "ENGAGEMENTS" => SectionKind::Engagements,
-            "PLAYER_TRACKS" => SectionKind::PlayerTracks,
-            "KILL_HEATMAP" => SectionKind::KillHeatmap,
-            "MOVEMENT_HEATMAP" => SectionKind::MovementHeatmap,
-            "OBJECTIVE_FOCUS" => SectionKind::ObjectiveFocus,
-            "REACTION_METRICS" => SectionKind::ReactionMetrics,
+            b"ENGAGEMENTS" => SectionKind::Engagements,
+            b"PLAYER_TRACKS" => SectionKind::PlayerTracks,
+            b"KILL_HEATMAP" => SectionKind::KillHeatmap,
+            b"MOVEMENT_HEATMAP" => SectionKind::MovementHeatmap,
+            b"OBJECTIVE_FOCUS" => SectionKind::ObjectiveFocus,
+            b"REACTION_METRICS" => SectionKind::ReactionMetrics,
             _ => SectionKind::Skipped,
         }
     }
+}
+
+/// A data row of a section this reader parses, not parsed yet.
+struct Row<'a> {
+    line_no: usize,
+    kind: SectionKind,
+    /// The section's name as written (`[A-Z][A-Z0-9_]*`).
+    section: &'a [u8],
+    line: &'a [u8],
 }
 
 struct Parser<'a> {
     bytes: &'a [u8],
     options: ParseOptions,
     line_no: usize,
-    section: Option<(String, SectionKind)>,
+    section: Option<(&'a [u8], SectionKind)>,
 }
 
 /// Header values collected before the first section.
@@ -131,7 +199,7 @@ impl<'a> Parser<'a> {
     fn error(&self, field: Option<String>, message: impl Into<String>) -> ParseError {
         ParseError {
             line: self.line_no,
-            section: self.section.as_ref().map(|(name, _)| name.clone()),
+            section: self.section.map(|(name, _)| lossy(name)),
             field,
             message: message.into(),
         }
@@ -146,7 +214,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Round, ParseError> {
+    /// Everything but the data rows: the banner, the header, the sections (skipped ones with
+    /// their row counts) and the end marker. The data rows of the sections this reader parses
+    /// are appended to `rows`, up to the first problem.
+    fn outline(mut self, rows: &mut Vec<Row<'a>>) -> Result<Round, ParseError> {
         if self.bytes.is_empty() {
             return Err(Self::file_error("the file is empty"));
         }
@@ -168,7 +239,7 @@ impl<'a> Parser<'a> {
 
         let mut rest = self.bytes;
         while !rest.is_empty() {
-            let nl = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let nl = find_newline(rest).unwrap_or(rest.len());
             let mut line = &rest[..nl];
             rest = &rest[(nl + 1).min(rest.len())..];
             self.line_no += 1;
@@ -212,8 +283,7 @@ impl<'a> Parser<'a> {
                 }
                 if is_section_name(comment) {
                     // A new section: the header (if still open) is complete.
-                    let name = String::from_utf8_lossy(comment).into_owned();
-                    let kind = SectionKind::from_name(&name);
+                    let kind = SectionKind::from_name(comment);
                     if round.is_none() {
                         let banner = banner.expect("banner set above");
                         round = Some(Round::new(self.finish_header(banner, &header)?));
@@ -221,7 +291,8 @@ impl<'a> Parser<'a> {
                     if kind != SectionKind::Skipped {
                         if seen_known.contains(&kind) {
                             self.section = None;
-                            return Err(self.error(None, format!("section {name} appears twice")));
+                            return Err(self
+                                .error(None, format!("section {} appears twice", lossy(comment))));
                         }
                         seen_known.push(kind);
                     }
@@ -230,12 +301,12 @@ impl<'a> Parser<'a> {
                         SectionKind::ObjectiveFocus => r.objective_focus = Some(Vec::new()),
                         SectionKind::ReactionMetrics => r.reactions = Some(Vec::new()),
                         SectionKind::Skipped => r.skipped.push(SkippedSection {
-                            name: name.clone(),
+                            name: lossy(comment),
                             rows: 0,
                         }),
                         _ => {}
                     }
-                    self.section = Some((name, kind));
+                    self.section = Some((comment, kind));
                     continue;
                 }
                 if round.is_none() {
@@ -255,7 +326,7 @@ impl<'a> Parser<'a> {
             }
 
             // A data row.
-            let Some((_, kind)) = &self.section else {
+            let Some((section, kind)) = self.section else {
                 if banner.is_none() {
                     return Err(self.error(
                         None,
@@ -264,29 +335,19 @@ impl<'a> Parser<'a> {
                 }
                 return Err(self.error(None, "data row outside of any section"));
             };
-            let kind = *kind;
-            let r = round.as_mut().expect("a section implies a round");
-            let result = match kind {
-                SectionKind::Engagements => parse_engagement(line).map(|e| r.engagements.push(e)),
-                SectionKind::PlayerTracks => parse_track(line).map(|t| r.tracks.push(t)),
-                SectionKind::KillHeatmap => parse_kill_cell(line).map(|c| r.kill_heatmap.push(c)),
-                SectionKind::MovementHeatmap => {
-                    parse_movement_cell(line).map(|c| r.movement_heatmap.push(c))
+            if kind == SectionKind::Skipped {
+                let r = round.as_mut().expect("a section implies a round");
+                if let Some(s) = r.skipped.last_mut() {
+                    s.rows += 1;
                 }
-                SectionKind::ObjectiveFocus => parse_objective(line).map(|o| {
-                    r.objective_focus.get_or_insert_with(Vec::new).push(o);
-                }),
-                SectionKind::ReactionMetrics => parse_reaction(line).map(|m| {
-                    r.reactions.get_or_insert_with(Vec::new).push(m);
-                }),
-                SectionKind::Skipped => {
-                    if let Some(s) = r.skipped.last_mut() {
-                        s.rows += 1;
-                    }
-                    Ok(())
-                }
-            };
-            result.map_err(|e| self.error(Some(e.field), e.message))?;
+            } else {
+                rows.push(Row {
+                    line_no: self.line_no,
+                    kind,
+                    section,
+                    line,
+                });
+            }
         }
 
         self.section = None;
@@ -401,6 +462,85 @@ impl<'a> Parser<'a> {
         }
         Ok(h)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data rows
+
+/// The parsed data rows, per section, in file order.
+#[derive(Default)]
+struct Parsed {
+    engagements: Vec<Engagement>,
+    tracks: Vec<PlayerTrack>,
+    kill_heatmap: Vec<KillCell>,
+    movement_heatmap: Vec<MovementCell>,
+    objective_focus: Vec<ObjectiveFocus>,
+    reactions: Vec<ReactionMetric>,
+}
+
+impl Parsed {
+    /// Moves the rows into `round`, whose optional sections are already `Some` when present.
+    fn move_into(self, round: &mut Round) {
+        round.engagements = self.engagements;
+        round.tracks = self.tracks;
+        round.kill_heatmap = self.kill_heatmap;
+        round.movement_heatmap = self.movement_heatmap;
+        if !self.objective_focus.is_empty() {
+            round.objective_focus = Some(self.objective_focus);
+        }
+        if !self.reactions.is_empty() {
+            round.reactions = Some(self.reactions);
+        }
+    }
+}
+
+/// Parses `rows` in order, stopping at the first that fails.
+fn parse_rows_here(rows: &[Row]) -> Result<Parsed, ParseError> {
+    let mut p = Parsed::default();
+    for row in rows {
+        let line = row.line;
+        let result = match row.kind {
+            SectionKind::Engagements => parse_engagement(line).map(|e| p.engagements.push(e)),
+            SectionKind::PlayerTracks => parse_track(line).map(|t| p.tracks.push(t)),
+            SectionKind::KillHeatmap => parse_kill_cell(line).map(|c| p.kill_heatmap.push(c)),
+            SectionKind::MovementHeatmap => {
+                parse_movement_cell(line).map(|c| p.movement_heatmap.push(c))
+            }
+            SectionKind::ObjectiveFocus => parse_objective(line).map(|o| p.objective_focus.push(o)),
+            SectionKind::ReactionMetrics => parse_reaction(line).map(|m| p.reactions.push(m)),
+            SectionKind::Skipped => Ok(()),
+        };
+        result.map_err(|e| ParseError {
+            line: row.line_no,
+            section: Some(lossy(row.section)),
+            field: Some(e.field),
+            message: e.message,
+        })?;
+    }
+    Ok(p)
+}
+
+/// The position of the first `\n` in `s`, sixteen bytes at a time.
+fn find_newline(s: &[u8]) -> Option<usize> {
+    const ONES: u128 = u128::from_ne_bytes([0x01; 16]);
+    const HIGHS: u128 = u128::from_ne_bytes([0x80; 16]);
+    const NEWLINES: u128 = u128::from_ne_bytes([b'\n'; 16]);
+    let (chunks, tail) = s.as_chunks::<16>();
+    for (i, chunk) in chunks.iter().enumerate() {
+        // A byte of `w` is zero where the chunk has a newline. The lowest flagged byte is the
+        // first zero byte (flags above a zero byte may be false, flags below it cannot).
+        let w = u128::from_le_bytes(*chunk) ^ NEWLINES;
+        let flags = w.wrapping_sub(ONES) & !w & HIGHS;
+        if flags != 0 {
+            return Some(i * 16 + (flags.trailing_zeros() / 8) as usize);
+        }
+    }
+    let done = chunks.len() * 16;
+    tail.iter().position(|&b| b == b'\n').map(|j| done + j)
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn parse_banner(comment: &[u8]) -> Option<Banner> {
@@ -518,7 +658,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// A whole number, with optional leading `-`.
-fn int(bytes: &[u8], field: &str) -> FieldResult<i64> {
+fn int(bytes: &[u8], field: impl Label) -> FieldResult<i64> {
     let (neg, digits) = match bytes.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
@@ -543,7 +683,7 @@ fn int(bytes: &[u8], field: &str) -> FieldResult<i64> {
     Ok(if neg { -v } else { v })
 }
 
-fn int_in(bytes: &[u8], field: &str, min: i64, max: i64) -> FieldResult<i64> {
+fn int_in(bytes: &[u8], field: impl Label, min: i64, max: i64) -> FieldResult<i64> {
     let v = int(bytes, field)?;
     if v < min || v > max {
         return field_err(field, format!("{v} is outside {min}..={max}"));
@@ -551,7 +691,7 @@ fn int_in(bytes: &[u8], field: &str, min: i64, max: i64) -> FieldResult<i64> {
     Ok(v)
 }
 
-fn time(bytes: &[u8], field: &str) -> FieldResult<i64> {
+fn time(bytes: &[u8], field: impl Label) -> FieldResult<i64> {
     let v = int(bytes, field)?;
     if v < 0 {
         return field_err(field, format!("negative time {v} ms"));
@@ -562,7 +702,7 @@ fn time(bytes: &[u8], field: &str) -> FieldResult<i64> {
     Ok(v)
 }
 
-fn opt_time(bytes: &[u8], field: &str) -> FieldResult<Option<i64>> {
+fn opt_time(bytes: &[u8], field: impl Label) -> FieldResult<Option<i64>> {
     if bytes.is_empty() {
         Ok(None)
     } else {
@@ -570,11 +710,11 @@ fn opt_time(bytes: &[u8], field: &str) -> FieldResult<Option<i64>> {
     }
 }
 
-fn count(bytes: &[u8], field: &str) -> FieldResult<i64> {
+fn count(bytes: &[u8], field: impl Label) -> FieldResult<i64> {
     int_in(bytes, field, 0, i64::from(i32::MAX))
 }
 
-fn flag(bytes: &[u8], field: &str) -> FieldResult<bool> {
+fn flag(bytes: &[u8], field: impl Label) -> FieldResult<bool> {
     match bytes {
         b"1" => Ok(true),
         b"0" => Ok(false),
@@ -585,7 +725,7 @@ fn flag(bytes: &[u8], field: &str) -> FieldResult<bool> {
 
 /// A decimal number. Plain decimals (`-123.4`) take a fast exact path; anything else goes
 /// through the standard library, and non-finite values are refused.
-fn float(bytes: &[u8], field: &str) -> FieldResult<f64> {
+fn float(bytes: &[u8], field: impl Label) -> FieldResult<f64> {
     if let Some(v) = fast_decimal(bytes) {
         return Ok(v);
     }
@@ -602,12 +742,13 @@ fn float(bytes: &[u8], field: &str) -> FieldResult<f64> {
     }
 }
 
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
 /// `[-]digits[.digits]` with at most 15 significant digits: the mantissa and the power of ten
 /// are exact doubles, so the division is correctly rounded, exactly like `str::parse`.
 fn fast_decimal(bytes: &[u8]) -> Option<f64> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
     let (neg, body) = match bytes.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
@@ -639,7 +780,7 @@ fn fast_decimal(bytes: &[u8]) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
-fn coord(bytes: &[u8], field: &str) -> FieldResult<f64> {
+fn coord(bytes: &[u8], field: impl Label) -> FieldResult<f64> {
     let v = float(bytes, field)?;
     if v.abs() > MAX_COORD {
         return field_err(field, format!("coordinate {v} is out of range"));
@@ -647,7 +788,7 @@ fn coord(bytes: &[u8], field: &str) -> FieldResult<f64> {
     Ok(v)
 }
 
-fn non_negative(bytes: &[u8], field: &str, max: f64) -> FieldResult<f64> {
+fn non_negative(bytes: &[u8], field: impl Label, max: f64) -> FieldResult<f64> {
     let v = float(bytes, field)?;
     if !(0.0..=max).contains(&v) {
         return field_err(field, format!("{v} is outside 0..={max}"));
@@ -655,12 +796,16 @@ fn non_negative(bytes: &[u8], field: &str, max: f64) -> FieldResult<f64> {
     Ok(v)
 }
 
-fn guid(bytes: &[u8], field: &str) -> FieldResult<String> {
+fn guid(bytes: &[u8], field: impl Label) -> FieldResult<String> {
     if bytes.is_empty() {
         return field_err(field, "is empty");
     }
     if bytes.len() > 64 {
         return field_err(field, format!("`{}…` is too long for a GUID", text(bytes)));
+    }
+    // Printable ASCII (what trackers write) is UTF-8 without control characters.
+    if bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+        return Ok(lossy(bytes));
     }
     match std::str::from_utf8(bytes) {
         Ok(s) if !s.chars().any(char::is_control) => Ok(s.to_string()),
@@ -668,7 +813,7 @@ fn guid(bytes: &[u8], field: &str) -> FieldResult<String> {
     }
 }
 
-fn opt_guid(bytes: &[u8], field: &str) -> FieldResult<Option<String>> {
+fn opt_guid(bytes: &[u8], field: impl Label) -> FieldResult<Option<String>> {
     if bytes.is_empty() {
         Ok(None)
     } else {
@@ -676,16 +821,21 @@ fn opt_guid(bytes: &[u8], field: &str) -> FieldResult<Option<String>> {
     }
 }
 
-fn name(bytes: &[u8], field: &str) -> FieldResult<Name> {
+fn name(bytes: &[u8], field: impl Label) -> FieldResult<Name> {
     if bytes.len() > MAX_NAME_BYTES {
         return field_err(field, format!("name is {} bytes long", bytes.len()));
     }
     Ok(Name(bytes.to_vec()))
 }
 
-fn word<T>(bytes: &[u8], field: &str, parse: fn(&[u8]) -> Option<T>, what: &str) -> FieldResult<T> {
+fn word<T>(
+    bytes: &[u8],
+    field: impl Label,
+    parse: fn(&[u8]) -> Option<T>,
+    what: &str,
+) -> FieldResult<T> {
     parse(bytes).ok_or_else(|| FieldError {
-        field: field.to_string(),
+        field: field.spell(),
         message: if bytes.is_empty() {
             "is empty".to_string()
         } else {
@@ -694,15 +844,15 @@ fn word<T>(bytes: &[u8], field: &str, parse: fn(&[u8]) -> Option<T>, what: &str)
     })
 }
 
-fn team(bytes: &[u8], field: &str) -> FieldResult<Team> {
+fn team(bytes: &[u8], field: impl Label) -> FieldResult<Team> {
     word(bytes, field, Team::parse_word, "team (AXIS or ALLIES)")
 }
 
-fn class(bytes: &[u8], field: &str) -> FieldResult<PlayerClass> {
+fn class(bytes: &[u8], field: impl Label) -> FieldResult<PlayerClass> {
     word(bytes, field, PlayerClass::parse_word, "class")
 }
 
-fn outcome(bytes: &[u8], field: &str) -> FieldResult<Outcome> {
+fn outcome(bytes: &[u8], field: impl Label) -> FieldResult<Outcome> {
     word(bytes, field, Outcome::parse_word, "outcome")
 }
 
@@ -723,7 +873,7 @@ fn item_values<'a, const N: usize>(
 ) -> FieldResult<[&'a [u8]; N]> {
     split_exact::<N>(item, b',').or_else(|found| {
         field_err(
-            format!("{field}[{index}]"),
+            At::new(field, index, ""),
             format!("expected {N} `,`-separated values ({layout}), found {found}"),
         )
     })
@@ -743,7 +893,7 @@ fn parse_engagement(line: &[u8]) -> FieldResult<Engagement> {
         f[14]
             .split(|&b| b == b',')
             .enumerate()
-            .map(|(i, g)| guid(g, &format!("crossfire_participants[{i}]")))
+            .map(|(i, g)| guid(g, At::new("crossfire_participants", i, "")))
             .collect::<FieldResult<Vec<_>>>()?
     };
     Ok(Engagement {
@@ -783,20 +933,52 @@ fn parse_engagement(line: &[u8]) -> FieldResult<Engagement> {
 }
 
 fn parse_positions(field: &[u8]) -> FieldResult<Vec<EngagementPoint>> {
+    match fast_positions(field) {
+        Some(points) => Ok(points),
+        None => checked_positions(field),
+    }
+}
+
+/// [`checked_positions`] in a single pass, like [`fast_path`]: `None` for anything but the
+/// usual forms, and when it returns points, they are the ones `checked_positions` returns.
+fn fast_positions(field: &[u8]) -> Option<Vec<EngagementPoint>> {
+    // A point takes about 30 bytes.
+    let mut out = Vec::with_capacity(field.len() / 24 + 1);
+    let mut c = Cursor { s: field, p: 0 };
+    while let Some(b) = c.peek() {
+        if b == b'|' {
+            c.p += 1;
+            continue;
+        }
+        let time = c.int(b',').filter(|t| (0..=MAX_TIME).contains(t))?;
+        let x = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let y = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let z = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let event = c.last_word(PositionEvent::parse_word)?;
+        out.push(EngagementPoint {
+            time,
+            pos: Vec3::new(x, y, z),
+            event,
+        });
+    }
+    Some(out)
+}
+
+fn checked_positions(field: &[u8]) -> FieldResult<Vec<EngagementPoint>> {
     let mut out = Vec::with_capacity(field.iter().filter(|&&b| b == b'|').count() + 1);
     for (i, item) in items(field) {
         let v = item_values::<5>(item, "positions", i, "time,x,y,z,event")?;
-        let at = |what: &str| format!("positions[{i}].{what}");
+        let at = |what| At::new("positions", i, what);
         out.push(EngagementPoint {
-            time: time(v[0], &at("time"))?,
+            time: time(v[0], at("time"))?,
             pos: Vec3::new(
-                coord(v[1], &at("x"))?,
-                coord(v[2], &at("y"))?,
-                coord(v[3], &at("z"))?,
+                coord(v[1], at("x"))?,
+                coord(v[2], at("y"))?,
+                coord(v[3], at("z"))?,
             ),
             event: word(
                 v[4],
-                &at("event"),
+                at("event"),
                 PositionEvent::parse_word,
                 "position event",
             )?,
@@ -814,32 +996,36 @@ fn parse_attackers(field: &[u8]) -> FieldResult<Vec<Attacker>> {
             i,
             "guid,name,team,damage,hits,first_hit,last_hit,got_kill,weapons",
         )?;
-        let at = |what: &str| format!("attackers[{i}].{what}");
+        let at = |what| At::new("attackers", i, what);
         let mut weapons = Vec::new();
         for (w, pair) in v[8].split(|&b| b == b';').enumerate() {
             if pair.is_empty() {
                 continue;
             }
+            let weapon = |what| At {
+                sub: Some(("weapons", w)),
+                ..at(what)
+            };
             let Some(colon) = pair.iter().position(|&b| b == b':') else {
                 return field_err(
-                    at(&format!("weapons[{w}]")),
+                    weapon(""),
                     format!("`{}` is not `weaponid:count`", text(pair)),
                 );
             };
             weapons.push((
-                int_in(&pair[..colon], &at(&format!("weapons[{w}].id")), 0, 1023)?,
-                count(&pair[colon + 1..], &at(&format!("weapons[{w}].count")))?,
+                int_in(&pair[..colon], weapon("id"), 0, 1023)?,
+                count(&pair[colon + 1..], weapon("count"))?,
             ));
         }
         out.push(Attacker {
-            guid: guid(v[0], &at("guid"))?,
-            name: name(v[1], &at("name"))?,
-            team: team(v[2], &at("team"))?,
-            damage: count(v[3], &at("damage"))?,
-            hits: count(v[4], &at("hits"))?,
-            first_hit: time(v[5], &at("first_hit"))?,
-            last_hit: time(v[6], &at("last_hit"))?,
-            got_kill: flag(v[7], &at("got_kill"))?,
+            guid: guid(v[0], at("guid"))?,
+            name: name(v[1], at("name"))?,
+            team: team(v[2], at("team"))?,
+            damage: count(v[3], at("damage"))?,
+            hits: count(v[4], at("hits"))?,
+            first_hit: time(v[5], at("first_hit"))?,
+            last_hit: time(v[6], at("last_hit"))?,
+            got_kill: flag(v[7], at("got_kill"))?,
             weapons,
         });
     }
@@ -847,6 +1033,204 @@ fn parse_attackers(field: &[u8]) -> FieldResult<Vec<Attacker>> {
 }
 
 fn parse_track(line: &[u8]) -> FieldResult<PlayerTrack> {
+    match fast_track(line) {
+        Some(track) => Ok(track),
+        None => checked_track(line),
+    }
+}
+
+/// [`checked_track`] for a row in the forms the trackers write, in one pass over its path;
+/// `None` for anything else (including every faulty row), which the caller re-reads with
+/// [`checked_track`]. When it returns a track, it is the one `checked_track` returns.
+fn fast_track(line: &[u8]) -> Option<PlayerTrack> {
+    // A `;` in the path makes `fast_path` fail, so this splits like `checked_track` does.
+    let f = split_with_rest::<10>(line, b';').ok()?;
+    let death_time = time(f[5], "death_time").ok()?;
+    Some(PlayerTrack {
+        guid: guid(f[0], "guid").ok()?,
+        name: name(f[1], "name").ok()?,
+        team: Team::parse_word(f[2])?,
+        class: PlayerClass::parse_word(f[3])?,
+        spawn_time: time(f[4], "spawn_time").ok()?,
+        death_time: (death_time != 0).then_some(death_time),
+        first_move_time: opt_time(f[6], "first_move_time").ok()?,
+        death_type: DeathType::parse_word(f[7])?,
+        samples: count(f[8], "samples").ok()?,
+        path: fast_path(f[9])?,
+    })
+}
+
+/// A path read left to right in a single pass, accepting only what [`parse_path`] accepts and
+/// with the same values: whole numbers as [`int`] reads them, decimals as [`fast_decimal`] reads
+/// them, the same ranges, and empty items skipped. `None` for anything else.
+fn fast_path(field: &[u8]) -> Option<Vec<TrackSample>> {
+    // Roughly one sample per 50 bytes: reserve to avoid regrowth on long lives.
+    let mut out = Vec::with_capacity(field.len() / 40 + 1);
+    let mut c = Cursor { s: field, p: 0 };
+    while let Some(b) = c.peek() {
+        if b == b'|' {
+            c.p += 1;
+            continue;
+        }
+        let time = c.int(b',').filter(|t| (0..=MAX_TIME).contains(t))?;
+        let x = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let y = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let z = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let health = c.int(b',').filter(|h| h.abs() <= 100_000)?;
+        let speed = c.decimal(b',').filter(|s| (0.0..=100_000.0).contains(s))?;
+        let weapon = c.int(b',').filter(|w| (0..=1023).contains(w))?;
+        let stance = Stance::from_code(c.digit(b',')?)?;
+        let sprint = match c.digit(b',')? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        let event = c.path_event()?;
+        out.push(TrackSample {
+            time,
+            pos: Vec3::new(x, y, z),
+            health,
+            speed,
+            weapon,
+            stance,
+            sprint,
+            event,
+        });
+    }
+    Some(out)
+}
+
+const POW10_INT: [u64; 16] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+];
+
+/// A reading position in a `|`-list of `,`-separated values.
+struct Cursor<'a> {
+    s: &'a [u8],
+    p: usize,
+}
+
+impl Cursor<'_> {
+    #[inline(always)]
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.p).copied()
+    }
+
+    /// Moves past `sep`, which must come next.
+    #[inline(always)]
+    fn expect(&mut self, sep: u8) -> Option<()> {
+        (self.peek()? == sep).then(|| self.p += 1)
+    }
+
+    /// Digits from here; how many, and their value (wrapped if there are too many to matter).
+    #[inline(always)]
+    fn digits(&mut self) -> (usize, u64) {
+        let start = self.p;
+        let mut v: u64 = 0;
+        while let Some(&b) = self.s.get(self.p) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            self.p += 1;
+        }
+        (self.p - start, v)
+    }
+
+    /// A whole number as [`int`] reads it (`-`, then 1 to 18 digits), then `sep`.
+    #[inline(always)]
+    fn int(&mut self, sep: u8) -> Option<i64> {
+        let neg = self.peek() == Some(b'-');
+        self.p += usize::from(neg);
+        let (n, v) = self.digits();
+        if n == 0 || n > 18 {
+            return None;
+        }
+        self.expect(sep)?;
+        // 18 digits fit in an i64. Negated without a branch: `(v ^ -1) + 1 == -v`.
+        let minus = -i64::from(neg);
+        Some((v as i64 ^ minus) - minus)
+    }
+
+    /// A decimal as [`fast_decimal`] reads it, then `sep`.
+    #[inline(always)]
+    fn decimal(&mut self, sep: u8) -> Option<f64> {
+        let neg = self.peek() == Some(b'-');
+        self.p += usize::from(neg);
+        let (whole, whole_value) = self.digits();
+        let (frac, frac_value) = if self.peek() == Some(b'.') {
+            self.p += 1;
+            match self.digits() {
+                (0, _) => return None,
+                digits => digits,
+            }
+        } else {
+            (0, 0)
+        };
+        if whole + frac == 0 || whole + frac > 15 {
+            return None;
+        }
+        self.expect(sep)?;
+        // The mantissa of all the digits, as `fast_decimal` accumulates it (below 10^15, so
+        // exact as an i64 and as a double).
+        let mantissa = whole_value * POW10_INT[frac] + frac_value;
+        let v = mantissa as i64 as f64 / POW10[frac];
+        // Negated without a branch: flipping the sign bit is what `-v` does.
+        Some(f64::from_bits(v.to_bits() ^ (u64::from(neg) << 63)))
+    }
+
+    /// One digit, then `sep`.
+    #[inline(always)]
+    fn digit(&mut self, sep: u8) -> Option<u8> {
+        let d = self.peek()?.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        self.p += 1;
+        self.expect(sep)?;
+        Some(d)
+    }
+
+    /// The event word that ends a path item, and the `|` after it if any.
+    #[inline(always)]
+    fn path_event(&mut self) -> Option<PathEvent> {
+        // The usual case, quickly.
+        if self.s[self.p..].starts_with(b"sample|") {
+            self.p += 7;
+            return Some(PathEvent::Sample);
+        }
+        self.last_word(PathEvent::parse_word)
+    }
+
+    /// The word that ends an item, read with `parse`, and the `|` after it if any. No word of
+    /// the vocabularies holds a `,`, so a word with one is refused as the checking code does.
+    #[inline(always)]
+    fn last_word<T>(&mut self, parse: fn(&[u8]) -> Option<T>) -> Option<T> {
+        let rest = &self.s[self.p..];
+        let len = rest.iter().position(|&b| b == b'|').unwrap_or(rest.len());
+        let word = parse(&rest[..len])?;
+        self.p += len + usize::from(len < rest.len());
+        Some(word)
+    }
+}
+
+fn checked_track(line: &[u8]) -> FieldResult<PlayerTrack> {
     let f = split_exact::<10>(line, b';')
         .or_else(|found| field_count_error("PLAYER_TRACKS", 10, found))?;
     let death_time = time(f[5], "death_time")?;
@@ -904,21 +1288,21 @@ fn parse_path(field: &[u8]) -> FieldResult<Vec<TrackSample>> {
 
 /// Re-parses a bad path sample with full checks to name the faulty value.
 fn path_sample_error(i: usize, v: &[&[u8]; 10]) -> FieldError {
-    let at = |what: &str| format!("path[{i}].{what}");
+    let at = |what| At::new("path", i, what);
     let check = || -> FieldResult<()> {
-        time(v[0], &at("time"))?;
-        coord(v[1], &at("x"))?;
-        coord(v[2], &at("y"))?;
-        coord(v[3], &at("z"))?;
-        int_in(v[4], &at("health"), -100_000, 100_000)?;
-        non_negative(v[5], &at("speed"), 100_000.0)?;
-        int_in(v[6], &at("weapon"), 0, 1023)?;
-        let stance = int(v[7], &at("stance"))?;
+        time(v[0], at("time"))?;
+        coord(v[1], at("x"))?;
+        coord(v[2], at("y"))?;
+        coord(v[3], at("z"))?;
+        int_in(v[4], at("health"), -100_000, 100_000)?;
+        non_negative(v[5], at("speed"), 100_000.0)?;
+        int_in(v[6], at("weapon"), 0, 1023)?;
+        let stance = int(v[7], at("stance"))?;
         if !(0..=2).contains(&stance) {
             return field_err(at("stance"), format!("{stance} is not 0, 1 or 2"));
         }
-        flag(v[8], &at("sprint"))?;
-        word(v[9], &at("event"), PathEvent::parse_word, "path event")?;
+        flag(v[8], at("sprint"))?;
+        word(v[9], at("event"), PathEvent::parse_word, "path event")?;
         Ok(())
     };
     match check() {
@@ -1043,5 +1427,175 @@ mod tests {
         let f = split_with_rest::<3>(b"a;b;c;d;e;", b';').unwrap();
         assert_eq!(f, [&b"a"[..], b"b", b"c;d;e;"]);
         assert_eq!(split_with_rest::<3>(b"a;b", b';'), Err(2));
+    }
+
+    #[test]
+    fn find_newline_finds_the_first() {
+        for len in 0..70 {
+            for at in 0..=len {
+                let mut s = vec![b'x'; len];
+                if at < len {
+                    s[at] = b'\n';
+                    // Bytes that trip naive zero-byte tricks, after the newline.
+                    for b in s.iter_mut().skip(at + 1).step_by(3) {
+                        *b = 0x0b;
+                    }
+                }
+                s.extend_from_slice(b"\n\n");
+                assert_eq!(find_newline(&s), Some(at.min(len)), "{len} {at}");
+            }
+        }
+        assert_eq!(
+            find_newline(&[0x0b, 0x8a, 0xff, 0x00, 0x09].repeat(9)),
+            None
+        );
+    }
+
+    /// A small deterministic generator for the tests below.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % n
+        }
+
+        /// `line` with a few spans replaced by bytes that matter to the readers.
+        fn mutate(&mut self, line: &[u8]) -> Vec<u8> {
+            const PIECES: &[&[u8]] = &[
+                b";",
+                b"|",
+                b",",
+                b":",
+                b"-",
+                b".",
+                b"\xff",
+                b"\r",
+                b" ",
+                b"a",
+                b"",
+                b"0",
+                b"9",
+                b"e",
+                b"+",
+                b"-0",
+                b".5",
+                b"5.",
+                b"--",
+                b"1e2",
+                b"inf",
+                b"1.5",
+                b"\x01",
+                b"\xc3\xa9",
+                b"00000000000000000000",
+                b"123456789012345",
+                b"1234567890123456",
+                b"0.000000000000001",
+                b"99999999999",
+                b"2147483647",
+                b"2147483648",
+                b"1000001",
+                b"100000",
+                b"100001",
+                b"-100000",
+                b"1023",
+                b"1024",
+                b"3",
+                b"sample",
+                b"spawn",
+                b"killed",
+                b"hit",
+                b"death",
+            ];
+            let mut v = line.to_vec();
+            for _ in 0..1 + self.below(3) {
+                if v.is_empty() {
+                    break;
+                }
+                let at = self.below(v.len());
+                // Half the time a digit for another: the row usually stays valid.
+                if self.below(2) == 0 {
+                    if v[at].is_ascii_digit() {
+                        v[at] = b'0' + self.below(10) as u8;
+                    }
+                    continue;
+                }
+                let len = self.below(4).min(v.len() - at);
+                let piece = PIECES[self.below(PIECES.len())];
+                v.splice(at..at + len, piece.iter().copied());
+            }
+            v
+        }
+    }
+
+    fn synthetic(players: usize, seconds: u32, seed: u64) -> Vec<u8> {
+        use crate::synth::{SynthOptions, synth_round};
+        crate::format::write(&synth_round(&SynthOptions::new(
+            "supply", 1, players, seconds, seed,
+        )))
+    }
+
+    /// The rows of `section` in `text`.
+    fn rows_of<'a>(text: &'a [u8], section: &str) -> Vec<&'a [u8]> {
+        let header = format!("# {section}");
+        text.split(|&b| b == b'\n')
+            .skip_while(|l| *l != header.as_bytes())
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .filter(|l| !l.starts_with(b"#"))
+            .collect()
+    }
+
+    #[test]
+    fn the_single_pass_readers_read_what_the_checking_code_reads() {
+        let text = synthetic(6, 60, 3);
+        let tracks = rows_of(&text, "PLAYER_TRACKS");
+        let engagements = rows_of(&text, "ENGAGEMENTS");
+        assert!(tracks.len() > 10 && engagements.len() > 10);
+        let positions = |row: &[u8]| -> Vec<u8> {
+            split_with_rest::<24>(row, b';').map_or_else(|_| Vec::new(), |f| f[22].to_vec())
+        };
+        // The writer's rows take the fast way.
+        for row in &tracks {
+            let fast = fast_track(row).expect("a written row is read in one pass");
+            assert_eq!(Some(fast), checked_track(row).ok());
+        }
+        for row in &engagements {
+            let field = positions(row);
+            let fast = fast_positions(&field).expect("written points are read in one pass");
+            assert_eq!(Some(fast), checked_positions(&field).ok());
+        }
+        // Altered rows: whenever the fast way accepts one, the checking code agrees.
+        let mut rng = Lcg(7);
+        let (mut fast_tracks, mut fast_points) = (0, 0);
+        for _ in 0..80 {
+            for row in &tracks {
+                let row = rng.mutate(row);
+                if let Some(fast) = fast_track(&row) {
+                    fast_tracks += 1;
+                    assert_eq!(Some(fast), checked_track(&row).ok(), "{}", lossy(&row));
+                }
+            }
+            for row in &engagements {
+                let field = rng.mutate(&positions(row));
+                if let Some(fast) = fast_positions(&field) {
+                    fast_points += 1;
+                    assert_eq!(
+                        Some(fast),
+                        checked_positions(&field).ok(),
+                        "{}",
+                        lossy(&field)
+                    );
+                }
+            }
+        }
+        // Many alterations keep a row valid: both ways were compared on those.
+        assert!(
+            fast_tracks > 100 && fast_points > 100,
+            "{fast_tracks} {fast_points}"
+        );
     }
 }
