@@ -2,10 +2,11 @@
 //! section and the field.
 //!
 //! Two passes. The first walks the lines: banner, header, section headers and comments, and
-//! lists the data rows. The second parses the rows; the error reported is still the one of the
-//! first failing line, exactly as reading top to bottom in one go would report it. Large values
-//! (a life's path) have a single-pass fast reader for the forms the trackers write; anything else
-//! is re-read by the checking code, which names the faulty field.
+//! lists the data rows. The second parses the rows, on two threads when there are many bytes of
+//! them; the error reported is still the one of the first failing line, exactly as one thread
+//! reading top to bottom would report it. Large values (a life's path) have a single-pass fast
+//! reader for the forms the trackers write; anything else is re-read by the checking code, which
+//! names the faulty field.
 
 use std::fmt;
 
@@ -20,6 +21,9 @@ const MAX_COORD: f64 = 1_000_000.0;
 const MAX_TIME: i64 = i32::MAX as i64;
 /// Longest name kept by the tracker (it truncates to 256 bytes; leave room for other trackers).
 const MAX_NAME_BYTES: usize = 1024;
+/// Below this many bytes of data rows (weighted as in `parse_rows`) a second thread costs more
+/// than it saves.
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
 /// How to treat a file that does not end with `# END`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -127,11 +131,21 @@ pub fn parse(bytes: &[u8]) -> Result<Round, ParseError> {
 
 /// Parses a round file with explicit options.
 pub fn parse_with(bytes: &[u8], options: ParseOptions) -> Result<Round, ParseError> {
+    parse_rows_over(bytes, options, PARALLEL_MIN_BYTES)
+}
+
+/// [`parse_with`], parsing the data rows on two threads when they hold at least `parallel_min`
+/// bytes (the tests force both ways).
+fn parse_rows_over(
+    bytes: &[u8],
+    options: ParseOptions,
+    parallel_min: usize,
+) -> Result<Round, ParseError> {
     let mut rows = Vec::new();
     // The outline stops at its first problem, so every listed row comes before it: a failing
     // row is the first error of the file, and the outline's problem only stands if none fails.
     let outline = Parser::new(bytes, options).outline(&mut rows);
-    let parsed = parse_rows_here(&rows)?;
+    let parsed = parse_rows(&rows, parallel_min)?;
     let mut round = outline?;
     parsed.move_into(&mut round);
     Ok(round)
@@ -479,6 +493,15 @@ struct Parsed {
 }
 
 impl Parsed {
+    fn append(&mut self, mut later: Parsed) {
+        self.engagements.append(&mut later.engagements);
+        self.tracks.append(&mut later.tracks);
+        self.kill_heatmap.append(&mut later.kill_heatmap);
+        self.movement_heatmap.append(&mut later.movement_heatmap);
+        self.objective_focus.append(&mut later.objective_focus);
+        self.reactions.append(&mut later.reactions);
+    }
+
     /// Moves the rows into `round`, whose optional sections are already `Some` when present.
     fn move_into(self, round: &mut Round) {
         round.engagements = self.engagements;
@@ -492,6 +515,44 @@ impl Parsed {
             round.reactions = Some(self.reactions);
         }
     }
+}
+
+/// Parses `rows`, on two threads when they hold at least `parallel_min` bytes (weighted by what
+/// they cost to read). The threads take the rows before and after a split point that shares out
+/// the cost evenly; the error is the one of the first failing row.
+fn parse_rows(rows: &[Row], parallel_min: usize) -> Result<Parsed, ParseError> {
+    // Rows of the other sections cost about three times as much per byte as PLAYER_TRACKS rows.
+    let weight = |r: &Row| match r.kind {
+        SectionKind::PlayerTracks => r.line.len(),
+        _ => 3 * r.line.len(),
+    };
+    let total: usize = rows.iter().map(weight).sum();
+    if total < parallel_min || rows.len() < 2 {
+        return parse_rows_here(rows);
+    }
+    let mut split = 0;
+    let mut first_half = 0;
+    while split < rows.len() - 1 && first_half + weight(&rows[split]) / 2 < total / 2 {
+        first_half += weight(&rows[split]);
+        split += 1;
+    }
+    let (first, second) = rows.split_at(split);
+    std::thread::scope(|scope| {
+        let later = std::thread::Builder::new()
+            .name("round-parse".into())
+            .spawn_scoped(scope, || parse_rows_here(second));
+        let earlier = parse_rows_here(first);
+        let later = match later {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: read the rest here.
+            Err(_) => parse_rows_here(second),
+        };
+        let mut parsed = earlier?;
+        parsed.append(later?);
+        Ok(parsed)
+    })
 }
 
 /// Parses `rows` in order, stopping at the first that fails.
@@ -1597,5 +1658,63 @@ mod tests {
             fast_tracks > 100 && fast_points > 100,
             "{fast_tracks} {fast_points}"
         );
+    }
+
+    /// The rows parsed on two threads give the same round, or the same first error, as on one.
+    #[test]
+    fn two_threads_read_like_one() {
+        let options = [
+            ParseOptions::default(),
+            ParseOptions {
+                assume_complete: true,
+            },
+        ];
+        let same = |text: &[u8]| {
+            for o in options {
+                let one = parse_rows_over(text, o, usize::MAX);
+                assert_eq!(parse_rows_over(text, o, 0), one);
+                assert_eq!(parse_rows_over(text, o, text.len() / 3), one);
+            }
+        };
+        let mut texts = vec![synthetic(24, 120, 42), synthetic(4, 20, 1)];
+        for entry in std::fs::read_dir("assets/samples").expect("samples") {
+            texts.push(std::fs::read(entry.expect("entry").path()).expect("sample"));
+        }
+        for text in &texts {
+            same(text);
+            assert!(parse_rows_over(text, options[0], 0).is_ok());
+        }
+        // Errors anywhere, and in both halves at once: the first line wins.
+        let mut rng = Lcg(11);
+        let base = &texts[1];
+        for _ in 0..300 {
+            let mut text = base.clone();
+            for _ in 0..1 + rng.below(2) {
+                let at = rng.below(text.len());
+                let piece: &[u8] = [&b";"[..], b"|", b",", b"x", b"\n", b"-", b"#"][rng.below(7)];
+                text.splice(at..at + 1, piece.iter().copied());
+            }
+            same(&text);
+        }
+        let big = &texts[0];
+        let lines: Vec<&[u8]> = big.split(|&b| b == b'\n').collect();
+        for (a, b) in [(0.3, 0.9), (0.9, 0.95), (0.5, 0.51)] {
+            let mut text = Vec::new();
+            let bad: Vec<usize> = [a, b]
+                .iter()
+                .map(|f| (lines.len() as f64 * f) as usize)
+                .collect();
+            for (i, line) in lines.iter().enumerate() {
+                text.extend_from_slice(line);
+                if bad.contains(&i) {
+                    text.extend_from_slice(b";bad");
+                }
+                text.push(b'\n');
+            }
+            text.pop();
+            let e = parse_rows_over(&text, options[0], 0).expect_err("bad rows");
+            assert_eq!(e.line, bad[0] + 1, "{e}");
+            same(&text);
+        }
     }
 }
