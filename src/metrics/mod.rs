@@ -113,11 +113,12 @@ pub struct RoundMetrics {
 
 /// Computes every derived figure of `round`.
 pub fn derive(round: &Round, params: &MetricParams) -> RoundMetrics {
-    let lives = life_profiles(round, params);
-    let pairs = pairs(round);
-    let teamplay = teamplay(round);
-    let trades = trades(round, params);
-    let support = support_uptime(round, params);
+    let ctx = Context::new(round);
+    let lives = movement::life_profiles_in(&ctx, params);
+    let pairs = pairs::pairs_in(&ctx);
+    let teamplay = teamplay::teamplay_in(&ctx);
+    let trades = trades::trades_in(&ctx, params);
+    let support = support::support_uptime_in(&ctx, params);
     let kill_cells = kill_heatmap(round, params);
     let summary = summary(
         round,
@@ -154,6 +155,160 @@ pub struct PlayerInfo {
 /// to the greater `(name bytes, team)` so that the row order of the file does not matter.
 pub fn players(round: &Round) -> Vec<PlayerInfo> {
     Roster::new(&round.tracks, &round.engagements).players()
+}
+
+/// What several figures need, worked out once per round: the roster, and every life with its
+/// path in time order and its player.
+pub(crate) struct Context<'a> {
+    pub(crate) round: &'a Round,
+    pub(crate) roster: Roster<'a>,
+    /// By track index.
+    pub(crate) lives: Vec<Life<'a>>,
+    /// The player of each life, as an index into `life_guids`: lives of the same GUID have the
+    /// same index, and indices follow GUID order.
+    pub(crate) life_players: Vec<usize>,
+    /// The distinct GUIDs of the lives, sorted.
+    pub(crate) life_guids: Vec<&'a str>,
+    /// The lives by the time they are living.
+    pub(crate) timeline: Timeline,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(round: &'a Round) -> Self {
+        let mut life_guids: Vec<&str> = round.tracks.iter().map(|t| t.guid.as_str()).collect();
+        life_guids.sort_unstable();
+        life_guids.dedup();
+        let life_players = round
+            .tracks
+            .iter()
+            .map(|t| {
+                // Always found: every track's GUID is in the list.
+                life_guids
+                    .binary_search(&t.guid.as_str())
+                    .unwrap_or_else(|i| i)
+            })
+            .collect();
+        let lives: Vec<Life> = round.tracks.iter().map(Life::new).collect();
+        Context {
+            round,
+            roster: Roster::new(&round.tracks, &round.engagements),
+            timeline: Timeline::new(&lives),
+            lives,
+            life_players,
+            life_guids,
+        }
+    }
+
+    /// The player index of `guid` if it has a life.
+    pub(crate) fn life_player(&self, guid: &str) -> Option<usize> {
+        self.life_guids.binary_search(&guid).ok()
+    }
+}
+
+/// The lives by the time they are living, so that a query about a moment looks at the few lives
+/// living around it instead of every life of the round.
+///
+/// Time is cut into buckets of `width` ms from `start` (the first and last buckets reach to
+/// minus and plus infinity); each life is listed in every bucket its living span
+/// `[spawn_time, death_time)` touches, in track order. Lives that are never living are not listed.
+pub(crate) struct Timeline {
+    start: i64,
+    width: i64,
+    /// Bucket `b` lists `lives[offsets[b]..offsets[b + 1]]`.
+    offsets: Vec<usize>,
+    lives: Vec<usize>,
+}
+
+impl Timeline {
+    /// At most this many buckets, whatever the times.
+    const MAX_BUCKETS: i128 = 1 << 16;
+
+    pub(crate) fn new(lives: &[Life]) -> Self {
+        // (index, first living ms, last living ms or None when open-ended)
+        let spans: Vec<(usize, i64, Option<i64>)> = lives
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let (spawn, death) = (l.track.spawn_time, l.track.death_time);
+                match death {
+                    Some(d) if d <= spawn => None,
+                    Some(d) => Some((i, spawn, Some(d - 1))),
+                    None => Some((i, spawn, None)),
+                }
+            })
+            .collect();
+        let start = spans.iter().map(|s| s.1).min().unwrap_or(0);
+        let end = spans
+            .iter()
+            .map(|s| s.2.unwrap_or(s.1))
+            .max()
+            .unwrap_or(start);
+        // Buckets about as long as a life: a moment then meets about two lives per player.
+        let span = |s: &(usize, i64, Option<i64>)| i128::from(s.2.unwrap_or(end)) - i128::from(s.1);
+        let total: i128 = spans.iter().map(span).sum();
+        let range = i128::from(end) - i128::from(start) + 1;
+        let mut width = (total / (spans.len().max(1) as i128)).max(1);
+        if range / width >= Self::MAX_BUCKETS {
+            width = range / Self::MAX_BUCKETS + 1;
+        }
+        let width = i64::try_from(width).unwrap_or(i64::MAX);
+        let buckets = usize::try_from(range / i128::from(width) + 1).unwrap_or(1);
+        let mut timeline = Timeline {
+            start,
+            width,
+            offsets: vec![0; buckets + 1],
+            lives: Vec::new(),
+        };
+        let reach = |t: &Timeline, s: &(usize, i64, Option<i64>)| {
+            (
+                t.bucket(s.1),
+                s.2.map_or(buckets - 1, |last| t.bucket(last)),
+            )
+        };
+        for s in &spans {
+            let (from, to) = reach(&timeline, s);
+            for count in &mut timeline.offsets[from + 1..=to + 1] {
+                *count += 1;
+            }
+        }
+        for b in 0..buckets {
+            timeline.offsets[b + 1] += timeline.offsets[b];
+        }
+        let mut fill = timeline.offsets.clone();
+        timeline.lives = vec![0; timeline.offsets[buckets]];
+        for s in &spans {
+            let (from, to) = reach(&timeline, s);
+            for slot in &mut fill[from..=to] {
+                timeline.lives[*slot] = s.0;
+                *slot += 1;
+            }
+        }
+        timeline
+    }
+
+    fn bucket(&self, t: i64) -> usize {
+        let last = self.offsets.len() - 2;
+        let b = (i128::from(t) - i128::from(self.start)) / i128::from(self.width);
+        usize::try_from(b.max(0)).map_or(last, |b| b.min(last))
+    }
+
+    /// The lives that may be living at `t` (all that are, and maybe more), in track order.
+    pub(crate) fn around(&self, t: i64) -> &[usize] {
+        let b = self.bucket(t);
+        &self.lives[self.offsets[b]..self.offsets[b + 1]]
+    }
+
+    /// The lives that may be living at some moment of `from..=to` (all that are, and maybe
+    /// more), each once, in track order.
+    pub(crate) fn around_span(&self, from: i64, to: i64, out: &mut Vec<usize>) {
+        out.clear();
+        let (a, b) = (self.bucket(from), self.bucket(to));
+        if a <= b {
+            out.extend_from_slice(&self.lives[self.offsets[a]..self.offsets[b + 1]]);
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
 }
 
 /// The latest-seen name and team of every GUID.
@@ -238,18 +393,15 @@ pub(crate) fn opponent(team: Team) -> Team {
 pub(crate) struct Life<'a> {
     pub(crate) track: &'a PlayerTrack,
     pub(crate) path: Cow<'a, [TrackSample]>,
+    /// The times of `path`, packed for searching.
+    pub(crate) times: Vec<i64>,
 }
 
 impl<'a> Life<'a> {
     pub(crate) fn new(track: &'a PlayerTrack) -> Self {
-        let path = if track.path.is_sorted_by_key(|s| s.time) {
-            Cow::Borrowed(track.path.as_slice())
-        } else {
-            let mut p = track.path.clone();
-            p.sort_by_key(|s| s.time);
-            Cow::Owned(p)
-        };
-        Life { track, path }
+        let path = sorted_path(track);
+        let times = path.iter().map(|s| s.time).collect();
+        Life { track, path, times }
     }
 
     /// Whether the life is living at `t` (see the module conventions).
@@ -259,14 +411,68 @@ impl<'a> Life<'a> {
 
     /// The nearest sample within `window` ms of `t` (see the module conventions).
     pub(crate) fn nearest(&self, t: i64, window: i64) -> Option<&TrackSample> {
-        nearest_sample(&self.path, t, window)
+        nearest_around(&self.path, first_at_or_after(&self.times, t), t, window)
+    }
+}
+
+/// `times.partition_point(|&x| x < t)` for sorted `times`: the index of the first time at or
+/// after `t`. Paths are sampled at a steady pace, so the index is first guessed from where `t`
+/// falls between the first and last times, and searched for only if the guess is wrong.
+pub(crate) fn first_at_or_after(times: &[i64], t: i64) -> usize {
+    let (Some(&lo), Some(&hi)) = (times.first(), times.last()) else {
+        return 0;
+    };
+    if t <= lo {
+        return 0;
+    }
+    if t > hi {
+        return times.len();
+    }
+    // lo < t <= hi, so hi > lo and the guess is in 1..len.
+    let span = i128::from(hi) - i128::from(lo);
+    let guess = (i128::from(t) - i128::from(lo)) * (times.len() as i128 - 1) / span;
+    let guess = usize::try_from(guess)
+        .unwrap_or(0)
+        .clamp(1, times.len() - 1);
+    let fits = |i: usize| times[i - 1] < t && t <= times[i];
+    if fits(guess) {
+        guess
+    } else if guess + 1 < times.len() && fits(guess + 1) {
+        guess + 1
+    } else {
+        times.partition_point(|&x| x < t)
+    }
+}
+
+/// A track's path in time order: the track's own when it is (the usual case), else a sorted
+/// copy (a stable sort: samples of equal time keep their file order).
+pub(crate) fn sorted_path(track: &PlayerTrack) -> Cow<'_, [TrackSample]> {
+    if track.path.is_sorted_by_key(|s| s.time) {
+        Cow::Borrowed(track.path.as_slice())
+    } else {
+        let mut p = track.path.clone();
+        p.sort_by_key(|s| s.time);
+        Cow::Owned(p)
     }
 }
 
 /// The sample of a time-sorted `path` nearest to `t` within `window` ms; on a tie the earlier.
+/// The definition, for the tests: the code finds the index with [`first_at_or_after`] or a
+/// cursor and calls [`nearest_around`].
+#[cfg(test)]
 pub(crate) fn nearest_sample(path: &[TrackSample], t: i64, window: i64) -> Option<&TrackSample> {
-    let i = path.partition_point(|s| s.time < t);
-    let before = i.checked_sub(1).map(|j| &path[j]);
+    nearest_around(path, path.partition_point(|s| s.time < t), t, window)
+}
+
+/// [`nearest_sample`] given `i`, the index of the first sample of `path` at or after `t`.
+#[inline]
+pub(crate) fn nearest_around(
+    path: &[TrackSample],
+    i: usize,
+    t: i64,
+    window: i64,
+) -> Option<&TrackSample> {
+    let before = i.checked_sub(1).and_then(|j| path.get(j));
     let after = path.get(i);
     let best = match (before, after) {
         (Some(b), Some(a)) => {
@@ -438,6 +644,88 @@ mod tests {
             108_000
         );
         assert!(elapsed.as_secs() < 30, "derive took {elapsed:?}");
+    }
+
+    #[test]
+    fn the_guessed_search_is_the_binary_search() {
+        let mut rng = Lcg(1);
+        for n in 0..40 {
+            let mut time = rng.pick(&[i64::MIN, -5000, 0, 1_000_000]);
+            let times: Vec<i64> = (0..n)
+                .map(|_| {
+                    time =
+                        time.saturating_add(rng.pick(&[0, 1, 200, 200, 200, 7000, i64::MAX / 4]));
+                    time
+                })
+                .collect();
+            let mut probes = vec![i64::MIN, i64::MAX, 0];
+            for &t in &times {
+                probes.extend([
+                    t.saturating_sub(1),
+                    t,
+                    t.saturating_add(1),
+                    t.saturating_add(100),
+                ]);
+            }
+            for t in probes {
+                assert_eq!(
+                    first_at_or_after(&times, t),
+                    times.partition_point(|&x| x < t),
+                    "{times:?} {t}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_timeline_lists_every_living_life() {
+        let mut rng = Lcg(2);
+        for i in 0..200 {
+            let mut r = random_round(&mut rng, 1 + i % 12);
+            if i % 10 == 0 {
+                // Times at the ends of the clock.
+                r.tracks[0].spawn_time = i64::MIN + 5;
+                let last = r.tracks.len() - 1;
+                r.tracks[last].death_time = Some(i64::MAX);
+            }
+            if i % 3 == 0 {
+                // Lives of a few ms: buckets of a few ms, probes on their edges.
+                for t in &mut r.tracks {
+                    t.death_time = Some(t.spawn_time + rng.below(4) as i64);
+                }
+            }
+            let lives: Vec<Life> = r.tracks.iter().map(Life::new).collect();
+            let timeline = Timeline::new(&lives);
+            let living = |l: &Life, from: i64, to: i64| {
+                l.track.spawn_time <= to
+                    && l.track
+                        .death_time
+                        .is_none_or(|d| d > from && d > l.track.spawn_time)
+            };
+            let mut probes: Vec<i64> = vec![i64::MIN, i64::MAX, 0, -1];
+            for t in &r.tracks {
+                probes.push(t.spawn_time);
+                probes.extend(t.death_time.map(|d| d.saturating_sub(1)));
+                probes.extend(t.death_time);
+            }
+            let mut found = Vec::new();
+            for &a in &probes {
+                let around = timeline.around(a);
+                assert!(around.is_sorted());
+                for (k, l) in lives.iter().enumerate() {
+                    assert!(!l.alive_at(a) || around.contains(&k), "life {k} at {a}");
+                }
+                let b = probes[rng.below(probes.len() as u64) as usize].max(a);
+                timeline.around_span(a, b, &mut found);
+                assert!(found.is_sorted() && found.windows(2).all(|w| w[0] != w[1]));
+                for (k, l) in lives.iter().enumerate() {
+                    assert!(
+                        !living(l, a, b) || found.contains(&k),
+                        "life {k} in {a}..={b}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

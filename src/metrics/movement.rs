@@ -1,8 +1,8 @@
 //! Movement profile per life (`metrics.md`, "Per life").
 
-use crate::format::{DeathType, Name, PlayerClass, PlayerTrack, Round, Stance, Team};
+use crate::format::{DeathType, Name, PlayerClass, PlayerTrack, Round, Stance, Team, TrackSample};
 
-use super::{Life, MetricParams};
+use super::{Context, MetricParams, sorted_path};
 
 /// The movement figures of one life (a row of PLAYER_TRACKS).
 #[derive(Debug, Clone, PartialEq)]
@@ -48,8 +48,23 @@ pub fn life_profile(
     round_end_ms: i64,
     params: &MetricParams,
 ) -> LifeProfile {
-    let life = Life::new(track);
-    let path = &life.path;
+    profile(
+        track_index,
+        track,
+        &sorted_path(track),
+        round_end_ms,
+        params,
+    )
+}
+
+/// [`life_profile`] given the track's path in time order.
+fn profile(
+    track_index: usize,
+    track: &PlayerTrack,
+    path: &[TrackSample],
+    round_end_ms: i64,
+    params: &MetricParams,
+) -> LifeProfile {
     let end_time = track.death_time.unwrap_or(round_end_ms);
     let alive_ms = (end_time - track.spawn_time).max(0);
     let distance: f64 = path.windows(2).map(|w| w[0].pos.distance(&w[1].pos)).sum();
@@ -58,7 +73,19 @@ pub fn life_profile(
     } else {
         0.0
     };
-    let peak_speed = path.iter().map(|s| s.speed).fold(0.0, f64::max);
+    // One pass for the rest, in path order.
+    let mut peak_speed: f64 = 0.0;
+    let mut sprinting = 0;
+    let mut stances = [0usize; 3];
+    let mut first_fast: Option<i64> = None;
+    for s in path {
+        peak_speed = peak_speed.max(s.speed);
+        sprinting += usize::from(s.sprint);
+        stances[s.stance as usize] += 1;
+        if first_fast.is_none() && s.speed > params.first_move_speed {
+            first_fast = Some(s.time);
+        }
+    }
     let n = path.len();
     let pct = |count: usize| {
         if n == 0 {
@@ -67,12 +94,8 @@ pub fn life_profile(
             count as f64 * 100.0 / n as f64
         }
     };
-    let stance = |st: Stance| pct(path.iter().filter(|s| s.stance == st).count());
-    let first_move = track.first_move_time.or_else(|| {
-        path.iter()
-            .find(|s| s.speed > params.first_move_speed)
-            .map(|s| s.time)
-    });
+    let stance = |st: Stance| pct(stances[st as usize]);
+    let first_move = track.first_move_time.or(first_fast);
     LifeProfile {
         track_index,
         guid: track.guid.clone(),
@@ -85,7 +108,7 @@ pub fn life_profile(
         distance,
         avg_speed,
         peak_speed,
-        sprint_pct: pct(path.iter().filter(|s| s.sprint).count()),
+        sprint_pct: pct(sprinting),
         standing_pct: stance(Stance::Standing),
         crouched_pct: stance(Stance::Crouched),
         prone_pct: stance(Stance::Prone),
@@ -98,12 +121,15 @@ pub fn life_profile(
 
 /// The profile of every life of the round, by track index.
 pub fn life_profiles(round: &Round, params: &MetricParams) -> Vec<LifeProfile> {
-    let end = round.end_time();
-    round
-        .tracks
+    life_profiles_in(&Context::new(round), params)
+}
+
+pub(crate) fn life_profiles_in(ctx: &Context, params: &MetricParams) -> Vec<LifeProfile> {
+    let end = ctx.round.end_time();
+    ctx.lives
         .iter()
         .enumerate()
-        .map(|(i, t)| life_profile(i, t, end, params))
+        .map(|(i, life)| profile(i, life.track, &life.path, end, params))
         .collect()
 }
 

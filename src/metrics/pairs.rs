@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::format::{Engagement, Name, Outcome, Round, Team};
 
-use super::Roster;
+use super::{Context, Roster};
 
 /// The figures of one unordered pair of players in one round, `guid_a < guid_b`.
 ///
@@ -92,8 +92,8 @@ pub fn crossfire_pairs(engagements: &[Engagement]) -> Vec<PairStats> {
     map.into_values().collect()
 }
 
-fn accumulate(engagements: &[Engagement]) -> BTreeMap<(String, String), PairStats> {
-    let mut map: BTreeMap<(String, String), PairStats> = BTreeMap::new();
+fn accumulate(engagements: &[Engagement]) -> BTreeMap<(&str, &str), PairStats> {
+    let mut map: BTreeMap<(&str, &str), PairStats> = BTreeMap::new();
     for e in engagements {
         let parts = crossfire_participants(e);
         let killed = e.outcome == Outcome::Killed;
@@ -105,9 +105,7 @@ fn accumulate(engagements: &[Engagement]) -> BTreeMap<(String, String), PairStat
         for (i, &x) in parts.iter().enumerate() {
             for &y in &parts[i + 1..] {
                 let (a, b) = if x < y { (x, y) } else { (y, x) };
-                let p = map
-                    .entry((a.to_string(), b.to_string()))
-                    .or_insert_with(|| PairStats::new(a, b));
+                let p = map.entry((a, b)).or_insert_with(|| PairStats::new(a, b));
                 let (dmg_a, first_a) = attacker(a);
                 let (dmg_b, first_b) = attacker(b);
                 p.crossfires += 1;
@@ -132,7 +130,12 @@ fn accumulate(engagements: &[Engagement]) -> BTreeMap<(String, String), PairStat
 /// Every pair of the round: crossfire statistics ([`crossfire_pairs`]) and rounds together,
 /// by `(guid_a, guid_b)`.
 pub fn pairs(round: &Round) -> Vec<PairStats> {
-    let roster = Roster::new(&round.tracks, &round.engagements);
+    pairs_in(&Context::new(round))
+}
+
+pub(crate) fn pairs_in(ctx: &Context) -> Vec<PairStats> {
+    let round = ctx.round;
+    let roster = &ctx.roster;
     let mut teams: BTreeMap<&str, BTreeSet<Team>> = BTreeMap::new();
     for t in &round.tracks {
         teams.entry(&t.guid).or_default().insert(t.team);
@@ -151,7 +154,7 @@ pub fn pairs(round: &Round) -> Vec<PairStats> {
     for (i, &a) in guids.iter().enumerate() {
         for &b in &guids[i + 1..] {
             if !teams[a].is_disjoint(&teams[b]) {
-                map.entry((a.to_string(), b.to_string()))
+                map.entry((a, b))
                     .or_insert_with(|| PairStats::new(a, b))
                     .rounds_together = 1;
             }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::format::{Name, Outcome, Round, Team};
 
-use super::{Roster, crossfire_participants};
+use super::{Context, crossfire_participants};
 
 /// One player's teamplay figures in one round. Averages and rates are kept as sums and counts
 /// (with helper methods) so that lifetime figures can be summed exactly over rounds.
@@ -97,7 +97,12 @@ impl PlayerTeamplay {
 
 /// One row per player of the round ([`super::players`]), by GUID, zeros included.
 pub fn teamplay(round: &Round) -> Vec<PlayerTeamplay> {
-    let roster = Roster::new(&round.tracks, &round.engagements);
+    teamplay_in(&Context::new(round))
+}
+
+pub(crate) fn teamplay_in(ctx: &Context) -> Vec<PlayerTeamplay> {
+    let round = ctx.round;
+    let roster = &ctx.roster;
     let mut rows: BTreeMap<String, PlayerTeamplay> = roster
         .players()
         .into_iter()

@@ -125,3 +125,128 @@ pub fn crossfire(mut e: Engagement, participants: &[&str], delay: i64) -> Engage
     e.crossfire_participants = participants.iter().map(|s| s.to_string()).collect();
     e
 }
+
+/// A small deterministic generator for randomised tests.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A round of `players` players (alternating teams) with awkward lives: overlapping lives of one
+/// player, open-ended and empty lives, lives that end before they start, paths out of time
+/// order or with repeated times, samples exactly at, just inside and just outside 600 and 800
+/// units of each other or walking about, on a 100 ms clock with jitter. Kills by the other team
+/// with attackers.
+pub fn random_round(rng: &mut Lcg, players: usize) -> Round {
+    const SPOTS: [f64; 9] = [
+        0.0,
+        360.0,
+        480.0,
+        600.0,
+        599.999_999_999_999_9,
+        600.000_000_000_000_1,
+        800.0,
+        1500.0,
+        -640.0,
+    ];
+    let mut r = round();
+    for p in 0..players {
+        let team = if p.is_multiple_of(2) {
+            Team::Axis
+        } else {
+            Team::Allies
+        };
+        let guid = format!("p{p:02}");
+        let mut spawn = rng.below(3000) as i64;
+        for _ in 0..1 + rng.below(4) {
+            let length = rng.pick(&[0, 100, 2000, 6000, 15_000]);
+            let death = match rng.below(6) {
+                0 => None,
+                1 => Some(spawn - 100),
+                _ => Some(spawn + length),
+            };
+            let n = if rng.below(8) == 0 { 0 } else { rng.below(60) };
+            let mut time = spawn + rng.pick(&[-300, 0, 0, 50]);
+            // Jumping between spots, or walking from one.
+            let walk = rng.below(2) == 0;
+            let (mut x, mut y) = (rng.pick(&SPOTS), rng.pick(&SPOTS));
+            let path: Vec<(i64, f64, f64)> = (0..n)
+                .map(|_| {
+                    time += rng.pick(&[0, 100, 100, 100, 200, 1400, 1500, 1501]);
+                    if walk {
+                        x += rng.pick(&[-120.0, 0.0, 60.0, 120.0]);
+                        y += rng.pick(&[-120.0, 0.0, 60.0, 120.0]);
+                    } else {
+                        (x, y) = (rng.pick(&SPOTS), rng.pick(&SPOTS));
+                    }
+                    (time, x, y)
+                })
+                .collect();
+            let mut t = track(&guid, team, spawn, death, &path);
+            if rng.below(5) == 0 {
+                let k = t.path.len();
+                if k > 2 {
+                    t.path.swap(0, k / 2);
+                }
+            }
+            r.tracks.push(t);
+            // The next life may overlap this one.
+            spawn += length + rng.pick(&[-1000, 0, 300, 5000]);
+        }
+    }
+    for id in 0..(players as i64 * 3) {
+        let victim = rng.below(players as u64) as usize;
+        let killer = rng.below(players as u64) as usize;
+        let team = |p: usize| {
+            if p.is_multiple_of(2) {
+                Team::Axis
+            } else {
+                Team::Allies
+            }
+        };
+        let end = rng.below(40_000) as i64;
+        let outcome = rng.pick(&[Outcome::Killed, Outcome::Killed, Outcome::Escaped]);
+        let mut e = with_attackers(
+            engagement(
+                id,
+                &format!("p{victim:02}"),
+                team(victim),
+                end - 900,
+                end,
+                outcome,
+            ),
+            vec![
+                attacker(
+                    &format!("p{killer:02}"),
+                    team(killer),
+                    60,
+                    end - 800,
+                    end,
+                    true,
+                ),
+                attacker(
+                    &format!("p{:02}", (killer + 2) % players),
+                    team(killer),
+                    30,
+                    end - 500,
+                    end - rng.below(400) as i64,
+                    false,
+                ),
+            ],
+        );
+        e.end = Vec3::new(rng.pick(&SPOTS), rng.pick(&SPOTS), 0.0);
+        r.engagements.push(e);
+    }
+    r
+}

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::format::{Engagement, Name, Outcome, Round, Team};
 
-use super::{Life, MetricParams, Roster, death_position, killer_team};
+use super::{Context, MetricParams, death_position, killer_team};
 
 /// The trade analysis of one death: a `killed` engagement with a killer of the other team
 /// (kills without a killer, self-kills and kills by a teammate are not analysed).
@@ -79,18 +79,28 @@ pub struct Trades {
 
 /// The trade analysis of every death of the round.
 pub fn trades(round: &Round, params: &MetricParams) -> Trades {
-    let roster = Roster::new(&round.tracks, &round.engagements);
-    let lives: Vec<Life> = round.tracks.iter().map(Life::new).collect();
-    let mut by_target: BTreeMap<&str, Vec<&Engagement>> = BTreeMap::new();
+    trades_in(&Context::new(round), params)
+}
+
+pub(crate) fn trades_in(ctx: &Context, params: &MetricParams) -> Trades {
+    let round = ctx.round;
+    let roster = &ctx.roster;
+    let mut by_target: BTreeMap<&str, Vec<Reach>> = BTreeMap::new();
     for e in &round.engagements {
-        by_target.entry(&e.target_guid).or_default().push(e);
+        by_target
+            .entry(&e.target_guid)
+            .or_default()
+            .push(Reach::new(e));
     }
-    let mut events: Vec<TradeEvent> = round
-        .engagements
-        .iter()
-        .filter_map(|e| trade_event(e, &lives, &by_target, &roster, params))
+    // In event order: a stable sort of the engagements by (death time, id) gives the events in
+    // the same order as sorting the events would.
+    let mut order: Vec<&Engagement> = round.engagements.iter().collect();
+    order.sort_by_key(|e| (e.end_time, e.id));
+    let mut nearest = Vec::new();
+    let events: Vec<TradeEvent> = order
+        .into_iter()
+        .filter_map(|e| trade_event(e, ctx, &by_target, params, &mut nearest))
         .collect();
-    events.sort_by_key(|ev| (ev.death_time, ev.engagement_id));
 
     let mut players: BTreeMap<String, PlayerTrades> = roster
         .players()
@@ -137,12 +147,37 @@ pub fn trades(round: &Round, params: &MetricParams) -> Trades {
     }
 }
 
+/// An engagement with the earliest and latest of the times a trade looks at (its end and its
+/// attackers' first and last hits), to pass over it quickly when none can be in a window.
+struct Reach<'a> {
+    e: &'a Engagement,
+    earliest: i64,
+    latest: i64,
+}
+
+impl<'a> Reach<'a> {
+    fn new(e: &'a Engagement) -> Self {
+        let times = || {
+            e.attackers
+                .iter()
+                .flat_map(|a| [a.first_hit, a.last_hit])
+                .chain([e.end_time])
+        };
+        Reach {
+            e,
+            earliest: times().min().unwrap_or(e.end_time),
+            latest: times().max().unwrap_or(e.end_time),
+        }
+    }
+}
+
+/// `mates` is scratch space, one slot per player of `ctx.life_guids`.
 fn trade_event(
     e: &Engagement,
-    lives: &[Life],
-    by_target: &BTreeMap<&str, Vec<&Engagement>>,
-    roster: &Roster,
+    ctx: &Context,
+    by_target: &BTreeMap<&str, Vec<Reach>>,
     params: &MetricParams,
+    mates: &mut Vec<Option<f64>>,
 ) -> Option<TradeEvent> {
     if e.outcome != Outcome::Killed {
         return None;
@@ -156,39 +191,50 @@ fn trade_event(
     let t = e.end_time;
     let pos = death_position(e);
 
-    // Nearest sample distance of every living teammate (the smallest over their lives).
-    let mut mates: BTreeMap<&str, f64> = BTreeMap::new();
-    for life in lives {
+    // Nearest sample distance of every living teammate (the smallest over their lives), by
+    // player index, that is in GUID order.
+    let victim_player = ctx.life_player(victim);
+    mates.clear();
+    mates.resize(ctx.life_guids.len(), None);
+    for &i in ctx.timeline.around(t) {
+        let (life, player) = (&ctx.lives[i], ctx.life_players[i]);
         let tr = life.track;
-        if tr.team != team || tr.guid == victim || !life.alive_at(t) {
+        if tr.team != team || Some(player) == victim_player || !life.alive_at(t) {
             continue;
         }
         if let Some(s) = life.nearest(t, params.trade_sample_window_ms) {
             let d = s.pos.distance_2d(&pos);
-            mates
-                .entry(&tr.guid)
-                .and_modify(|m| *m = m.min(d))
-                .or_insert(d);
+            let m = &mut mates[player];
+            *m = Some(m.map_or(d, |m| m.min(d)));
         }
     }
-    let opportunity_guids: Vec<String> = mates
-        .iter()
-        .filter(|(_, d)| **d <= params.trade_radius)
-        .map(|(g, _)| (*g).to_string())
+    let mates = || {
+        mates
+            .iter()
+            .zip(&ctx.life_guids)
+            .filter_map(|(d, g)| Some((*g, (*d)?)))
+    };
+    let opportunity_guids: Vec<String> = mates()
+        .filter(|(_, d)| *d <= params.trade_radius)
+        .map(|(g, _)| g.to_string())
         .collect();
-    let nearest = mates
-        .iter()
-        .fold(None::<(&str, f64)>, |best, (g, d)| match best {
-            Some((_, bd)) if bd <= *d => best,
-            _ => Some((*g, *d)),
-        });
+    let nearest = mates().fold(None::<(&str, f64)>, |best, (g, d)| match best {
+        Some((_, bd)) if bd <= d => best,
+        _ => Some((g, d)),
+    });
     let isolated =
         opportunity_guids.is_empty() && nearest.is_none_or(|(_, d)| d > params.isolation_radius);
 
-    let in_window = |x: i64| x > t && x <= t + params.trade_window_ms;
+    let window_end = t + params.trade_window_ms;
+    let in_window = |x: i64| x > t && x <= window_end;
     let mut attempts: BTreeSet<&str> = BTreeSet::new();
     let mut trade: Option<(i64, &str)> = None;
-    for ke in by_target.get(killer).into_iter().flatten() {
+    for reach in by_target.get(killer).into_iter().flatten() {
+        // A time in the window is after `t` and at most its end.
+        if reach.latest <= t || reach.earliest > window_end {
+            continue;
+        }
+        let ke = reach.e;
         let mates = ke
             .attackers
             .iter()
@@ -213,10 +259,10 @@ fn trade_event(
     Some(TradeEvent {
         engagement_id: e.id,
         victim_guid: victim.to_string(),
-        victim_name: roster.name(victim),
+        victim_name: ctx.roster.name(victim),
         victim_team: team,
         killer_guid: killer.to_string(),
-        killer_name: roster.name(killer),
+        killer_name: ctx.roster.name(killer),
         death_time: t,
         death_x: pos.x,
         death_y: pos.y,
