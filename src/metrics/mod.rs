@@ -113,12 +113,38 @@ pub struct RoundMetrics {
 
 /// Computes every derived figure of `round`.
 pub fn derive(round: &Round, params: &MetricParams) -> RoundMetrics {
+    derive_split(round, params, PARALLEL_MIN_SAMPLES)
+}
+
+/// Below this many path samples a second thread costs more than it saves.
+const PARALLEL_MIN_SAMPLES: usize = 16_384;
+
+/// [`derive`], computing the support uptime on a second thread when the round has at least
+/// `parallel_min` path samples (the tests force both ways). The figures do not depend on it.
+fn derive_split(round: &Round, params: &MetricParams, parallel_min: usize) -> RoundMetrics {
     let ctx = Context::new(round);
-    let lives = movement::life_profiles_in(&ctx, params);
-    let pairs = pairs::pairs_in(&ctx);
-    let teamplay = teamplay::teamplay_in(&ctx);
-    let trades = trades::trades_in(&ctx, params);
-    let support = support::support_uptime_in(&ctx, params);
+    let samples: usize = ctx.lives.iter().map(|l| l.times.len()).sum();
+    let (lives, pairs, teamplay, trades, support) = std::thread::scope(|scope| {
+        let support = (samples >= parallel_min)
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("round-metrics".into())
+                    .spawn_scoped(scope, || support::support_uptime_in(&ctx, params))
+                    .ok()
+            })
+            .flatten();
+        let lives = movement::life_profiles_in(&ctx, params);
+        let pairs = pairs::pairs_in(&ctx);
+        let teamplay = teamplay::teamplay_in(&ctx);
+        let trades = trades::trades_in(&ctx, params);
+        let support = match support {
+            Some(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => support::support_uptime_in(&ctx, params),
+        };
+        (lives, pairs, teamplay, trades, support)
+    });
     let kill_cells = kill_heatmap(round, params);
     let summary = summary(
         round,
@@ -725,6 +751,22 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn the_second_thread_changes_no_figure() {
+        let mut rng = Lcg(4);
+        let mut rounds = vec![crate::synth::synth_round(&crate::synth::SynthOptions::new(
+            "supply", 1, 12, 120, 8,
+        ))];
+        rounds.extend((0..10).map(|i| random_round(&mut rng, 2 + i)));
+        for r in &rounds {
+            let params = MetricParams::default();
+            assert_eq!(
+                derive_split(r, &params, 0),
+                derive_split(r, &params, usize::MAX)
+            );
         }
     }
 
