@@ -151,7 +151,7 @@ pub async fn import_bytes(
     let derive = tokio::task::spawn_blocking({
         let round = Arc::clone(&round);
         let params = params.clone();
-        move || metrics::derive(&round, &params)
+        move || metrics::derive_on_one_thread(&round, &params)
     });
     let metrics = async {
         derive
