@@ -3,8 +3,9 @@
 --
 -- Every total row covers one calendar period (UTC): `months` = 1 for a month, 12 for a year,
 -- starting at `bucket`. A round is added to the totals of its month and of its year in the
--- transaction that imports it (`rollup_rounds(ids, 1)`, called by the importer), and subtracted
--- by a trigger in the transaction that deletes it, so the totals always equal the sum of the
+-- transaction that imports it (`rollup_figures` and store::heat), and subtracted by the
+-- rounds trigger of 0004_cheaper_imports.sql in the transaction that deletes it (with
+-- `rollup_rounds(ids, -1)`), so the totals always equal the sum of the
 -- per-round rows they come from: nothing is counted twice and a deleted round leaves no trace.
 -- A period query reads whole years, then whole months, then the per-round rows of the part of
 -- a month its start falls in (see `Scope` in src/store/queries.rs).
@@ -290,36 +291,6 @@ BEGIN
     PERFORM rollup_figures(ids, sign);
     PERFORM rollup_heat(ids, sign);
 END $$;
-
--- Deleting a round (by hand or by the program) subtracts it from the totals first, while its
--- per-round rows still exist (the cascade removes them afterwards), then drops the total rows
--- of its periods that no longer count anything.
-CREATE FUNCTION rounds_before_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM rollup_rounds(ARRAY[OLD.id], -1);
-    DELETE FROM player_totals t USING round_periods p
-    WHERE p.round_id = OLD.id AND t.months = p.months AND t.bucket = p.bucket AND t.map = p.map
-      AND t.life_rounds = 0 AND t.lives = 0 AND t.tp_rounds = 0 AND t.tr_rounds = 0
-      AND t.su_rounds = 0 AND t.return_fire_count = 0 AND t.dodge_count = 0;
-    DELETE FROM pair_totals t USING round_periods p
-    WHERE p.round_id = OLD.id AND t.months = p.months AND t.bucket = p.bucket AND t.map = p.map
-      AND t.rounds = 0;
-    DELETE FROM heat_totals t USING round_periods p
-    WHERE p.round_id = OLD.id AND t.months = p.months AND t.bucket = p.bucket AND t.map = p.map
-      AND cardinality(t.n) = 0;
-    RETURN OLD;
-END $$;
-CREATE TRIGGER rounds_subtract_totals BEFORE DELETE ON rounds
-    FOR EACH ROW EXECUTE FUNCTION rounds_before_delete();
-
--- TRUNCATE bypasses row triggers: empty the totals with the rounds.
-CREATE FUNCTION rounds_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    TRUNCATE player_totals, pair_totals, heat_totals;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER rounds_truncate_totals AFTER TRUNCATE ON rounds
-    FOR EACH STATEMENT EXECUTE FUNCTION rounds_truncated();
 
 -- Rounds stored before this migration get their totals from the program on start, once it has
 -- moved their all-players presence (a Rust-encoded blob) into round_presence: see

@@ -33,9 +33,9 @@ ALTER TABLE player_support DROP CONSTRAINT player_support_round_id_fkey;
 ALTER TABLE reactions DROP CONSTRAINT reactions_round_id_fkey;
 ALTER TABLE objective_focus DROP CONSTRAINT objective_focus_round_id_fkey;
 
--- Deleting a round: subtract it from the totals while its rows exist, remove its rows, then drop
--- the total rows of its periods that no longer count anything.
-CREATE OR REPLACE FUNCTION rounds_before_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Deleting a round (by hand or by the program): subtract it from the totals (0003) while its rows
+-- exist, remove its rows, then drop the total rows of its periods that no longer count anything.
+CREATE FUNCTION rounds_before_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM rollup_rounds(ARRAY[OLD.id], -1);
     DELETE FROM round_players WHERE round_id = OLD.id;
@@ -66,9 +66,12 @@ BEGIN
       AND cardinality(t.n) = 0;
     RETURN OLD;
 END $$;
+CREATE TRIGGER rounds_subtract_totals BEFORE DELETE ON rounds
+    FOR EACH ROW EXECUTE FUNCTION rounds_before_delete();
 
--- TRUNCATE rounds empties every per-round table and the totals with it.
-CREATE OR REPLACE FUNCTION rounds_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+-- TRUNCATE bypasses row triggers: TRUNCATE rounds empties every per-round table and the totals
+-- with it.
+CREATE FUNCTION rounds_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     TRUNCATE round_players, engagements, engagement_attackers, lives, kill_cells, movement_cells,
         presence, round_presence, pair_stats, player_teamplay, trade_events, player_trades,
@@ -76,3 +79,5 @@ BEGIN
         pair_totals, heat_totals;
     RETURN NULL;
 END $$;
+CREATE TRIGGER rounds_truncate_totals AFTER TRUNCATE ON rounds
+    FOR EACH STATEMENT EXECUTE FUNCTION rounds_truncated();

@@ -1011,10 +1011,7 @@ fn fast_positions(field: &[u8]) -> Option<Vec<EngagementPoint>> {
             c.p += 1;
             continue;
         }
-        let time = c.int(b',').filter(|t| (0..=MAX_TIME).contains(t))?;
-        let x = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
-        let y = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
-        let z = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let (time, x, y, z) = c.time_and_position()?;
         let event = c.last_word(PositionEvent::parse_word)?;
         out.push(EngagementPoint {
             time,
@@ -1133,10 +1130,7 @@ fn fast_path(field: &[u8]) -> Option<Vec<TrackSample>> {
             c.p += 1;
             continue;
         }
-        let time = c.int(b',').filter(|t| (0..=MAX_TIME).contains(t))?;
-        let x = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
-        let y = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
-        let z = c.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let (time, x, y, z) = c.time_and_position()?;
         let health = c.int(b',').filter(|h| h.abs() <= 100_000)?;
         let speed = c.decimal(b',').filter(|s| (0.0..=100_000.0).contains(s))?;
         let weapon = c.int(b',').filter(|w| (0..=1023).contains(w))?;
@@ -1212,6 +1206,16 @@ impl Cursor<'_> {
             self.p += 1;
         }
         (self.p - start, v)
+    }
+
+    /// The `time,x,y,z,` that paths and engagement points start with, in range.
+    #[inline(always)]
+    fn time_and_position(&mut self) -> Option<(i64, f64, f64, f64)> {
+        let time = self.int(b',').filter(|t| (0..=MAX_TIME).contains(t))?;
+        let x = self.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let y = self.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        let z = self.decimal(b',').filter(|v| v.abs() <= MAX_COORD)?;
+        Some((time, x, y, z))
     }
 
     /// A whole number as [`int`] reads it (`-`, then 1 to 18 digits), then `sep`.

@@ -14,12 +14,10 @@ use sqlx::{Postgres, Transaction};
 
 use super::StoreError;
 use super::codec::Cell;
-use super::insert::team_code;
+use super::insert::{killer_team, team_code};
+use super::queries::KILL_BIN;
 use crate::format::{Outcome, Round};
 use crate::metrics::death_position;
-
-/// Grid of the death cells (units), as `KILL_BIN` of the queries and `rollup_heat`.
-const DEATH_CELL: f32 = 64.0;
 
 /// A cell of `heat_totals`: position and killer / victim team (0 = none; movement has 0, 0).
 type HeatKey = (i32, i32, i16, i16);
@@ -41,12 +39,8 @@ impl RoundHeat {
             }
             // Stored as `real` and binned in single precision, as the SQL does.
             let p = death_position(e);
-            let bin = |v: f64| ((v as f32) / DEATH_CELL).floor() as i32;
-            let killer = e
-                .killer_guid
-                .as_deref()
-                .and_then(|k| e.attackers.iter().find(|a| a.guid == k))
-                .map_or(0, |a| team_code(a.team));
+            let bin = |v: f64| ((v as f32) / KILL_BIN as f32).floor() as i32;
+            let killer = killer_team(e).unwrap_or(0);
             let key = (bin(p.x), bin(p.y), killer, team_code(e.target_team));
             *deaths.entry(key).or_insert(0) += 1;
         }

@@ -256,7 +256,8 @@ async fn insert_players(
     Ok(())
 }
 
-fn killer_team(e: &Engagement) -> Option<i16> {
+/// The killer's team, from the attackers; `None` when unknown.
+pub(crate) fn killer_team(e: &Engagement) -> Option<i16> {
     let killer = e.killer_guid.as_deref()?;
     e.attackers
         .iter()
@@ -565,18 +566,15 @@ async fn insert_presence(
         );
     }
     visits.sort_unstable();
+    // One row per player with samples.
+    let mut with_samples = Vec::with_capacity(guids.len());
     let mut blobs = Vec::with_capacity(guids.len());
     let mut samples = Vec::with_capacity(guids.len());
     for mine in visits.chunk_by(|a, b| a.0 == b.0) {
-        let cells = count_runs(mine.iter().map(|v| (v.1, v.2)));
+        with_samples.push(guids[mine[0].0 as usize]);
         samples.push(mine.len() as i64);
-        blobs.push(encode_cells(&cells));
+        blobs.push(encode_cells(&count_runs(mine.iter().map(|v| (v.1, v.2)))));
     }
-    // Players whose tracks have no samples have no presence row.
-    let with_samples: Vec<&str> = visits
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|c| guids[c[0].0 as usize])
-        .collect();
     sqlx::query(
         "INSERT INTO presence (round_id, guid, cells, samples)
          SELECT $1, g, c, s::int4 FROM UNNEST($2::text[], $3::bytea[], $4::int8[]) AS t(g, c, s)",
