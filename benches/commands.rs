@@ -432,11 +432,12 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
                  target_guid, target_name, target_team, outcome, total_damage, killer_guid,
                  killer_name, killer_team, num_attackers, is_crossfire, crossfire_delay_ms,
                  crossfire_participants, start_x, start_y, start_z, end_x, end_y, end_z, death_x,
-                 death_y, distance_traveled, positions)
+                 death_y, distance_traveled, positions, attackers)
              SELECT g.id, ord, engagement_id, start_ms, end_ms, duration_ms, g.grp || target_guid,
                  target_name, target_team, outcome, total_damage, g.grp || killer_guid, killer_name,
                  killer_team, num_attackers, is_crossfire, crossfire_delay_ms, '{}', start_x,
-                 start_y, start_z, end_x, end_y, end_z, death_x, death_y, distance_traveled, ''
+                 start_y, start_z, end_x, end_y, end_z, death_x, death_y, distance_traveled, '',
+                 attackers
              FROM gen g JOIN engagements t ON t.round_id = g.tpl
              ORDER BY g.id",
         ),

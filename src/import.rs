@@ -130,8 +130,8 @@ pub async fn import_bytes(
             elapsed: started.elapsed(),
         });
     }
-    // Parsing and deriving are CPU work: off the async runtime, and the metrics are derived on
-    // their own thread while the round's rows are being written.
+    // Parsing and deriving are CPU work: off the async runtime. The metrics are derived on the
+    // thread that builds the round's rows, while PostgreSQL writes the first tables.
     let owned = bytes.to_vec();
     let round = tokio::task::spawn_blocking(move || {
         format::parse_with(
@@ -148,16 +148,7 @@ pub async fn import_bytes(
         source,
     })?;
     let round = Arc::new(round);
-    let derive = tokio::task::spawn_blocking({
-        let round = Arc::clone(&round);
-        let params = params.clone();
-        move || metrics::derive_on_one_thread(&round, &params)
-    });
-    let metrics = async {
-        derive
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("metrics stopped: {e}")))
-    };
+    let params = params.clone();
     let outcome = store::store_round(
         pool,
         &StoredRound {
@@ -165,9 +156,9 @@ pub async fn import_bytes(
             sha256: sha,
             file_bytes: bytes.len() as i64,
             played_at: played_at(&round.header, file_name, Utc::now()),
-            round: &round,
+            round: Arc::clone(&round),
         },
-        metrics,
+        move |round| metrics::derive_on_one_thread(round, &params),
     )
     .await
     .map_err(store_err)?;

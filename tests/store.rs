@@ -35,11 +35,10 @@ async fn count(pool: &sqlx::PgPool, table: &str) -> i64 {
         .expect("count")
 }
 
-const ROUND_TABLES: [&str; 16] = [
+const ROUND_TABLES: [&str; 15] = [
     "rounds",
     "round_players",
     "engagements",
-    "engagement_attackers",
     "lives",
     "kill_cells",
     "movement_cells",
@@ -89,16 +88,35 @@ async fn hand_written_round_gives_exact_rows() {
         }
         v
     };
-    // rounds, round_players (lives' players), engagements, attackers, lives, kill cells,
-    // movement cells, presence cells, pairs, teamplay, trade events, player trades, support,
-    // reactions, objective focus, player directory.
+    // rounds, round_players (lives' players), engagements, lives, kill cells, movement cells,
+    // presence cells, pairs, teamplay, trade events, player trades, support, reactions,
+    // objective focus, player directory.
     assert_eq!(
         counts,
         vec![
-            1, 2, 2, 3, 2, 1, 1, counts[7], counts[8], 3, 1, counts[11], 2, 1, 1, 3
+            1, 2, 2, 2, 1, 1, counts[6], counts[7], 3, 1, counts[10], 2, 1, 1, 3
         ]
     );
-    assert!(counts[7] >= 2, "presence cells of two lives");
+    assert!(counts[6] >= 2, "presence cells of two lives");
+    // Each engagement keeps its attackers, all 3 of them, as in the file.
+    let stored: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT attackers FROM engagements WHERE round_id = $1 ORDER BY ord")
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let parsed = format::parse(HAND_ROUND).unwrap();
+    let attackers: Vec<_> = stored
+        .iter()
+        .map(|b| codec::decode_attackers(b).unwrap())
+        .collect();
+    let expected: Vec<_> = parsed
+        .engagements
+        .iter()
+        .map(|e| e.attackers.clone())
+        .collect();
+    assert_eq!(attackers, expected);
+    assert_eq!(attackers.iter().map(Vec::len).sum::<usize>(), 3);
 
     let r = queries::round(pool, id).await.unwrap().unwrap();
     assert_eq!(
@@ -190,12 +208,95 @@ async fn hand_written_round_gives_exact_rows() {
             .fetch_one(pool)
             .await
             .unwrap();
-    let parsed = format::parse(HAND_ROUND).unwrap();
     let mut expected = parsed.tracks[0].path.clone();
     for s in &mut expected {
         s.speed = s.speed.round();
     }
     assert_eq!(codec::decode_track_path(&path).unwrap(), expected);
+    db.drop_db().await;
+}
+
+/// Rounds stored before migration 0005 kept their attackers as rows; 0005 moves them into the
+/// engagements' `attackers` values, byte for byte as the importer writes them now.
+#[tokio::test]
+async fn attackers_stored_before_0005_move_into_their_engagements() {
+    let db = TestDb::migrated_to(4).await;
+    sqlx::raw_sql(
+        "INSERT INTO engagements (round_id, ord, engagement_id, start_ms, end_ms, duration_ms,
+             target_guid, target_name, target_team, outcome, total_damage, num_attackers,
+             is_crossfire, crossfire_participants, start_x, start_y, start_z, end_x, end_y,
+             end_z, distance_traveled, positions)
+         SELECT 7, ord, ord, 0, 1000, 1000, 'T', 'Target', 1, 'escaped', 0, 0, false, '{}',
+             0, 0, 0, 0, 0, 0, 0, ''
+         FROM generate_series(0, 2) AS ord;
+         INSERT INTO engagement_attackers (round_id, ord, attacker_ord, guid, name, team, damage,
+             hits, first_hit_ms, last_hit_ms, got_kill, weapons) VALUES
+             (7, 0, 1, 'C3D4', '', 2, 140, 7, 1200, 2950, false, '{}'),
+             (7, 0, 0, 'A1B2', '\\x5e3152656400ff', 1, 90, 3, 10, 20, true, '{3,5,8,2}'),
+             (7, 2, 0, 'É9', 'x', 2, -1, 0, 0, 0, false, '{1,1}');",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let pool = proximity::store::connect(&db.url).await.unwrap();
+    let stored: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT attackers FROM engagements WHERE round_id = 7 ORDER BY ord")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let attacker =
+        |guid: &str, name: &[u8], team, figures: [i64; 4], got_kill, weapons| format::Attacker {
+            guid: guid.into(),
+            name: format::Name::new(name),
+            team,
+            damage: figures[0],
+            hits: figures[1],
+            first_hit: figures[2],
+            last_hit: figures[3],
+            got_kill,
+            weapons,
+        };
+    let expected = [
+        vec![
+            attacker(
+                "A1B2",
+                b"^1Red\0\xff",
+                format::Team::Axis,
+                [90, 3, 10, 20],
+                true,
+                vec![(3, 5), (8, 2)],
+            ),
+            attacker(
+                "C3D4",
+                b"",
+                format::Team::Allies,
+                [140, 7, 1200, 2950],
+                false,
+                vec![],
+            ),
+        ],
+        vec![],
+        vec![attacker(
+            "É9",
+            b"x",
+            format::Team::Allies,
+            [-1, 0, 0, 0],
+            false,
+            vec![(1, 1)],
+        )],
+    ];
+    assert_eq!(stored.len(), 3);
+    for (bytes, attackers) in stored.iter().zip(&expected) {
+        assert_eq!(bytes, &codec::encode_attackers(attackers));
+        assert_eq!(&codec::decode_attackers(bytes).unwrap(), attackers);
+    }
+    let old: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('engagement_attackers')::text")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(old, None, "the attackers' table is gone");
+    pool.close().await;
     db.drop_db().await;
 }
 

@@ -1,4 +1,4 @@
-//! Compact binary encoding of paths for storage.
+//! Compact binary encoding of paths (and an engagement's attackers) for storage.
 //!
 //! A path is stored column by column (all times, then all x, …), each value as the zig-zag
 //! varint of its difference to the previous one: consecutive 200 ms samples differ little, so
@@ -12,12 +12,14 @@
 use thiserror::Error;
 
 use crate::format::{
-    DeathType, EngagementPoint, PathEvent, PositionEvent, Stance, TrackSample, Vec3,
+    Attacker, DeathType, EngagementPoint, Name, PathEvent, PositionEvent, Stance, Team,
+    TrackSample, Vec3,
 };
 
 const TRACK_VERSION: u8 = 1;
 const POSITIONS_VERSION: u8 = 1;
 const CELLS_VERSION: u8 = 1;
+const ATTACKERS_VERSION: u8 = 1;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum CodecError {
@@ -83,6 +85,27 @@ impl<'a> Reader<'a> {
     fn signed(&mut self) -> Result<i64, CodecError> {
         let v = self.varint()?;
         Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+        let end = self.pos.checked_add(n).ok_or(CodecError::Invalid)?;
+        let bytes = self.bytes.get(self.pos..end).ok_or(CodecError::Truncated)?;
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn be_i32(&mut self) -> Result<i32, CodecError> {
+        let b = self.take(4)?;
+        Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// A big-endian count or length, which cannot be more than the bytes left.
+    fn be_len(&mut self) -> Result<usize, CodecError> {
+        let n = usize::try_from(self.be_i32()?).map_err(|_| CodecError::Invalid)?;
+        if n > self.bytes.len() - self.pos {
+            return Err(CodecError::Truncated);
+        }
+        Ok(n)
     }
 
     /// A column of `n` delta-encoded values.
@@ -250,6 +273,93 @@ pub fn decode_cells(bytes: &[u8]) -> Result<Vec<Cell>, CodecError> {
         .collect()
 }
 
+/// Encodes an engagement's attackers. Unlike the paths this layout has fixed-width big-endian
+/// fields, the form PostgreSQL's `int4send` and friends produce, so that migration 0005 could
+/// build the same bytes from the rows of the former `engagement_attackers` table:
+/// version byte 1, attacker count (i32), then per attacker the GUID and the name (each an i32
+/// byte length and the bytes), team (i16: 1 axis, 2 allies), damage, hits, first and last hit
+/// times (i32 each), got_kill (one byte, 0 or 1), weapon count (i32) and per weapon its id and
+/// hits (i32 each).
+pub fn encode_attackers(attackers: &[Attacker]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(5 + attackers.len() * 80);
+    out.push(ATTACKERS_VERSION);
+    let i32_be = |out: &mut Vec<u8>, v: i64| out.extend_from_slice(&(v as i32).to_be_bytes());
+    i32_be(&mut out, attackers.len() as i64);
+    for a in attackers {
+        for bytes in [a.guid.as_bytes(), a.name.as_bytes()] {
+            i32_be(&mut out, bytes.len() as i64);
+            out.extend_from_slice(bytes);
+        }
+        let team: i16 = match a.team {
+            Team::Axis => 1,
+            Team::Allies => 2,
+        };
+        out.extend_from_slice(&team.to_be_bytes());
+        for v in [a.damage, a.hits, a.first_hit, a.last_hit] {
+            i32_be(&mut out, v);
+        }
+        out.push(u8::from(a.got_kill));
+        i32_be(&mut out, a.weapons.len() as i64);
+        for &(weapon, hits) in &a.weapons {
+            i32_be(&mut out, weapon);
+            i32_be(&mut out, hits);
+        }
+    }
+    out
+}
+
+/// Decodes attackers written by [`encode_attackers`] (or by migration 0005).
+pub fn decode_attackers(bytes: &[u8]) -> Result<Vec<Attacker>, CodecError> {
+    let mut r = Reader { bytes, pos: 0 };
+    let found = r.byte()?;
+    if found != ATTACKERS_VERSION {
+        return Err(CodecError::Version(found));
+    }
+    let n = r.be_len()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let guid_len = r.be_len()?;
+        let guid = std::str::from_utf8(r.take(guid_len)?)
+            .map_err(|_| CodecError::Invalid)?
+            .to_string();
+        let name_len = r.be_len()?;
+        let name = Name::new(r.take(name_len)?);
+        let team_bytes = r.take(2)?;
+        let team = match i16::from_be_bytes([team_bytes[0], team_bytes[1]]) {
+            1 => Team::Axis,
+            2 => Team::Allies,
+            _ => return Err(CodecError::Invalid),
+        };
+        let damage = i64::from(r.be_i32()?);
+        let hits = i64::from(r.be_i32()?);
+        let first_hit = i64::from(r.be_i32()?);
+        let last_hit = i64::from(r.be_i32()?);
+        let got_kill = match r.byte()? {
+            0 => false,
+            1 => true,
+            _ => return Err(CodecError::Invalid),
+        };
+        let weapons = (0..r.be_len()?)
+            .map(|_| Ok((i64::from(r.be_i32()?), i64::from(r.be_i32()?))))
+            .collect::<Result<Vec<_>, CodecError>>()?;
+        out.push(Attacker {
+            guid,
+            name,
+            team,
+            damage,
+            hits,
+            first_hit,
+            last_hit,
+            got_kill,
+            weapons,
+        });
+    }
+    if r.pos != bytes.len() {
+        return Err(CodecError::Invalid);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +424,44 @@ mod tests {
             points
         );
         assert_eq!(decode_positions(&encode_positions(&[])).unwrap(), vec![]);
+    }
+
+    fn attacker(guid: &str, name: &[u8], team: Team, weapons: Vec<(i64, i64)>) -> Attacker {
+        Attacker {
+            guid: guid.into(),
+            name: Name::new(name),
+            team,
+            damage: 140,
+            hits: 7,
+            first_hit: 1_200,
+            last_hit: 2_950,
+            got_kill: weapons.len() > 1,
+            weapons,
+        }
+    }
+
+    #[test]
+    fn attackers_round_trip() {
+        let attackers = vec![
+            attacker("A1B2", b"^1Red\xff", Team::Axis, vec![(3, 5), (8, 2)]),
+            attacker("C3D4", b"", Team::Allies, vec![]),
+        ];
+        let bytes = encode_attackers(&attackers);
+        assert_eq!(decode_attackers(&bytes).unwrap(), attackers);
+        assert_eq!(decode_attackers(&encode_attackers(&[])).unwrap(), vec![]);
+        // The layout, byte for byte, as migration 0005 writes it.
+        let one = encode_attackers(&attackers[1..]);
+        let mut expected = vec![1, 0, 0, 0, 1, 0, 0, 0, 4];
+        expected.extend(b"C3D4");
+        expected.extend([0, 0, 0, 0, 0, 2]);
+        expected.extend([
+            0, 0, 0, 140, 0, 0, 0, 7, 0, 0, 0x04, 0xb0, 0, 0, 0x0b, 0x86, 0,
+        ]);
+        expected.extend([0, 0, 0, 0]);
+        assert_eq!(one, expected);
+        for cut in 0..bytes.len() {
+            assert!(decode_attackers(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

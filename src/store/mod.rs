@@ -2,9 +2,11 @@
 //! transaction, and the queries behind every command.
 
 pub mod codec;
+mod copy;
 mod heat;
 mod insert;
 pub mod queries;
+mod rows;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -688,7 +688,7 @@ pub async fn heatmap(
 
 /// A presence cell as a heat point at the cell's centre.
 fn presence_point(x: i32, y: i32, weight: i64) -> HeatPointRow {
-    let cell = super::insert::PRESENCE_CELL;
+    let cell = super::rows::PRESENCE_CELL;
     HeatPointRow {
         x: f64::from(x) * cell + cell / 2.0,
         y: f64::from(y) * cell + cell / 2.0,
