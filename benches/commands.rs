@@ -374,7 +374,7 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
                 map, round, 12, 300, seed,
             )));
             let name = format!("2026-01-01-00000{seed}-{map}-round-{round}_engagements.txt");
-            proximity::import::import_bytes(pool, &name, &bytes, false, &params).await?;
+            proximity::import::import_bytes(pool, &name, bytes, false, &params).await?;
         }
     }
     let mut tx = pool.begin().await?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -104,60 +105,77 @@ pub fn played_at(header: &Header, file_name: &str, fallback: DateTime<Utc>) -> D
 pub async fn import_bytes(
     pool: &PgPool,
     file_name: &str,
-    bytes: &[u8],
+    bytes: impl Into<Bytes>,
     complete: bool,
     params: &MetricParams,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
+    let bytes: Bytes = bytes.into();
     let store_err = |source| ImportError::Store {
         file: file_name.to_string(),
         source,
     };
-    let sha = content_hash(bytes);
-    // A repeat is recognised before any parsing.
-    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM rounds WHERE content_sha256 = $1")
-        .bind(&sha[..])
-        .fetch_optional(pool)
-        .await
-        .map_err(|e| store_err(e.into()))?;
-    if let Some(round_id) = known {
-        return Ok(ImportReport {
-            file_name: file_name.to_string(),
-            outcome: ImportOutcome::AlreadyImported { round_id },
-            map: None,
-            round_number: None,
-            skipped: Vec::new(),
-            elapsed: started.elapsed(),
-        });
-    }
-    // Parsing and deriving are CPU work: off the async runtime. The metrics are derived on the
-    // thread that builds the round's rows, while PostgreSQL writes the first tables.
-    let owned = bytes.to_vec();
-    let round = tokio::task::spawn_blocking(move || {
-        format::parse_with(
-            &owned,
-            ParseOptions {
-                assume_complete: complete,
-            },
-        )
-    })
-    .await
-    .map_err(|e| store_err(StoreError::Corrupt(format!("parser stopped: {e}"))))?
-    .map_err(|source| ImportError::Parse {
-        file: file_name.to_string(),
-        source,
-    })?;
+    // Hashing and parsing are CPU work: off the async runtime, side by side (the parser uses a
+    // second thread of its own for a large file). The hash is needed only once the first
+    // tables are being written (`store_round`).
+    let hashed = tokio::task::spawn_blocking({
+        let bytes = bytes.clone();
+        move || content_hash(&bytes)
+    });
+    let parsed = tokio::task::spawn_blocking({
+        let bytes = bytes.clone();
+        move || {
+            format::parse_with(
+                &bytes,
+                ParseOptions {
+                    assume_complete: complete,
+                },
+            )
+        }
+    });
+    let hash = async {
+        hashed
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("hashing stopped: {e}")))
+    };
+    let round = match parsed.await {
+        Ok(Ok(round)) => round,
+        // A file stored before is reported as such even if it does not parse now (say, a file
+        // without `# END` imported by the scanner as complete, then imported by hand).
+        Ok(Err(source)) => {
+            let sha = hash.await.map_err(store_err)?;
+            return match store::existing(pool, &sha).await.map_err(store_err)? {
+                Some(round_id) => Ok(ImportReport {
+                    file_name: file_name.to_string(),
+                    outcome: ImportOutcome::AlreadyImported { round_id },
+                    map: None,
+                    round_number: None,
+                    skipped: Vec::new(),
+                    elapsed: started.elapsed(),
+                }),
+                None => Err(ImportError::Parse {
+                    file: file_name.to_string(),
+                    source,
+                }),
+            };
+        }
+        Err(e) => {
+            return Err(store_err(StoreError::Corrupt(format!(
+                "parser stopped: {e}"
+            ))));
+        }
+    };
     let round = Arc::new(round);
     let params = params.clone();
     let outcome = store::store_round(
         pool,
         &StoredRound {
             file_name,
-            sha256: sha,
             file_bytes: bytes.len() as i64,
             played_at: played_at(&round.header, file_name, Utc::now()),
             round: Arc::clone(&round),
         },
+        hash,
         move |round| metrics::derive_on_one_thread(round, &params),
     )
     .await
@@ -186,9 +204,9 @@ pub async fn import_path(
             file: file_name.clone(),
             source,
         })?;
-    let result = import_bytes(pool, &file_name, &bytes, complete, params).await;
-    let logged =
-        store::queries::record_attempt(pool, path, &file_name, bytes.len() as i64, &result).await;
+    let size = bytes.len() as i64;
+    let result = import_bytes(pool, &file_name, bytes, complete, params).await;
+    let logged = store::queries::record_attempt(pool, path, &file_name, size, &result).await;
     match (result, logged) {
         // A database outage during the import is the error to report, not the log write.
         (Err(e), _) => Err(e),

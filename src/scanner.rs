@@ -848,10 +848,11 @@ impl Inner {
             Ok(_) => return FileOutcome::Changed,
             Err(e) => return FileOutcome::Unreadable(e.to_string()),
         }
+        let size = bytes.len() as i64;
         let mut result = import::import_bytes(
             &self.pool,
             &file.file_name,
-            &bytes,
+            bytes,
             true,
             &self.config.params,
         )
@@ -874,14 +875,7 @@ impl Inner {
             }
         }
         let logged = async {
-            queries::record_attempt(
-                &self.pool,
-                &file.path,
-                &file.file_name,
-                bytes.len() as i64,
-                &result,
-            )
-            .await?;
+            queries::record_attempt(&self.pool, &file.path, &file.file_name, size, &result).await?;
             queries::set_file_mtime(&self.pool, &file.path, file.mtime).await
         }
         .await;

@@ -67,7 +67,7 @@ async fn import(
     name: &str,
     bytes: &[u8],
 ) -> Result<ImportOutcome, ImportError> {
-    import::import_bytes(pool, name, bytes, false, &MetricParams::default())
+    import::import_bytes(pool, name, bytes.to_vec(), false, &MetricParams::default())
         .await
         .map(|r| r.outcome)
 }
@@ -216,6 +216,39 @@ async fn hand_written_round_gives_exact_rows() {
     db.drop_db().await;
 }
 
+/// The importer writes each round's per-player totals itself; they equal, to the bit, what the
+/// SQL view they are defined by sums (`add_player_round_totals`, which rounds stored before the
+/// totals get them from).
+#[tokio::test]
+async fn per_round_totals_written_by_the_importer_equal_the_view_sums() {
+    let db = TestDb::new().await;
+    for (name, bytes) in samples() {
+        import(&db.pool, &name, &bytes).await.unwrap();
+    }
+    import(&db.pool, "hand.txt", HAND_ROUND).await.unwrap();
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TEMP TABLE written AS SELECT * FROM player_round_totals;
+         DELETE FROM player_round_totals;
+         SELECT add_player_round_totals(array_agg(id)) FROM rounds;",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let (written, summed, only_written, only_summed): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM written), (SELECT count(*) FROM player_round_totals),
+                (SELECT count(*) FROM (TABLE written EXCEPT TABLE player_round_totals) w),
+                (SELECT count(*) FROM (TABLE player_round_totals EXCEPT TABLE written) s)",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    assert!(written > 20, "{written} rows");
+    assert_eq!((written, only_written, only_summed), (summed, 0, 0));
+    tx.rollback().await.unwrap();
+    db.drop_db().await;
+}
+
 /// Rounds stored before migration 0005 kept their attackers as rows; 0005 moves them into the
 /// engagements' `attackers` values, byte for byte as the importer writes them now.
 #[tokio::test]
@@ -328,9 +361,9 @@ async fn concurrent_imports_of_one_round_store_it_once() {
     let (_, bytes) = samples().swap_remove(0);
     let params = MetricParams::default();
     let (a, b, c) = tokio::join!(
-        import::import_bytes(&db.pool, "one.txt", &bytes, false, &params),
-        import::import_bytes(&db.pool, "two.txt", &bytes, false, &params),
-        import::import_bytes(&db.pool, "three.txt", &bytes, false, &params),
+        import::import_bytes(&db.pool, "one.txt", bytes.clone(), false, &params),
+        import::import_bytes(&db.pool, "two.txt", bytes.clone(), false, &params),
+        import::import_bytes(&db.pool, "three.txt", bytes.clone(), false, &params),
     );
     let outcomes = [a.unwrap().outcome, b.unwrap().outcome, c.unwrap().outcome];
     let imported = outcomes

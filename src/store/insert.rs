@@ -3,7 +3,7 @@
 //! round's own row and the totals.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -20,7 +20,6 @@ use crate::names;
 /// A parsed round ready to be stored.
 pub struct StoredRound<'a> {
     pub file_name: &'a str,
-    pub sha256: [u8; 32],
     pub file_bytes: i64,
     pub played_at: DateTime<Utc>,
     pub round: Arc<Round>,
@@ -56,16 +55,16 @@ pub(crate) fn team_code(t: Team) -> i16 {
 /// stores nothing and reports the existing round; two tasks storing the same content at once
 /// store it once (the second waits on the unique content hash, then sees the first's row).
 ///
-/// `derive` computes the metrics; it runs on the blocking thread that builds the rows, once the
-/// tables that need only the file are built (see `rows::build`).
+/// `content_hash` gives the SHA-256 of the file; it is awaited while the first tables are
+/// written, so that hashing a large file costs the import no time. `derive` computes the
+/// metrics; it runs on the blocking thread that builds the rows, once the tables that need only
+/// the file are built (see `rows::build`).
 pub async fn store_round(
     pool: &PgPool,
     r: &StoredRound<'_>,
+    content_hash: impl Future<Output = Result<[u8; 32], StoreError>>,
     derive: impl FnOnce(&Round) -> RoundMetrics + Send + 'static,
 ) -> Result<ImportOutcome, StoreError> {
-    if let Some(id) = existing(pool, &r.sha256).await? {
-        return Ok(ImportOutcome::AlreadyImported { round_id: id });
-    }
     let mut tx = pool.begin().await?;
     // The pool plans every statement with its values (store::connect), which is right for the
     // reads but would re-plan the statements below on every import.
@@ -79,31 +78,55 @@ pub async fn store_round(
     let round_id: i64 = sqlx::query_scalar("SELECT nextval('rounds_id_seq')")
         .fetch_one(&mut *tx)
         .await?;
-    // Each table is written as soon as it is built. Dropping the receiver (an error below)
-    // stops the builder at its next table.
+    // Each table is written as soon as it is built. Dropping the receiver (an error or a repeat
+    // below) stops the builder at its next table.
     let (sender, mut built) = tokio::sync::mpsc::unbounded_channel::<CopyRows>();
     let builder = tokio::task::spawn_blocking({
         let round = Arc::clone(&r.round);
         move || rows::build(round_id, &round, derive, |rows| sender.send(rows).is_ok())
     });
-    while let Some(rows) = built.recv().await {
-        rows.send(&mut tx).await?;
+    // Meanwhile, on another connection, whether this content is stored already: then the
+    // writing stops at the next table. (The round row's unique hash decides in the end.)
+    let repeat_of: OnceLock<i64> = OnceLock::new();
+    let write = async {
+        while let Some(rows) = built.recv().await {
+            if repeat_of.get().is_some() {
+                break;
+            }
+            rows.send(&mut tx).await?;
+        }
+        Ok::<_, StoreError>(())
+    };
+    let check = async {
+        let sha = content_hash.await?;
+        if let Some(id) = existing(pool, &sha).await? {
+            let _ = repeat_of.set(id);
+        }
+        Ok::<_, StoreError>(sha)
+    };
+    let (written, sha) = tokio::join!(write, check);
+    drop(built);
+    let sha = sha?;
+    written?;
+    if let Some(&round_id) = repeat_of.get() {
+        tx.rollback().await?;
+        return Ok(ImportOutcome::AlreadyImported { round_id });
     }
     let rows::Built { metrics, heat } = builder
         .await
         .map_err(|e| StoreError::Corrupt(format!("building the round's rows stopped: {e}")))??
         .ok_or_else(|| StoreError::Corrupt("building the round's rows stopped".into()))?;
     insert_players(&mut tx, r).await?;
-    if !insert_round_row(&mut tx, round_id, r, &metrics).await? {
+    if !insert_round_row(&mut tx, round_id, r, &sha, &metrics).await? {
         tx.rollback().await?;
-        let id = existing(pool, &r.sha256)
+        let id = existing(pool, &sha)
             .await?
             .ok_or_else(|| StoreError::Corrupt("round vanished after a conflict".into()))?;
         return Ok(ImportOutcome::AlreadyImported { round_id: id });
     }
-    // The monthly and yearly totals (migrations/0003_rollups.sql); the heatmap cells merged
-    // here rather than by rollup_heat.
-    sqlx::query("SELECT rollup_figures(ARRAY[$1], 1)")
+    // The monthly and yearly totals (migrations/0003_rollups.sql), from the per-round totals
+    // written above; the heatmap cells merged here rather than by rollup_heat.
+    sqlx::query("SELECT rollup_totals(ARRAY[$1], 1)")
         .bind(round_id)
         .execute(&mut *tx)
         .await?;
@@ -112,7 +135,8 @@ pub async fn store_round(
     Ok(ImportOutcome::Imported { round_id })
 }
 
-async fn existing(pool: &PgPool, sha: &[u8; 32]) -> Result<Option<i64>, StoreError> {
+/// The round stored with this content, if any.
+pub async fn existing(pool: &PgPool, sha: &[u8; 32]) -> Result<Option<i64>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT id FROM rounds WHERE content_sha256 = $1")
             .bind(&sha[..])
@@ -126,6 +150,7 @@ async fn insert_round_row(
     tx: &mut Transaction<'_, Postgres>,
     round_id: i64,
     r: &StoredRound<'_>,
+    sha256: &[u8; 32],
     m: &RoundMetrics,
 ) -> Result<bool, StoreError> {
     let h = &r.round.header;
@@ -162,7 +187,7 @@ async fn insert_round_row(
          ON CONFLICT (content_sha256) DO NOTHING
          RETURNING id",
     )
-    .bind(&r.sha256[..])
+    .bind(&sha256[..])
     .bind(r.file_name)
     .bind(&h.map)
     .bind(i16::from(h.round))

@@ -58,6 +58,7 @@ pub fn build(
         trade_event_rows(round_id, &metrics)?,
         player_trade_rows(round_id, &metrics)?,
         support_rows(round_id, &metrics)?,
+        player_round_total_rows(round_id, round, &metrics)?,
     );
     let heat = RoundHeat::of(round, &all_players);
     Ok(Some(Built { metrics, heat }))
@@ -253,35 +254,50 @@ fn movement_cell_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreErr
 /// Presence: path samples per player, and for all players, on a 128-unit grid. Returns the
 /// `presence` and `round_presence` rows, and the all-players cells, sorted.
 fn presence_rows(round_id: i64, round: &Round) -> Result<([CopyRows; 2], Vec<Cell>), StoreError> {
-    let cell = |v: f64| (v / PRESENCE_CELL).floor().clamp(-1e6, 1e6) as i32;
-    // One (player, cell) per sample, sorted and counted: several times faster than a map
-    // updated per sample (~67,000 samples in a 24-player round).
+    // A cell coordinate (clamped to ±10^6) plus 2^20 takes 21 bits, so that a player and a
+    // cell pack into one u64 key that sorts like (player, x, y).
+    const OFFSET: f64 = (1 << 20) as f64;
+    let cell = |v: f64| ((v / PRESENCE_CELL).floor().clamp(-1e6, 1e6) + OFFSET) as u64;
+    let unpack = |key: u64| {
+        let coord = |bits: u64| (bits & ((1 << 21) - 1)) as i32 - (1 << 20);
+        (coord(key >> 21), coord(key))
+    };
     let mut guids: Vec<&str> = round.tracks.iter().map(|t| t.guid.as_str()).collect();
     guids.sort_unstable();
     guids.dedup();
-    let mut visits: Vec<(u32, i32, i32)> = Vec::new();
+    // Consecutive samples mostly stay in one cell: count runs along each path first, then sort
+    // the runs (~67,000 samples in a 24-player round, a fraction of that in runs).
+    let mut visits: Vec<(u64, u32)> = Vec::new();
     for t in &round.tracks {
-        let player = guids.binary_search(&t.guid.as_str()).unwrap_or(0) as u32;
-        visits.extend(
-            t.path
-                .iter()
-                .map(|s| (player, cell(s.pos.x), cell(s.pos.y))),
-        );
+        let player = guids.binary_search(&t.guid.as_str()).unwrap_or(0) as u64;
+        for s in &t.path {
+            let key = (player << 42) | (cell(s.pos.x) << 21) | cell(s.pos.y);
+            match visits.last_mut() {
+                Some((last, n)) if *last == key => *n += 1,
+                _ => visits.push((key, 1)),
+            }
+        }
     }
-    visits.sort_unstable();
+    visits.sort_unstable_by_key(|v| v.0);
+    let visits = sum_runs(visits);
     // One row per player with samples.
     let mut players = CopyRows::new("presence", &["round_id", "guid", "cells", "samples"]);
-    for mine in visits.chunk_by(|a, b| a.0 == b.0) {
+    let mut everyone: Vec<(u64, u32)> = Vec::with_capacity(visits.len());
+    for mine in visits.chunk_by(|a, b| a.0 >> 42 == b.0 >> 42) {
+        let cells: Vec<Cell> = mine.iter().map(|&(key, n)| (unpack(key), n)).collect();
         players
             .row()?
             .put(round_id)?
-            .put(guids[mine[0].0 as usize])?
-            .put(encode_cells(&count_runs(mine.iter().map(|v| (v.1, v.2)))))?
-            .put(mine.len() as i32)?;
+            .put(guids[(mine[0].0 >> 42) as usize])?
+            .put(encode_cells(&cells))?
+            .put(mine.iter().map(|v| v.1 as i32).sum::<i32>())?;
+        everyone.extend(mine.iter().map(|&(key, n)| (key & ((1 << 42) - 1), n)));
     }
-    let mut everyone: Vec<(i32, i32)> = visits.iter().map(|v| (v.1, v.2)).collect();
-    everyone.sort_unstable();
-    let all = count_runs(everyone.into_iter());
+    everyone.sort_unstable_by_key(|v| v.0);
+    let all: Vec<Cell> = sum_runs(everyone)
+        .into_iter()
+        .map(|(key, n)| (unpack(key), n))
+        .collect();
     // All players together, as arrays the movement totals are summed from in SQL.
     let mut together = CopyRows::new(
         "round_presence",
@@ -296,13 +312,13 @@ fn presence_rows(round_id: i64, round: &Round) -> Result<([CopyRows; 2], Vec<Cel
     Ok(([players, together], all))
 }
 
-/// Counts the runs of equal cells of a sorted sequence.
-fn count_runs(sorted: impl Iterator<Item = (i32, i32)>) -> Vec<Cell> {
-    let mut out: Vec<Cell> = Vec::new();
-    for c in sorted {
+/// Adds up the counts of equal keys of a sequence sorted by key.
+fn sum_runs(sorted: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    let mut out: Vec<(u64, u32)> = Vec::with_capacity(sorted.len());
+    for (key, n) in sorted {
         match out.last_mut() {
-            Some((last, n)) if *last == c => *n += 1,
-            _ => out.push((c, 1)),
+            Some((last, total)) if *last == key => *total += n,
+            _ => out.push((key, n)),
         }
     }
     out
@@ -555,6 +571,189 @@ fn player_trade_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreE
             .put(x.isolation_deaths as i32)?
             .put(x.trade_opportunities as i32)?
             .put(x.missed_trade_chances as i32)?;
+    }
+    Ok(rows)
+}
+
+/// One player's figures of one round, summed from the rows above: the `player_round_totals`
+/// row that the monthly and yearly totals are summed from. The same sums as the SQL view
+/// `player_round_figures` (migrations/0003_rollups.sql) gives, to the bit, in the same order for
+/// the floating-point ones; the store tests compare the two.
+#[derive(Default)]
+struct PlayerRoundTotals {
+    life_rounds: i32,
+    lives: i32,
+    distance: f64,
+    alive_ms: i64,
+    sprint_weighted: f64,
+    samples: i64,
+    first_move_sum_ms: i64,
+    first_move_count: i32,
+    tp_rounds: i32,
+    kills: i32,
+    deaths: i32,
+    damage_dealt: i64,
+    crossfire_participations: i32,
+    crossfire_kills: i32,
+    solo_kills: i32,
+    times_targeted: i32,
+    times_focused: i32,
+    focus_escapes: i32,
+    escapes: i32,
+    damage_taken: i64,
+    engagement_duration_sum_ms: i64,
+    tr_rounds: i32,
+    trades_made: i32,
+    deaths_traded: i32,
+    isolation_deaths: i32,
+    su_rounds: i32,
+    su_samples: i64,
+    su_supported: i64,
+    return_fire_sum_ms: i64,
+    return_fire_count: i32,
+    dodge_sum_ms: i64,
+    dodge_count: i32,
+}
+
+fn player_round_total_rows(
+    round_id: i64,
+    round: &Round,
+    m: &RoundMetrics,
+) -> Result<CopyRows, StoreError> {
+    let mut players: BTreeMap<&str, PlayerRoundTotals> = BTreeMap::new();
+    for t in &round.tracks {
+        players.entry(&t.guid).or_default().life_rounds = 1;
+    }
+    for l in &m.lives {
+        let Some(t) = round.tracks.get(l.track_index) else {
+            continue;
+        };
+        let p = players.entry(&t.guid).or_default();
+        let samples = t.path.len() as i32;
+        p.lives += 1;
+        p.distance += l.distance;
+        p.alive_ms += l.alive_ms;
+        p.sprint_weighted += l.sprint_pct * f64::from(samples);
+        p.samples += i64::from(samples);
+        p.first_move_sum_ms += l.time_to_first_move_ms.unwrap_or(0);
+        p.first_move_count += i32::from(l.time_to_first_move_ms.is_some());
+    }
+    // As stored: each figure narrowed to its column's type first, as the view sums them.
+    for x in &m.teamplay {
+        let p = players.entry(&x.guid).or_default();
+        p.tp_rounds += 1;
+        p.kills += x.kills as i32;
+        p.deaths += x.deaths as i32;
+        p.damage_dealt += i64::from(x.damage_dealt as i32);
+        p.crossfire_participations += x.crossfire_participations as i32;
+        p.crossfire_kills += x.crossfire_kills as i32;
+        p.solo_kills += x.solo_kills as i32;
+        p.times_targeted += x.times_targeted as i32;
+        p.times_focused += x.times_focused as i32;
+        p.focus_escapes += x.focus_escapes as i32;
+        p.escapes += x.escapes as i32;
+        p.damage_taken += i64::from(x.damage_taken as i32);
+        p.engagement_duration_sum_ms += x.engagement_duration_sum_ms;
+    }
+    for x in &m.trades.players {
+        let p = players.entry(&x.guid).or_default();
+        p.tr_rounds += 1;
+        p.trades_made += x.trades_made as i32;
+        p.deaths_traded += x.deaths_traded as i32;
+        p.isolation_deaths += x.isolation_deaths as i32;
+    }
+    for x in &m.support.players {
+        let p = players.entry(&x.guid).or_default();
+        p.su_rounds += 1;
+        p.su_samples += i64::from(x.samples as i32);
+        p.su_supported += i64::from(x.supported_samples as i32);
+    }
+    for x in round.reactions.iter().flatten() {
+        let p = players.entry(&x.target_guid).or_default();
+        if let Some(ms) = x.return_fire_ms {
+            p.return_fire_sum_ms += i64::from(ms as i32);
+            p.return_fire_count += 1;
+        }
+        if let Some(ms) = x.dodge_reaction_ms {
+            p.dodge_sum_ms += i64::from(ms as i32);
+            p.dodge_count += 1;
+        }
+    }
+    let mut rows = CopyRows::new(
+        "player_round_totals",
+        &[
+            "round_id",
+            "guid",
+            "life_rounds",
+            "lives",
+            "distance",
+            "alive_ms",
+            "sprint_weighted",
+            "samples",
+            "first_move_sum_ms",
+            "first_move_count",
+            "tp_rounds",
+            "kills",
+            "deaths",
+            "damage_dealt",
+            "crossfire_participations",
+            "crossfire_kills",
+            "solo_kills",
+            "times_targeted",
+            "times_focused",
+            "focus_escapes",
+            "escapes",
+            "damage_taken",
+            "engagement_duration_sum_ms",
+            "tr_rounds",
+            "trades_made",
+            "deaths_traded",
+            "isolation_deaths",
+            "su_rounds",
+            "su_samples",
+            "su_supported",
+            "return_fire_sum_ms",
+            "return_fire_count",
+            "dodge_sum_ms",
+            "dodge_count",
+        ],
+    );
+    for (guid, p) in players {
+        rows.row()?
+            .put(round_id)?
+            .put(guid)?
+            .put(p.life_rounds)?
+            .put(p.lives)?
+            .put(p.distance)?
+            .put(p.alive_ms)?
+            .put(p.sprint_weighted)?
+            .put(p.samples)?
+            .put(p.first_move_sum_ms)?
+            .put(p.first_move_count)?
+            .put(p.tp_rounds)?
+            .put(p.kills)?
+            .put(p.deaths)?
+            .put(p.damage_dealt)?
+            .put(p.crossfire_participations)?
+            .put(p.crossfire_kills)?
+            .put(p.solo_kills)?
+            .put(p.times_targeted)?
+            .put(p.times_focused)?
+            .put(p.focus_escapes)?
+            .put(p.escapes)?
+            .put(p.damage_taken)?
+            .put(p.engagement_duration_sum_ms)?
+            .put(p.tr_rounds)?
+            .put(p.trades_made)?
+            .put(p.deaths_traded)?
+            .put(p.isolation_deaths)?
+            .put(p.su_rounds)?
+            .put(p.su_samples)?
+            .put(p.su_supported)?
+            .put(p.return_fire_sum_ms)?
+            .put(p.return_fire_count)?
+            .put(p.dodge_sum_ms)?
+            .put(p.dodge_count)?;
     }
     Ok(rows)
 }
