@@ -115,13 +115,8 @@ pub async fn import_bytes(
         file: file_name.to_string(),
         source,
     };
-    // Hashing and parsing are CPU work: off the async runtime, side by side (the parser uses a
-    // second thread of its own for a large file). The hash is needed only once the first
-    // tables are being written (`store_round`).
-    let hashed = tokio::task::spawn_blocking({
-        let bytes = bytes.clone();
-        move || content_hash(&bytes)
-    });
+    // Parsing is CPU work: off the async runtime (the parser uses a second thread of its own
+    // for a large file). Meanwhile the round's transaction begins.
     let parsed = tokio::task::spawn_blocking({
         let bytes = bytes.clone();
         move || {
@@ -133,16 +128,25 @@ pub async fn import_bytes(
             )
         }
     });
+    let (began, parsed) = tokio::join!(store::begin_round(pool), parsed);
+    let began = began.map_err(store_err)?;
+    // The hash is needed only once the first tables are being written (`store_round`): hashing
+    // beside the parse would slow the parse down on a machine with two cores.
+    let hashed = tokio::task::spawn_blocking({
+        let bytes = bytes.clone();
+        move || content_hash(&bytes)
+    });
     let hash = async {
         hashed
             .await
             .map_err(|e| StoreError::Corrupt(format!("hashing stopped: {e}")))
     };
-    let round = match parsed.await {
+    let round = match parsed {
         Ok(Ok(round)) => round,
         // A file stored before is reported as such even if it does not parse now (say, a file
         // without `# END` imported by the scanner as complete, then imported by hand).
         Ok(Err(source)) => {
+            drop(began);
             let sha = hash.await.map_err(store_err)?;
             return match store::existing(pool, &sha).await.map_err(store_err)? {
                 Some(round_id) => Ok(ImportReport {
@@ -169,6 +173,7 @@ pub async fn import_bytes(
     let params = params.clone();
     let outcome = store::store_round(
         pool,
+        began,
         &StoredRound {
             file_name,
             file_bytes: bytes.len() as i64,

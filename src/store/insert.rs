@@ -51,20 +51,15 @@ pub(crate) fn team_code(t: Team) -> i16 {
     }
 }
 
-/// Stores a round and its metrics in one transaction. The same content again (any file name)
-/// stores nothing and reports the existing round; two tasks storing the same content at once
-/// store it once (the second waits on the unique content hash, then sees the first's row).
-///
-/// `content_hash` gives the SHA-256 of the file; it is awaited while the first tables are
-/// written, so that hashing a large file costs the import no time. `derive` computes the
-/// metrics; it runs on the blocking thread that builds the rows, once the tables that need only
-/// the file are built (see `rows::build`).
-pub async fn store_round(
-    pool: &PgPool,
-    r: &StoredRound<'_>,
-    content_hash: impl Future<Output = Result<[u8; 32], StoreError>>,
-    derive: impl FnOnce(&Round) -> RoundMetrics + Send + 'static,
-) -> Result<ImportOutcome, StoreError> {
+/// The transaction a round is stored in, with the id the round will have: begun while the file
+/// is still being parsed.
+pub struct RoundTx {
+    tx: Transaction<'static, Postgres>,
+    round_id: i64,
+}
+
+/// Begins the transaction of a round to store with [`store_round`].
+pub async fn begin_round(pool: &PgPool) -> Result<RoundTx, StoreError> {
     let mut tx = pool.begin().await?;
     // The pool plans every statement with its values (store::connect), which is right for the
     // reads but would re-plan the statements below on every import.
@@ -78,6 +73,26 @@ pub async fn store_round(
     let round_id: i64 = sqlx::query_scalar("SELECT nextval('rounds_id_seq')")
         .fetch_one(&mut *tx)
         .await?;
+    Ok(RoundTx { tx, round_id })
+}
+
+/// Stores a round and its metrics in the transaction `began` by [`begin_round`], committed
+/// when everything is written. The same content again (any file name)
+/// stores nothing and reports the existing round; two tasks storing the same content at once
+/// store it once (the second waits on the unique content hash, then sees the first's row).
+///
+/// `content_hash` gives the SHA-256 of the file; it is awaited while the first tables are
+/// written, so that hashing a large file costs the import no time. `derive` computes the
+/// metrics; it runs on the blocking thread that builds the rows, once the tables that need only
+/// the file are built (see `rows::build`).
+pub async fn store_round(
+    pool: &PgPool,
+    began: RoundTx,
+    r: &StoredRound<'_>,
+    content_hash: impl Future<Output = Result<[u8; 32], StoreError>>,
+    derive: impl FnOnce(&Round) -> RoundMetrics + Send + 'static,
+) -> Result<ImportOutcome, StoreError> {
+    let RoundTx { mut tx, round_id } = began;
     // Each table is written as soon as it is built. Dropping the receiver (an error or a repeat
     // below) stops the builder at its next table.
     let (sender, mut built) = tokio::sync::mpsc::unbounded_channel::<CopyRows>();

@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use thiserror::Error;
 
-pub use insert::{ImportOutcome, StoredRound, existing, store_round};
+pub use insert::{ImportOutcome, RoundTx, StoredRound, begin_round, existing, store_round};
 
 /// How long a query waits for a connection before reporting the database unavailable: short,
 /// so that a command can still say so within Discord's 3-second expectation.

@@ -40,19 +40,28 @@ pub fn build(
             })+
         };
     }
+    // The first table is the quickest to build and takes PostgreSQL long enough to write that
+    // the next is ready by then.
     hand_over!(
-        engagement_rows(round_id, round)?,
         reaction_rows(round_id, round)?,
+        engagement_rows(round_id, round)?,
         objective_rows(round_id, round)?,
         kill_cell_rows(round_id, round)?,
         movement_cell_rows(round_id, round)?,
     );
     let ([presence, round_presence], all_players) = presence_rows(round_id, round)?;
     hand_over!(presence, round_presence);
+    // The paths, the bulk of the lives' rows, are encoded before the metrics are derived, so
+    // that their rows are ready soon after.
+    let paths: Vec<Vec<u8>> = round
+        .tracks
+        .iter()
+        .map(|t| encode_track_path(&t.path))
+        .collect();
     let metrics = derive(round);
     hand_over!(
+        life_rows(round_id, round, &metrics, paths)?,
         round_player_rows(round_id, round, &metrics)?,
-        life_rows(round_id, round, &metrics)?,
         pair_rows(round_id, &metrics)?,
         teamplay_rows(round_id, &metrics)?,
         trade_event_rows(round_id, &metrics)?,
@@ -356,7 +365,13 @@ fn round_player_rows(
     Ok(rows)
 }
 
-fn life_rows(round_id: i64, round: &Round, m: &RoundMetrics) -> Result<CopyRows, StoreError> {
+/// The lives' rows; `paths` are the encoded paths of `round.tracks`, by index.
+fn life_rows(
+    round_id: i64,
+    round: &Round,
+    m: &RoundMetrics,
+    mut paths: Vec<Vec<u8>>,
+) -> Result<CopyRows, StoreError> {
     let mut rows = CopyRows::new(
         "lives",
         &[
@@ -410,7 +425,7 @@ fn life_rows(round_id: i64, round: &Round, m: &RoundMetrics) -> Result<CopyRows,
             .put(l.prone_pct)?
             .put(l.time_to_first_move_ms)?
             .put(l.died)?
-            .put(encode_track_path(&t.path))?;
+            .put(std::mem::take(&mut paths[l.track_index]))?;
     }
     Ok(rows)
 }
