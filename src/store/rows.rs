@@ -265,8 +265,13 @@ fn movement_cell_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreErr
 fn presence_rows(round_id: i64, round: &Round) -> Result<([CopyRows; 2], Vec<Cell>), StoreError> {
     // A cell coordinate (clamped to ±10^6) plus 2^20 takes 21 bits, so that a player and a
     // cell pack into one u64 key that sorts like (player, x, y).
-    const OFFSET: f64 = (1 << 20) as f64;
-    let cell = |v: f64| ((v / PRESENCE_CELL).floor().clamp(-1e6, 1e6) + OFFSET) as u64;
+    let cell = |v: f64| {
+        // floor(v / 128) clamped to ±10^6, without libm's `floor` (see codec's `rounded`).
+        let q = (v / PRESENCE_CELL).clamp(-2e6, 2e6);
+        let whole = q as i64;
+        let floor = if whole as f64 > q { whole - 1 } else { whole };
+        (floor.clamp(-1_000_000, 1_000_000) + (1 << 20)) as u64
+    };
     let unpack = |key: u64| {
         let coord = |bits: u64| (bits & ((1 << 21) - 1)) as i32 - (1 << 20);
         (coord(key >> 21), coord(key))
