@@ -116,7 +116,9 @@ pub async fn import_bytes(
         source,
     };
     // Parsing is CPU work: off the async runtime (the parser uses a second thread of its own
-    // for a large file). Meanwhile the round's transaction begins.
+    // for a large file). Meanwhile the round's transaction begins. The file is hashed later,
+    // while the round is written (`store_round`): beside the parse, it would slow the parse
+    // down on a machine with two cores.
     let parsed = tokio::task::spawn_blocking({
         let bytes = bytes.clone();
         move || {
@@ -130,24 +132,18 @@ pub async fn import_bytes(
     });
     let (began, parsed) = tokio::join!(store::begin_round(pool), parsed);
     let began = began.map_err(store_err)?;
-    // The hash is needed only once the first tables are being written (`store_round`): hashing
-    // beside the parse would slow the parse down on a machine with two cores.
-    let hashed = tokio::task::spawn_blocking({
-        let bytes = bytes.clone();
-        move || content_hash(&bytes)
-    });
-    let hash = async {
-        hashed
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("hashing stopped: {e}")))
-    };
     let round = match parsed {
         Ok(Ok(round)) => round,
         // A file stored before is reported as such even if it does not parse now (say, a file
         // without `# END` imported by the scanner as complete, then imported by hand).
         Ok(Err(source)) => {
             drop(began);
-            let sha = hash.await.map_err(store_err)?;
+            let sha = tokio::task::spawn_blocking({
+                let bytes = bytes.clone();
+                move || content_hash(&bytes)
+            })
+            .await
+            .map_err(|e| store_err(StoreError::Corrupt(format!("hashing stopped: {e}"))))?;
             return match store::existing(pool, &sha).await.map_err(store_err)? {
                 Some(round_id) => Ok(ImportReport {
                     file_name: file_name.to_string(),
@@ -180,7 +176,10 @@ pub async fn import_bytes(
             played_at: played_at(&round.header, file_name, Utc::now()),
             round: Arc::clone(&round),
         },
-        hash,
+        {
+            let bytes = bytes.clone();
+            move || content_hash(&bytes)
+        },
         move |round| metrics::derive_on_one_thread(round, &params),
     )
     .await

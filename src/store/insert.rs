@@ -81,27 +81,35 @@ pub async fn begin_round(pool: &PgPool) -> Result<RoundTx, StoreError> {
 /// stores nothing and reports the existing round; two tasks storing the same content at once
 /// store it once (the second waits on the unique content hash, then sees the first's row).
 ///
-/// `content_hash` gives the SHA-256 of the file; it is awaited while the first tables are
-/// written, so that hashing a large file costs the import no time. `derive` computes the
-/// metrics; it runs on the blocking thread that builds the rows, once the tables that need only
-/// the file are built (see `rows::build`).
+/// `derive` computes the metrics and `content_hash` the file's SHA-256, both on the blocking
+/// thread that builds the rows: the metrics once the tables that need only the file are built
+/// (see `rows::build`), the hash once all are, while PostgreSQL writes the last ones.
 pub async fn store_round(
     pool: &PgPool,
     began: RoundTx,
     r: &StoredRound<'_>,
-    content_hash: impl Future<Output = Result<[u8; 32], StoreError>>,
+    content_hash: impl FnOnce() -> [u8; 32] + Send + 'static,
     derive: impl FnOnce(&Round) -> RoundMetrics + Send + 'static,
 ) -> Result<ImportOutcome, StoreError> {
     let RoundTx { mut tx, round_id } = began;
     // Each table is written as soon as it is built. Dropping the receiver (an error or a repeat
     // below) stops the builder at its next table.
     let (sender, mut built) = tokio::sync::mpsc::unbounded_channel::<CopyRows>();
+    let (hashed, hash) = tokio::sync::oneshot::channel();
     let builder = tokio::task::spawn_blocking({
         let round = Arc::clone(&r.round);
-        move || rows::build(round_id, &round, derive, |rows| sender.send(rows).is_ok())
+        move || {
+            let built = rows::build(round_id, &round, derive, |rows| sender.send(rows).is_ok());
+            // Hashed last: PostgreSQL is still writing the last tables then, and this core
+            // would be idle.
+            if matches!(built, Ok(Some(_))) {
+                let _ = hashed.send(content_hash());
+            }
+            built
+        }
     });
-    // Meanwhile, on another connection, whether this content is stored already: then the
-    // writing stops at the next table. (The round row's unique hash decides in the end.)
+    // Then, on another connection, whether this content is stored already: if so the writing
+    // stops at the next table. (The round row's unique hash decides in the end.)
     let repeat_of: OnceLock<i64> = OnceLock::new();
     let write = async {
         while let Some(rows) = built.recv().await {
@@ -113,24 +121,30 @@ pub async fn store_round(
         Ok::<_, StoreError>(())
     };
     let check = async {
-        let sha = content_hash.await?;
+        let Ok(sha) = hash.await else {
+            return Ok(None);
+        };
         if let Some(id) = existing(pool, &sha).await? {
             let _ = repeat_of.set(id);
         }
-        Ok::<_, StoreError>(sha)
+        Ok::<_, StoreError>(Some(sha))
     };
     let (written, sha) = tokio::join!(write, check);
     drop(built);
-    let sha = sha?;
     written?;
+    let sha = sha?;
+    let built = builder
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("building the round's rows stopped: {e}")))??;
     if let Some(&round_id) = repeat_of.get() {
         tx.rollback().await?;
         return Ok(ImportOutcome::AlreadyImported { round_id });
     }
-    let rows::Built { metrics, heat } = builder
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("building the round's rows stopped: {e}")))??
-        .ok_or_else(|| StoreError::Corrupt("building the round's rows stopped".into()))?;
+    let (Some(rows::Built { metrics, heat }), Some(sha)) = (built, sha) else {
+        return Err(StoreError::Corrupt(
+            "building the round's rows stopped".into(),
+        ));
+    };
     insert_players(&mut tx, r).await?;
     if !insert_round_row(&mut tx, round_id, r, &sha, &metrics).await? {
         tx.rollback().await?;
