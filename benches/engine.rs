@@ -76,7 +76,7 @@ fn import(c: &mut Criterion) {
                     // What autovacuum does on a default server (this machine runs without it):
                     // the totals that every import updates are vacuumed now and then, outside
                     // the timed import.
-                    if n % 25 == 0 {
+                    if n.is_multiple_of(25) {
                         rt.block_on(
                             sqlx::raw_sql(
                                 "VACUUM heat_totals, pair_totals, player_totals, players, rounds",

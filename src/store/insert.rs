@@ -3,7 +3,7 @@
 //! round's own row and the totals.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -77,9 +77,11 @@ pub async fn begin_round(pool: &PgPool) -> Result<RoundTx, StoreError> {
 }
 
 /// Stores a round and its metrics in the transaction `began` by [`begin_round`], committed
-/// when everything is written. The same content again (any file name)
-/// stores nothing and reports the existing round; two tasks storing the same content at once
-/// store it once (the second waits on the unique content hash, then sees the first's row).
+/// when everything is written. The same content again (any file name) stores nothing and
+/// reports the existing round: the round's row, written last, has the content hash as a unique
+/// key. Two tasks storing the same content at once store it once (the second waits on that key,
+/// then sees the first's row). A repeat is rare (the scanner skips the files its log knows), so
+/// it is recognised only there, once the rest is written and then rolled back.
 ///
 /// `derive` computes the metrics and `content_hash` the file's SHA-256, both on the blocking
 /// thread that builds the rows: the metrics once the tables that need only the file are built
@@ -92,59 +94,25 @@ pub async fn store_round(
     derive: impl FnOnce(&Round) -> RoundMetrics + Send + 'static,
 ) -> Result<ImportOutcome, StoreError> {
     let RoundTx { mut tx, round_id } = began;
-    // Each table is written as soon as it is built. Dropping the receiver (an error or a repeat
-    // below) stops the builder at its next table.
+    // Each table is written as soon as it is built. Dropping the receiver (an error below)
+    // stops the builder at its next table.
     let (sender, mut built) = tokio::sync::mpsc::unbounded_channel::<CopyRows>();
-    let (hashed, hash) = tokio::sync::oneshot::channel();
     let builder = tokio::task::spawn_blocking({
         let round = Arc::clone(&r.round);
         move || {
             let built = rows::build(round_id, &round, derive, |rows| sender.send(rows).is_ok());
             // Hashed last: PostgreSQL is still writing the last tables then, and this core
             // would be idle.
-            if matches!(built, Ok(Some(_))) {
-                let _ = hashed.send(content_hash());
-            }
-            built
+            built.map(|built| built.map(|built| (built, content_hash())))
         }
     });
-    // Then, on another connection, whether this content is stored already: if so the writing
-    // stops at the next table. (The round row's unique hash decides in the end.)
-    let repeat_of: OnceLock<i64> = OnceLock::new();
-    let write = async {
-        while let Some(rows) = built.recv().await {
-            if repeat_of.get().is_some() {
-                break;
-            }
-            rows.send(&mut tx).await?;
-        }
-        Ok::<_, StoreError>(())
-    };
-    let check = async {
-        let Ok(sha) = hash.await else {
-            return Ok(None);
-        };
-        if let Some(id) = existing(pool, &sha).await? {
-            let _ = repeat_of.set(id);
-        }
-        Ok::<_, StoreError>(Some(sha))
-    };
-    let (written, sha) = tokio::join!(write, check);
-    drop(built);
-    written?;
-    let sha = sha?;
-    let built = builder
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("building the round's rows stopped: {e}")))??;
-    if let Some(&round_id) = repeat_of.get() {
-        tx.rollback().await?;
-        return Ok(ImportOutcome::AlreadyImported { round_id });
+    while let Some(rows) = built.recv().await {
+        rows.send(&mut tx).await?;
     }
-    let (Some(rows::Built { metrics, heat }), Some(sha)) = (built, sha) else {
-        return Err(StoreError::Corrupt(
-            "building the round's rows stopped".into(),
-        ));
-    };
+    let (rows::Built { metrics, heat }, sha) = builder
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("building the round's rows stopped: {e}")))??
+        .ok_or_else(|| StoreError::Corrupt("building the round's rows stopped".into()))?;
     insert_players(&mut tx, r).await?;
     if !insert_round_row(&mut tx, round_id, r, &sha, &metrics).await? {
         tx.rollback().await?;
