@@ -377,7 +377,7 @@ impl Scope {
 }
 
 /// The summed columns of `player_totals` and `player_round_totals`.
-const PLAYER_TOTAL_COLUMNS: &[&str] = &[
+pub(super) const PLAYER_TOTAL_COLUMNS: &[&str] = &[
     "life_rounds",
     "lives",
     "distance",

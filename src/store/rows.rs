@@ -10,6 +10,7 @@ use super::codec::{Cell, encode_attackers, encode_cells, encode_positions, encod
 use super::copy::CopyRows;
 use super::heat::RoundHeat;
 use super::insert::{killer_team, team_code};
+use super::queries::PLAYER_TOTAL_COLUMNS;
 use crate::format::{Outcome, Round};
 use crate::metrics::{RoundMetrics, death_position};
 
@@ -699,45 +700,12 @@ fn player_round_total_rows(
             p.dodge_count += 1;
         }
     }
-    let mut rows = CopyRows::new(
-        "player_round_totals",
-        &[
-            "round_id",
-            "guid",
-            "life_rounds",
-            "lives",
-            "distance",
-            "alive_ms",
-            "sprint_weighted",
-            "samples",
-            "first_move_sum_ms",
-            "first_move_count",
-            "tp_rounds",
-            "kills",
-            "deaths",
-            "damage_dealt",
-            "crossfire_participations",
-            "crossfire_kills",
-            "solo_kills",
-            "times_targeted",
-            "times_focused",
-            "focus_escapes",
-            "escapes",
-            "damage_taken",
-            "engagement_duration_sum_ms",
-            "tr_rounds",
-            "trades_made",
-            "deaths_traded",
-            "isolation_deaths",
-            "su_rounds",
-            "su_samples",
-            "su_supported",
-            "return_fire_sum_ms",
-            "return_fire_count",
-            "dodge_sum_ms",
-            "dodge_count",
-        ],
-    );
+    let columns: Vec<&str> = ["round_id", "guid"]
+        .into_iter()
+        .chain(PLAYER_TOTAL_COLUMNS.iter().copied())
+        .collect();
+    // The fields below follow PLAYER_TOTAL_COLUMNS; a count that differs is an error.
+    let mut rows = CopyRows::new("player_round_totals", &columns);
     for (guid, p) in players {
         rows.row()?
             .put(round_id)?
