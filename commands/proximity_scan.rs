@@ -28,16 +28,16 @@ pub async fn proximity_scan(ctx: Context<'_>) -> Result<(), Error> {
         .await?;
     let (tx, mut rx) = mpsc::channel(64);
     let scan = tokio::spawn(async move { scanner.scan_now(Some(tx)).await });
-    // Edit the reply as files import, at most every half second.
-    let mut last_edit = std::time::Instant::now();
+    // Edit the reply as files import: at the first file, then at most every half second.
+    let mut last_edit: Option<std::time::Instant> = None;
     while let Some(p) = rx.recv().await {
-        let due = last_edit.elapsed() >= std::time::Duration::from_millis(500);
+        let due = last_edit.is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(500));
         if let (Some(file), true) = (&p.current_file, due) {
             let text = format!("Importing {}/{}: {}", p.done + 1, p.total, file);
             reply
                 .edit(ctx, poise::CreateReply::default().content(text))
                 .await?;
-            last_edit = std::time::Instant::now();
+            last_edit = Some(std::time::Instant::now());
         }
     }
     let summary = scan.await??;
