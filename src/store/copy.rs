@@ -20,6 +20,7 @@ const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
 
 /// The rows of one table in binary COPY format, ready to send.
 pub struct CopyRows {
+    table: String,
     statement: String,
     columns: usize,
     buf: PgArgumentBuffer,
@@ -36,6 +37,7 @@ impl CopyRows {
         buf.extend_from_slice(&0_i32.to_be_bytes()); // flags: no OIDs
         buf.extend_from_slice(&0_i32.to_be_bytes()); // header extension length
         CopyRows {
+            table: table.to_string(),
             statement: format!(
                 "COPY {table} ({}) FROM STDIN (FORMAT binary)",
                 columns.join(", ")
@@ -45,6 +47,16 @@ impl CopyRows {
             rows: 0,
             fields: columns.len(),
         }
+    }
+
+    /// The table the rows are for.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// How many rows there are.
+    pub fn row_count(&self) -> u64 {
+        self.rows
     }
 
     /// Starts a row; its fields follow with [`CopyRows::put`].

@@ -760,3 +760,88 @@ fn support_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreError>
     }
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{self, MetricParams};
+    use crate::synth::{SynthOptions, synth_round};
+
+    #[test]
+    fn every_table_is_handed_over_once_in_writing_order_with_its_rows() {
+        let round = synth_round(&SynthOptions::new("supply", 1, 6, 120, 9));
+        let mut tables: Vec<(String, u64)> = Vec::new();
+        let built = build(
+            7,
+            &round,
+            |r| metrics::derive(r, &MetricParams::default()),
+            |rows| {
+                tables.push((rows.table().to_string(), rows.row_count()));
+                true
+            },
+        )
+        .expect("builds")
+        .expect("not stopped");
+        let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "reactions",
+                "engagements",
+                "objective_focus",
+                "kill_cells",
+                "movement_cells",
+                "presence",
+                "round_presence",
+                "lives",
+                "round_players",
+                "pair_stats",
+                "player_teamplay",
+                "trade_events",
+                "player_trades",
+                "player_support",
+                "player_round_totals",
+            ]
+        );
+        let rows = |name: &str| tables.iter().find(|t| t.0 == name).map(|t| t.1);
+        let players = round
+            .tracks
+            .iter()
+            .map(|t| t.guid.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64;
+        assert_eq!(rows("engagements"), Some(round.engagements.len() as u64));
+        assert_eq!(
+            rows("reactions"),
+            Some(round.reactions.as_ref().map_or(0, |r| r.len()) as u64)
+        );
+        assert_eq!(rows("lives"), Some(round.tracks.len() as u64));
+        assert_eq!(rows("round_players"), Some(players));
+        assert_eq!(rows("presence"), Some(players));
+        assert_eq!(rows("round_presence"), Some(1));
+        assert_eq!(rows("pair_stats"), Some(built.metrics.pairs.len() as u64));
+        assert_eq!(
+            rows("trade_events"),
+            Some(built.metrics.trades.events.len() as u64)
+        );
+        assert!(rows("engagements") > Some(0) && players == 6);
+    }
+
+    #[test]
+    fn a_writer_that_gives_up_stops_the_building() {
+        let round = synth_round(&SynthOptions::new("supply", 1, 4, 60, 3));
+        let mut handed = 0;
+        let built = build(
+            7,
+            &round,
+            |_| panic!("the metrics are not derived once the writer has given up"),
+            |_| {
+                handed += 1;
+                handed < 2
+            },
+        )
+        .expect("no error");
+        assert!(built.is_none());
+        assert_eq!(handed, 2);
+    }
+}
