@@ -50,11 +50,13 @@ impl CopyRows {
     }
 
     /// The table the rows are for.
+    #[cfg(test)]
     pub fn table(&self) -> &str {
         &self.table
     }
 
     /// How many rows there are.
+    #[cfg(test)]
     pub fn row_count(&self) -> u64 {
         self.rows
     }
@@ -83,10 +85,10 @@ impl CopyRows {
         self.buf.extend_from_slice(&[0; 4]);
         let len = match value
             .encode(&mut self.buf)
-            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", self.statement)))?
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", self.table)))?
         {
             IsNull::No => i32::try_from(self.buf.len() - at - 4)
-                .map_err(|_| StoreError::Corrupt(format!("{}: value too large", self.statement)))?,
+                .map_err(|_| StoreError::Corrupt(format!("{}: value too large", self.table)))?,
             IsNull::Yes => -1,
         };
         self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
@@ -105,7 +107,7 @@ impl CopyRows {
     fn shape_error(&self) -> StoreError {
         StoreError::Corrupt(format!(
             "{}: row {} has a wrong number of fields",
-            self.statement, self.rows
+            self.table, self.rows
         ))
     }
 
@@ -122,7 +124,7 @@ impl CopyRows {
         if written != self.rows {
             return Err(StoreError::Corrupt(format!(
                 "{}: wrote {written} rows of {}",
-                self.statement, self.rows
+                self.table, self.rows
             )));
         }
         Ok(written)
