@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
-use sqlx::{Postgres, Transaction};
+use sqlx::{Postgres, QueryBuilder, Transaction};
 
 use super::StoreError;
 use super::codec::Cell;
@@ -113,6 +113,13 @@ pub async fn add(
     .bind(keys.iter().map(|k| k.2).collect::<Vec<_>>())
     .fetch_all(&mut **tx)
     .await?;
+    // Every row merged in memory, then written back in one statement.
+    let mut written = QueryBuilder::<Postgres>::new(
+        "UPDATE heat_totals t SET cell_x = v.cx, cell_y = v.cy, killer_team = v.kt,
+             target_team = v.tt, n = v.n
+         FROM (",
+    );
+    let mut merged_rows = Vec::with_capacity(rows.len());
     for (months, bucket, kind, xs, ys, kts, tts, ns) in rows {
         let Some((_, new)) = cells.kinds().into_iter().find(|(k, _)| *k == kind) else {
             continue;
@@ -127,23 +134,28 @@ pub async fn add(
             *merged.entry((xs[i], ys[i], kts[i], tts[i])).or_insert(0) += ns[i];
         }
         merged.retain(|_, n| *n != 0);
-        sqlx::query(
-            "UPDATE heat_totals SET cell_x = $5, cell_y = $6, killer_team = $7,
-                 target_team = $8, n = $9
-             WHERE months = $1 AND bucket = $2 AND map = $3 AND kind = $4",
-        )
-        .bind(months)
-        .bind(bucket)
-        .bind(map)
-        .bind(kind)
-        .bind(merged.keys().map(|k| k.0).collect::<Vec<_>>())
-        .bind(merged.keys().map(|k| k.1).collect::<Vec<_>>())
-        .bind(merged.keys().map(|k| k.2).collect::<Vec<_>>())
-        .bind(merged.keys().map(|k| k.3).collect::<Vec<_>>())
-        .bind(merged.values().copied().collect::<Vec<_>>())
-        .execute(&mut **tx)
-        .await?;
+        merged_rows.push((months, bucket, kind, merged));
     }
+    if merged_rows.is_empty() {
+        return Ok(());
+    }
+    written.push_values(&merged_rows, |mut v, (months, bucket, kind, merged)| {
+        v.push_bind(*months)
+            .push_bind(*bucket)
+            .push_bind(*kind)
+            .push_bind(merged.keys().map(|k| k.0).collect::<Vec<_>>())
+            .push_bind(merged.keys().map(|k| k.1).collect::<Vec<_>>())
+            .push_bind(merged.keys().map(|k| k.2).collect::<Vec<_>>())
+            .push_bind(merged.keys().map(|k| k.3).collect::<Vec<_>>())
+            .push_bind(merged.values().copied().collect::<Vec<_>>());
+    });
+    written
+        .push(
+            ") AS v(months, bucket, kind, cx, cy, kt, tt, n)
+             WHERE t.months = v.months AND t.bucket = v.bucket AND t.kind = v.kind AND t.map = ",
+        )
+        .push_bind(map);
+    written.build().execute(&mut **tx).await?;
     Ok(())
 }
 
