@@ -339,7 +339,7 @@ async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT relname::text, n_live_tup FROM pg_stat_user_tables
          WHERE relname IN ('rounds', 'lives', 'engagements', 'presence', 'pair_stats',
-                           'player_teamplay', 'reactions', 'players', 'player_totals',
+                           'player_teamplay', 'round_reactions', 'players', 'player_totals',
                            'pair_totals', 'heat_totals')
          ORDER BY relname",
     )
@@ -508,13 +508,16 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
              ORDER BY g.id",
         ),
         (
-            "reactions",
-            "INSERT INTO reactions (round_id, ord, engagement_id, target_guid, target_team,
+            "round_reactions",
+            "INSERT INTO round_reactions (round_id, engagement_id, target_guid, target_team,
                  target_class, outcome, num_attackers, return_fire_ms, dodge_reaction_ms,
                  support_reaction_ms)
-             SELECT g.id, ord, engagement_id, g.grp || target_guid, target_team, target_class,
-                 outcome, num_attackers, return_fire_ms, dodge_reaction_ms, support_reaction_ms
-             FROM gen g JOIN reactions t ON t.round_id = g.tpl
+             SELECT g.id, engagement_id,
+                 ARRAY(SELECT g.grp || u.guid FROM unnest(t.target_guid) WITH ORDINALITY
+                       AS u(guid, i) ORDER BY u.i),
+                 target_team, target_class, outcome, num_attackers, return_fire_ms,
+                 dodge_reaction_ms, support_reaction_ms
+             FROM gen g JOIN round_reactions t ON t.round_id = g.tpl
              ORDER BY g.id",
         ),
     ];

@@ -48,7 +48,7 @@ const ROUND_TABLES: [&str; 15] = [
     "trade_events",
     "player_trades",
     "player_support",
-    "reactions",
+    "round_reactions",
     "objective_focus",
     "players",
 ];
@@ -89,7 +89,7 @@ async fn hand_written_round_gives_exact_rows() {
         v
     };
     // rounds, round_players (lives' players), engagements, lives, kill cells, movement cells,
-    // presence cells, pairs, teamplay, trade events, player trades, support, reactions,
+    // presence cells, pairs, teamplay, trade events, player trades, support, reactions (one row),
     // objective focus, player directory.
     assert_eq!(
         counts,
@@ -329,6 +329,75 @@ async fn attackers_stored_before_0005_move_into_their_engagements() {
             .await
             .unwrap();
     assert_eq!(old, None, "the attackers' table is gone");
+    pool.close().await;
+    db.drop_db().await;
+}
+
+/// Rounds stored before migration 0009 kept their reaction metrics as rows; 0009 makes them one
+/// row of arrays per round, in file order, NULLs kept.
+#[tokio::test]
+async fn reactions_stored_before_0009_become_one_row_of_arrays_per_round() {
+    let db = TestDb::migrated_to(8).await;
+    sqlx::raw_sql(
+        "INSERT INTO reactions (round_id, ord, engagement_id, target_guid, target_team,
+             target_class, outcome, num_attackers, return_fire_ms, dodge_reaction_ms,
+             support_reaction_ms) VALUES
+             (5, 1, 11, 'B', 2, 'medic', 'killed', 2, NULL, 300, NULL),
+             (5, 0, 10, 'A', 1, 'soldier', 'escaped', 1, 250, NULL, 900),
+             (6, 0, 3, 'C', 1, 'engineer', 'killed', 3, 100, 200, 300);",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let pool = proximity::store::connect(&db.url).await.unwrap();
+    type Row = (
+        i64,
+        Vec<i32>,
+        Vec<String>,
+        Vec<i16>,
+        Vec<String>,
+        Vec<Option<i32>>,
+        Vec<Option<i32>>,
+        Vec<Option<i32>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT round_id, engagement_id, target_guid, target_team, outcome, return_fire_ms,
+                dodge_reaction_ms, support_reaction_ms
+         FROM round_reactions ORDER BY round_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                5,
+                vec![10, 11],
+                vec!["A".to_string(), "B".to_string()],
+                vec![1, 2],
+                vec!["escaped".to_string(), "killed".to_string()],
+                vec![Some(250), None],
+                vec![None, Some(300)],
+                vec![Some(900), None],
+            ),
+            (
+                6,
+                vec![3],
+                vec!["C".to_string()],
+                vec![1],
+                vec!["killed".to_string()],
+                vec![Some(100)],
+                vec![Some(200)],
+                vec![Some(300)],
+            ),
+        ]
+    );
+    let old: Option<String> = sqlx::query_scalar("SELECT to_regclass('reactions')::text")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(old, None, "the reactions' table is gone");
     pool.close().await;
     db.drop_db().await;
 }

@@ -145,12 +145,13 @@ fn engagement_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError>
     Ok(rows)
 }
 
+/// The reaction metrics, as one row of parallel arrays in file order (migration 0009); none
+/// when the file has no such section.
 fn reaction_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
     let mut rows = CopyRows::new(
-        "reactions",
+        "round_reactions",
         &[
             "round_id",
-            "ord",
             "engagement_id",
             "target_guid",
             "target_team",
@@ -162,19 +163,47 @@ fn reaction_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
             "support_reaction_ms",
         ],
     );
-    for (ord, x) in round.reactions.iter().flatten().enumerate() {
+    if let Some(rs) = &round.reactions {
+        let ms = |v: Option<i64>| v.map(|v| v as i32);
         rows.row()?
             .put(round_id)?
-            .put(ord as i32)?
-            .put(x.engagement_id as i32)?
-            .put(x.target_guid.as_str())?
-            .put(team_code(x.target_team))?
-            .put(x.target_class.as_str())?
-            .put(x.outcome.as_str())?
-            .put(x.num_attackers as i16)?
-            .put(x.return_fire_ms.map(|v| v as i32))?
-            .put(x.dodge_reaction_ms.map(|v| v as i32))?
-            .put(x.support_reaction_ms.map(|v| v as i32))?;
+            .put(
+                rs.iter()
+                    .map(|x| x.engagement_id as i32)
+                    .collect::<Vec<_>>(),
+            )?
+            .put(
+                rs.iter()
+                    .map(|x| x.target_guid.as_str())
+                    .collect::<Vec<_>>(),
+            )?
+            .put(
+                rs.iter()
+                    .map(|x| team_code(x.target_team))
+                    .collect::<Vec<_>>(),
+            )?
+            .put(
+                rs.iter()
+                    .map(|x| x.target_class.as_str())
+                    .collect::<Vec<_>>(),
+            )?
+            .put(rs.iter().map(|x| x.outcome.as_str()).collect::<Vec<_>>())?
+            .put(
+                rs.iter()
+                    .map(|x| x.num_attackers as i16)
+                    .collect::<Vec<_>>(),
+            )?
+            .put(rs.iter().map(|x| ms(x.return_fire_ms)).collect::<Vec<_>>())?
+            .put(
+                rs.iter()
+                    .map(|x| ms(x.dodge_reaction_ms))
+                    .collect::<Vec<_>>(),
+            )?
+            .put(
+                rs.iter()
+                    .map(|x| ms(x.support_reaction_ms))
+                    .collect::<Vec<_>>(),
+            )?;
     }
     Ok(rows)
 }
@@ -786,7 +815,7 @@ mod tests {
         assert_eq!(
             names,
             [
-                "reactions",
+                "round_reactions",
                 "engagements",
                 "objective_focus",
                 "kill_cells",
@@ -812,8 +841,8 @@ mod tests {
             .len() as u64;
         assert_eq!(rows("engagements"), Some(round.engagements.len() as u64));
         assert_eq!(
-            rows("reactions"),
-            Some(round.reactions.as_ref().map_or(0, |r| r.len()) as u64)
+            rows("round_reactions"),
+            Some(u64::from(round.reactions.is_some()))
         );
         assert_eq!(rows("lives"), Some(round.tracks.len() as u64));
         assert_eq!(rows("round_players"), Some(players));
