@@ -132,18 +132,19 @@ pub async fn import_bytes(
     });
     let (began, parsed) = tokio::join!(store::begin_round(pool), parsed);
     let began = began.map_err(store_err)?;
+    let hash = {
+        let bytes = bytes.clone();
+        move || content_hash(&bytes)
+    };
     let round = match parsed {
         Ok(Ok(round)) => round,
         // A file stored before is reported as such even if it does not parse now (say, a file
         // without `# END` imported by the scanner as complete, then imported by hand).
         Ok(Err(source)) => {
             drop(began);
-            let sha = tokio::task::spawn_blocking({
-                let bytes = bytes.clone();
-                move || content_hash(&bytes)
-            })
-            .await
-            .map_err(|e| store_err(StoreError::Corrupt(format!("hashing stopped: {e}"))))?;
+            let sha = tokio::task::spawn_blocking(hash)
+                .await
+                .map_err(|e| store_err(StoreError::Corrupt(format!("hashing stopped: {e}"))))?;
             return match store::existing(pool, &sha).await.map_err(store_err)? {
                 Some(round_id) => Ok(ImportReport {
                     file_name: file_name.to_string(),
@@ -176,10 +177,7 @@ pub async fn import_bytes(
             played_at: played_at(&round.header, file_name, Utc::now()),
             round: Arc::clone(&round),
         },
-        {
-            let bytes = bytes.clone();
-            move || content_hash(&bytes)
-        },
+        hash,
         move |round| metrics::derive_on_one_thread(round, &params),
     )
     .await

@@ -289,6 +289,23 @@ pub fn decode_cells(bytes: &[u8]) -> Result<Vec<Cell>, CodecError> {
         .collect()
 }
 
+/// A team as stored in every table: 1 axis, 2 allies.
+pub fn team_code(t: Team) -> i16 {
+    match t {
+        Team::Axis => 1,
+        Team::Allies => 2,
+    }
+}
+
+/// The team of a stored [`team_code`].
+fn team_from_code(code: i16) -> Result<Team, CodecError> {
+    match code {
+        1 => Ok(Team::Axis),
+        2 => Ok(Team::Allies),
+        _ => Err(CodecError::Invalid),
+    }
+}
+
 /// Encodes an engagement's attackers. Unlike the paths this layout has fixed-width big-endian
 /// fields, the form PostgreSQL's `int4send` and friends produce, so that migration 0005 could
 /// build the same bytes from the rows of the former `engagement_attackers` table:
@@ -306,11 +323,7 @@ pub fn encode_attackers(attackers: &[Attacker]) -> Vec<u8> {
             i32_be(&mut out, bytes.len() as i64);
             out.extend_from_slice(bytes);
         }
-        let team: i16 = match a.team {
-            Team::Axis => 1,
-            Team::Allies => 2,
-        };
-        out.extend_from_slice(&team.to_be_bytes());
+        out.extend_from_slice(&team_code(a.team).to_be_bytes());
         for v in [a.damage, a.hits, a.first_hit, a.last_hit] {
             i32_be(&mut out, v);
         }
@@ -341,11 +354,7 @@ pub fn decode_attackers(bytes: &[u8]) -> Result<Vec<Attacker>, CodecError> {
         let name_len = r.be_len()?;
         let name = Name::new(r.take(name_len)?);
         let team_bytes = r.take(2)?;
-        let team = match i16::from_be_bytes([team_bytes[0], team_bytes[1]]) {
-            1 => Team::Axis,
-            2 => Team::Allies,
-            _ => return Err(CodecError::Invalid),
-        };
+        let team = team_from_code(i16::from_be_bytes([team_bytes[0], team_bytes[1]]))?;
         let damage = i64::from(r.be_i32()?);
         let hits = i64::from(r.be_i32()?);
         let first_hit = i64::from(r.be_i32()?);

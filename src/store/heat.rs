@@ -14,8 +14,9 @@ use sqlx::{Postgres, QueryBuilder, Transaction};
 
 use super::StoreError;
 use super::codec::Cell;
-use super::insert::{killer_team, team_code};
+use super::codec::team_code;
 use super::queries::KILL_BIN;
+use super::rows::killer_team;
 use crate::format::{Outcome, Round};
 use crate::metrics::death_position;
 
@@ -114,11 +115,6 @@ pub async fn add(
     .fetch_all(&mut **tx)
     .await?;
     // Every row merged in memory, then written back in one statement.
-    let mut written = QueryBuilder::<Postgres>::new(
-        "UPDATE heat_totals t SET cell_x = v.cx, cell_y = v.cy, killer_team = v.kt,
-             target_team = v.tt, n = v.n
-         FROM (",
-    );
     let mut merged_rows = Vec::with_capacity(rows.len());
     for (months, bucket, kind, xs, ys, kts, tts, ns) in rows {
         let Some((_, new)) = cells.kinds().into_iter().find(|(k, _)| *k == kind) else {
@@ -139,6 +135,11 @@ pub async fn add(
     if merged_rows.is_empty() {
         return Ok(());
     }
+    let mut written = QueryBuilder::<Postgres>::new(
+        "UPDATE heat_totals t SET cell_x = v.cx, cell_y = v.cy, killer_team = v.kt,
+             target_team = v.tt, n = v.n
+         FROM (",
+    );
     written.push_values(&merged_rows, |mut v, (months, bucket, kind, merged)| {
         v.push_bind(*months)
             .push_bind(*bucket)

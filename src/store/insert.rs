@@ -13,7 +13,7 @@ use super::StoreError;
 use super::copy::CopyRows;
 use super::heat;
 use super::rows;
-use crate::format::{Engagement, Round, Team};
+use crate::format::Round;
 use crate::metrics::RoundMetrics;
 use crate::names;
 
@@ -41,13 +41,6 @@ impl ImportOutcome {
                 round_id
             }
         }
-    }
-}
-
-pub(crate) fn team_code(t: Team) -> i16 {
-    match t {
-        Team::Axis => 1,
-        Team::Allies => 2,
     }
 }
 
@@ -253,13 +246,4 @@ async fn insert_players(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// The killer's team, from the attackers; `None` when unknown.
-pub(crate) fn killer_team(e: &Engagement) -> Option<i16> {
-    let killer = e.killer_guid.as_deref()?;
-    e.attackers
-        .iter()
-        .find(|a| a.guid == killer)
-        .map(|a| team_code(a.team))
 }

@@ -6,16 +6,26 @@
 use std::collections::BTreeMap;
 
 use super::StoreError;
-use super::codec::{Cell, encode_attackers, encode_cells, encode_positions, encode_track_path};
+use super::codec::{
+    Cell, encode_attackers, encode_cells, encode_positions, encode_track_path, team_code,
+};
 use super::copy::CopyRows;
 use super::heat::RoundHeat;
-use super::insert::{killer_team, team_code};
 use super::queries::PLAYER_TOTAL_COLUMNS;
-use crate::format::{Outcome, Round};
+use crate::format::{Engagement, Outcome, Round};
 use crate::metrics::{RoundMetrics, death_position};
 
 /// Grid of the presence cells that movement heatmaps are smoothed from (units).
 pub const PRESENCE_CELL: f64 = 128.0;
+
+/// The killer's team, from the attackers; `None` when unknown.
+pub fn killer_team(e: &Engagement) -> Option<i16> {
+    let killer = e.killer_guid.as_deref()?;
+    e.attackers
+        .iter()
+        .find(|a| a.guid == killer)
+        .map(|a| team_code(a.team))
+}
 
 /// What the importer needs besides the tables, once they are all built.
 pub struct Built {
