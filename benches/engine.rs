@@ -79,7 +79,7 @@ fn import(c: &mut Criterion) {
                     if n.is_multiple_of(25) {
                         rt.block_on(
                             sqlx::raw_sql(
-                                "VACUUM heat_totals, pair_totals, player_totals, players, rounds",
+                                "VACUUM heat_totals, pair_totals, player_totals, players, rounds, totals_pending",
                             )
                             .execute(&pool),
                         )

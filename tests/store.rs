@@ -14,7 +14,7 @@ use proximity::import::{self, ImportError};
 use proximity::metrics::{self, MetricParams};
 use proximity::render::HeatKind;
 use proximity::store::queries::{self, LeaderboardMetric, Scope};
-use proximity::store::{ImportOutcome, codec};
+use proximity::store::{ImportOutcome, codec, totals};
 
 const HAND_ROUND: &[u8] = include_bytes!("fixtures/hand_round.txt");
 
@@ -53,14 +53,24 @@ const ROUND_TABLES: [&str; 15] = [
     "players",
 ];
 
-/// Tables written from a round's rows: the all-players presence and the monthly/yearly totals.
-const TOTAL_TABLES: [&str; 5] = [
+/// Tables written from a round's rows: the all-players presence, the monthly/yearly totals and
+/// the list of rounds not added to them yet.
+const TOTAL_TABLES: [&str; 6] = [
     "round_presence",
     "player_round_totals",
     "player_totals",
     "pair_totals",
     "heat_totals",
+    "totals_pending",
 ];
+
+/// The rounds not added to the totals yet.
+async fn pending(pool: &sqlx::PgPool) -> Vec<i64> {
+    sqlx::query_scalar("SELECT round_id FROM totals_pending ORDER BY 1")
+        .fetch_all(pool)
+        .await
+        .expect("pending")
+}
 
 async fn import(
     pool: &sqlx::PgPool,
@@ -399,6 +409,121 @@ async fn reactions_stored_before_0009_become_one_row_of_arrays_per_round() {
         .unwrap();
     assert_eq!(old, None, "the reactions' table is gone");
     pool.close().await;
+    db.drop_db().await;
+}
+
+/// Imports `n` small rounds of `map` (4 players, 30 s each), made different by `seed`.
+async fn import_small_rounds(pool: &sqlx::PgPool, map: &str, n: usize, seed: u64) -> Vec<i64> {
+    use proximity::synth::{SynthOptions, synth_round};
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let o = SynthOptions::new(map, 1 + (i % 2) as u8, 4, 30, seed + i as u64);
+        let bytes = format::write(&synth_round(&o));
+        let name = format!("{map}-{seed}-{i}.txt");
+        ids.push(import(pool, &name, &bytes).await.unwrap().round_id());
+    }
+    ids
+}
+
+/// The player and pair totals equal what `rollup_totals` computes from scratch from the rounds
+/// added to them (those not pending). Sums of floating-point figures are compared to 1e-6: a
+/// batch adds them in another order.
+async fn assert_totals_match_sql(pool: &sqlx::PgPool) {
+    let players = "SELECT months, bucket, map, guid, life_rounds, lives, kills, deaths,
+                          trades_made, su_samples, round(distance::numeric, 6)::text
+                   FROM player_totals ORDER BY 1, 2, 3, 4";
+    let pairs = "SELECT months, bucket, map, guid_a, guid_b, rounds, together, crossfires,
+                        crossfire_kills, combined_damage
+                 FROM pair_totals ORDER BY 1, 2, 3, 4, 5";
+    type PlayerRow = (
+        i16,
+        DateTime<Utc>,
+        String,
+        String,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        i64,
+        String,
+    );
+    type PairRow = (
+        i16,
+        DateTime<Utc>,
+        String,
+        String,
+        String,
+        i32,
+        i32,
+        i64,
+        i64,
+        i64,
+    );
+    let kept: (Vec<PlayerRow>, Vec<PairRow>) = (
+        sqlx::query_as(players).fetch_all(pool).await.unwrap(),
+        sqlx::query_as(pairs).fetch_all(pool).await.unwrap(),
+    );
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::raw_sql(
+        "TRUNCATE player_totals, pair_totals;
+         SELECT rollup_totals(coalesce(array_agg(id), '{}'), 1) FROM rounds
+         WHERE id NOT IN (SELECT round_id FROM totals_pending)",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let computed: (Vec<PlayerRow>, Vec<PairRow>) = (
+        sqlx::query_as(players).fetch_all(&mut *tx).await.unwrap(),
+        sqlx::query_as(pairs).fetch_all(&mut *tx).await.unwrap(),
+    );
+    tx.rollback().await.unwrap();
+    assert_eq!(kept, computed);
+}
+
+/// An import lists its round as pending and leaves the totals alone, until the import that
+/// makes a batch: that one adds every pending round. Status counts and queries count pending
+/// rounds all along.
+#[tokio::test]
+async fn the_import_that_makes_a_batch_adds_the_pending_rounds_to_the_totals() {
+    let db = TestDb::new().await;
+    let batch = totals::BATCH as usize;
+    let mut ids = Vec::new();
+    for i in 0..batch - 1 {
+        ids.extend(import_small_rounds(&db.pool, "supply", 1, 700 + i as u64).await);
+        assert_eq!(pending(&db.pool).await, ids);
+        assert_eq!(count(&db.pool, "player_totals").await, 0);
+        assert_eq!(count(&db.pool, "heat_totals").await, 0);
+    }
+    assert_status_counts(&db.pool).await;
+    assert_period_figures(&db.pool, &Scope::all()).await;
+
+    ids.extend(import_small_rounds(&db.pool, "supply", 1, 700 + batch as u64).await);
+    assert!(pending(&db.pool).await.is_empty());
+    assert_eq!(count(&db.pool, "rounds").await, batch as i64);
+    // Four players on one map, in one month and one year.
+    assert_eq!(count(&db.pool, "player_totals").await, 8);
+    assert_eq!(count(&db.pool, "heat_totals").await, 4);
+    assert_totals_match_sql(&db.pool).await;
+    assert_heat_totals_match_sql(&db.pool).await;
+    assert_status_counts(&db.pool).await;
+    assert_period_figures(&db.pool, &Scope::all()).await;
+    db.drop_db().await;
+}
+
+/// Two callers adding the pending rounds at once add each round once.
+#[tokio::test]
+async fn pending_rounds_added_by_two_callers_at_once_count_once() {
+    let db = TestDb::new().await;
+    let ids = import_small_rounds(&db.pool, "frostbite", 12, 900).await;
+    assert_eq!(pending(&db.pool).await, ids);
+    let (a, b) = tokio::join!(totals::add_pending(&db.pool), totals::add_pending(&db.pool));
+    assert_eq!(a.unwrap() + b.unwrap(), ids.len());
+    assert!(pending(&db.pool).await.is_empty());
+    assert_eq!(totals::add_pending(&db.pool).await.unwrap(), 0);
+    assert_totals_match_sql(&db.pool).await;
+    assert_heat_totals_match_sql(&db.pool).await;
+    assert_period_figures(&db.pool, &Scope::all()).await;
     db.drop_db().await;
 }
 
@@ -865,8 +990,9 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
     );
 }
 
-/// The heatmap totals, cell by cell: the importer merges them in Rust, deletions subtract them
-/// in SQL; both must equal what `rollup_heat` computes from the per-round rows.
+/// The heatmap totals, cell by cell: batches of rounds are merged into them in Rust, deletions
+/// subtract them in SQL; both must equal what `rollup_heat` computes from the per-round rows of
+/// the rounds added to the totals (those not pending).
 async fn assert_heat_totals_match_sql(pool: &sqlx::PgPool) {
     let cells = "SELECT months, bucket, map, kind, u.x, u.y, u.kt, u.tt, u.n::int8
                  FROM heat_totals, unnest(cell_x, cell_y, killer_team, target_team, n)
@@ -880,7 +1006,8 @@ async fn assert_heat_totals_match_sql(pool: &sqlx::PgPool) {
     );
     let mut tx = pool.begin().await.unwrap();
     sqlx::raw_sql(
-        "TRUNCATE heat_totals; SELECT rollup_heat(coalesce(array_agg(id), '{}'), 1) FROM rounds",
+        "TRUNCATE heat_totals; SELECT rollup_heat(coalesce(array_agg(id), '{}'), 1) FROM rounds
+         WHERE id NOT IN (SELECT round_id FROM totals_pending)",
     )
     .execute(&mut *tx)
     .await
@@ -893,8 +1020,9 @@ async fn assert_heat_totals_match_sql(pool: &sqlx::PgPool) {
 
 /// Rounds over two and a half years, on both sides of month and year boundaries: every period
 /// query (whole years and months from the totals, the rest from per-round rows) equals the sums
-/// of its rounds' rows, before and after rounds are deleted; deleting every round empties the
-/// totals; a database from before the totals gets them once on connect.
+/// of its rounds' rows, whether the rounds have been added to the totals or are still pending,
+/// before and after rounds of both kinds are deleted; deleting every round empties the totals; a
+/// database from before the totals gets them once on connect.
 #[tokio::test]
 async fn period_queries_equal_the_sums_of_their_rounds() {
     use proximity::synth::{SynthOptions, synth_round};
@@ -930,7 +1058,13 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
                 .unwrap();
         assert_eq!(played, at(end), "the round is played when it ends");
         ids.push(id);
+        // The first six rounds in the totals, the last four pending: in the partial month of a
+        // period and in the whole months and years read from the totals.
+        if i == 5 {
+            assert_eq!(totals::add_all_pending(&db.pool).await.unwrap(), 6);
+        }
     }
+    assert_eq!(pending(&db.pool).await, ids[6..].to_vec());
     let now = at("2026-02-10T12:00:00Z");
     let scopes = |maps: &[Option<&str>]| {
         let mut v = Vec::new();
@@ -967,13 +1101,23 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
     }
     assert_heat_totals_match_sql(&db.pool).await;
 
-    // Deleting rounds (by hand, as an admin would) takes them out of every total.
+    // Deleting rounds (by hand, as an admin would) takes them out of every total: one added to
+    // the totals, one pending.
     sqlx::query("DELETE FROM rounds WHERE id = ANY($1)")
         .bind(vec![ids[2], ids[8]])
         .execute(&db.pool)
         .await
         .unwrap();
+    assert_eq!(pending(&db.pool).await, vec![ids[6], ids[7], ids[9]]);
     for scope in scopes(&[None, Some("frostbite")]) {
+        assert_period_figures(&db.pool, &scope).await;
+    }
+    assert_heat_totals_match_sql(&db.pool).await;
+
+    // The pending rounds added to the totals: the same figures, now from the totals.
+    assert_eq!(totals::add_all_pending(&db.pool).await.unwrap(), 3);
+    assert!(pending(&db.pool).await.is_empty());
+    for scope in scopes(&[None, Some("supply")]) {
         assert_period_figures(&db.pool, &scope).await;
     }
     assert_heat_totals_match_sql(&db.pool).await;

@@ -1,6 +1,6 @@
 //! Writing one round in one transaction: the per-round tables with `COPY`, built on a blocking
-//! thread while PostgreSQL writes the tables built before them (`rows`), then the players, the
-//! round's own row and the totals.
+//! thread while PostgreSQL writes the tables built before them (`rows`), then the players and the
+//! round's own row, which lists the round as pending for the totals (`totals`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,8 +11,8 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use super::StoreError;
 use super::copy::CopyRows;
-use super::heat;
 use super::rows;
+use super::totals;
 use crate::format::Round;
 use crate::metrics::RoundMetrics;
 use crate::names;
@@ -79,6 +79,9 @@ pub async fn begin_round(pool: &PgPool) -> Result<RoundTx, StoreError> {
 /// `derive` computes the metrics and `content_hash` the file's SHA-256, both on the blocking
 /// thread that builds the rows: the metrics once the tables that need only the file are built
 /// (see `rows::build`), the hash once all are, while PostgreSQL writes the last ones.
+///
+/// The round is added to the monthly and yearly totals later, with others (`totals`): by this
+/// call, after the commit, when it makes [`totals::BATCH`] rounds pending.
 pub async fn store_round(
     pool: &PgPool,
     began: RoundTx,
@@ -102,26 +105,26 @@ pub async fn store_round(
     while let Some(rows) = built.recv().await {
         rows.send(&mut tx).await?;
     }
-    let (rows::Built { metrics, heat }, sha) = builder
+    let (metrics, sha) = builder
         .await
         .map_err(|e| StoreError::Corrupt(format!("building the round's rows stopped: {e}")))??
         .ok_or_else(|| StoreError::Corrupt("building the round's rows stopped".into()))?;
     insert_players(&mut tx, r).await?;
-    if !insert_round_row(&mut tx, round_id, r, &sha, &metrics).await? {
+    let Some(pending) = insert_round_row(&mut tx, round_id, r, &sha, &metrics).await? else {
         tx.rollback().await?;
         let id = existing(pool, &sha)
             .await?
             .ok_or_else(|| StoreError::Corrupt("round vanished after a conflict".into()))?;
         return Ok(ImportOutcome::AlreadyImported { round_id: id });
-    }
-    // The monthly and yearly totals (migrations/0003_rollups.sql), from the per-round totals
-    // written above; the heatmap cells merged here rather than by rollup_heat.
-    sqlx::query("SELECT rollup_totals(ARRAY[$1], 1)")
-        .bind(round_id)
-        .execute(&mut *tx)
-        .await?;
-    heat::add(&mut tx, &r.round.header.map, r.played_at, &heat).await?;
+    };
     tx.commit().await?;
+    if pending >= totals::BATCH {
+        // The round is stored and counts in every query whether or not this succeeds; the next
+        // batch takes the rounds left pending.
+        if let Err(e) = totals::add_pending(pool).await {
+            tracing::warn!(error = %e, "adding pending rounds to the totals failed");
+        }
+    }
     Ok(ImportOutcome::Imported { round_id })
 }
 
@@ -135,14 +138,15 @@ pub async fn existing(pool: &PgPool, sha: &[u8; 32]) -> Result<Option<i64>, Stor
     )
 }
 
-/// Writes the round's row; false when a round with the same content exists.
+/// Writes the round's row and lists the round as pending for the totals; returns how many rounds
+/// are pending then, or `None` when a round with the same content exists.
 async fn insert_round_row(
     tx: &mut Transaction<'_, Postgres>,
     round_id: i64,
     r: &StoredRound<'_>,
     sha256: &[u8; 32],
     m: &RoundMetrics,
-) -> Result<bool, StoreError> {
+) -> Result<Option<i64>, StoreError> {
     let h = &r.round.header;
     let s = &m.summary;
     let params = json!({
@@ -168,14 +172,19 @@ async fn insert_round_row(
         .iter()
         .map(|s| json!({"name": s.name, "rows": s.rows}))
         .collect();
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO rounds (id, content_sha256, file_name, map, round_number, start_unix,
-             end_unix, played_at, duration_ms, banner, tracker_version, capabilities, params,
-             skipped_sections, has_end_marker, file_bytes, engagement_count, crossfire_count,
-             escape_count, kill_count, player_count, support_mean_pct)
-         VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)
-         ON CONFLICT (content_sha256) DO NOTHING
-         RETURNING id",
+    // The count is read in the statement's snapshot, without the round it lists.
+    let (listed, pending_before): (Option<i64>, i64) = sqlx::query_as(
+        "WITH stored AS (
+             INSERT INTO rounds (id, content_sha256, file_name, map, round_number, start_unix,
+                 end_unix, played_at, duration_ms, banner, tracker_version, capabilities, params,
+                 skipped_sections, has_end_marker, file_bytes, engagement_count, crossfire_count,
+                 escape_count, kill_count, player_count, support_mean_pct)
+             VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,
+                     $21)
+             ON CONFLICT (content_sha256) DO NOTHING
+             RETURNING id),
+         listed AS (INSERT INTO totals_pending (round_id) SELECT id FROM stored RETURNING round_id)
+         SELECT (SELECT round_id FROM listed), (SELECT count(*) FROM totals_pending)",
     )
     .bind(&sha256[..])
     .bind(r.file_name)
@@ -199,9 +208,9 @@ async fn insert_round_row(
     .bind(s.players as i32)
     .bind(s.support_mean_pct)
     .bind(round_id)
-    .fetch_optional(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(id.is_some())
+    Ok(listed.map(|_| pending_before + 1))
 }
 
 /// The player directory: every GUID of the round with its latest name.

@@ -3,10 +3,10 @@
 
 pub mod codec;
 mod copy;
-mod heat;
 mod insert;
 pub mod queries;
 mod rows;
+pub mod totals;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -110,15 +110,20 @@ pub struct DbCounts {
 }
 
 pub async fn db_counts(pool: &PgPool) -> Result<DbCounts, StoreError> {
-    // From the rounds' headline figures and the yearly totals: counting the per-round tables
-    // themselves takes seconds on ten years of rounds.
+    // From the rounds' headline figures and the yearly totals with the rounds not in them yet:
+    // counting the per-round tables themselves takes seconds on ten years of rounds.
     Ok(sqlx::query_as(
-        "SELECT (SELECT count(*) FROM rounds) AS rounds,
+        "WITH pending AS (
+             SELECT f.guid, f.lives, f.life_rounds FROM player_round_totals f
+             WHERE f.round_id = ANY (ARRAY(SELECT round_id FROM totals_pending)))
+         SELECT (SELECT count(*) FROM rounds) AS rounds,
                 (SELECT coalesce(sum(engagement_count), 0)::int8 FROM rounds) AS engagements,
                 (SELECT coalesce(sum(lives), 0)::int8 FROM player_totals WHERE months = 12)
-                    AS lives,
-                (SELECT count(DISTINCT guid) FROM player_totals
-                 WHERE months = 12 AND life_rounds > 0) AS players",
+                    + (SELECT coalesce(sum(lives), 0)::int8 FROM pending) AS lives,
+                (SELECT count(DISTINCT guid) FROM (
+                     SELECT guid FROM player_totals WHERE months = 12 AND life_rounds > 0
+                     UNION ALL
+                     SELECT guid FROM pending WHERE life_rounds > 0) g) AS players",
     )
     .fetch_one(pool)
     .await?)
@@ -290,21 +295,26 @@ impl Scope {
         }
     }
 
-    /// Appends the filters of the rounds (alias `r`) read from their per-round rows: those of
-    /// the part of a month where the period starts. Nothing to read (`false`) when the totals
-    /// cover the whole scope.
-    fn push_raw_filters(&self, q: &mut QueryBuilder<Postgres>, p: &Periods) -> bool {
-        let Some((since, month_from)) = p.raw_range() else {
-            return false;
-        };
+    /// Appends the filters of the rounds (alias `r`) read from their per-round rows rather than
+    /// from the totals: those played in the part of a month where the period starts, and those
+    /// in scope that are not in the totals yet (`totals_pending`, see store::totals).
+    fn push_raw_filters(&self, q: &mut QueryBuilder<Postgres>, p: &Periods) {
         if let Some(map) = &self.map {
             q.push(" AND r.map = ").push_bind(map.clone());
         }
-        q.push(" AND r.played_at >= ")
-            .push_bind(since)
-            .push(" AND r.played_at < ")
-            .push_bind(month_from);
-        true
+        // The pending rounds as an array, which the rounds' key can look up; `IN (SELECT …)`
+        // under an OR would be checked against every round.
+        q.push(" AND (r.id = ANY (ARRAY(SELECT round_id FROM totals_pending))");
+        if let Some(month_from) = p.month_from {
+            q.push(" AND r.played_at >= ").push_bind(month_from);
+        }
+        if let Some((since, month_from)) = p.raw_range() {
+            q.push(" OR r.played_at >= ")
+                .push_bind(since)
+                .push(" AND r.played_at < ")
+                .push_bind(month_from);
+        }
+        q.push(")");
     }
 
     /// Appends `(… ) x`: the player figures in scope, one row per total row or per-round row
@@ -326,17 +336,15 @@ impl Scope {
             q.push(" AND t.guid = ").push_bind(g.to_string());
         }
         self.push_totals_filters(q, &p);
-        if p.raw_range().is_some() {
-            q.push(format!(
-                " UNION ALL SELECT f.guid, {} FROM player_round_totals f
-                  JOIN rounds r ON r.id = f.round_id WHERE true",
-                cols("f")
-            ));
-            if let Some(g) = guid {
-                q.push(" AND f.guid = ").push_bind(g.to_string());
-            }
-            self.push_raw_filters(q, &p);
+        q.push(format!(
+            " UNION ALL SELECT f.guid, {} FROM player_round_totals f
+              JOIN rounds r ON r.id = f.round_id WHERE true",
+            cols("f")
+        ));
+        if let Some(g) = guid {
+            q.push(" AND f.guid = ").push_bind(g.to_string());
         }
+        self.push_raw_filters(q, &p);
         q.push(") x");
     }
 }
@@ -363,15 +371,13 @@ impl Scope {
         );
         with(q, "t");
         self.push_totals_filters(q, &p);
-        if p.raw_range().is_some() {
-            q.push(
-                " UNION ALL SELECT s.guid_a, s.guid_b, 1, s.together::int4, s.crossfires::int8,
-                         s.crossfire_kills::int8, s.combined_damage::int8
-                  FROM pair_stats s JOIN rounds r ON r.id = s.round_id WHERE true",
-            );
-            with(q, "s");
-            self.push_raw_filters(q, &p);
-        }
+        q.push(
+            " UNION ALL SELECT s.guid_a, s.guid_b, 1, s.together::int4, s.crossfires::int8,
+                     s.crossfire_kills::int8, s.combined_damage::int8
+              FROM pair_stats s JOIN rounds r ON r.id = s.round_id WHERE true",
+        );
+        with(q, "s");
+        self.push_raw_filters(q, &p);
         q.push(") x");
     }
 }
@@ -627,14 +633,12 @@ pub async fn heatmap(
                      WHERE t.kind = 2",
             );
             scope.push_totals_filters(&mut q, &p);
-            if p.raw_range().is_some() {
-                q.push(
-                    " UNION ALL SELECT u.x, u.y, u.n::int8 FROM round_presence c
-                      JOIN rounds r ON r.id = c.round_id,
-                      unnest(c.cell_x, c.cell_y, c.samples) AS u(x, y, n) WHERE true",
-                );
-                scope.push_raw_filters(&mut q, &p);
-            }
+            q.push(
+                " UNION ALL SELECT u.x, u.y, u.n::int8 FROM round_presence c
+                  JOIN rounds r ON r.id = c.round_id,
+                  unnest(c.cell_x, c.cell_y, c.samples) AS u(x, y, n) WHERE true",
+            );
+            scope.push_raw_filters(&mut q, &p);
             q.push(") x GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 2");
             let cells: Vec<(i32, i32, i64)> = q.build_query_as().fetch_all(pool).await?;
             cells
@@ -666,9 +670,7 @@ pub async fn heatmap(
                     scope.push_filters(&mut q);
                 }
                 None => {
-                    if !scope.push_raw_filters(&mut q, &p) {
-                        q.push(" AND false");
-                    }
+                    scope.push_raw_filters(&mut q, &p);
                     q.push(format!(
                         " UNION ALL SELECT u.x, u.y, u.{team}, u.n FROM heat_totals t,
                               unnest(t.cell_x, t.cell_y, t.killer_team, t.target_team, t.n)

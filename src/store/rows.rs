@@ -10,7 +10,6 @@ use super::codec::{
     Cell, encode_attackers, encode_cells, encode_positions, encode_track_path, team_code,
 };
 use super::copy::CopyRows;
-use super::heat::RoundHeat;
 use super::queries::PLAYER_TOTAL_COLUMNS;
 use crate::format::{Engagement, Outcome, Round};
 use crate::metrics::{RoundMetrics, death_position};
@@ -27,12 +26,6 @@ pub fn killer_team(e: &Engagement) -> Option<i16> {
         .map(|a| team_code(a.team))
 }
 
-/// What the importer needs besides the tables, once they are all built.
-pub struct Built {
-    pub metrics: RoundMetrics,
-    pub heat: RoundHeat,
-}
-
 /// Builds every per-round table of `round` (stored as `round_id`), handing each to `emit` in
 /// writing order; the metrics are derived by `derive` in between, once the tables that need only
 /// the file are handed over. Stops early, returning `None`, when `emit` returns false (the
@@ -42,7 +35,7 @@ pub fn build(
     round: &Round,
     derive: impl FnOnce(&Round) -> RoundMetrics,
     mut emit: impl FnMut(CopyRows) -> bool,
-) -> Result<Option<Built>, StoreError> {
+) -> Result<Option<RoundMetrics>, StoreError> {
     // Each table is handed over as soon as it is built.
     macro_rules! hand_over {
         ($($rows:expr),+ $(,)?) => {
@@ -60,7 +53,7 @@ pub fn build(
         kill_cell_rows(round_id, round)?,
         movement_cell_rows(round_id, round)?,
     );
-    let ([presence, round_presence], all_players) = presence_rows(round_id, round)?;
+    let [presence, round_presence] = presence_rows(round_id, round)?;
     hand_over!(presence, round_presence);
     // The paths, the bulk of the lives' rows, are encoded before the metrics are derived, so
     // that their rows are ready soon after.
@@ -80,8 +73,7 @@ pub fn build(
         support_rows(round_id, &metrics)?,
         player_round_total_rows(round_id, round, &metrics)?,
     );
-    let heat = RoundHeat::of(round, &all_players);
-    Ok(Some(Built { metrics, heat }))
+    Ok(Some(metrics))
 }
 
 fn engagement_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
@@ -302,7 +294,7 @@ fn movement_cell_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreErr
 
 /// Presence: path samples per player, and for all players, on a 128-unit grid. Returns the
 /// `presence` and `round_presence` rows, and the all-players cells, sorted.
-fn presence_rows(round_id: i64, round: &Round) -> Result<([CopyRows; 2], Vec<Cell>), StoreError> {
+fn presence_rows(round_id: i64, round: &Round) -> Result<[CopyRows; 2], StoreError> {
     // A cell coordinate (clamped to ±10^6) plus 2^20 takes 21 bits, so that a player and a
     // cell pack into one u64 key that sorts like (player, x, y).
     let cell = |v: f64| {
@@ -363,7 +355,7 @@ fn presence_rows(round_id: i64, round: &Round) -> Result<([CopyRows; 2], Vec<Cel
         .put(all.iter().map(|c| c.0.0).collect::<Vec<i32>>())?
         .put(all.iter().map(|c| c.0.1).collect::<Vec<i32>>())?
         .put(all.iter().map(|c| c.1 as i32).collect::<Vec<i32>>())?;
-    Ok(([players, together], all))
+    Ok([players, together])
 }
 
 /// Adds up the counts of equal keys of a sequence sorted by key.
@@ -810,7 +802,7 @@ mod tests {
     fn every_table_is_handed_over_once_in_writing_order_with_its_rows() {
         let round = synth_round(&SynthOptions::new("supply", 1, 6, 120, 9));
         let mut tables: Vec<(String, u64)> = Vec::new();
-        let built = build(
+        let metrics = build(
             7,
             &round,
             |r| metrics::derive(r, &MetricParams::default()),
@@ -858,10 +850,10 @@ mod tests {
         assert_eq!(rows("round_players"), Some(players));
         assert_eq!(rows("presence"), Some(players));
         assert_eq!(rows("round_presence"), Some(1));
-        assert_eq!(rows("pair_stats"), Some(built.metrics.pairs.len() as u64));
+        assert_eq!(rows("pair_stats"), Some(metrics.pairs.len() as u64));
         assert_eq!(
             rows("trade_events"),
-            Some(built.metrics.trades.events.len() as u64)
+            Some(metrics.trades.events.len() as u64)
         );
         assert!(rows("engagements") > Some(0) && players == 6);
     }

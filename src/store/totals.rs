@@ -1,0 +1,256 @@
+//! Adding stored rounds to the monthly and yearly totals (migrations/0003_rollups.sql) in
+//! batches.
+//!
+//! An import lists its round in `totals_pending` (migrations/0010) instead of adding it to the
+//! totals itself: the queries read a pending round from its per-round rows, so it counts in
+//! every figure at once. Once [`BATCH`] rounds are pending, the import that saw it adds them
+//! all in one transaction. The same players play most rounds of a month, so a batch upserts
+//! about the rows one round would, and the heatmap rows are rewritten once per batch instead
+//! of once per round.
+//!
+//! The player and pair figures are added by the SQL function `rollup_totals`. The heatmap cells
+//! are merged here, in memory: the SQL function `rollup_heat` does the same from the same rows
+//! (it does for deletions and for databases from before the totals), but its array merges cost
+//! several times as much. The store tests compare the two after imports and deletions.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+
+use super::StoreError;
+
+/// How many pending rounds make an import add them to the totals.
+pub const BATCH: i64 = 16;
+
+/// The most rounds added in one transaction.
+const MAX_BATCH: i64 = 256;
+
+/// Adds up to [`MAX_BATCH`] pending rounds to the totals, in one transaction; returns how many.
+/// Rounds claimed by another transaction doing the same are skipped, so two callers add
+/// different rounds.
+pub async fn add_pending(pool: &PgPool) -> Result<usize, StoreError> {
+    let mut tx = pool.begin().await?;
+    // As for an import (insert::begin_round): a crash before the flush leaves the rounds
+    // pending, to be added by the next batch.
+    sqlx::raw_sql("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM totals_pending WHERE round_id IN (
+             SELECT round_id FROM totals_pending ORDER BY round_id LIMIT $1
+             FOR UPDATE SKIP LOCKED)
+         RETURNING round_id",
+    )
+    .bind(MAX_BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    if ids.is_empty() {
+        tx.rollback().await?;
+        return Ok(0);
+    }
+    sqlx::query("SELECT rollup_totals($1, 1)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    add_heat(&mut tx, &ids).await?;
+    tx.commit().await?;
+    Ok(ids.len())
+}
+
+/// Adds every pending round to the totals (a scan's end, the demo).
+pub async fn add_all_pending(pool: &PgPool) -> Result<usize, StoreError> {
+    let mut added = 0;
+    loop {
+        match add_pending(pool).await? {
+            0 => return Ok(added),
+            n => added += n,
+        }
+    }
+}
+
+/// A cell of `heat_totals`: position and killer / victim team (0 = none; movement has 0, 0).
+type HeatKey = (i32, i32, i16, i16);
+
+/// A row of `heat_totals`: map, months, bucket and kind (1 deaths, 2 presence).
+type TotalKey = (String, i16, DateTime<Utc>, i16);
+
+/// The month and the year (UTC) a round played at `t` counts in, as `(months, bucket)`: the
+/// buckets of the `round_periods` view.
+fn periods(t: DateTime<Utc>) -> [(i16, DateTime<Utc>); 2] {
+    let start = |y: i32, m: u32| Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().unwrap_or(t);
+    [(1, start(t.year(), t.month())), (12, start(t.year(), 1))]
+}
+
+/// The rounds' heatmap cells, summed per total row.
+type BatchHeat = BTreeMap<TotalKey, BTreeMap<HeatKey, i32>>;
+
+fn add_cell(heat: &mut BatchHeat, map: &str, at: DateTime<Utc>, kind: i16, key: HeatKey, n: i32) {
+    for (months, bucket) in periods(at) {
+        *heat
+            .entry((map.to_string(), months, bucket, kind))
+            .or_default()
+            .entry(key)
+            .or_insert(0) += n;
+    }
+}
+
+/// Reads the rounds' deaths and presence cells from their per-round rows, binned as
+/// `rollup_heat` bins them.
+async fn batch_heat(
+    tx: &mut Transaction<'_, Postgres>,
+    ids: &[i64],
+) -> Result<BatchHeat, StoreError> {
+    let mut heat = BatchHeat::new();
+    // Map, played at, then the death's cell and teams, binned on the 64-unit grid
+    // (queries::KILL_BIN) as in rollup_heat.
+    type Death = (String, DateTime<Utc>, i32, i32, i16, i16);
+    let deaths: Vec<Death> = sqlx::query_as(
+        "SELECT r.map, r.played_at, floor(e.death_x / 64)::int, floor(e.death_y / 64)::int,
+                coalesce(e.killer_team, 0)::int2, e.target_team
+         FROM engagements e JOIN rounds r ON r.id = e.round_id
+         WHERE e.round_id = ANY ($1) AND e.death_x IS NOT NULL",
+    )
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (map, at, x, y, killer, target) in deaths {
+        add_cell(&mut heat, &map, at, 1, (x, y, killer, target), 1);
+    }
+    // Map, played at, then the cells as parallel arrays.
+    type Presence = (String, DateTime<Utc>, Vec<i32>, Vec<i32>, Vec<i32>);
+    let presence: Vec<Presence> = sqlx::query_as(
+        "SELECT r.map, r.played_at, c.cell_x, c.cell_y, c.samples
+         FROM round_presence c JOIN rounds r ON r.id = c.round_id
+         WHERE c.round_id = ANY ($1)",
+    )
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (map, at, xs, ys, ns) in presence {
+        if xs.len() != ns.len() || ys.len() != ns.len() {
+            return Err(StoreError::Corrupt(format!(
+                "round_presence of a {map} round: arrays of different lengths"
+            )));
+        }
+        for i in 0..ns.len() {
+            add_cell(&mut heat, &map, at, 2, (xs[i], ys[i], 0, 0), ns[i]);
+        }
+    }
+    Ok(heat)
+}
+
+/// Adds the rounds' heatmap cells to the totals of their months and years.
+async fn add_heat(tx: &mut Transaction<'_, Postgres>, ids: &[i64]) -> Result<(), StoreError> {
+    let heat = batch_heat(tx, ids).await?;
+    if heat.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&TotalKey> = heat.keys().collect();
+    // Rows must exist to be locked; created and then locked in key order, like rollup_heat.
+    sqlx::query(
+        "INSERT INTO heat_totals (months, bucket, map, kind, cell_x, cell_y, killer_team,
+             target_team, n)
+         SELECT m, b, map, k, '{}', '{}', '{}', '{}', '{}'
+         FROM UNNEST($1::text[], $2::int2[], $3::timestamptz[], $4::int2[]) AS u(map, m, b, k)
+         ORDER BY m, b, map COLLATE \"C\", k
+         ON CONFLICT (months, bucket, map, kind) DO NOTHING",
+    )
+    .bind(keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.2).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.3).collect::<Vec<_>>())
+    .execute(&mut **tx)
+    .await?;
+    type Row = (
+        String,
+        i16,
+        DateTime<Utc>,
+        i16,
+        Vec<i32>,
+        Vec<i32>,
+        Vec<i16>,
+        Vec<i16>,
+        Vec<i32>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT map, months, bucket, kind, cell_x, cell_y, killer_team, target_team, n
+         FROM heat_totals
+         WHERE (map, months, bucket, kind) IN
+             (SELECT * FROM UNNEST($1::text[], $2::int2[], $3::timestamptz[], $4::int2[]))
+         ORDER BY months, bucket, map COLLATE \"C\", kind
+         FOR UPDATE",
+    )
+    .bind(keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.2).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.3).collect::<Vec<_>>())
+    .fetch_all(&mut **tx)
+    .await?;
+    // Every row merged in memory, then written back in one statement.
+    let mut merged_rows = Vec::with_capacity(rows.len());
+    for (map, months, bucket, kind, xs, ys, kts, tts, ns) in rows {
+        let key = (map, months, bucket, kind);
+        let Some(new) = heat.get(&key) else {
+            continue;
+        };
+        if xs.len() != ns.len() || ys.len() != ns.len() || kts.len() != ns.len() {
+            return Err(StoreError::Corrupt(format!(
+                "heat_totals {} {bucket} kind {kind}: arrays of different lengths",
+                key.0
+            )));
+        }
+        let mut merged: BTreeMap<HeatKey, i32> = new.clone();
+        for i in 0..ns.len() {
+            *merged.entry((xs[i], ys[i], kts[i], tts[i])).or_insert(0) += ns[i];
+        }
+        merged.retain(|_, n| *n != 0);
+        merged_rows.push((key, merged));
+    }
+    if merged_rows.is_empty() {
+        return Ok(());
+    }
+    let mut written = QueryBuilder::<Postgres>::new(
+        "UPDATE heat_totals t SET cell_x = v.cx, cell_y = v.cy, killer_team = v.kt,
+             target_team = v.tt, n = v.n
+         FROM (",
+    );
+    written.push_values(
+        &merged_rows,
+        |mut v, ((map, months, bucket, kind), merged)| {
+            v.push_bind(map.as_str())
+                .push_bind(*months)
+                .push_bind(*bucket)
+                .push_bind(*kind)
+                .push_bind(merged.keys().map(|k| k.0).collect::<Vec<_>>())
+                .push_bind(merged.keys().map(|k| k.1).collect::<Vec<_>>())
+                .push_bind(merged.keys().map(|k| k.2).collect::<Vec<_>>())
+                .push_bind(merged.keys().map(|k| k.3).collect::<Vec<_>>())
+                .push_bind(merged.values().copied().collect::<Vec<_>>());
+        },
+    );
+    written.push(
+        ") AS v(map, months, bucket, kind, cx, cy, kt, tt, n)
+         WHERE t.map = v.map AND t.months = v.months AND t.bucket = v.bucket
+           AND t.kind = v.kind",
+    );
+    written.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_counts_in_its_utc_month_and_year() {
+        let t = Utc.with_ymd_and_hms(2025, 12, 31, 23, 59, 59).unwrap();
+        assert_eq!(
+            periods(t),
+            [
+                (1, Utc.with_ymd_and_hms(2025, 12, 1, 0, 0, 0).unwrap()),
+                (12, Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap())
+            ]
+        );
+    }
+}
