@@ -10,8 +10,17 @@
 -- so a round counts in every figure from the moment its import commits, whether or not it has
 -- been added yet. Adding a batch removes its rounds from this table in the transaction that adds
 -- them to the totals.
+--
+-- The row carries the round's deaths binned as heat_totals keeps them (kind 1), which the
+-- importer has at hand: read back from the engagements just written, they would cost a batch
+-- ~10 ms (their pages are not yet all-visible, so the covering index does not suffice).
 CREATE TABLE totals_pending (
-    round_id bigint PRIMARY KEY
+    round_id    bigint     PRIMARY KEY,
+    cell_x      integer[]  NOT NULL,
+    cell_y      integer[]  NOT NULL,
+    killer_team smallint[] NOT NULL,
+    target_team smallint[] NOT NULL,
+    n           integer[]  NOT NULL
 );
 
 -- As in 0005: a round that was never added to the totals is not subtracted from them. A round

@@ -138,8 +138,9 @@ pub async fn existing(pool: &PgPool, sha: &[u8; 32]) -> Result<Option<i64>, Stor
     )
 }
 
-/// Writes the round's row and lists the round as pending for the totals; returns how many rounds
-/// are pending then, or `None` when a round with the same content exists.
+/// Writes the round's row and lists the round as pending for the totals, with its deaths'
+/// heatmap cells; returns how many rounds are pending then, or `None` when a round with the same
+/// content exists.
 async fn insert_round_row(
     tx: &mut Transaction<'_, Postgres>,
     round_id: i64,
@@ -172,6 +173,8 @@ async fn insert_round_row(
         .iter()
         .map(|s| json!({"name": s.name, "rows": s.rows}))
         .collect();
+    // The deaths go with the round's listing, for the batch that adds it to the heatmap totals.
+    let deaths = rows::death_cells(&r.round);
     // The count is read in the statement's snapshot, without the round it lists.
     let (listed, pending_before): (Option<i64>, i64) = sqlx::query_as(
         "WITH stored AS (
@@ -183,7 +186,10 @@ async fn insert_round_row(
                      $21)
              ON CONFLICT (content_sha256) DO NOTHING
              RETURNING id),
-         listed AS (INSERT INTO totals_pending (round_id) SELECT id FROM stored RETURNING round_id)
+         listed AS (
+             INSERT INTO totals_pending (round_id, cell_x, cell_y, killer_team, target_team, n)
+             SELECT id, $23, $24, $25, $26, $27 FROM stored
+             RETURNING round_id)
          SELECT (SELECT round_id FROM listed), (SELECT count(*) FROM totals_pending)",
     )
     .bind(&sha256[..])
@@ -208,6 +214,11 @@ async fn insert_round_row(
     .bind(s.players as i32)
     .bind(s.support_mean_pct)
     .bind(round_id)
+    .bind(deaths.keys().map(|c| c.0).collect::<Vec<i32>>())
+    .bind(deaths.keys().map(|c| c.1).collect::<Vec<i32>>())
+    .bind(deaths.keys().map(|c| c.2).collect::<Vec<i16>>())
+    .bind(deaths.keys().map(|c| c.3).collect::<Vec<i16>>())
+    .bind(deaths.values().copied().collect::<Vec<i32>>())
     .fetch_one(&mut **tx)
     .await?;
     Ok(listed.map(|_| pending_before + 1))

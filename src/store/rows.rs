@@ -10,7 +10,7 @@ use super::codec::{
     Cell, encode_attackers, encode_cells, encode_positions, encode_track_path, team_code,
 };
 use super::copy::CopyRows;
-use super::queries::PLAYER_TOTAL_COLUMNS;
+use super::queries::{KILL_BIN, PLAYER_TOTAL_COLUMNS};
 use crate::format::{Engagement, Outcome, Round};
 use crate::metrics::{RoundMetrics, death_position};
 
@@ -24,6 +24,28 @@ pub fn killer_team(e: &Engagement) -> Option<i16> {
         .iter()
         .find(|a| a.guid == killer)
         .map(|a| team_code(a.team))
+}
+
+/// A death's cell in the heatmap totals (migrations/0003, kind 1): its position on the
+/// [`KILL_BIN`] grid, the killer's team (0 when unknown) and the victim's.
+pub type DeathCell = (i32, i32, i16, i16);
+
+/// The round's deaths by [`DeathCell`], as `rollup_heat` bins them from the stored engagements:
+/// the position as stored (`real`), binned in single precision.
+pub fn death_cells(round: &Round) -> BTreeMap<DeathCell, i32> {
+    let mut cells = BTreeMap::new();
+    for e in &round.engagements {
+        if e.outcome != Outcome::Killed {
+            continue;
+        }
+        let p = death_position(e);
+        let bin = |v: f64| ((v as f32) / KILL_BIN as f32).floor() as i32;
+        let killer = killer_team(e).unwrap_or(0);
+        *cells
+            .entry((bin(p.x), bin(p.y), killer, team_code(e.target_team)))
+            .or_insert(0) += 1;
+    }
+    cells
 }
 
 /// Builds every per-round table of `round` (stored as `round_id`), handing each to `emit` in
@@ -797,6 +819,34 @@ mod tests {
     use super::*;
     use crate::metrics::{self, MetricParams};
     use crate::synth::{SynthOptions, synth_round};
+
+    #[test]
+    fn deaths_are_binned_with_the_killer_team_or_0_when_unknown() {
+        let mut round = synth_round(&SynthOptions::new("supply", 1, 6, 120, 9));
+        let killed: Vec<usize> = (0..round.engagements.len())
+            .filter(|&i| round.engagements[i].outcome == Outcome::Killed)
+            .collect();
+        assert!(killed.len() > 2);
+        let e = &mut round.engagements[killed[0]];
+        e.killer_guid = None;
+        e.positions.clear();
+        e.end = crate::format::Vec3::new(-0.5, 127.9, 0.0);
+        let cells = death_cells(&round);
+        assert_eq!(cells.values().sum::<i32>() as usize, killed.len());
+        let unknown: Vec<_> = cells.iter().filter(|(k, _)| k.2 == 0).collect();
+        assert_eq!(
+            unknown,
+            [(
+                &(
+                    -1,
+                    1,
+                    0,
+                    team_code(round.engagements[killed[0]].target_team)
+                ),
+                &1
+            )]
+        );
+    }
 
     #[test]
     fn every_table_is_handed_over_once_in_writing_order_with_its_rows() {

@@ -9,11 +9,12 @@
 //! of once per round.
 //!
 //! The player and pair figures are added by the SQL function `rollup_totals`. The heatmap cells
-//! are merged here, in memory: the SQL function `rollup_heat` does the same from the same rows
+//! (the deaths listed with each round by the importer, `rows::death_cells`, and the presence of
+//! `round_presence`) are merged here, in memory: the SQL function `rollup_heat` does the same from the same rows
 //! (it does for deletions and for databases from before the totals), but its array merges cost
 //! several times as much. The store tests compare the two after imports and deletions.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
@@ -36,29 +37,31 @@ pub async fn add_pending(pool: &PgPool) -> Result<usize, StoreError> {
     sqlx::raw_sql("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
-    let ids: Vec<i64> = sqlx::query_scalar(
+    let claimed: Vec<Claimed> = sqlx::query_as(
         "DELETE FROM totals_pending WHERE round_id IN (
              SELECT round_id FROM totals_pending ORDER BY round_id LIMIT $1
              FOR UPDATE SKIP LOCKED)
-         RETURNING round_id",
+         RETURNING round_id, cell_x, cell_y, killer_team, target_team, n",
     )
     .bind(MAX_BATCH)
     .fetch_all(&mut *tx)
     .await?;
-    if ids.is_empty() {
+    if claimed.is_empty() {
         tx.rollback().await?;
         return Ok(0);
     }
+    let ids: Vec<i64> = claimed.iter().map(|c| c.0).collect();
     sqlx::query("SELECT rollup_totals($1, 1)")
         .bind(&ids)
         .execute(&mut *tx)
         .await?;
-    add_heat(&mut tx, &ids).await?;
+    let heat = batch_heat(&mut tx, claimed).await?;
+    add_heat(&mut tx, heat).await?;
     tx.commit().await?;
     Ok(ids.len())
 }
 
-/// Adds every pending round to the totals (a scan's end, the demo).
+/// Adds every pending round to the totals.
 pub async fn add_all_pending(pool: &PgPool) -> Result<usize, StoreError> {
     let mut added = 0;
     loop {
@@ -69,11 +72,17 @@ pub async fn add_all_pending(pool: &PgPool) -> Result<usize, StoreError> {
     }
 }
 
+/// A pending round's id and death cells (`rows::death_cells`) as parallel arrays.
+type Claimed = (i64, Vec<i32>, Vec<i32>, Vec<i16>, Vec<i16>, Vec<i32>);
+
 /// A cell of `heat_totals`: position and killer / victim team (0 = none; movement has 0, 0).
 type HeatKey = (i32, i32, i16, i16);
 
 /// A row of `heat_totals`: map, months, bucket and kind (1 deaths, 2 presence).
 type TotalKey = (String, i16, DateTime<Utc>, i16);
+
+/// Cells and their counts.
+type Cells = HashMap<HeatKey, i32>;
 
 /// The month and the year (UTC) a round played at `t` counts in, as `(months, bucket)`: the
 /// buckets of the `round_periods` view.
@@ -82,71 +91,90 @@ fn periods(t: DateTime<Utc>) -> [(i16, DateTime<Utc>); 2] {
     [(1, start(t.year(), t.month())), (12, start(t.year(), 1))]
 }
 
-/// The rounds' heatmap cells, summed per total row.
-type BatchHeat = BTreeMap<TotalKey, BTreeMap<HeatKey, i32>>;
-
-fn add_cell(heat: &mut BatchHeat, map: &str, at: DateTime<Utc>, kind: i16, key: HeatKey, n: i32) {
-    for (months, bucket) in periods(at) {
-        *heat
-            .entry((map.to_string(), months, bucket, kind))
-            .or_default()
-            .entry(key)
-            .or_insert(0) += n;
-    }
+fn same_lengths(lengths: &[usize]) -> bool {
+    lengths.windows(2).all(|w| w[0] == w[1])
 }
 
-/// Reads the rounds' deaths and presence cells from their per-round rows, binned as
-/// `rollup_heat` bins them.
+/// The claimed rounds' cells, summed per row of `heat_totals`: the deaths from their listing, the
+/// presence from `round_presence`.
 async fn batch_heat(
     tx: &mut Transaction<'_, Postgres>,
-    ids: &[i64],
-) -> Result<BatchHeat, StoreError> {
-    let mut heat = BatchHeat::new();
-    // Map, played at, then the death's cell and teams, binned on the 64-unit grid
-    // (queries::KILL_BIN) as in rollup_heat.
-    type Death = (String, DateTime<Utc>, i32, i32, i16, i16);
-    let deaths: Vec<Death> = sqlx::query_as(
-        "SELECT r.map, r.played_at, floor(e.death_x / 64)::int, floor(e.death_y / 64)::int,
-                coalesce(e.killer_team, 0)::int2, e.target_team
-         FROM engagements e JOIN rounds r ON r.id = e.round_id
-         WHERE e.round_id = ANY ($1) AND e.death_x IS NOT NULL",
+    claimed: Vec<Claimed>,
+) -> Result<BTreeMap<TotalKey, Cells>, StoreError> {
+    let ids: Vec<i64> = claimed.iter().map(|c| c.0).collect();
+    // Map, played at, then the presence cells as parallel arrays (none for a round without).
+    type Presence = (
+        i64,
+        String,
+        DateTime<Utc>,
+        Option<Vec<i32>>,
+        Option<Vec<i32>>,
+        Option<Vec<i32>>,
+    );
+    let rounds: Vec<Presence> = sqlx::query_as(
+        "SELECT r.id, r.map, r.played_at, c.cell_x, c.cell_y, c.samples
+         FROM rounds r LEFT JOIN round_presence c ON c.round_id = r.id
+         WHERE r.id = ANY ($1)",
     )
-    .bind(ids)
+    .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;
-    for (map, at, x, y, killer, target) in deaths {
-        add_cell(&mut heat, &map, at, 1, (x, y, killer, target), 1);
-    }
-    // Map, played at, then the cells as parallel arrays.
-    type Presence = (String, DateTime<Utc>, Vec<i32>, Vec<i32>, Vec<i32>);
-    let presence: Vec<Presence> = sqlx::query_as(
-        "SELECT r.map, r.played_at, c.cell_x, c.cell_y, c.samples
-         FROM round_presence c JOIN rounds r ON r.id = c.round_id
-         WHERE c.round_id = ANY ($1)",
-    )
-    .bind(ids)
-    .fetch_all(&mut **tx)
-    .await?;
-    for (map, at, xs, ys, ns) in presence {
-        if xs.len() != ns.len() || ys.len() != ns.len() {
+    // Summed per month first (one map and month per round), then months into years.
+    let mut months: BTreeMap<(String, DateTime<Utc>, i16), Cells> = BTreeMap::new();
+    let mut deaths: HashMap<i64, Claimed> = claimed.into_iter().map(|c| (c.0, c)).collect();
+    for (id, map, played_at, xs, ys, ns) in rounds {
+        let [(_, month), _] = periods(played_at);
+        if let Some((_, xs, ys, kts, tts, ns)) = deaths.remove(&id) {
+            if !same_lengths(&[xs.len(), ys.len(), kts.len(), tts.len(), ns.len()]) {
+                return Err(StoreError::Corrupt(format!(
+                    "totals_pending of round {id}: arrays of different lengths"
+                )));
+            }
+            let cells = months.entry((map.clone(), month, 1)).or_default();
+            for i in 0..ns.len() {
+                *cells.entry((xs[i], ys[i], kts[i], tts[i])).or_insert(0) += ns[i];
+            }
+        }
+        let (xs, ys, ns) = (
+            xs.unwrap_or_default(),
+            ys.unwrap_or_default(),
+            ns.unwrap_or_default(),
+        );
+        if !same_lengths(&[xs.len(), ys.len(), ns.len()]) {
             return Err(StoreError::Corrupt(format!(
-                "round_presence of a {map} round: arrays of different lengths"
+                "round_presence of round {id}: arrays of different lengths"
             )));
         }
+        let cells = months.entry((map, month, 2)).or_default();
         for i in 0..ns.len() {
-            add_cell(&mut heat, &map, at, 2, (xs[i], ys[i], 0, 0), ns[i]);
+            *cells.entry((xs[i], ys[i], 0, 0)).or_insert(0) += ns[i];
         }
     }
-    Ok(heat)
+    let mut rows: BTreeMap<TotalKey, Cells> = BTreeMap::new();
+    for ((map, month, kind), cells) in months {
+        let [_, (_, year)] = periods(month);
+        let year_cells = rows.entry((map.clone(), 12, year, kind)).or_default();
+        for (&key, &n) in &cells {
+            *year_cells.entry(key).or_insert(0) += n;
+        }
+        rows.insert((map, 1, month, kind), cells);
+    }
+    Ok(rows)
 }
 
-/// Adds the rounds' heatmap cells to the totals of their months and years.
-async fn add_heat(tx: &mut Transaction<'_, Postgres>, ids: &[i64]) -> Result<(), StoreError> {
-    let heat = batch_heat(tx, ids).await?;
+/// Adds cells to their rows of `heat_totals`.
+async fn add_heat(
+    tx: &mut Transaction<'_, Postgres>,
+    heat: BTreeMap<TotalKey, Cells>,
+) -> Result<(), StoreError> {
     if heat.is_empty() {
         return Ok(());
     }
     let keys: Vec<&TotalKey> = heat.keys().collect();
+    let maps: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let months: Vec<i16> = keys.iter().map(|k| k.1).collect();
+    let buckets: Vec<DateTime<Utc>> = keys.iter().map(|k| k.2).collect();
+    let kinds: Vec<i16> = keys.iter().map(|k| k.3).collect();
     // Rows must exist to be locked; created and then locked in key order, like rollup_heat.
     sqlx::query(
         "INSERT INTO heat_totals (months, bucket, map, kind, cell_x, cell_y, killer_team,
@@ -156,10 +184,10 @@ async fn add_heat(tx: &mut Transaction<'_, Postgres>, ids: &[i64]) -> Result<(),
          ORDER BY m, b, map COLLATE \"C\", k
          ON CONFLICT (months, bucket, map, kind) DO NOTHING",
     )
-    .bind(keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>())
-    .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
-    .bind(keys.iter().map(|k| k.2).collect::<Vec<_>>())
-    .bind(keys.iter().map(|k| k.3).collect::<Vec<_>>())
+    .bind(&maps)
+    .bind(&months)
+    .bind(&buckets)
+    .bind(&kinds)
     .execute(&mut **tx)
     .await?;
     type Row = (
@@ -181,26 +209,26 @@ async fn add_heat(tx: &mut Transaction<'_, Postgres>, ids: &[i64]) -> Result<(),
          ORDER BY months, bucket, map COLLATE \"C\", kind
          FOR UPDATE",
     )
-    .bind(keys.iter().map(|k| k.0.as_str()).collect::<Vec<_>>())
-    .bind(keys.iter().map(|k| k.1).collect::<Vec<_>>())
-    .bind(keys.iter().map(|k| k.2).collect::<Vec<_>>())
-    .bind(keys.iter().map(|k| k.3).collect::<Vec<_>>())
+    .bind(&maps)
+    .bind(&months)
+    .bind(&buckets)
+    .bind(&kinds)
     .fetch_all(&mut **tx)
     .await?;
-    // Every row merged in memory, then written back in one statement.
+    // Every row merged in memory (sorted by cell), then written back in one statement.
     let mut merged_rows = Vec::with_capacity(rows.len());
     for (map, months, bucket, kind, xs, ys, kts, tts, ns) in rows {
         let key = (map, months, bucket, kind);
         let Some(new) = heat.get(&key) else {
             continue;
         };
-        if xs.len() != ns.len() || ys.len() != ns.len() || kts.len() != ns.len() {
+        if !same_lengths(&[xs.len(), ys.len(), kts.len(), tts.len(), ns.len()]) {
             return Err(StoreError::Corrupt(format!(
                 "heat_totals {} {bucket} kind {kind}: arrays of different lengths",
                 key.0
             )));
         }
-        let mut merged: BTreeMap<HeatKey, i32> = new.clone();
+        let mut merged: BTreeMap<HeatKey, i32> = new.iter().map(|(&k, &n)| (k, n)).collect();
         for i in 0..ns.len() {
             *merged.entry((xs[i], ys[i], kts[i], tts[i])).or_insert(0) += ns[i];
         }
