@@ -70,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         println!("reusing {DB_NAME} with {rounds} generated rounds");
     }
+    top_up_pending(&pool).await?;
     print_sizes(&pool).await?;
     if std::env::var_os("PROXIMITY_BENCH_GENERATE_ONLY").is_some() {
         return Ok(());
@@ -340,7 +341,7 @@ async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
         "SELECT relname::text, n_live_tup FROM pg_stat_user_tables
          WHERE relname IN ('rounds', 'lives', 'engagements', 'presence', 'pair_stats',
                            'player_teamplay', 'round_reactions', 'players', 'player_totals',
-                           'pair_totals', 'heat_totals')
+                           'pair_totals', 'heat_totals', 'totals_pending')
          ORDER BY relname",
     )
     .fetch_all(pool)
@@ -354,6 +355,26 @@ async fn print_sizes(pool: &PgPool) -> anyhow::Result<()> {
         size / 1_000_000,
         list.join(", ")
     );
+    Ok(())
+}
+
+/// Imports recent rounds until as many are pending as ever are between two batches of the
+/// totals (`totals::BATCH` - 1): every query then also reads those from their per-round rows, as
+/// it would just before a batch. (Their players are not the generated groups' players.)
+async fn top_up_pending(pool: &PgPool) -> anyhow::Result<()> {
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM totals_pending")
+        .fetch_one(pool)
+        .await?;
+    let params = MetricParams::default();
+    let now = chrono::Utc::now().timestamp();
+    for i in pending..proximity::store::totals::BATCH - 1 {
+        let map = TEMPLATE_MAPS[i as usize % TEMPLATE_MAPS.len()];
+        let mut o = SynthOptions::new(map, 1 + (i % 2) as u8, 24, 900, 1000 + i as u64);
+        o.start_unix = now - 3600 * (i + 1);
+        let bytes = proximity::format::write(&synth_round(&o));
+        let name = format!("pending-{i}.txt");
+        proximity::import::import_bytes(pool, &name, bytes, false, &params).await?;
+    }
     Ok(())
 }
 
