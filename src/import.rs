@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use thiserror::Error;
 
 use crate::format::{self, Header, ParseError, ParseOptions, SkippedSection};
-use crate::metrics::{self, MetricParams};
+use crate::metrics::MetricParams;
 use crate::store::{self, ImportOutcome, StoreError, StoredRound};
 
 /// What importing one file did.
@@ -178,7 +178,7 @@ pub async fn import_bytes(
             round: Arc::clone(&round),
         },
         hash,
-        move |round| metrics::derive_on_one_thread(round, &params),
+        params,
     )
     .await
     .map_err(store_err)?;

@@ -120,7 +120,38 @@ pub fn derive(round: &Round, params: &MetricParams) -> RoundMetrics {
 /// importer, which derives while PostgreSQL writes the round's rows (measured: a 24-player
 /// import takes 66 ms this way, 82 ms when the metrics take the database's core).
 pub fn derive_on_one_thread(round: &Round, params: &MetricParams) -> RoundMetrics {
-    derive_split(round, params, usize::MAX)
+    StagedMetrics::lives_first(round, params).finish()
+}
+
+/// [`derive_on_one_thread`] in two steps: the lives' movement profiles first, then the rest.
+/// The importer writes the lives' rows, which need only the profiles, while it derives the
+/// rest.
+pub struct StagedMetrics<'a> {
+    ctx: Context<'a>,
+    params: &'a MetricParams,
+    lives: Vec<LifeProfile>,
+}
+
+impl<'a> StagedMetrics<'a> {
+    /// Derives the movement profile of every life.
+    pub fn lives_first(round: &'a Round, params: &'a MetricParams) -> Self {
+        let ctx = Context::new(round);
+        let lives = movement::life_profiles_in(&ctx, params);
+        StagedMetrics { ctx, params, lives }
+    }
+
+    /// The movement profile of every life, as in [`RoundMetrics::lives`].
+    pub fn lives(&self) -> &[LifeProfile] {
+        &self.lives
+    }
+
+    /// Derives the rest.
+    pub fn finish(self) -> RoundMetrics {
+        let StagedMetrics { ctx, params, lives } = self;
+        the_rest(&ctx, params, lives, || {
+            support::support_uptime_in(&ctx, params)
+        })
+    }
 }
 
 /// Below this many path samples a second thread costs more than it saves.
@@ -131,7 +162,7 @@ const PARALLEL_MIN_SAMPLES: usize = 16_384;
 fn derive_split(round: &Round, params: &MetricParams, parallel_min: usize) -> RoundMetrics {
     let ctx = Context::new(round);
     let samples: usize = ctx.lives.iter().map(|l| l.times.len()).sum();
-    let (lives, pairs, teamplay, trades, support) = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let support = (samples >= parallel_min)
             .then(|| {
                 std::thread::Builder::new()
@@ -141,17 +172,27 @@ fn derive_split(round: &Round, params: &MetricParams, parallel_min: usize) -> Ro
             })
             .flatten();
         let lives = movement::life_profiles_in(&ctx, params);
-        let pairs = pairs::pairs_in(&ctx);
-        let teamplay = teamplay::teamplay_in(&ctx);
-        let trades = trades::trades_in(&ctx, params);
-        let support = match support {
+        the_rest(&ctx, params, lives, || match support {
             Some(handle) => handle
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
             None => support::support_uptime_in(&ctx, params),
-        };
-        (lives, pairs, teamplay, trades, support)
-    });
+        })
+    })
+}
+
+/// Every figure besides the lives' profiles; `support` gives the support uptime.
+fn the_rest(
+    ctx: &Context,
+    params: &MetricParams,
+    lives: Vec<LifeProfile>,
+    support: impl FnOnce() -> Support,
+) -> RoundMetrics {
+    let round = ctx.round;
+    let pairs = pairs::pairs_in(ctx);
+    let teamplay = teamplay::teamplay_in(ctx);
+    let trades = trades::trades_in(ctx, params);
+    let support = support();
     let kill_cells = kill_heatmap(round, params);
     let summary = summary(
         round,
@@ -762,7 +803,7 @@ mod tests {
     }
 
     #[test]
-    fn the_second_thread_changes_no_figure() {
+    fn neither_the_second_thread_nor_the_two_steps_change_a_figure() {
         let mut rng = Lcg(4);
         let mut rounds = vec![crate::synth::synth_round(&crate::synth::SynthOptions::new(
             "supply", 1, 12, 120, 8,
@@ -770,10 +811,11 @@ mod tests {
         rounds.extend((0..10).map(|i| random_round(&mut rng, 2 + i)));
         for r in &rounds {
             let params = MetricParams::default();
-            assert_eq!(
-                derive_split(r, &params, 0),
-                derive_split(r, &params, usize::MAX)
-            );
+            let parallel = derive_split(r, &params, 0);
+            assert_eq!(parallel, derive_split(r, &params, usize::MAX));
+            let staged = StagedMetrics::lives_first(r, &params);
+            assert_eq!(staged.lives(), &parallel.lives[..]);
+            assert_eq!(staged.finish(), parallel);
         }
     }
 

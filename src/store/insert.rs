@@ -14,7 +14,7 @@ use super::copy::CopyRows;
 use super::rows;
 use super::totals;
 use crate::format::Round;
-use crate::metrics::RoundMetrics;
+use crate::metrics::{MetricParams, RoundMetrics};
 use crate::names;
 
 /// A parsed round ready to be stored.
@@ -76,9 +76,9 @@ pub async fn begin_round(pool: &PgPool) -> Result<RoundTx, StoreError> {
 /// then sees the first's row). A repeat is rare (the scanner skips the files its log knows), so
 /// it is recognised only there, once the rest is written and then rolled back.
 ///
-/// `derive` computes the metrics and `content_hash` the file's SHA-256, both on the blocking
-/// thread that builds the rows: the metrics once the tables that need only the file are built
-/// (see `rows::build`), the hash once all are, while PostgreSQL writes the last ones.
+/// The metrics (with `params`) and the file's SHA-256 (`content_hash`) are computed on the
+/// blocking thread that builds the rows: the metrics in two steps between the tables (see
+/// `rows::build`), the hash once all are built, while PostgreSQL writes the last ones.
 ///
 /// The round is added to the monthly and yearly totals later, with others (`totals`): by this
 /// call, after the commit, when it makes [`totals::BATCH`] rounds pending.
@@ -87,7 +87,7 @@ pub async fn store_round(
     began: RoundTx,
     r: &StoredRound<'_>,
     content_hash: impl FnOnce() -> [u8; 32] + Send + 'static,
-    derive: impl FnOnce(&Round) -> RoundMetrics + Send + 'static,
+    params: MetricParams,
 ) -> Result<ImportOutcome, StoreError> {
     let RoundTx { mut tx, round_id } = began;
     // Each table is written as soon as it is built. Dropping the receiver (an error below)
@@ -96,7 +96,7 @@ pub async fn store_round(
     let builder = tokio::task::spawn_blocking({
         let round = Arc::clone(&r.round);
         move || {
-            let built = rows::build(round_id, &round, derive, |rows| sender.send(rows).is_ok());
+            let built = rows::build(round_id, &round, &params, |rows| sender.send(rows).is_ok());
             // Hashed last: PostgreSQL is still writing the last tables then, and this core
             // would be idle.
             built.map(|built| built.map(|built| (built, content_hash())))

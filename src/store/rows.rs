@@ -12,7 +12,7 @@ use super::codec::{
 use super::copy::CopyRows;
 use super::queries::{KILL_BIN, PLAYER_TOTAL_COLUMNS};
 use crate::format::{Engagement, Outcome, Round};
-use crate::metrics::{RoundMetrics, death_position};
+use crate::metrics::{LifeProfile, MetricParams, RoundMetrics, StagedMetrics, death_position};
 
 /// Grid of the presence cells that movement heatmaps are smoothed from (units).
 pub const PRESENCE_CELL: f64 = 128.0;
@@ -49,13 +49,13 @@ pub fn death_cells(round: &Round) -> BTreeMap<DeathCell, i32> {
 }
 
 /// Builds every per-round table of `round` (stored as `round_id`), handing each to `emit` in
-/// writing order; the metrics are derived by `derive` in between, once the tables that need only
-/// the file are handed over. Stops early, returning `None`, when `emit` returns false (the
-/// writer has given up).
+/// writing order, and derives the round's metrics (on this thread) in between: the lives' once
+/// the tables that need only the file are handed over, the rest once the lives' rows are.
+/// Stops early, returning `None`, when `emit` returns false (the writer has given up).
 pub fn build(
     round_id: i64,
     round: &Round,
-    derive: impl FnOnce(&Round) -> RoundMetrics,
+    params: &MetricParams,
     mut emit: impl FnMut(CopyRows) -> bool,
 ) -> Result<Option<RoundMetrics>, StoreError> {
     // Each table is handed over as soon as it is built.
@@ -84,9 +84,12 @@ pub fn build(
         .iter()
         .map(|t| encode_track_path(&t.path))
         .collect();
-    let metrics = derive(round);
+    // The lives' rows, the largest, go as soon as their profiles are derived; PostgreSQL writes
+    // them while the rest is derived.
+    let staged = StagedMetrics::lives_first(round, params);
+    hand_over!(life_rows(round_id, round, staged.lives(), paths)?);
+    let metrics = staged.finish();
     hand_over!(
-        life_rows(round_id, round, &metrics, paths)?,
         round_player_rows(round_id, round, &metrics)?,
         pair_rows(round_id, &metrics)?,
         teamplay_rows(round_id, &metrics)?,
@@ -428,7 +431,7 @@ fn round_player_rows(
 fn life_rows(
     round_id: i64,
     round: &Round,
-    m: &RoundMetrics,
+    lives: &[LifeProfile],
     mut paths: Vec<Vec<u8>>,
 ) -> Result<CopyRows, StoreError> {
     let mut rows = CopyRows::new(
@@ -458,7 +461,7 @@ fn life_rows(
             "path",
         ],
     );
-    for l in &m.lives {
+    for l in lives {
         let Some(t) = round.tracks.get(l.track_index) else {
             continue;
         };
@@ -852,17 +855,13 @@ mod tests {
     fn every_table_is_handed_over_once_in_writing_order_with_its_rows() {
         let round = synth_round(&SynthOptions::new("supply", 1, 6, 120, 9));
         let mut tables: Vec<(String, u64)> = Vec::new();
-        let metrics = build(
-            7,
-            &round,
-            |r| metrics::derive(r, &MetricParams::default()),
-            |rows| {
-                tables.push((rows.table().to_string(), rows.row_count()));
-                true
-            },
-        )
+        let metrics = build(7, &round, &MetricParams::default(), |rows| {
+            tables.push((rows.table().to_string(), rows.row_count()));
+            true
+        })
         .expect("builds")
         .expect("not stopped");
+        assert_eq!(metrics, metrics::derive(&round, &MetricParams::default()));
         let names: Vec<&str> = tables.iter().map(|t| t.0.as_str()).collect();
         assert_eq!(
             names,
@@ -912,15 +911,10 @@ mod tests {
     fn a_writer_that_gives_up_stops_the_building() {
         let round = synth_round(&SynthOptions::new("supply", 1, 4, 60, 3));
         let mut handed = 0;
-        let built = build(
-            7,
-            &round,
-            |_| panic!("the metrics are not derived once the writer has given up"),
-            |_| {
-                handed += 1;
-                handed < 2
-            },
-        )
+        let built = build(7, &round, &MetricParams::default(), |_| {
+            handed += 1;
+            handed < 2
+        })
         .expect("no error");
         assert!(built.is_none());
         assert_eq!(handed, 2);
