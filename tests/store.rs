@@ -45,7 +45,7 @@ const ROUND_TABLES: [&str; 15] = [
     "presence",
     "pair_stats",
     "player_teamplay",
-    "trade_events",
+    "round_trade_events",
     "player_trades",
     "player_support",
     "round_reactions",
@@ -99,8 +99,8 @@ async fn hand_written_round_gives_exact_rows() {
         v
     };
     // rounds, round_players (lives' players), engagements, lives, kill cells, movement cells,
-    // presence cells, pairs, teamplay, trade events, player trades, support, reactions (one row),
-    // objective focus, player directory.
+    // presence cells, pairs, teamplay, trade events (one row), player trades, support, reactions
+    // (one row), objective focus, player directory.
     assert_eq!(
         counts,
         vec![
@@ -408,6 +408,170 @@ async fn reactions_stored_before_0009_become_one_row_of_arrays_per_round() {
         .await
         .unwrap();
     assert_eq!(old, None, "the reactions' table is gone");
+    pool.close().await;
+    db.drop_db().await;
+}
+
+/// The importer stores the trade events as derived, in order, lists and all.
+#[tokio::test]
+async fn trade_events_are_stored_as_derived() {
+    use proximity::synth::{SynthOptions, synth_round};
+    let db = TestDb::new().await;
+    let round = synth_round(&SynthOptions::new("supply", 1, 16, 300, 31));
+    let bytes = format::write(&round);
+    let id = import(&db.pool, "trades.txt", &bytes)
+        .await
+        .unwrap()
+        .round_id();
+    let derived = metrics::derive(&format::parse(&bytes).unwrap(), &MetricParams::default());
+    let events = &derived.trades.events;
+    assert!(events.iter().any(|e| e.opportunity_guids.len() > 1));
+    assert!(events.iter().any(|e| !e.attempt_guids.is_empty()));
+    type Row = (
+        Vec<i32>,
+        Vec<String>,
+        Vec<String>,
+        Vec<i32>,
+        Vec<String>,
+        Vec<bool>,
+        Vec<i32>,
+        Vec<String>,
+        Vec<bool>,
+        Vec<Option<String>>,
+        Vec<Option<i32>>,
+        Vec<bool>,
+        Vec<Option<String>>,
+    );
+    let row: Row = sqlx::query_as(
+        "SELECT engagement_id, victim_guid, killer_guid, opportunities, opportunity_guids,
+                attempted, attempts, attempt_guids, succeeded, trader_guid, trade_delay_ms,
+                isolated, nearest_teammate_guid
+         FROM round_trade_events WHERE round_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let (mut opportunities, mut attempts) = (row.4.iter(), row.7.iter());
+    let take = |list: &mut std::slice::Iter<String>, n: i32| -> Vec<String> {
+        list.by_ref().take(n as usize).cloned().collect()
+    };
+    let stored: Vec<_> = (0..row.0.len())
+        .map(|i| {
+            (
+                i64::from(row.0[i]),
+                row.1[i].clone(),
+                row.2[i].clone(),
+                take(&mut opportunities, row.3[i]),
+                row.5[i],
+                take(&mut attempts, row.6[i]),
+                row.8[i],
+                row.9[i].clone(),
+                row.10[i].map(i64::from),
+                row.11[i],
+                row.12[i].clone(),
+            )
+        })
+        .collect();
+    assert!(opportunities.next().is_none() && attempts.next().is_none());
+    let expected: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e.engagement_id,
+                e.victim_guid.clone(),
+                e.killer_guid.clone(),
+                e.opportunity_guids.clone(),
+                e.attempted,
+                e.attempt_guids.clone(),
+                e.succeeded,
+                e.trader_guid.clone(),
+                e.trade_delay_ms,
+                e.isolated,
+                e.nearest_teammate_guid.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(stored, expected);
+    db.drop_db().await;
+}
+
+/// Trade events stored row by row before migration 0012 become one row of arrays per round, by
+/// engagement, with the GUID lists flattened and counted; the old table is gone.
+#[tokio::test]
+async fn trade_events_stored_before_0012_become_one_row_of_arrays_per_round() {
+    let db = TestDb::migrated_to(11).await;
+    sqlx::raw_sql(
+        "INSERT INTO trade_events (round_id, engagement_id, victim_guid, killer_guid, death_ms,
+             death_x, death_y, opportunities, opportunity_guids, attempted, attempt_guids,
+             succeeded, trader_guid, trade_delay_ms, isolated, nearest_teammate_guid,
+             nearest_teammate_distance) VALUES
+             (5, 9, 'V2', 'K2', 2000, 1.5, 2.5, 0, '{}', false, '{}', false, NULL, NULL, true,
+              NULL, NULL),
+             (5, 4, 'V1', 'K1', 1000, -1, 3, 2, '{M1,M2}', true, '{M2}', true, 'M2', 800, false,
+              'M1', 120.5),
+             (6, 1, 'V3', 'K3', 500, 0, 0, 1, '{M3}', true, '{M3,M4}', false, NULL, NULL, false,
+              'M3', 300);",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let pool = proximity::store::connect(&db.url).await.unwrap();
+    type Row = (
+        i64,
+        Vec<i32>,
+        Vec<String>,
+        Vec<i32>,
+        Vec<String>,
+        Vec<i32>,
+        Vec<String>,
+        Vec<Option<String>>,
+        Vec<Option<i32>>,
+        Vec<Option<f32>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT round_id, engagement_id, victim_guid, opportunities, opportunity_guids, attempts,
+                attempt_guids, trader_guid, trade_delay_ms, nearest_teammate_distance
+         FROM round_trade_events ORDER BY round_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let s = |v: &[&str]| v.iter().map(|g| g.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                5,
+                vec![4, 9],
+                s(&["V1", "V2"]),
+                vec![2, 0],
+                s(&["M1", "M2"]),
+                vec![1, 0],
+                s(&["M2"]),
+                vec![Some("M2".to_string()), None],
+                vec![Some(800), None],
+                vec![Some(120.5), None],
+            ),
+            (
+                6,
+                vec![1],
+                s(&["V3"]),
+                vec![1],
+                s(&["M3"]),
+                vec![2],
+                s(&["M3", "M4"]),
+                vec![None],
+                vec![None],
+                vec![Some(300.0)],
+            ),
+        ]
+    );
+    let old: Option<String> = sqlx::query_scalar("SELECT to_regclass('trade_events')::text")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(old, None, "the trade events' table is gone");
     pool.close().await;
     db.drop_db().await;
 }

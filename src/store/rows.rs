@@ -12,7 +12,9 @@ use super::codec::{
 use super::copy::CopyRows;
 use super::queries::{KILL_BIN, PLAYER_TOTAL_COLUMNS};
 use crate::format::{Engagement, Outcome, Round};
-use crate::metrics::{LifeProfile, MetricParams, RoundMetrics, StagedMetrics, death_position};
+use crate::metrics::{
+    LifeProfile, MetricParams, RoundMetrics, StagedMetrics, TradeEvent, death_position,
+};
 
 /// Grid of the presence cells that movement heatmaps are smoothed from (units).
 pub const PRESENCE_CELL: f64 = 128.0;
@@ -576,9 +578,12 @@ fn teamplay_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreError
     Ok(rows)
 }
 
+/// The trade events, as one row of parallel arrays in the order they were derived (migration
+/// 0012); none when the round has no kill. Each event's GUID lists are flattened, with their
+/// lengths in `opportunities` and `attempts`.
 fn trade_event_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreError> {
     let mut rows = CopyRows::new(
-        "trade_events",
+        "round_trade_events",
         &[
             "round_id",
             "engagement_id",
@@ -590,6 +595,7 @@ fn trade_event_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreEr
             "opportunities",
             "opportunity_guids",
             "attempted",
+            "attempts",
             "attempt_guids",
             "succeeded",
             "trader_guid",
@@ -599,26 +605,40 @@ fn trade_event_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreEr
             "nearest_teammate_distance",
         ],
     );
-    for e in &m.trades.events {
-        rows.row()?
-            .put(round_id)?
-            .put(e.engagement_id as i32)?
-            .put(e.victim_guid.as_str())?
-            .put(e.killer_guid.as_str())?
-            .put(e.death_time as i32)?
-            .put(e.death_x as f32)?
-            .put(e.death_y as f32)?
-            .put(e.opportunities as i32)?
-            .put(&e.opportunity_guids)?
-            .put(e.attempted)?
-            .put(&e.attempt_guids)?
-            .put(e.succeeded)?
-            .put(e.trader_guid.as_deref())?
-            .put(e.trade_delay_ms.map(|d| d as i32))?
-            .put(e.isolated)?
-            .put(e.nearest_teammate_guid.as_deref())?
-            .put(e.nearest_teammate_distance.map(|d| d as f32))?;
+    let events = &m.trades.events;
+    if events.is_empty() {
+        return Ok(rows);
     }
+    fn column<'a, T>(events: &'a [TradeEvent], f: impl Fn(&'a TradeEvent) -> T) -> Vec<T> {
+        events.iter().map(f).collect()
+    }
+    let flat = |list: fn(&TradeEvent) -> &Vec<String>| -> Vec<&str> {
+        events
+            .iter()
+            .flat_map(|e| list(e).iter().map(String::as_str))
+            .collect()
+    };
+    rows.row()?
+        .put(round_id)?
+        .put(column(events, |e| e.engagement_id as i32))?
+        .put(column(events, |e| e.victim_guid.as_str()))?
+        .put(column(events, |e| e.killer_guid.as_str()))?
+        .put(column(events, |e| e.death_time as i32))?
+        .put(column(events, |e| e.death_x as f32))?
+        .put(column(events, |e| e.death_y as f32))?
+        .put(column(events, |e| e.opportunity_guids.len() as i32))?
+        .put(flat(|e| &e.opportunity_guids))?
+        .put(column(events, |e| e.attempted))?
+        .put(column(events, |e| e.attempt_guids.len() as i32))?
+        .put(flat(|e| &e.attempt_guids))?
+        .put(column(events, |e| e.succeeded))?
+        .put(column(events, |e| e.trader_guid.as_deref()))?
+        .put(column(events, |e| e.trade_delay_ms.map(|d| d as i32)))?
+        .put(column(events, |e| e.isolated))?
+        .put(column(events, |e| e.nearest_teammate_guid.as_deref()))?
+        .put(column(events, |e| {
+            e.nearest_teammate_distance.map(|d| d as f32)
+        }))?;
     Ok(rows)
 }
 
@@ -877,7 +897,7 @@ mod tests {
                 "round_players",
                 "pair_stats",
                 "player_teamplay",
-                "trade_events",
+                "round_trade_events",
                 "player_trades",
                 "player_support",
                 "player_round_totals",
@@ -900,10 +920,8 @@ mod tests {
         assert_eq!(rows("presence"), Some(players));
         assert_eq!(rows("round_presence"), Some(1));
         assert_eq!(rows("pair_stats"), Some(metrics.pairs.len() as u64));
-        assert_eq!(
-            rows("trade_events"),
-            Some(metrics.trades.events.len() as u64)
-        );
+        assert_eq!(rows("round_trade_events"), Some(1));
+        assert!(!metrics.trades.events.is_empty());
         assert!(rows("engagements") > Some(0) && players == 6);
     }
 
