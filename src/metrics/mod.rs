@@ -116,16 +116,11 @@ pub fn derive(round: &Round, params: &MetricParams) -> RoundMetrics {
     derive_split(round, params, PARALLEL_MIN_SAMPLES)
 }
 
-/// [`derive`] on the calling thread only: for callers whose other core is busy, such as the
-/// importer, which derives while PostgreSQL writes the round's rows (measured: a 24-player
-/// import takes 66 ms this way, 82 ms when the metrics take the database's core).
-pub fn derive_on_one_thread(round: &Round, params: &MetricParams) -> RoundMetrics {
-    StagedMetrics::lives_first(round, params).finish()
-}
-
-/// [`derive_on_one_thread`] in two steps: the lives' movement profiles first, then the rest.
-/// The importer writes the lives' rows, which need only the profiles, while it derives the
-/// rest.
+/// [`derive`] on the calling thread only, in two steps: the lives' movement profiles first,
+/// then the rest. For the importer, whose other core is busy writing the round's rows (measured
+/// earlier: a 24-player import took 66 ms on one thread, 82 ms when the metrics took the
+/// database's core); it writes the lives' rows, which need only the profiles, while it derives
+/// the rest.
 pub struct StagedMetrics<'a> {
     ctx: Context<'a>,
     params: &'a MetricParams,

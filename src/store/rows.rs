@@ -28,13 +28,14 @@ pub fn killer_team(e: &Engagement) -> Option<i16> {
         .map(|a| team_code(a.team))
 }
 
-/// A death's cell in the heatmap totals (migrations/0003, kind 1): its position on the
-/// [`KILL_BIN`] grid, the killer's team (0 when unknown) and the victim's.
-pub type DeathCell = (i32, i32, i16, i16);
+/// A cell of the heatmap totals (`heat_totals`, migrations/0003): its position, then for deaths
+/// (on the [`KILL_BIN`] grid) the killer's team (0 when unknown) and the victim's; presence
+/// cells have teams 0, 0.
+pub type HeatCell = (i32, i32, i16, i16);
 
-/// The round's deaths by [`DeathCell`], as `rollup_heat` bins them from the stored engagements:
+/// The round's deaths by [`HeatCell`], as `rollup_heat` bins them from the stored engagements:
 /// the position as stored (`real`), binned in single precision.
-pub fn death_cells(round: &Round) -> BTreeMap<DeathCell, i32> {
+pub fn death_cells(round: &Round) -> BTreeMap<HeatCell, i32> {
     let mut cells = BTreeMap::new();
     for e in &round.engagements {
         if e.outcome != Outcome::Killed {
@@ -174,6 +175,11 @@ fn engagement_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError>
     Ok(rows)
 }
 
+/// One field of every item: a column of a table stored as one row of parallel arrays.
+fn column<'a, X, T>(items: &'a [X], field: impl Fn(&'a X) -> T) -> Vec<T> {
+    items.iter().map(field).collect()
+}
+
 /// The reaction metrics, as one row of parallel arrays in file order (migration 0009); none
 /// when the file has no such section.
 fn reaction_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
@@ -196,43 +202,15 @@ fn reaction_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
         let ms = |v: Option<i64>| v.map(|v| v as i32);
         rows.row()?
             .put(round_id)?
-            .put(
-                rs.iter()
-                    .map(|x| x.engagement_id as i32)
-                    .collect::<Vec<_>>(),
-            )?
-            .put(
-                rs.iter()
-                    .map(|x| x.target_guid.as_str())
-                    .collect::<Vec<_>>(),
-            )?
-            .put(
-                rs.iter()
-                    .map(|x| team_code(x.target_team))
-                    .collect::<Vec<_>>(),
-            )?
-            .put(
-                rs.iter()
-                    .map(|x| x.target_class.as_str())
-                    .collect::<Vec<_>>(),
-            )?
-            .put(rs.iter().map(|x| x.outcome.as_str()).collect::<Vec<_>>())?
-            .put(
-                rs.iter()
-                    .map(|x| x.num_attackers as i16)
-                    .collect::<Vec<_>>(),
-            )?
-            .put(rs.iter().map(|x| ms(x.return_fire_ms)).collect::<Vec<_>>())?
-            .put(
-                rs.iter()
-                    .map(|x| ms(x.dodge_reaction_ms))
-                    .collect::<Vec<_>>(),
-            )?
-            .put(
-                rs.iter()
-                    .map(|x| ms(x.support_reaction_ms))
-                    .collect::<Vec<_>>(),
-            )?;
+            .put(column(rs, |x| x.engagement_id as i32))?
+            .put(column(rs, |x| x.target_guid.as_str()))?
+            .put(column(rs, |x| team_code(x.target_team)))?
+            .put(column(rs, |x| x.target_class.as_str()))?
+            .put(column(rs, |x| x.outcome.as_str()))?
+            .put(column(rs, |x| x.num_attackers as i16))?
+            .put(column(rs, |x| ms(x.return_fire_ms)))?
+            .put(column(rs, |x| ms(x.dodge_reaction_ms)))?
+            .put(column(rs, |x| ms(x.support_reaction_ms)))?;
     }
     Ok(rows)
 }
@@ -608,9 +586,6 @@ fn trade_event_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreEr
     let events = &m.trades.events;
     if events.is_empty() {
         return Ok(rows);
-    }
-    fn column<'a, T>(events: &'a [TradeEvent], f: impl Fn(&'a TradeEvent) -> T) -> Vec<T> {
-        events.iter().map(f).collect()
     }
     let flat = |list: fn(&TradeEvent) -> &Vec<String>| -> Vec<&str> {
         events

@@ -20,6 +20,7 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::StoreError;
+use super::rows::HeatCell;
 
 /// How many pending rounds make an import add them to the totals.
 pub const BATCH: i64 = 16;
@@ -75,14 +76,11 @@ pub async fn add_all_pending(pool: &PgPool) -> Result<usize, StoreError> {
 /// A pending round's id and death cells (`rows::death_cells`) as parallel arrays.
 type Claimed = (i64, Vec<i32>, Vec<i32>, Vec<i16>, Vec<i16>, Vec<i32>);
 
-/// A cell of `heat_totals`: position and killer / victim team (0 = none; movement has 0, 0).
-type HeatKey = (i32, i32, i16, i16);
-
 /// A row of `heat_totals`: map, months, bucket and kind (1 deaths, 2 presence).
 type TotalKey = (String, i16, DateTime<Utc>, i16);
 
 /// Cells and their counts.
-type Cells = HashMap<HeatKey, i32>;
+type Cells = HashMap<HeatCell, i32>;
 
 /// The month and the year (UTC) a round played at `t` counts in, as `(months, bucket)`: the
 /// buckets of the `round_periods` view.
@@ -228,7 +226,7 @@ async fn add_heat(
                 key.0
             )));
         }
-        let mut merged: BTreeMap<HeatKey, i32> = new.iter().map(|(&k, &n)| (k, n)).collect();
+        let mut merged: BTreeMap<HeatCell, i32> = new.iter().map(|(&k, &n)| (k, n)).collect();
         for i in 0..ns.len() {
             *merged.entry((xs[i], ys[i], kts[i], tts[i])).or_insert(0) += ns[i];
         }
