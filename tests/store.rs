@@ -103,6 +103,42 @@ async fn import(
         .map(|r| r.outcome)
 }
 
+/// Whether the pool's connections are encrypted.
+async fn uses_tls(pool: &sqlx::PgPool) -> bool {
+    sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_local_server_is_reached_without_tls_unless_the_url_asks_for_it() {
+    let db = TestDb::new().await;
+    let options: sqlx::postgres::PgConnectOptions = db.url.parse().unwrap();
+    let local = options.get_host() == "127.0.0.1"
+        && !db.url.contains('?')
+        && std::env::var_os("PGSSLMODE").is_none();
+    if !local {
+        eprintln!("skipped: DATABASE_URL is not 127.0.0.1 with no TLS mode");
+        db.drop_db().await;
+        return;
+    }
+    assert!(!uses_tls(&db.pool).await);
+    let offered: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let required = proximity::store::connect(&format!("{}?sslmode=require", db.url)).await;
+    if offered == "on" {
+        let pool = required.unwrap();
+        assert!(uses_tls(&pool).await);
+        pool.close().await;
+    } else {
+        assert!(required.is_err(), "the server offers no TLS");
+    }
+    db.drop_db().await;
+}
+
 #[tokio::test]
 async fn hand_written_round_gives_exact_rows() {
     let db = TestDb::new().await;
