@@ -1,5 +1,6 @@
 //! Engine benchmarks: parse throughput of a 24-player 15-minute round, the full import of that
-//! round (parse + metrics + commit into PostgreSQL) and the metrics alone.
+//! round (parse + metrics + commit into PostgreSQL), the metrics alone and the encoding of its
+//! paths for storage.
 //!
 //! `cargo bench --bench engine` (needs PostgreSQL at DATABASE_URL or the default URL; the import
 //! benchmark uses a scratch database `proximity_bench` that it recreates).
@@ -30,6 +31,23 @@ fn derive(c: &mut Criterion) {
     c.bench_function("metrics 24 players x 15 min", |b| {
         b.iter(|| metrics::derive(std::hint::black_box(&round), &MetricParams::default()))
     });
+}
+
+fn encode_paths(c: &mut Criterion) {
+    let round = format::parse(&full_round()).expect("parses");
+    let samples: usize = round.tracks.iter().map(|t| t.path.len()).sum();
+    let mut g = c.benchmark_group("encode paths");
+    g.throughput(Throughput::Elements(samples as u64));
+    g.bench_function("24 players x 15 min", |b| {
+        b.iter(|| {
+            std::hint::black_box(&round)
+                .tracks
+                .iter()
+                .map(|t| proximity::store::codec::encode_track_path(&t.path).len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
 }
 
 fn import(c: &mut Criterion) {
@@ -122,6 +140,6 @@ fn import(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(5));
-    targets = parse, derive, import
+    targets = parse, derive, encode_paths, import
 }
 criterion_main!(benches);
