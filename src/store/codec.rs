@@ -304,9 +304,10 @@ const REPEATED: u8 = 0x80;
 /// each coded as [`TRACK_COLUMNS`] says, then each run of equal stance, sprint and event as one
 /// byte (with [`REPEATED`] and the count of further samples when the run is longer than one).
 ///
-/// 5.4 bytes a sample on the sample rounds, where stance and speed change at random every
-/// sample; version 1, plain differences, took 11.3 and needed PostgreSQL's compression to get
-/// to 7.5. A life's row now mostly stays under the size at which PostgreSQL compresses it.
+/// 5.5 bytes a sample on the sample rounds (5.3 in the import bench), where stance and speed
+/// change at random every sample; version 1, plain differences, took 11.3 and needed
+/// PostgreSQL's compression to get to 7.5. A life's row now mostly stays under the size at which
+/// PostgreSQL compresses it.
 pub fn encode_track_path(path: &[TrackSample]) -> Vec<u8> {
     let mut out = Vec::with_capacity(path.len() * 7 + 8);
     out.push(TRACK_VERSION);
