@@ -133,6 +133,12 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// The length of a run, written as the length less one.
+    fn run_length(&mut self) -> Result<usize, CodecError> {
+        let more = usize::try_from(self.varint()?).map_err(|_| CodecError::Invalid)?;
+        more.checked_add(1).ok_or(CodecError::Invalid)
+    }
+
     /// A column of `n` values written by [`put_column`] with `coding`.
     fn column(&mut self, n: usize, coding: Coding) -> Result<Vec<i64>, CodecError> {
         // Grown beyond the bytes only by runs that are really there.
@@ -141,8 +147,7 @@ impl<'a> Reader<'a> {
         while out.len() < n {
             let token = self.varint()?;
             let (code, repeat) = if coding.runs && token == 0 {
-                let more = usize::try_from(self.varint()?).map_err(|_| CodecError::Invalid)?;
-                (0, more.checked_add(1).ok_or(CodecError::Invalid)?)
+                (0, self.run_length()?)
             } else {
                 (((token >> 1) as i64) ^ -((token & 1) as i64), 1)
             };
@@ -172,34 +177,28 @@ struct Coding {
     runs: bool,
 }
 
-/// Time comes every 200 ms: its second differences are zero but where the server stalled.
-const TIME: Coding = Coding {
-    second: true,
-    runs: true,
+/// The coding of each column of a version-2 path.
+const TRACK_COLUMNS: [Coding; 7] = {
+    const fn coding(second: bool, runs: bool) -> Coding {
+        Coding { second, runs }
+    }
+    [
+        // Time comes every 200 ms: second differences are zero but where the server stalled.
+        coding(true, true),
+        // x and y change by similar amounts while a player runs, but seldom by exactly the
+        // same: runs would save 1% of their bytes and cost a mispredicted branch a sample.
+        coding(true, false),
+        coding(true, false),
+        // Height stays the same for long stretches.
+        coding(false, true),
+        // Health stays the same, or regenerates steadily.
+        coding(true, true),
+        // Speed jumps between standing, walking and running.
+        coding(false, false),
+        // Weapon stays the same for long stretches.
+        coding(false, true),
+    ]
 };
-/// x and y change by similar amounts while a player runs, but seldom by exactly the same: runs
-/// would save 1% of their bytes and cost a mispredicted branch a sample.
-const PLANE: Coding = Coding {
-    second: true,
-    runs: false,
-};
-/// Height and weapon stay the same for long stretches.
-const STEADY: Coding = Coding {
-    second: false,
-    runs: true,
-};
-/// Health stays the same, or regenerates steadily.
-const HEALTH: Coding = Coding {
-    second: true,
-    runs: true,
-};
-/// Speed jumps between standing, walking and running.
-const SPEED: Coding = Coding {
-    second: false,
-    runs: false,
-};
-/// The coding of each column of a version-2 path: time, x, y, z, health, speed, weapon.
-const TRACK_COLUMNS: [Coding; 7] = [TIME, PLANE, PLANE, STEADY, HEALTH, SPEED, STEADY];
 
 /// Writes a column coded as `coding` says; wrapping arithmetic, so that every `i64` comes back
 /// exactly. Inlined so that each call is compiled for its constant coding.
@@ -219,10 +218,7 @@ fn put_column(out: &mut Vec<u8>, mut values: impl Iterator<Item = i64>, coding: 
         put_code(out, code, coding.runs, &mut zeros);
         (prev, prev_step) = (v, step);
     }
-    if zeros > 0 {
-        put_varint(out, 0);
-        put_varint(out, zeros - 1);
-    }
+    put_zero_run(out, &mut zeros);
 }
 
 /// One value of [`put_column`]: with `runs`, a zero is counted in `zeros` until the run ends.
@@ -233,13 +229,19 @@ fn put_code(out: &mut Vec<u8>, code: i64, runs: bool, zeros: &mut u64) {
             *zeros += 1;
             return;
         }
-        if *zeros > 0 {
-            put_varint(out, 0);
-            put_varint(out, *zeros - 1);
-            *zeros = 0;
-        }
+        put_zero_run(out, zeros);
     }
     put_signed(out, code);
+}
+
+/// Ends a run of `zeros` zeros, if any: the token 0 and the run's length less one.
+#[inline(always)]
+fn put_zero_run(out: &mut Vec<u8>, zeros: &mut u64) {
+    if *zeros > 0 {
+        put_varint(out, 0);
+        put_varint(out, *zeros - 1);
+        *zeros = 0;
+    }
 }
 
 fn put_deltas(out: &mut Vec<u8>, values: impl Iterator<Item = i64>) {
@@ -320,22 +322,13 @@ pub fn encode_track_path(path: &[TrackSample]) -> Vec<u8> {
     put_column(&mut out, path.iter().map(|s| s.health), health);
     put_column(&mut out, path.iter().map(|s| rounded(s.speed)), speed);
     put_column(&mut out, path.iter().map(|s| s.weapon), weapon);
-    let mut flags = path.iter().map(sample_flags);
-    if let Some(mut current) = flags.next() {
-        let mut more = 0u64;
-        // u8::MAX, never a flags byte, ends the last run.
-        for f in flags.chain(std::iter::once(u8::MAX)) {
-            if f == current {
-                more += 1;
-                continue;
-            }
-            if more == 0 {
-                out.push(current);
-            } else {
-                out.push(current | REPEATED);
-                put_varint(&mut out, more);
-            }
-            (current, more) = (f, 0);
+    let flags: Vec<u8> = path.iter().map(sample_flags).collect();
+    for run in flags.chunk_by(|a, b| a == b) {
+        if run.len() == 1 {
+            out.push(run[0]);
+        } else {
+            out.push(run[0] | REPEATED);
+            put_varint(&mut out, run.len() as u64 - 1);
         }
     }
     out
@@ -366,8 +359,7 @@ pub fn decode_track_path(bytes: &[u8]) -> Result<Vec<TrackSample>, CodecError> {
         let mut repeat = 1;
         if version == TRACK_VERSION && flags & REPEATED != 0 {
             flags &= !REPEATED;
-            let more = usize::try_from(r.varint()?).map_err(|_| CodecError::Invalid)?;
-            repeat = more.checked_add(1).ok_or(CodecError::Invalid)?;
+            repeat = r.run_length()?;
         }
         if repeat > n - out.len() {
             return Err(CodecError::Invalid);
