@@ -132,10 +132,9 @@ pub async fn import_bytes(
     });
     let (began, parsed) = tokio::join!(store::begin_round(pool), parsed);
     let began = began.map_err(store_err)?;
-    let hash = {
-        let bytes = bytes.clone();
-        move || content_hash(&bytes)
-    };
+    // The hash owns the file's bytes from here: the builder frees them once hashed.
+    let file_bytes = bytes.len() as i64;
+    let hash = move || content_hash(&bytes);
     let round = match parsed {
         Ok(Ok(round)) => round,
         // A file stored before is reported as such even if it does not parse now (say, a file
@@ -166,28 +165,31 @@ pub async fn import_bytes(
             ))));
         }
     };
-    let round = Arc::new(round);
-    let params = params.clone();
+    // The report's part of the round; the round itself goes to the store, which frees it
+    // off the import's path.
+    let map = round.header.map.clone();
+    let round_number = round.header.round;
+    let skipped = round.skipped.clone();
     let outcome = store::store_round(
         pool,
         began,
-        &StoredRound {
+        StoredRound {
             file_name,
-            file_bytes: bytes.len() as i64,
+            file_bytes,
             played_at: played_at(&round.header, file_name, Utc::now()),
-            round: Arc::clone(&round),
+            round: Arc::new(round),
         },
         hash,
-        params,
+        params.clone(),
     )
     .await
     .map_err(store_err)?;
     Ok(ImportReport {
         file_name: file_name.to_string(),
         outcome,
-        map: Some(round.header.map.clone()),
-        round_number: Some(round.header.round),
-        skipped: round.skipped.clone(),
+        map: Some(map),
+        round_number: Some(round_number),
+        skipped,
         elapsed: started.elapsed(),
     })
 }

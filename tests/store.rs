@@ -741,6 +741,82 @@ async fn pending_rounds_added_by_two_callers_at_once_count_once() {
     db.drop_db().await;
 }
 
+/// The player directory, `(guid, name, display name, match key)`, by GUID.
+async fn directory(pool: &sqlx::PgPool) -> Vec<(String, Vec<u8>, String, String)> {
+    sqlx::query_as("SELECT guid, name, display_name, match_key FROM players ORDER BY guid")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// The hand-written round, started at `start` (unix seconds), with `edits` applied to its text.
+fn hand_round_at(start: i64, edits: &[(&str, &str)]) -> Vec<u8> {
+    let mut text = String::from_utf8(HAND_ROUND.to_vec())
+        .unwrap()
+        .replace(
+            "round_start_unix=1768070000",
+            &format!("round_start_unix={start}"),
+        )
+        .replace(
+            "round_end_unix=1768070720",
+            &format!("round_end_unix={}", start + 720),
+        );
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replace(from, to);
+    }
+    text.into_bytes()
+}
+
+#[tokio::test]
+async fn the_directory_keeps_each_players_name_from_the_latest_round() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    import(pool, "hand.txt", HAND_ROUND).await.unwrap();
+    let named = |guid: &str, raw: &str, display: &str| {
+        (
+            guid.to_string(),
+            raw.as_bytes().to_vec(),
+            display.to_string(),
+            display.to_lowercase(),
+        )
+    };
+    // Every GUID of the round, the one seen only as an attacker (CCCC) too.
+    let first = vec![
+        named("AAAA", "^1Vic^7tim", "Victim"),
+        named("BBBB", "Killer", "Killer"),
+        named("CCCC", "Helper", "Helper"),
+    ];
+    assert_eq!(directory(pool).await, first);
+
+    // An earlier round renames nobody.
+    import(
+        pool,
+        "earlier.txt",
+        &hand_round_at(1_767_000_000, &[("Killer", "^2Old")]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(directory(pool).await, first);
+
+    // A later one renames, except to a name that is empty once cleaned.
+    let later = hand_round_at(
+        1_769_000_000,
+        &[("Killer", "^4New^7Name"), ("Helper", "^7")],
+    );
+    import(pool, "later.txt", &later).await.unwrap();
+    assert_eq!(
+        directory(pool).await,
+        vec![
+            named("AAAA", "^1Vic^7tim", "Victim"),
+            named("BBBB", "^4New^7Name", "NewName"),
+            named("CCCC", "Helper", "Helper"),
+        ]
+    );
+    assert_eq!(count(pool, "rounds").await, 3);
+    db.drop_db().await;
+}
+
 #[tokio::test]
 async fn same_content_twice_or_under_two_names_is_stored_once() {
     let db = TestDb::new().await;
