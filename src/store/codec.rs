@@ -311,27 +311,33 @@ const REPEATED: u8 = 0x80;
 /// PostgreSQL's compression to get to 7.5. A life's row now mostly stays under the size at which
 /// PostgreSQL compresses it.
 pub fn encode_track_path(path: &[TrackSample]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(path.len() * 7 + 8);
+    let mut out = Vec::new();
+    encode_track_path_into(&mut out, path);
+    out
+}
+
+/// [`encode_track_path`], appended to `out`.
+pub fn encode_track_path_into(out: &mut Vec<u8>, path: &[TrackSample]) {
+    out.reserve(path.len() * 7 + 8);
     out.push(TRACK_VERSION);
-    put_varint(&mut out, path.len() as u64);
+    put_varint(out, path.len() as u64);
     let [time, x, y, z, health, speed, weapon] = TRACK_COLUMNS;
-    put_column(&mut out, path.iter().map(|s| s.time), time);
-    put_column(&mut out, path.iter().map(|s| tenths(s.pos.x)), x);
-    put_column(&mut out, path.iter().map(|s| tenths(s.pos.y)), y);
-    put_column(&mut out, path.iter().map(|s| tenths(s.pos.z)), z);
-    put_column(&mut out, path.iter().map(|s| s.health), health);
-    put_column(&mut out, path.iter().map(|s| rounded(s.speed)), speed);
-    put_column(&mut out, path.iter().map(|s| s.weapon), weapon);
+    put_column(out, path.iter().map(|s| s.time), time);
+    put_column(out, path.iter().map(|s| tenths(s.pos.x)), x);
+    put_column(out, path.iter().map(|s| tenths(s.pos.y)), y);
+    put_column(out, path.iter().map(|s| tenths(s.pos.z)), z);
+    put_column(out, path.iter().map(|s| s.health), health);
+    put_column(out, path.iter().map(|s| rounded(s.speed)), speed);
+    put_column(out, path.iter().map(|s| s.weapon), weapon);
     let flags: Vec<u8> = path.iter().map(sample_flags).collect();
     for run in flags.chunk_by(|a, b| a == b) {
         if run.len() == 1 {
             out.push(run[0]);
         } else {
             out.push(run[0] | REPEATED);
-            put_varint(&mut out, run.len() as u64 - 1);
+            put_varint(out, run.len() as u64 - 1);
         }
     }
-    out
 }
 
 /// Decodes a life's path, stored by either version (speed comes back rounded to 1 unit/s).
@@ -388,13 +394,20 @@ pub fn decode_track_path(bytes: &[u8]) -> Result<Vec<TrackSample>, CodecError> {
 
 /// Encodes an engagement's position path.
 pub fn encode_positions(points: &[EngagementPoint]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(points.len() * 8 + 4);
+    let mut out = Vec::new();
+    encode_positions_into(&mut out, points);
+    out
+}
+
+/// [`encode_positions`], appended to `out`.
+pub fn encode_positions_into(out: &mut Vec<u8>, points: &[EngagementPoint]) {
+    out.reserve(points.len() * 8 + 4);
     out.push(POSITIONS_VERSION);
-    put_varint(&mut out, points.len() as u64);
-    put_deltas(&mut out, points.iter().map(|p| p.time));
-    put_deltas(&mut out, points.iter().map(|p| tenths(p.pos.x)));
-    put_deltas(&mut out, points.iter().map(|p| tenths(p.pos.y)));
-    put_deltas(&mut out, points.iter().map(|p| tenths(p.pos.z)));
+    put_varint(out, points.len() as u64);
+    put_deltas(out, points.iter().map(|p| p.time));
+    put_deltas(out, points.iter().map(|p| tenths(p.pos.x)));
+    put_deltas(out, points.iter().map(|p| tenths(p.pos.y)));
+    put_deltas(out, points.iter().map(|p| tenths(p.pos.z)));
     for p in points {
         out.push(
             PositionEvent::ALL
@@ -403,7 +416,6 @@ pub fn encode_positions(points: &[EngagementPoint]) -> Vec<u8> {
                 .unwrap_or(0) as u8,
         );
     }
-    out
 }
 
 /// Decodes an engagement's position path.
@@ -483,27 +495,33 @@ fn team_from_code(code: i16) -> Result<Team, CodecError> {
 /// times (i32 each), got_kill (one byte, 0 or 1), weapon count (i32) and per weapon its id and
 /// hits (i32 each).
 pub fn encode_attackers(attackers: &[Attacker]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(5 + attackers.len() * 80);
+    let mut out = Vec::new();
+    encode_attackers_into(&mut out, attackers);
+    out
+}
+
+/// [`encode_attackers`], appended to `out`.
+pub fn encode_attackers_into(out: &mut Vec<u8>, attackers: &[Attacker]) {
+    out.reserve(5 + attackers.len() * 80);
     out.push(ATTACKERS_VERSION);
     let i32_be = |out: &mut Vec<u8>, v: i64| out.extend_from_slice(&(v as i32).to_be_bytes());
-    i32_be(&mut out, attackers.len() as i64);
+    i32_be(out, attackers.len() as i64);
     for a in attackers {
         for bytes in [a.guid.as_bytes(), a.name.as_bytes()] {
-            i32_be(&mut out, bytes.len() as i64);
+            i32_be(out, bytes.len() as i64);
             out.extend_from_slice(bytes);
         }
         out.extend_from_slice(&team_code(a.team).to_be_bytes());
         for v in [a.damage, a.hits, a.first_hit, a.last_hit] {
-            i32_be(&mut out, v);
+            i32_be(out, v);
         }
         out.push(u8::from(a.got_kill));
-        i32_be(&mut out, a.weapons.len() as i64);
+        i32_be(out, a.weapons.len() as i64);
         for &(weapon, hits) in &a.weapons {
-            i32_be(&mut out, weapon);
-            i32_be(&mut out, hits);
+            i32_be(out, weapon);
+            i32_be(out, hits);
         }
     }
-    out
 }
 
 /// Decodes attackers written by [`encode_attackers`] (or by migration 0005).
