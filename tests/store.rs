@@ -251,6 +251,20 @@ async fn hand_written_round_gives_exact_rows() {
         .await
         .unwrap();
     assert!(none.is_empty());
+    // BBBB's one kill, at its victim's death, in the killer's colour; in the round's map only.
+    let (kills, rounds) = queries::heatmap(pool, HeatKind::Kills, &Scope::all(), Some("BBBB"))
+        .await
+        .unwrap();
+    let kills: Vec<_> = kills.iter().map(|p| (p.x, p.y, p.weight, p.team)).collect();
+    assert_eq!((kills, rounds), (vec![(96.0, -224.0, 1, Some(2))], 1));
+    let elsewhere = Scope {
+        map: Some("goldrush".into()),
+        ..Scope::all()
+    };
+    let (none, _) = queries::heatmap(pool, HeatKind::Kills, &elsewhere, Some("BBBB"))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 
     let s = queries::round_summary(pool, id).await.unwrap().unwrap();
     let top: Vec<(&str, i64)> = s
