@@ -11,6 +11,7 @@
 //! `integer`, `f32` for `real`, …), or PostgreSQL rejects the data.
 
 use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgConnection};
 use sqlx::{Encode, Postgres, Type};
 
@@ -76,24 +77,9 @@ impl CopyRows {
     where
         T: Encode<'q, Postgres> + Type<Postgres>,
     {
-        if self.fields >= self.columns {
-            return Err(self.shape_error());
-        }
         // Only built-in types: their binary value needs no type lookup on the connection.
         debug_assert!(T::type_info().oid().is_some(), "{}", self.statement);
-        let at = self.buf.len();
-        self.buf.extend_from_slice(&[0; 4]);
-        let len = match value
-            .encode(&mut self.buf)
-            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", self.table)))?
-        {
-            IsNull::No => i32::try_from(self.buf.len() - at - 4)
-                .map_err(|_| StoreError::Corrupt(format!("{}: value too large", self.table)))?,
-            IsNull::Yes => -1,
-        };
-        self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
-        self.fields += 1;
-        Ok(self)
+        self.field(|buf| value.encode(buf))
     }
 
     /// The next field of the current row, a `bytea` that `write` appends to the buffer: an
@@ -102,14 +88,29 @@ impl CopyRows {
         &mut self,
         write: impl FnOnce(&mut Vec<u8>),
     ) -> Result<&mut Self, StoreError> {
+        self.field(|buf| {
+            write(buf);
+            Ok(IsNull::No)
+        })
+    }
+
+    /// Frames the field that `write` appends: its length (or -1 for NULL), then its value.
+    fn field(
+        &mut self,
+        write: impl FnOnce(&mut PgArgumentBuffer) -> Result<IsNull, BoxDynError>,
+    ) -> Result<&mut Self, StoreError> {
         if self.fields >= self.columns {
             return Err(self.shape_error());
         }
         let at = self.buf.len();
         self.buf.extend_from_slice(&[0; 4]);
-        write(&mut self.buf);
-        let len = i32::try_from(self.buf.len() - at - 4)
-            .map_err(|_| StoreError::Corrupt(format!("{}: value too large", self.table)))?;
+        let written = write(&mut self.buf)
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", self.table)))?;
+        let len = match written {
+            IsNull::No => i32::try_from(self.buf.len() - at - 4)
+                .map_err(|_| StoreError::Corrupt(format!("{}: value too large", self.table)))?,
+            IsNull::Yes => -1,
+        };
         self.buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
         self.fields += 1;
         Ok(self)
