@@ -13,9 +13,10 @@ use sqlx::PgPool;
 use tokio::sync::OnceCell;
 
 use crate::bot::{Context, Error, user_error};
+use crate::heat::HeatKind;
 use crate::names::{clean_name, match_key};
 use crate::present::discord_name;
-use crate::render::{self, HeatKind, RenderError};
+use crate::render::RenderError;
 use crate::store::queries::{self, LeaderboardMetric, PlayerRow, Scope};
 
 /// Discord accepts at most 25 autocomplete choices (poise does not cap them).
@@ -297,7 +298,7 @@ pub async fn resolve_map(pool: &PgPool, input: &str) -> Result<String, Error> {
     if let [only] = containing.as_slice() {
         return Ok((*only).clone());
     }
-    if render::map_info(&key).is_some() {
+    if crate::maps::map_info(&key).is_some() {
         return Ok(key);
     }
     if maps.is_empty() {

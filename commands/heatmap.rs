@@ -4,8 +4,9 @@ use poise::serenity_prelude as serenity;
 
 use super::common::{self, Answer, HeatKindChoice, autocomplete_map, autocomplete_player};
 use crate::bot::{Context, Error};
+use crate::heat::HeatKind;
 use crate::present::{self, discord_name, escape_markdown, period_label};
-use crate::render::{self, HeatKind};
+use crate::render;
 use crate::store::queries;
 
 /// Where kills, deaths or movement happen on a map

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sqlx::PgPool;
 
+use crate::heat::HeatKind;
 use crate::import::{self, collect_files};
 use crate::metrics::MetricParams;
 use crate::present;
-use crate::render::{self, HeatKind};
+use crate::render;
 use crate::store::queries::{self, LeaderboardMetric, Scope};
 
 /// The bundled samples: `assets/samples` under the working directory, else the crate's.

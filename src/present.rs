@@ -2,9 +2,10 @@
 //! the post-round summary and the slash commands, so that each of them stays glue.
 
 use crate::format::Team;
+use crate::heat::HeatKind;
 use crate::names::clean_name;
 use crate::render::{
-    CardStat, DuoRow, DuosInput, HeatKind, HeatPoint, HeatmapInput, LeaderRow, LeaderboardInput,
+    CardStat, DuoRow, DuosInput, HeatPoint, HeatmapInput, LeaderRow, LeaderboardInput,
     PlayerCardInput, RoundCardInput, RoundDuo,
 };
 use crate::store::queries::{

@@ -512,7 +512,7 @@ pub fn synth_round(opts: &SynthOptions) -> Round {
 }
 
 fn bounds(map: &str) -> (f64, f64, f64, f64) {
-    match crate::render::map_info(map) {
+    match crate::maps::map_info(map) {
         Some(m) => (
             m.mins.0.min(m.maxs.0),
             m.mins.0.max(m.maxs.0),

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 
 use db::TestDb;
 use proximity::format::{self, Outcome, Round};
+use proximity::heat::HeatKind;
 use proximity::import::{self, ImportError};
 use proximity::metrics::{self, MetricParams};
-use proximity::render::HeatKind;
 use proximity::store::queries::{self, LeaderboardMetric, Scope};
 use proximity::store::{ImportOutcome, codec, totals};
 

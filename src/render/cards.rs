@@ -10,7 +10,7 @@ use super::canvas::{
 };
 use super::density::{Density, Frame, View};
 use super::heatmap::HeatPoint;
-use super::maps::map_info;
+use crate::maps::map_info;
 
 /// Player card width in pixels.
 pub const PLAYER_CARD_WIDTH: u32 = 900;

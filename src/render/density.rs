@@ -7,8 +7,8 @@
 
 use super::canvas::{Canvas, theme};
 use super::heatmap::HeatPoint;
-use super::maps::MapInfo;
 use crate::format::Team;
+use crate::maps::MapInfo;
 
 /// Grid cells along the longer side of the frame.
 pub(crate) const GRID_CELLS: usize = 256;

@@ -9,8 +9,9 @@ use super::canvas::{
     put, put_halo, text, text_width, theme,
 };
 use super::density::{Density, Frame, View};
-use super::maps::{MapInfo, map_info};
 use crate::format::Team;
+use crate::heat::HeatKind;
+use crate::maps::{MapInfo, map_info};
 
 /// Heatmap image width in pixels.
 pub const HEATMAP_WIDTH: u32 = 1000;
@@ -22,35 +23,23 @@ const MAP_REGION: (f64, f64, f64, f64) = (40.0, 104.0, 920.0, 920.0);
 /// Kernel standard deviation as a share of the frame's longer side.
 const SIGMA_FRAC: f64 = 0.015;
 
-/// What a heatmap counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeatKind {
-    /// Victims' death positions; `team` is the killer's team.
-    Kills,
-    /// A player's (or everyone's) death positions; `team` is the victim's team.
-    Deaths,
-    /// Movement samples; teams are ignored.
-    Movement,
+/// The words a heatmap uses for what it counts.
+fn noun(kind: HeatKind) -> &'static str {
+    match kind {
+        HeatKind::Kills => "kill",
+        HeatKind::Deaths => "death",
+        HeatKind::Movement => "movement",
+    }
 }
 
-impl HeatKind {
-    fn noun(self) -> &'static str {
-        match self {
-            HeatKind::Kills => "kill",
-            HeatKind::Deaths => "death",
-            HeatKind::Movement => "movement",
-        }
-    }
-
-    fn count_noun(self, n: i64) -> &'static str {
-        match (self, n == 1) {
-            (HeatKind::Kills, true) => "kill",
-            (HeatKind::Kills, false) => "kills",
-            (HeatKind::Deaths, true) => "death",
-            (HeatKind::Deaths, false) => "deaths",
-            (HeatKind::Movement, true) => "sample",
-            (HeatKind::Movement, false) => "samples",
-        }
+fn count_noun(kind: HeatKind, n: i64) -> &'static str {
+    match (kind, n == 1) {
+        (HeatKind::Kills, true) => "kill",
+        (HeatKind::Kills, false) => "kills",
+        (HeatKind::Deaths, true) => "death",
+        (HeatKind::Deaths, false) => "deaths",
+        (HeatKind::Movement, true) => "sample",
+        (HeatKind::Movement, false) => "samples",
     }
 }
 
@@ -142,7 +131,7 @@ fn draw_header(
         None if input.map.trim().is_empty() => "unknown map".to_string(),
         None => input.map.trim().to_string(),
     };
-    let title = format!("{map} · {} heatmap", input.kind.noun());
+    let title = format!("{map} · {} heatmap", noun(input.kind));
     put(
         area,
         &title,
@@ -374,7 +363,7 @@ fn draw_legend(
         )?;
     }
     let total = density.weight.round() as i64;
-    let mut line = format!("{} {}", fmt_int(total), kind.count_noun(total));
+    let mut line = format!("{} {}", fmt_int(total), count_noun(kind, total));
     if by_team {
         line = format!(
             "{line}  ·  axis {}  ·  allies {}",

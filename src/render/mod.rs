@@ -7,7 +7,7 @@
 //!
 //! Text uses DejaVu Sans embedded in the binary (no system fonts, no fontconfig); it is registered
 //! with plotters under the family name `"sans-serif"` once per process, by every public render
-//! function. The map facts ([`map_info`]) are embedded too and parsed once.
+//! function. The map facts come from [`crate::maps`].
 //!
 //! Empty inputs are not an error: they give an image of the usual size that says "No data",
 //! so the bot can always post something.
@@ -17,7 +17,6 @@ mod cards;
 mod density;
 mod heatmap;
 mod leaderboard;
-mod maps;
 
 #[cfg(test)]
 mod testutil;
@@ -27,14 +26,11 @@ pub use cards::{
     ROUND_CARD_WIDTH, RoundCardInput, RoundDuo, player_card_height, render_player_card,
     render_round_card,
 };
-pub use heatmap::{
-    HEATMAP_HEIGHT, HEATMAP_WIDTH, HeatKind, HeatPoint, HeatmapInput, render_heatmap,
-};
+pub use heatmap::{HEATMAP_HEIGHT, HEATMAP_WIDTH, HeatPoint, HeatmapInput, render_heatmap};
 pub use leaderboard::{
     DUOS_MAX_ROWS, DUOS_WIDTH, DuoRow, DuosInput, LEADERBOARD_MAX_ROWS, LEADERBOARD_WIDTH,
     LeaderRow, LeaderboardInput, duos_height, leaderboard_height, render_duos, render_leaderboard,
 };
-pub use maps::{MapInfo, Objective, map_info, map_names};
 
 /// Why an image could not be produced. None of these is expected in practice: they mean the
 /// embedded font is unusable or plotters / the PNG encoder failed.

@@ -177,7 +177,7 @@ struct RoundRow {
     skipped: serde_json::Value,
     summary: RoundSummary,
     /// The deaths, for the batch that adds the round to the heatmap totals.
-    deaths: BTreeMap<rows::HeatCell, i32>,
+    deaths: BTreeMap<crate::heat::HeatCell, i32>,
 }
 
 impl RoundRow {

@@ -9,8 +9,8 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use sqlx::{FromRow, PgPool, Postgres, QueryBuilder};
 
 use super::StoreError;
+use crate::heat::{HeatKind, KILL_BIN, PRESENCE_CELL};
 use crate::import::{ImportError, ImportReport};
-use crate::render::HeatKind;
 use crate::store::ImportOutcome;
 
 /// A file that failed this many times is quarantined: kept in the log with its error and not
@@ -607,11 +607,6 @@ pub struct HeatPointRow {
     pub team: Option<i16>,
 }
 
-/// Fine grid (units) the kill and death positions are binned on before smoothing (the heatmap's
-/// kernel is about 120 units wide on a typical map). migrations/0003_rollups.sql bins the
-/// totals on the same grid.
-pub const KILL_BIN: f64 = 64.0;
-
 /// The points of a heatmap and how many rounds they come from.
 ///
 /// All players' heatmaps read the totals of whole months and years and the per-round rows of the
@@ -690,7 +685,7 @@ pub async fn heatmap(
 
 /// A presence cell as a heat point at the cell's centre.
 fn presence_point(x: i32, y: i32, weight: i64) -> HeatPointRow {
-    let cell = super::rows::PRESENCE_CELL;
+    let cell = PRESENCE_CELL;
     HeatPointRow {
         x: f64::from(x) * cell + cell / 2.0,
         y: f64::from(y) * cell + cell / 2.0,

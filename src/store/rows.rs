@@ -11,14 +11,12 @@ use super::codec::{
     team_code,
 };
 use super::copy::CopyRows;
-use super::queries::{KILL_BIN, PLAYER_TOTAL_COLUMNS};
+use super::queries::PLAYER_TOTAL_COLUMNS;
 use crate::format::{Engagement, Outcome, Round};
+use crate::heat::{HeatCell, KILL_BIN, PRESENCE_CELL};
 use crate::metrics::{
     LifeProfile, MetricParams, RoundMetrics, StagedMetrics, TradeEvent, death_position,
 };
-
-/// Grid of the presence cells that movement heatmaps are smoothed from (units).
-pub const PRESENCE_CELL: f64 = 128.0;
 
 /// The killer's team, from the attackers; `None` when unknown.
 pub fn killer_team(e: &Engagement) -> Option<i16> {
@@ -28,11 +26,6 @@ pub fn killer_team(e: &Engagement) -> Option<i16> {
         .find(|a| a.guid == killer)
         .map(|a| team_code(a.team))
 }
-
-/// A cell of the heatmap totals (`heat_totals`, migrations/0003): its position, then for deaths
-/// (on the [`KILL_BIN`] grid) the killer's team (0 when unknown) and the victim's; presence
-/// cells have teams 0, 0.
-pub type HeatCell = (i32, i32, i16, i16);
 
 /// The round's deaths by [`HeatCell`], as `rollup_heat` bins them from the stored engagements:
 /// the position as stored (`real`), binned in single precision.

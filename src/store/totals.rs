@@ -20,7 +20,7 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
 use super::StoreError;
-use super::rows::HeatCell;
+use crate::heat::HeatCell;
 
 /// How many pending rounds make an import add them to the totals.
 pub const BATCH: i64 = 16;

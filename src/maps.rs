@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-static MAPS_JSON: &str = include_str!("../../assets/maps/et_maps.json");
+static MAPS_JSON: &str = include_str!("../assets/maps/et_maps.json");
 
 /// One objective (or command post, escort target…) of a map, at its world position.
 #[derive(Clone, Debug, PartialEq)]
