@@ -16,11 +16,9 @@ use crate::format::{
     TrackSample, Vec3,
 };
 
-/// Version 1 (rows stored before version 2) is still read.
-const TRACK_VERSION_1: u8 = 1;
 const TRACK_VERSION: u8 = 2;
-/// More samples than a life can have (39 days at 5 a second): a corrupt version-2 count, which
-/// runs let be larger than the bytes.
+/// More samples than a life can have (39 days at 5 a second): a corrupt count, which runs let
+/// be larger than the bytes.
 const MAX_PATH_SAMPLES: usize = 1 << 24;
 const POSITIONS_VERSION: u8 = 1;
 const CELLS_VERSION: u8 = 1;
@@ -56,7 +54,7 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Checks the version byte and reads the item count that every encoding starts with.
     fn open(bytes: &'a [u8], version: u8) -> Result<(Self, usize), CodecError> {
-        let (r, n, _) = Self::open_versions(bytes, &[version])?;
+        let (r, n) = Self::open_unchecked(bytes, version)?;
         // Every item takes at least one byte: a larger count is a corrupt header.
         if n > bytes.len() {
             return Err(CodecError::Truncated);
@@ -64,16 +62,15 @@ impl<'a> Reader<'a> {
         Ok((r, n))
     }
 
-    /// [`Reader::open`] for an encoding with several versions: also returns the version found,
-    /// and leaves checking the count to the caller.
-    fn open_versions(bytes: &'a [u8], versions: &[u8]) -> Result<(Self, usize, u8), CodecError> {
+    /// [`Reader::open`] that leaves checking the count to the caller.
+    fn open_unchecked(bytes: &'a [u8], version: u8) -> Result<(Self, usize), CodecError> {
         let mut r = Reader { bytes, pos: 0 };
         let found = r.byte()?;
-        if !versions.contains(&found) {
+        if found != version {
             return Err(CodecError::Version(found));
         }
         let n = usize::try_from(r.varint()?).map_err(|_| CodecError::Invalid)?;
-        Ok((r, n, found))
+        Ok((r, n))
     }
 
     fn byte(&mut self) -> Result<u8, CodecError> {
@@ -302,14 +299,11 @@ fn sample_flags(s: &TrackSample) -> u8 {
 /// Set on a flags byte that the next samples repeat: a varint of how many follow it.
 const REPEATED: u8 = 0x80;
 
-/// Encodes a life's path (version 2): the columns time, x, y, z, health, speed and weapon,
+/// Encodes a life's path: the columns time, x, y, z, health, speed and weapon,
 /// each coded as [`TRACK_COLUMNS`] says, then each run of equal stance, sprint and event as one
 /// byte (with [`REPEATED`] and the count of further samples when the run is longer than one).
-///
-/// 5.5 bytes a sample on the sample rounds (5.3 in the import bench), where stance and speed
-/// change at random every sample; version 1, plain differences, took 11.3 and needed
-/// PostgreSQL's compression to get to 7.5. A life's row now mostly stays under the size at which
-/// PostgreSQL compresses it.
+/// Each column coded for what it holds keeps a life's row under the size at which PostgreSQL
+/// would compress it (the engine bench prints the bytes a sample).
 pub fn encode_track_path(path: &[TrackSample]) -> Vec<u8> {
     let mut out = Vec::new();
     encode_track_path_into(&mut out, path);
@@ -340,30 +334,21 @@ pub fn encode_track_path_into(out: &mut Vec<u8>, path: &[TrackSample]) {
     }
 }
 
-/// Decodes a life's path, stored by either version (speed comes back rounded to 1 unit/s).
+/// Decodes a life's path (speed comes back rounded to 1 unit/s).
 pub fn decode_track_path(bytes: &[u8]) -> Result<Vec<TrackSample>, CodecError> {
-    let (mut r, n, version) = Reader::open_versions(bytes, &[TRACK_VERSION_1, TRACK_VERSION])?;
-    // A sample takes at least one byte in version 1; runs make version 2 shorter.
-    let most = if version == TRACK_VERSION_1 {
-        bytes.len()
-    } else {
-        MAX_PATH_SAMPLES
-    };
-    if n > most {
+    // Runs let the count be larger than the bytes, so it is checked against what a life can be.
+    let (mut r, n) = Reader::open_unchecked(bytes, TRACK_VERSION)?;
+    if n > MAX_PATH_SAMPLES {
         return Err(CodecError::Truncated);
     }
-    let columns = if version == TRACK_VERSION_1 {
-        [(); 7].map(|()| r.deltas(n))
-    } else {
-        TRACK_COLUMNS.map(|coding| r.column(n, coding))
-    };
+    let columns = TRACK_COLUMNS.map(|coding| r.column(n, coding));
     let [time, x, y, z, health, speed, weapon] = columns;
     let (time, x, y, z, health, speed, weapon) = (time?, x?, y?, z?, health?, speed?, weapon?);
     let mut out = Vec::with_capacity(time.len());
     while out.len() < n {
         let mut flags = r.byte()?;
         let mut repeat = 1;
-        if version == TRACK_VERSION && flags & REPEATED != 0 {
+        if flags & REPEATED != 0 {
             flags &= !REPEATED;
             repeat = r.run_length()?;
         }
@@ -487,9 +472,8 @@ fn team_from_code(code: i16) -> Result<Team, CodecError> {
     }
 }
 
-/// Encodes an engagement's attackers. Unlike the paths this layout has fixed-width big-endian
-/// fields, the form PostgreSQL's `int4send` and friends produce, so that migration 0005 could
-/// build the same bytes from the rows of the former `engagement_attackers` table:
+/// Encodes an engagement's attackers, with fixed-width big-endian fields (the form PostgreSQL's
+/// `int4send` and friends produce, so SQL can build or read the same bytes):
 /// version byte 1, attacker count (i32), then per attacker the GUID and the name (each an i32
 /// byte length and the bytes), team (i16: 1 axis, 2 allies), damage, hits, first and last hit
 /// times (i32 each), got_kill (one byte, 0 or 1), weapon count (i32) and per weapon its id and
@@ -524,7 +508,7 @@ pub fn encode_attackers_into(out: &mut Vec<u8>, attackers: &[Attacker]) {
     }
 }
 
-/// Decodes attackers written by [`encode_attackers`] (or by migration 0005).
+/// Decodes attackers written by [`encode_attackers`].
 pub fn decode_attackers(bytes: &[u8]) -> Result<Vec<Attacker>, CodecError> {
     let mut r = Reader { bytes, pos: 0 };
     let found = r.byte()?;
@@ -646,21 +630,6 @@ mod tests {
     }
 
     #[test]
-    fn paths_stored_by_version_1_are_still_read() {
-        let path = vec![
-            sample(0, 10, 2.0, PathEvent::Spawn),
-            sample(200, 522, 256.0, PathEvent::End(DeathType::Teamkill)),
-        ];
-        // Version 1: every column as plain differences, one flags byte a sample.
-        let v1 = [
-            1, 2, 0, 144, 3, 20, 128, 8, 9, 255, 3, 138, 10, 0, 200, 1, 0, 4, 252, 3, 16, 0, 6, 58,
-        ];
-        assert_eq!(decode_track_path(&v1).unwrap(), path);
-        assert_eq!(decode_track_path(&encode_track_path(&path)).unwrap(), path);
-        assert_eq!(encode_track_path(&path)[0], 2);
-    }
-
-    #[test]
     fn every_cut_of_a_stored_path_is_an_error() {
         let path: Vec<TrackSample> = (0..40)
             .map(|i| {
@@ -775,7 +744,7 @@ mod tests {
         let bytes = encode_attackers(&attackers);
         assert_eq!(decode_attackers(&bytes).unwrap(), attackers);
         assert_eq!(decode_attackers(&encode_attackers(&[])).unwrap(), vec![]);
-        // The layout, byte for byte, as migration 0005 writes it.
+        // The layout, byte for byte.
         let one = encode_attackers(&attackers[1..]);
         let mut expected = vec![1, 0, 0, 0, 1, 0, 0, 0, 4];
         expected.extend(b"C3D4");

@@ -55,29 +55,6 @@ impl TestDb {
         TestDb { pool, name, url }
     }
 
-    /// A fresh database with only the migrations up to `version` applied: for tests of what a
-    /// later migration (applied by `store::connect`) does to data stored before it.
-    pub async fn migrated_to(version: i64) -> TestDb {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("proximity_test_{}_{}_v{version}", std::process::id(), n);
-        let url = url_with_database(&server_url(), &name);
-        let admin = PgConnectOptions::from_str(&server_url())
-            .expect("valid DATABASE_URL")
-            .database("postgres");
-        let mut conn = admin.connect().await.expect("server");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut conn)
-            .await
-            .expect("create database");
-        conn.close().await.expect("close");
-        let pool = PgPool::connect(&url).await.expect("test database");
-        proximity::store::MIGRATOR
-            .run_to(version, &pool)
-            .await
-            .expect("migrations");
-        TestDb { pool, name, url }
-    }
-
     /// Closes the pool and drops the database.
     pub async fn drop_db(self) {
         self.pool.close().await;
