@@ -54,12 +54,12 @@ fn main() {
         let mut sc = ScannerConfig::from_config(&config);
         sc.debounce = Duration::from_millis(200);
         let scanner = Scanner::new(db.pool.clone(), sc);
-        let data = Data {
-            pool: db.pool.clone(),
+        let data = Data::new(
+            db.pool.clone(),
             config,
-            scanner: Some(scanner.clone()),
-            params: MetricParams::default(),
-        };
+            scanner.clone(),
+            MetricParams::default(),
+        );
         let fake = FakeDiscord::start().await;
         let bot = fake
             .start_bot(

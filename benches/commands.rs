@@ -26,9 +26,11 @@ use proximity::bot::Data;
 use proximity::config::Config;
 use proximity::heat::HeatKind;
 use proximity::metrics::MetricParams;
+use proximity::metrics::{Card, Figure, PlayerSums};
 use proximity::present;
 use proximity::render;
-use proximity::store::queries::{self, LeaderboardMetric, Scope};
+use proximity::scanner::{Scanner, ScannerConfig};
+use proximity::store::queries::{self, Scope};
 use proximity::synth::{SynthOptions, synth_round};
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -81,14 +83,11 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_lookup(|k| match k {
         "GUILD_ID" => Some("2000".to_string()),
         "DATABASE_URL" => Some(url.clone()),
+        "PROXIMITY_AUTO_IMPORT" => Some("false".to_string()),
         _ => None,
     })?;
-    let data = Data {
-        pool: pool.clone(),
-        config,
-        scanner: None,
-        params: MetricParams::default(),
-    };
+    let scanner = Scanner::new(pool.clone(), ScannerConfig::from_config(&config));
+    let data = Data::new(pool.clone(), config, scanner, MetricParams::default());
     let bot = fake
         .start_bot(
             proximity::bot::framework(data),
@@ -295,15 +294,15 @@ async fn render_times(pool: &PgPool, guid: &str) -> anyhow::Result<()> {
     let moves =
         present::heatmap_input("supply", HeatKind::Movement, &moves, rounds, Some(30), None);
     let all = Scope::all();
-    let metric = LeaderboardMetric::CrossfireKills;
-    let rows = queries::leaderboard(pool, metric, &all, 25).await?;
-    let board = present::leaderboard_input(metric, &rows, &all);
+    let figure = Figure::by_key("crossfire kills").expect("a declared figure");
+    let rows = queries::leaderboard(pool, figure, &all, 25).await?;
+    let board = present::leaderboard_input(figure, &rows, &all);
     let duos = queries::best_duos(pool, &all, 5, 15).await?;
     let duos = present::duos_input(&duos, &all, 5);
-    let (me, median) = queries::player_profile(pool, guid, &all)
+    let card = queries::player_card(pool, Card::Player, guid, &all)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no profile"))?;
-    let card = present::player_card(b"bench", &me, &median, &all);
+    let card = present::player_card(b"bench", &card, &all);
 
     println!();
     println!("{:<36} {:>8}", "render", "p50 ms");
@@ -543,6 +542,17 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
              ORDER BY g.id",
         ),
     ];
+    // The per-round totals: every figure column, whatever the figures are.
+    let figures = PlayerSums::COLUMNS.join(", ");
+    let round_totals = format!(
+        "INSERT INTO player_round_totals (round_id, guid, {figures})
+         SELECT g.id, g.grp || guid, {figures}
+         FROM gen g JOIN player_round_totals t ON t.round_id = g.tpl
+         ORDER BY g.id"
+    );
+    let steps = steps
+        .into_iter()
+        .chain([("player_round_totals", round_totals.as_str())]);
     for (table, sql) in steps {
         let t = Instant::now();
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))

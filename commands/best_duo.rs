@@ -2,11 +2,15 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, Answer, autocomplete_map};
+use sqlx::PgPool;
+
+use super::autocomplete::autocomplete_map;
+use super::reply::{self, Answer};
+use super::resolve;
 use crate::bot::{Context, Error};
 use crate::present::{self, discord_name, kills_per_round, scope_label};
 use crate::render::{self, DUOS_MAX_ROWS};
-use crate::store::queries;
+use crate::store::queries::{self, Scope};
 
 /// The pairs with the most crossfire kills together
 #[poise::command(slash_command, user_cooldown = 5)]
@@ -26,18 +30,22 @@ pub async fn best_duo(
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
-    let scope = common::scope(pool, map.as_deref(), days).await?;
+    let scope = resolve::scope(pool, map.as_deref(), days).await?;
     let min = min_crossfires.unwrap_or(ctx.data().params.best_duo_min_crossfires);
     let key = format!("best_duo {scope:?} {min}");
-    let answer = common::cached(pool, key, async {
-        let rows = queries::best_duos(pool, &scope, min, DUOS_MAX_ROWS as i64).await?;
-        if rows.is_empty() {
-            return Ok(Answer::NoData(format!(
-                "No pair has {min} crossfires together yet ({}).",
-                scope_label(&scope)
-            )));
-        }
-        let lines = rows.iter().take(10).map(|d| {
+    let answer = reply::cached(ctx, key, answer(pool, &scope, min)).await?;
+    reply::send_answer(ctx, answer).await
+}
+
+async fn answer(pool: &PgPool, scope: &Scope, min: i64) -> Result<Answer, Error> {
+    let rows = queries::best_duos(pool, scope, min, DUOS_MAX_ROWS as i64).await?;
+    if rows.is_empty() {
+        return Ok(Answer::NoData(format!(
+            "No pair has {min} crossfires together yet ({}).",
+            scope_label(scope)
+        )));
+    }
+    let lines = rows.iter().take(10).map(|d| {
         format!(
             "{} + {} — {} crossfires, {} crossfire kills, {} rounds together ({:.2} kills/round)",
             discord_name(&d.name_a),
@@ -48,18 +56,15 @@ pub async fn best_duo(
             kills_per_round(d.crossfire_kills, d.rounds_together)
         )
     });
-        let description = format!(
-            "{} · at least {min} crossfires\n{}",
-            scope_label(&scope),
-            common::numbered(lines)
-        );
-        let input = present::duos_input(&rows, &scope, min);
-        let png = common::render_png(move || render::render_duos(&input)).await?;
-        let embed = serenity::CreateEmbed::new()
-            .title("Best duos")
-            .description(description);
-        Ok(Answer::image(embed, png, "best_duo.png"))
-    })
-    .await?;
-    common::send_answer(ctx, answer).await
+    let description = format!(
+        "{} · at least {min} crossfires\n{}",
+        scope_label(scope),
+        reply::numbered(lines)
+    );
+    let input = present::duos_input(&rows, scope, min);
+    let png = reply::render_png(move || render::render_duos(&input)).await?;
+    let embed = serenity::CreateEmbed::new()
+        .title("Best duos")
+        .description(description);
+    Ok(Answer::image(embed, png, "best_duo.png"))
 }

@@ -2,11 +2,15 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, Answer, autocomplete_map, autocomplete_player};
+use sqlx::PgPool;
+
+use super::autocomplete::{autocomplete_map, autocomplete_player};
+use super::reply::{self, Answer};
+use super::resolve;
 use crate::bot::{Context, Error};
 use crate::present::{discord_name, kills_per_round, scope_label};
 use crate::render::{self, DUOS_MAX_ROWS, DuoRow, DuosInput};
-use crate::store::queries;
+use crate::store::queries::{self, PlayerRow, Scope};
 
 /// Who a player crossfires with most
 #[poise::command(slash_command, user_cooldown = 5)]
@@ -24,52 +28,57 @@ pub async fn crossfire_partners(
     days: Option<i64>,
 ) -> Result<(), Error> {
     let (who, scope, shown) =
-        common::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
+        resolve::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
     let pool = &ctx.data().pool;
     let key = format!("crossfire_partners {} {scope:?}", who.guid);
-    let answer = common::cached(pool, key, async {
-        let rows =
-            queries::crossfire_partners(pool, &who.guid, &scope, DUOS_MAX_ROWS as i64).await?;
-        if rows.is_empty() {
-            return Ok(Answer::NoData(format!(
-                "{shown} has no crossfires yet ({}).",
-                scope_label(&scope)
-            )));
-        }
-        let lines = rows.iter().take(10).map(|d| {
-            format!(
-                "{} — {} crossfires, {} crossfire kills, {} rounds together",
-                discord_name(&d.name_a),
-                d.crossfires,
-                d.crossfire_kills,
-                d.rounds_together
-            )
-        });
-        let description = format!("{}\n{}", scope_label(&scope), common::numbered(lines));
-        let input = DuosInput {
-            title: format!(
-                "Crossfire partners of {}",
-                crate::names::clean_name(&who.name)
-            ),
-            subtitle: scope_label(&scope),
-            rows: rows
-                .iter()
-                .map(|d| DuoRow {
-                    name_a: d.name_a.clone(),
-                    name_b: who.name.clone(),
-                    crossfires: d.crossfires,
-                    crossfire_kills: d.crossfire_kills,
-                    rounds_together: d.rounds_together,
-                    kills_per_round: kills_per_round(d.crossfire_kills, d.rounds_together),
-                })
-                .collect(),
-        };
-        let png = common::render_png(move || render::render_duos(&input)).await?;
-        let embed = serenity::CreateEmbed::new()
-            .title(format!("Crossfire partners of {shown}"))
-            .description(description);
-        Ok(Answer::image(embed, png, "crossfire_partners.png"))
-    })
-    .await?;
-    common::send_answer(ctx, answer).await
+    let answer = reply::cached(ctx, key, answer(pool, &who, &scope, &shown)).await?;
+    reply::send_answer(ctx, answer).await
+}
+
+async fn answer(
+    pool: &PgPool,
+    who: &PlayerRow,
+    scope: &Scope,
+    shown: &str,
+) -> Result<Answer, Error> {
+    let rows = queries::crossfire_partners(pool, &who.guid, scope, DUOS_MAX_ROWS as i64).await?;
+    if rows.is_empty() {
+        return Ok(Answer::NoData(format!(
+            "{shown} has no crossfires yet ({}).",
+            scope_label(scope)
+        )));
+    }
+    let lines = rows.iter().take(10).map(|d| {
+        format!(
+            "{} — {} crossfires, {} crossfire kills, {} rounds together",
+            discord_name(&d.name_a),
+            d.crossfires,
+            d.crossfire_kills,
+            d.rounds_together
+        )
+    });
+    let description = format!("{}\n{}", scope_label(scope), reply::numbered(lines));
+    let input = DuosInput {
+        title: format!(
+            "Crossfire partners of {}",
+            crate::names::clean_name(&who.name)
+        ),
+        subtitle: scope_label(scope),
+        rows: rows
+            .iter()
+            .map(|d| DuoRow {
+                name_a: d.name_a.clone(),
+                name_b: who.name.clone(),
+                crossfires: d.crossfires,
+                crossfire_kills: d.crossfire_kills,
+                rounds_together: d.rounds_together,
+                kills_per_round: kills_per_round(d.crossfire_kills, d.rounds_together),
+            })
+            .collect(),
+    };
+    let png = reply::render_png(move || render::render_duos(&input)).await?;
+    let embed = serenity::CreateEmbed::new()
+        .title(format!("Crossfire partners of {shown}"))
+        .description(description);
+    Ok(Answer::image(embed, png, "crossfire_partners.png"))
 }

@@ -2,11 +2,15 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, Answer, autocomplete_map};
+use sqlx::PgPool;
+
+use super::autocomplete::autocomplete_map;
+use super::reply::{self, Answer};
+use super::resolve;
 use crate::bot::{Context, Error};
 use crate::present::{discord_name, scope_label};
 use crate::render::{self, LEADERBOARD_MAX_ROWS, LeaderRow, LeaderboardInput};
-use crate::store::queries;
+use crate::store::queries::{self, Scope};
 
 /// Fights a player must have been the target of to be ranked.
 pub const MIN_FIGHTS: i64 = 20;
@@ -25,57 +29,58 @@ pub async fn escape_artists(
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
-    let scope = common::scope(pool, map.as_deref(), days).await?;
+    let scope = resolve::scope(pool, map.as_deref(), days).await?;
     let key = format!("escape_artists {scope:?}");
-    let answer = common::cached(pool, key, async {
-        let rows =
-            queries::escape_artists(pool, &scope, MIN_FIGHTS, LEADERBOARD_MAX_ROWS as i64).await?;
-        if rows.is_empty() {
-            return Ok(Answer::NoData(format!(
-                "Nobody has escaped from {MIN_FIGHTS} fights yet ({}).",
-                scope_label(&scope)
-            )));
-        }
-        let lines = rows.iter().take(10).map(|r| {
-            format!(
-                "{} — {} escapes of {} fights ({:.1} %), {} of {} when focused",
-                discord_name(&r.name),
-                r.escapes,
-                r.times_targeted,
-                r.rate_pct(),
-                r.focus_escapes,
-                r.times_focused
-            )
-        });
-        let description = format!(
-            "{} · at least {MIN_FIGHTS} fights\n{}",
-            scope_label(&scope),
-            common::numbered(lines)
-        );
-        let input = LeaderboardInput {
-            title: "Escape artists".to_string(),
-            subtitle: format!(
-                "{} · escapes, at least {MIN_FIGHTS} fights",
-                scope_label(&scope)
-            ),
-            unit: String::new(),
-            samples_label: "fights".to_string(),
-            rows: rows
-                .iter()
-                .map(|r| LeaderRow {
-                    name_raw: r.name.clone(),
-                    value: r.escapes as f64,
-                    samples: r.times_targeted,
-                })
-                .collect(),
-            lower_is_better: false,
-        };
-        let png = common::render_png(move || render::render_leaderboard(&input)).await?;
-        let embed = serenity::CreateEmbed::new()
-            .title("Escape artists")
-            .description(description);
-        Ok(Answer::image(embed, png, "escape_artists.png"))
-    })
-    .await?;
-    common::send_answer(ctx, answer).await
+    let answer = reply::cached(ctx, key, answer(pool, &scope)).await?;
+    reply::send_answer(ctx, answer).await
+}
+
+async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
+    let rows =
+        queries::escape_artists(pool, scope, MIN_FIGHTS, LEADERBOARD_MAX_ROWS as i64).await?;
+    if rows.is_empty() {
+        return Ok(Answer::NoData(format!(
+            "Nobody has escaped from {MIN_FIGHTS} fights yet ({}).",
+            scope_label(scope)
+        )));
+    }
+    let lines = rows.iter().take(10).map(|r| {
+        format!(
+            "{} — {} escapes of {} fights ({:.1} %), {} of {} when focused",
+            discord_name(&r.name),
+            r.escapes,
+            r.times_targeted,
+            r.rate_pct(),
+            r.focus_escapes,
+            r.times_focused
+        )
+    });
+    let description = format!(
+        "{} · at least {MIN_FIGHTS} fights\n{}",
+        scope_label(scope),
+        reply::numbered(lines)
+    );
+    let input = LeaderboardInput {
+        title: "Escape artists".to_string(),
+        subtitle: format!(
+            "{} · escapes, at least {MIN_FIGHTS} fights",
+            scope_label(scope)
+        ),
+        unit: String::new(),
+        samples_label: "fights".to_string(),
+        rows: rows
+            .iter()
+            .map(|r| LeaderRow {
+                name_raw: r.name.clone(),
+                value: r.escapes as f64,
+                samples: r.times_targeted,
+            })
+            .collect(),
+        lower_is_better: false,
+    };
+    let png = reply::render_png(move || render::render_leaderboard(&input)).await?;
+    let embed = serenity::CreateEmbed::new()
+        .title("Escape artists")
+        .description(description);
+    Ok(Answer::image(embed, png, "escape_artists.png"))
 }

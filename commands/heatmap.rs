@@ -2,12 +2,15 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::common::{self, Answer, HeatKindChoice, autocomplete_map, autocomplete_player};
+use super::autocomplete::{autocomplete_map, autocomplete_player};
+use super::choices::HeatKindChoice;
+use super::reply::{self, Answer};
+use super::resolve;
 use crate::bot::{Context, Error};
 use crate::heat::HeatKind;
 use crate::present::{self, discord_name, escape_markdown, period_label};
 use crate::render;
-use crate::store::queries;
+use crate::store::queries::{self, PlayerRow, Scope};
 
 /// Where kills, deaths or movement happen on a map
 #[poise::command(slash_command, user_cooldown = 5)]
@@ -28,55 +31,63 @@ pub async fn heatmap(
     ctx.defer().await?;
     let pool = &ctx.data().pool;
     let kind: HeatKind = kind.unwrap_or(HeatKindChoice::Kills).into();
-    let scope = common::scope(pool, Some(&map), days).await?;
+    let scope = resolve::scope(pool, Some(&map), days).await?;
     let map = scope.map.clone().unwrap_or(map);
     let who = match player.as_deref() {
-        Some(p) => Some(common::find_player(pool, p).await?),
+        Some(p) => Some(resolve::find_player(pool, p).await?),
         None => None,
     };
     let key = format!(
         "heatmap {kind:?} {map} {days:?} {:?}",
         who.as_ref().map(|p| &p.guid)
     );
-    let answer = common::cached(pool, key, async {
-        let (points, rounds) =
-            queries::heatmap(pool, kind, &scope, who.as_ref().map(|p| p.guid.as_str())).await?;
-        let total: i64 = points.iter().map(|p| p.weight).sum();
-        let noun = noun(kind);
-        let by = who
-            .as_ref()
-            .map(|p| format!(" of {}", discord_name(&p.name)))
-            .unwrap_or_default();
-        if total == 0 {
-            return Ok(Answer::NoData(format!(
-                "No {noun}{by} recorded on {} ({}) yet.",
-                escape_markdown(&map),
-                period_label(days)
-            )));
-        }
-        let input = present::heatmap_input(
-            &map,
-            kind,
-            &points,
-            rounds,
-            days,
-            who.as_ref().map(|p| p.name.as_slice()),
-        );
-        let png = common::render_png(move || render::render_heatmap(&input)).await?;
-        let embed = serenity::CreateEmbed::new()
-            .title(format!(
-                "{} heatmap: {}",
-                title(kind),
-                escape_markdown(&map)
-            ))
-            .description(format!(
-                "{total} {noun}{by} from {rounds} rounds · {}",
-                period_label(days)
-            ));
-        Ok(Answer::image(embed, png, "heatmap.png"))
-    })
+    let answer = reply::cached(
+        ctx,
+        key,
+        answer(pool, kind, &map, &scope, who.as_ref(), days),
+    )
     .await?;
-    common::send_answer(ctx, answer).await
+    reply::send_answer(ctx, answer).await
+}
+
+async fn answer(
+    pool: &sqlx::PgPool,
+    kind: HeatKind,
+    map: &str,
+    scope: &Scope,
+    who: Option<&PlayerRow>,
+    days: Option<i64>,
+) -> Result<Answer, Error> {
+    let (points, rounds) =
+        queries::heatmap(pool, kind, scope, who.map(|p| p.guid.as_str())).await?;
+    let total: i64 = points.iter().map(|p| p.weight).sum();
+    let noun = noun(kind);
+    let by = who
+        .map(|p| format!(" of {}", discord_name(&p.name)))
+        .unwrap_or_default();
+    if total == 0 {
+        return Ok(Answer::NoData(format!(
+            "No {noun}{by} recorded on {} ({}) yet.",
+            escape_markdown(map),
+            period_label(days)
+        )));
+    }
+    let input = present::heatmap_input(
+        map,
+        kind,
+        &points,
+        rounds,
+        days,
+        who.map(|p| p.name.as_slice()),
+    );
+    let png = reply::render_png(move || render::render_heatmap(&input)).await?;
+    let embed = serenity::CreateEmbed::new()
+        .title(format!("{} heatmap: {}", title(kind), escape_markdown(map)))
+        .description(format!(
+            "{total} {noun}{by} from {rounds} rounds · {}",
+            period_label(days)
+        ));
+    Ok(Answer::image(embed, png, "heatmap.png"))
 }
 
 fn noun(kind: HeatKind) -> &'static str {

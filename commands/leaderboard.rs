@@ -1,18 +1,23 @@
-//! `/leaderboard metric [map] [days]`
+//! `/leaderboard figure [map] [days]`
 
 use poise::serenity_prelude as serenity;
+use sqlx::PgPool;
 
-use super::common::{self, Answer, MetricChoice, autocomplete_map};
+use super::autocomplete::autocomplete_map;
+use super::choices::FigureChoice;
+use super::reply::{self, Answer};
+use super::resolve;
 use crate::bot::{Context, Error};
+use crate::metrics::Figure;
 use crate::present::{self, discord_name, scope_label};
 use crate::render::{self, LEADERBOARD_MAX_ROWS};
-use crate::store::queries::{self, LeaderboardMetric};
+use crate::store::queries::{self, Scope};
 
 /// Players ranked by one figure
 #[poise::command(slash_command, user_cooldown = 5)]
 pub async fn leaderboard(
     ctx: Context<'_>,
-    #[description = "What to rank by"] metric: MetricChoice,
+    #[description = "What to rank by"] metric: FigureChoice,
     #[description = "Only this map (default: all maps)"]
     #[autocomplete = "autocomplete_map"]
     map: Option<String>,
@@ -23,44 +28,44 @@ pub async fn leaderboard(
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
-    let metric: LeaderboardMetric = metric.into();
-    let spec = metric.spec();
-    let scope = common::scope(pool, map.as_deref(), days).await?;
-    let key = format!("leaderboard {metric:?} {scope:?}");
-    let answer = common::cached(pool, key, async {
-        let rows = queries::leaderboard(pool, metric, &scope, LEADERBOARD_MAX_ROWS as i64).await?;
-        if rows.is_empty() {
-            return Ok(Answer::NoData(format!(
-                "Nobody has {} {} for “{}” yet ({}).",
-                spec.min_samples,
-                spec.sample_label,
-                spec.title,
-                scope_label(&scope)
-            )));
-        }
-        let lines = rows.iter().take(10).map(|r| {
-            format!(
-                "{} — {} ({} {})",
-                discord_name(&r.name),
-                common::figure(r.value, spec.unit),
-                r.samples,
-                spec.sample_label
-            )
-        });
-        let description = format!(
-            "{} · at least {} {}\n{}",
-            scope_label(&scope),
-            spec.min_samples,
-            spec.sample_label,
-            common::numbered(lines)
-        );
-        let input = present::leaderboard_input(metric, &rows, &scope);
-        let png = common::render_png(move || render::render_leaderboard(&input)).await?;
-        let embed = serenity::CreateEmbed::new()
-            .title(spec.title)
-            .description(description);
-        Ok(Answer::image(embed, png, "leaderboard.png"))
-    })
-    .await?;
-    common::send_answer(ctx, answer).await
+    let figure = metric.0;
+    let scope = resolve::scope(pool, map.as_deref(), days).await?;
+    let key = format!("leaderboard {} {scope:?}", figure.key);
+    let answer = reply::cached(ctx, key, answer(pool, figure, &scope)).await?;
+    reply::send_answer(ctx, answer).await
+}
+
+async fn answer(pool: &PgPool, figure: &'static Figure, scope: &Scope) -> Result<Answer, Error> {
+    let rows = queries::leaderboard(pool, figure, scope, LEADERBOARD_MAX_ROWS as i64).await?;
+    if rows.is_empty() {
+        return Ok(Answer::NoData(format!(
+            "Nobody has {} {} for “{}” yet ({}).",
+            figure.min_samples,
+            figure.sample_label,
+            figure.title,
+            scope_label(scope)
+        )));
+    }
+    let lines = rows.iter().take(10).map(|r| {
+        format!(
+            "{} — {} ({} {})",
+            discord_name(&r.name),
+            reply::figure(r.value, figure.unit),
+            r.samples,
+            figure.sample_label
+        )
+    });
+    let description = format!(
+        "{} · at least {} {}\n{}",
+        scope_label(scope),
+        figure.min_samples,
+        figure.sample_label,
+        reply::numbered(lines)
+    );
+    let input = present::leaderboard_input(figure, &rows, scope);
+    let png = reply::render_png(move || render::render_leaderboard(&input)).await?;
+    let embed = serenity::CreateEmbed::new()
+        .title(figure.title)
+        .description(description);
+    Ok(Answer::image(embed, png, "leaderboard.png"))
 }

@@ -2,7 +2,8 @@
 
 use poise::CreateReply;
 
-use super::common::{self, autocomplete_player};
+use super::autocomplete::autocomplete_player;
+use super::resolve;
 use crate::bot::{Context, Error};
 use crate::present::discord_name;
 use crate::store::queries;
@@ -16,7 +17,7 @@ pub async fn link(
     player: String,
 ) -> Result<(), Error> {
     let pool = &ctx.data().pool;
-    let who = common::find_player(pool, &player).await?;
+    let who = resolve::find_player(pool, &player).await?;
     queries::link_player(pool, ctx.author().id.get(), &who.guid).await?;
     ctx.send(
         CreateReply::default()

@@ -1,7 +1,9 @@
-//! The slash commands, one file each. A command is glue: arguments → query → render → reply.
+//! The slash commands, one file each. A command is glue: arguments → query → render → reply;
+//! what commands share is in `autocomplete`, `choices`, `resolve` and `reply`.
 
+pub mod autocomplete;
 pub mod best_duo;
-pub mod common;
+pub mod choices;
 pub mod crossfire_partners;
 pub mod engagement_stats;
 pub mod escape_artists;
@@ -12,6 +14,8 @@ pub mod player;
 pub mod proximity_import;
 pub mod proximity_scan;
 pub mod proximity_status;
+pub mod reply;
+pub mod resolve;
 
 use crate::bot::{Data, Error};
 

@@ -1,12 +1,16 @@
 //! `/player [name]`
 
 use poise::serenity_prelude as serenity;
+use sqlx::PgPool;
 
-use super::common::{self, Answer, autocomplete_map, autocomplete_player};
+use super::autocomplete::{autocomplete_map, autocomplete_player};
+use super::reply::{self, Answer};
+use super::resolve;
 use crate::bot::{Context, Error};
+use crate::metrics::Card;
 use crate::present::{self, scope_label};
 use crate::render;
-use crate::store::queries;
+use crate::store::queries::{self, PlayerRow, Scope};
 
 /// A player's figures next to the server's median
 #[poise::command(slash_command, user_cooldown = 5)]
@@ -24,46 +28,38 @@ pub async fn player(
     days: Option<i64>,
 ) -> Result<(), Error> {
     let (who, scope, shown) =
-        common::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
-    let pool = &ctx.data().pool;
+        resolve::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
     let key = format!("player {} {scope:?}", who.guid);
-    let answer = common::cached(pool, key, async {
-        let Some((me, median)) = queries::player_profile(pool, &who.guid, &scope).await? else {
-            return Ok(Answer::NoData(format!(
-                "{shown} has no rounds yet ({}).",
-                scope_label(&scope)
-            )));
-        };
-        let card = present::player_card(&who.name, &me, &median, &scope);
-        let fields: Vec<(String, String, bool)> = card
-            .rows
-            .iter()
-            .map(|s| {
-                (
-                    s.label.clone(),
-                    format!(
-                        "{} (median {})",
-                        common::opt_figure(s.value, &s.unit),
-                        common::opt_figure(s.median, &s.unit)
-                    ),
-                    true,
-                )
-            })
-            .collect();
-        let png = common::render_png(move || render::render_player_card(&card)).await?;
-        let embed = serenity::CreateEmbed::new()
-            .title(shown)
-            .description(format!(
-                "{} · {} rounds, {} lives · {} kills, {} deaths",
-                scope_label(&scope),
-                me.rounds,
-                me.lives,
-                me.kills,
-                me.deaths
-            ))
-            .fields(fields);
-        Ok(Answer::image(embed, png, "player.png"))
-    })
-    .await?;
-    common::send_answer(ctx, answer).await
+    let answer = reply::cached(ctx, key, answer(&ctx.data().pool, &who, &scope, &shown)).await?;
+    reply::send_answer(ctx, answer).await
+}
+
+async fn answer(
+    pool: &PgPool,
+    who: &PlayerRow,
+    scope: &Scope,
+    shown: &str,
+) -> Result<Answer, Error> {
+    let Some(card) = queries::player_card(pool, Card::Player, &who.guid, scope).await? else {
+        return Ok(Answer::NoData(format!(
+            "{shown} has no rounds yet ({}).",
+            scope_label(scope)
+        )));
+    };
+    let t = &card.totals;
+    let description = format!(
+        "{} · {} rounds, {} lives · {} kills, {} deaths",
+        scope_label(scope),
+        t.life_rounds,
+        t.lives,
+        t.kills,
+        t.deaths
+    );
+    let input = present::player_card(&who.name, &card, scope);
+    let embed = serenity::CreateEmbed::new()
+        .title(shown)
+        .description(description)
+        .fields(reply::card_fields(&input.rows));
+    let png = reply::render_png(move || render::render_player_card(&input)).await?;
+    Ok(Answer::image(embed, png, "player.png"))
 }

@@ -19,11 +19,12 @@ pub async fn proximity_import(
     #[autocomplete = "autocomplete_file"]
     file: String,
 ) -> Result<(), Error> {
-    let Some(scanner) = ctx.data().scanner.clone() else {
+    if !ctx.data().config.enabled {
         return Err(user_error(
             "Proximity is turned off (PROXIMITY_ENABLED=false).",
         ));
-    };
+    }
+    let scanner = &ctx.data().scanner;
     let dir = scanner.config().dir.clone();
     if !is_plain_file_name(&file) {
         return Err(user_error(format!(
@@ -68,19 +69,16 @@ async fn autocomplete_file(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let mut names: Vec<String> = match &ctx.data().scanner {
-        Some(scanner) => std::fs::read_dir(&scanner.config().dir)
-            .map(|entries| {
-                entries
-                    .filter_map(Result::ok)
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| is_round_file_name(n))
-                    .filter(|n| n.to_lowercase().contains(&partial.to_lowercase()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let mut names: Vec<String> = std::fs::read_dir(&ctx.data().scanner.config().dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| is_round_file_name(n))
+                .filter(|n| n.to_lowercase().contains(&partial.to_lowercase()))
+                .collect()
+        })
+        .unwrap_or_default();
     // Newest first: the names start with the date.
     names.sort_unstable_by(|a, b| b.cmp(a));
     names.truncate(25);

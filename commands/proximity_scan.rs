@@ -14,11 +14,12 @@ use crate::scanner::ScanSummary;
     required_permissions = "MANAGE_GUILD"
 )]
 pub async fn proximity_scan(ctx: Context<'_>) -> Result<(), Error> {
-    let Some(scanner) = ctx.data().scanner.clone() else {
+    if !ctx.data().config.enabled {
         return Err(user_error(
             "Proximity is turned off (PROXIMITY_ENABLED=false).",
         ));
-    };
+    }
+    let scanner = ctx.data().scanner.clone();
     let reply = ctx
         .send(
             poise::CreateReply::default()

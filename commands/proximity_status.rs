@@ -4,7 +4,7 @@ use poise::serenity_prelude as serenity;
 
 use crate::bot::{Context, Data, Error};
 use crate::present::escape_markdown;
-use crate::store::queries;
+use crate::store::{import_log, queries};
 
 /// Show the importer's state: switches, folder, files, scans, database counts, last errors
 #[poise::command(
@@ -48,7 +48,7 @@ pub async fn status_embed(data: &Data) -> serenity::CreateEmbed {
             ),
             false,
         );
-    match &data.scanner {
+    match data.config.enabled.then_some(&data.scanner) {
         Some(scanner) => {
             let s = scanner.status();
             embed = embed.description(escape_markdown(&s.headline()));
@@ -111,7 +111,7 @@ pub async fn status_embed(data: &Data) -> serenity::CreateEmbed {
 async fn database_part(data: &Data) -> Result<Vec<(&'static str, String)>, Error> {
     let pool = &data.pool;
     let db = queries::db_counts(pool).await?;
-    let log = queries::import_counts(pool).await?;
+    let log = import_log::import_counts(pool).await?;
     let mut fields = vec![
         (
             "Database",
@@ -144,7 +144,7 @@ async fn database_part(data: &Data) -> Result<Vec<(&'static str, String)>, Error
             .collect();
         fields.push(("Tracker versions", lines.join("\n")));
     }
-    let errors = queries::last_errors(pool, 3).await?;
+    let errors = import_log::last_errors(pool, 3).await?;
     if !errors.is_empty() {
         let lines: Vec<String> = errors
             .iter()

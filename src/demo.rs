@@ -9,9 +9,11 @@ use sqlx::PgPool;
 use crate::heat::HeatKind;
 use crate::import::{self, collect_files};
 use crate::metrics::MetricParams;
+use crate::metrics::{Card, Figure};
 use crate::present;
 use crate::render;
-use crate::store::queries::{self, LeaderboardMetric, Scope};
+use crate::store::import_log;
+use crate::store::queries::{self, Scope};
 
 /// The bundled samples: `assets/samples` under the working directory, else the crate's.
 pub fn samples_dir() -> PathBuf {
@@ -60,7 +62,7 @@ pub async fn run(pool: &PgPool, samples: &Path, out: &Path) -> Result<Vec<PathBu
         .fetch_one(pool)
         .await?;
     if let Some(id) = latest
-        && let Some(summary) = queries::round_summary(pool, id).await?
+        && let Some(summary) = queries::round_post(pool, id).await?
     {
         save(
             "round_summary.png",
@@ -80,11 +82,11 @@ pub async fn run(pool: &PgPool, samples: &Path, out: &Path) -> Result<Vec<PathBu
         save("heatmap_movement.png", render::render_heatmap(&input)?)?;
     }
     let scope = Scope::all();
-    let metric = LeaderboardMetric::CrossfireKills;
-    let rows = queries::leaderboard(pool, metric, &scope, 10).await?;
+    let figure = Figure::by_key("crossfire kills").context("the crossfire kills figure")?;
+    let rows = queries::leaderboard(pool, figure, &scope, 10).await?;
     save(
         "leaderboard_crossfire_kills.png",
-        render::render_leaderboard(&present::leaderboard_input(metric, &rows, &scope))?,
+        render::render_leaderboard(&present::leaderboard_input(figure, &rows, &scope))?,
     )?;
     let min = MetricParams::default().best_duo_min_crossfires;
     let duos = queries::best_duos(pool, &scope, min, 10).await?;
@@ -93,11 +95,11 @@ pub async fn run(pool: &PgPool, samples: &Path, out: &Path) -> Result<Vec<PathBu
         render::render_duos(&present::duos_input(&duos, &scope, min))?,
     )?;
     if let Some(top) = rows.first()
-        && let Some((me, median)) = queries::player_profile(pool, &top.guid, &scope).await?
+        && let Some(card) = queries::player_card(pool, Card::Player, &top.guid, &scope).await?
     {
         save(
             "player_card.png",
-            render::render_player_card(&present::player_card(&top.name, &me, &median, &scope))?,
+            render::render_player_card(&present::player_card(&top.name, &card, &scope))?,
         )?;
     }
 
@@ -112,7 +114,7 @@ pub async fn run(pool: &PgPool, samples: &Path, out: &Path) -> Result<Vec<PathBu
 /// The database side of the status, as lines of text (CLI `status` and the demo).
 pub async fn status_lines(pool: &PgPool) -> Result<Vec<String>> {
     let db = queries::db_counts(pool).await?;
-    let log = queries::import_counts(pool).await?;
+    let log = import_log::import_counts(pool).await?;
     let mut lines = vec![
         format!(
             "Database: {} rounds, {} engagements, {} lives, {} players",
@@ -131,7 +133,7 @@ pub async fn status_lines(pool: &PgPool) -> Result<Vec<String>> {
             v.rounds
         ));
     }
-    for e in queries::last_errors(pool, 5).await? {
+    for e in import_log::last_errors(pool, 5).await? {
         lines.push(format!(
             "Error ({}, {} attempts): {}",
             e.status,

@@ -7,6 +7,7 @@
 pub mod bot;
 pub mod config;
 pub mod demo;
+pub mod error_text;
 pub mod format;
 pub mod heat;
 pub mod import;

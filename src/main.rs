@@ -170,8 +170,8 @@ async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Res
         match import::import_path(&pool, f, complete, &params).await {
             Ok(report) => {
                 match report.outcome {
-                    store::ImportOutcome::Imported { .. } => imported += 1,
-                    store::ImportOutcome::AlreadyImported { .. } => repeats += 1,
+                    import::ImportOutcome::Imported { .. } => imported += 1,
+                    import::ImportOutcome::AlreadyImported { .. } => repeats += 1,
                 }
                 bar.println(report.describe());
             }

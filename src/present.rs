@@ -3,14 +3,13 @@
 
 use crate::format::Team;
 use crate::heat::HeatKind;
+use crate::metrics::{Better, Figure};
 use crate::names::clean_name;
 use crate::render::{
     CardStat, DuoRow, DuosInput, HeatPoint, HeatmapInput, LeaderRow, LeaderboardInput,
     PlayerCardInput, RoundCardInput, RoundDuo,
 };
-use crate::store::queries::{
-    self, HeatPointRow, LeaderboardMetric, ProfileRow, RoundSummaryData, Scope,
-};
+use crate::store::queries::{self, CardFigures, HeatPointRow, RoundPost, Scope};
 
 /// "last 30 days", or "all time".
 pub fn period_label(days: Option<i64>) -> String {
@@ -71,7 +70,7 @@ pub fn discord_name(raw: &[u8]) -> String {
     escape_markdown(&clean).replace('@', "@\u{200b}")
 }
 
-pub fn round_card(s: &RoundSummaryData) -> RoundCardInput {
+pub fn round_card(s: &RoundPost) -> RoundCardInput {
     RoundCardInput {
         map: s.round.map.clone(),
         round: i32::from(s.round.round_number),
@@ -136,11 +135,10 @@ pub fn heatmap_input(
 }
 
 pub fn leaderboard_input(
-    metric: LeaderboardMetric,
-    rows: &[queries::LeaderRow],
+    spec: &Figure,
+    rows: &[queries::RankedPlayer],
     scope: &Scope,
 ) -> LeaderboardInput {
-    let spec = metric.spec();
     LeaderboardInput {
         title: spec.title.to_string(),
         subtitle: format!(
@@ -159,7 +157,7 @@ pub fn leaderboard_input(
                 samples: r.samples,
             })
             .collect(),
-        lower_is_better: spec.lower_is_better,
+        lower_is_better: spec.better == Better::Lower,
     }
 }
 
@@ -171,7 +169,7 @@ pub fn kills_per_round(crossfire_kills: i64, rounds_together: i64) -> f64 {
     }
 }
 
-pub fn duos_input(rows: &[queries::DuoRow], scope: &Scope, min_crossfires: i64) -> DuosInput {
+pub fn duos_input(rows: &[queries::DuoFigures], scope: &Scope, min_crossfires: i64) -> DuosInput {
     DuosInput {
         title: "Best duos".to_string(),
         subtitle: format!(
@@ -192,82 +190,40 @@ pub fn duos_input(rows: &[queries::DuoRow], scope: &Scope, min_crossfires: i64) 
     }
 }
 
-/// The player card's rows: each figure against the server's median.
-pub fn player_card(
-    name: &[u8],
-    me: &ProfileRow,
-    median: &ProfileRow,
-    scope: &Scope,
-) -> PlayerCardInput {
-    let stat =
-        |label: &str, value: Option<f64>, median: Option<f64>, unit: &str, higher: bool| CardStat {
-            label: label.to_string(),
-            value,
-            median,
-            unit: unit.to_string(),
-            higher_is_better: higher,
-        };
-    let per_round = |v: i64, rounds: i64| (rounds > 0).then(|| v as f64 / rounds as f64);
+/// A card's rows: each figure against the median of the players in scope.
+pub fn card_rows(card: &CardFigures) -> Vec<CardStat> {
+    card.rows
+        .iter()
+        .map(|r| CardStat {
+            label: r.figure.label.to_string(),
+            value: r.value,
+            median: r.median,
+            unit: r.figure.unit.to_string(),
+            higher_is_better: r.figure.better == Better::Higher,
+        })
+        .collect()
+}
+
+/// The player card of `/player`.
+pub fn player_card(name: &[u8], card: &CardFigures, scope: &Scope) -> PlayerCardInput {
     PlayerCardInput {
         name: name.to_vec(),
         subtitle: format!(
             "{} · {} rounds, {} lives",
             scope_label(scope),
-            me.rounds,
-            me.lives
+            card.totals.life_rounds,
+            card.totals.lives
         ),
-        rows: vec![
-            stat(
-                "Distance per life",
-                me.distance_per_life,
-                median.distance_per_life,
-                "u",
-                true,
-            ),
-            stat("Sprint", me.sprint_pct, median.sprint_pct, "%", true),
-            stat(
-                "Spawn reaction",
-                me.spawn_reaction_ms,
-                median.spawn_reaction_ms,
-                "ms",
-                false,
-            ),
-            stat(
-                "Crossfire kills / round",
-                per_round(me.crossfire_kills, me.rounds),
-                per_round(median.crossfire_kills, median.rounds),
-                "",
-                true,
-            ),
-            stat(
-                "Trades / round",
-                per_round(me.trades_made, me.rounds),
-                per_round(median.trades_made, median.rounds),
-                "",
-                true,
-            ),
-            stat(
-                "Support uptime",
-                me.support_uptime_pct,
-                median.support_uptime_pct,
-                "%",
-                true,
-            ),
-            stat(
-                "Escape rate",
-                me.escape_rate_pct,
-                median.escape_rate_pct,
-                "%",
-                true,
-            ),
-            stat(
-                "Survival per life",
-                me.survival_s,
-                median.survival_s,
-                "s",
-                true,
-            ),
-        ],
+        rows: card_rows(card),
+    }
+}
+
+/// The engagements card of `/engagement_stats`.
+pub fn engagements_card(name: &[u8], card: &CardFigures, scope: &Scope) -> PlayerCardInput {
+    PlayerCardInput {
+        name: name.to_vec(),
+        subtitle: format!("Engagements · {}", scope_label(scope)),
+        rows: card_rows(card),
     }
 }
 

@@ -39,10 +39,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::config::Config;
+use crate::import::ImportOutcome;
 use crate::import::{self, file_name_of, is_round_file_name};
 use crate::metrics::MetricParams;
-use crate::store::queries::{self, FileState};
-use crate::store::{ImportOutcome, StoreError};
+use crate::store::StoreError;
+use crate::store::import_log::{self, FileState, ImportStatus};
 
 /// How many bytes of a file's end are read to look for `# END`.
 const TAIL_BYTES: u64 = 32;
@@ -669,7 +670,7 @@ impl Inner {
         let mut summary = ScanSummary::new(trigger);
         let listed = list_folder(&self.config.dir).await?;
         summary.files = listed.len();
-        let log: HashMap<String, FileState> = queries::file_states(&self.pool)
+        let log: HashMap<String, FileState> = import_log::file_states(&self.pool)
             .await?
             .into_iter()
             .map(|s| (s.path.clone(), s))
@@ -689,16 +690,16 @@ impl Inner {
                 && state.file_mtime.map(|t| t.timestamp_micros())
                     == Some(file.mtime.timestamp_micros())
             {
-                match state.status.as_str() {
-                    "imported" | "duplicate" => {
+                match state.status {
+                    ImportStatus::Imported | ImportStatus::Duplicate => {
                         summary.unchanged += 1;
                         continue;
                     }
-                    "quarantined" => {
+                    ImportStatus::Quarantined => {
                         summary.quarantined += 1;
                         continue;
                     }
-                    _ => {
+                    ImportStatus::Failed => {
                         let retry_at = state.last_attempt
                             + chrono_duration(self.config.backoff(state.attempts));
                         if now < retry_at {
@@ -875,8 +876,9 @@ impl Inner {
             }
         }
         let logged = async {
-            queries::record_attempt(&self.pool, &file.path, &file.file_name, size, &result).await?;
-            queries::set_file_mtime(&self.pool, &file.path, file.mtime).await
+            crate::import::record_attempt(&self.pool, &file.path, &file.file_name, size, &result)
+                .await?;
+            import_log::set_file_mtime(&self.pool, &file.path, file.mtime).await
         }
         .await;
         let entry = match logged {
@@ -896,8 +898,8 @@ impl Inner {
                     .map_or(prior.map_or(0, |p| p.attempts) + 1, |s| s.attempts);
                 let quarantined = entry
                     .as_ref()
-                    .map_or(attempts >= queries::QUARANTINE_AFTER, |s| {
-                        s.status == "quarantined"
+                    .map_or(attempts >= import_log::QUARANTINE_AFTER, |s| {
+                        s.status == ImportStatus::Quarantined
                     });
                 let last_attempt = entry.as_ref().map_or_else(Utc::now, |s| s.last_attempt);
                 FileOutcome::Failed(FailedFile {

@@ -87,12 +87,7 @@ impl Env {
         sc.retry_base = t.retry_base;
         sc.debounce = Duration::from_millis(200);
         let scanner = Scanner::new(pool.clone(), sc);
-        let data = Data {
-            pool,
-            config,
-            scanner: Some(scanner.clone()),
-            params: MetricParams::default(),
-        };
+        let data = Data::new(pool, config, scanner.clone(), MetricParams::default());
         let fake = FakeDiscord::start().await;
         let bot = fake
             .start_bot(

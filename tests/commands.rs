@@ -16,6 +16,7 @@ use proximity::bot::Data;
 use proximity::config::Config;
 use proximity::metrics::MetricParams;
 use proximity::render;
+use proximity::scanner::{Scanner, ScannerConfig};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use support::*;
@@ -51,15 +52,12 @@ impl Env {
         let config = Config::from_lookup(|k| match k {
             "GUILD_ID" => Some("2000".to_string()),
             "DATABASE_URL" => Some(url.clone()),
+            "PROXIMITY_AUTO_IMPORT" => Some("false".to_string()),
             _ => None,
         })
         .expect("config");
-        let data = Data {
-            pool: db.pool.clone(),
-            config,
-            scanner: None,
-            params,
-        };
+        let scanner = Scanner::new(db.pool.clone(), ScannerConfig::from_config(&config));
+        let data = Data::new(db.pool.clone(), config, scanner, params);
         let fake = FakeDiscord::start().await;
         let bot = fake
             .start_bot(
@@ -409,7 +407,7 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
     let (embed, size) = image_reply(&reply, "player.png");
     assert_eq!(
         size,
-        (render::PLAYER_CARD_WIDTH, render::player_card_height(8))
+        (render::PLAYER_CARD_WIDTH, render::player_card_height(9))
     );
     assert_eq!(embed["title"], json!("LuckyStrike"));
     assert_eq!(
@@ -419,7 +417,7 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
             s[0], s[1]
         )
     );
-    assert_eq!(embed["fields"].as_array().map(Vec::len), Some(8));
+    assert_eq!(embed["fields"].as_array().map(Vec::len), Some(9));
 
     let reply = env.run(ALICE, "engagement_stats", json!({})).await;
     let (embed, size) = image_reply(&reply, "engagement_stats.png");

@@ -15,7 +15,7 @@ use proximity::scanner::{
     FolderState, ScanError, ScanEvent, ScanProgress, ScanSummary, Scanner, ScannerConfig,
     StopReason, Trigger,
 };
-use proximity::store::queries::{self, LogEntry};
+use proximity::store::import_log::{self, ImportStatus, LogEntry};
 use proximity::synth::{SynthOptions, synth_round};
 use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc};
@@ -72,7 +72,7 @@ async fn round_ids(pool: &PgPool) -> Vec<(i64, String)> {
 }
 
 async fn log_of(pool: &PgPool) -> Vec<LogEntry> {
-    queries::import_log(pool).await.expect("import log")
+    import_log::import_log(pool).await.expect("import log")
 }
 
 /// Waits (guarded) until `count` rounds are stored.
@@ -180,7 +180,9 @@ async fn watcher_imports_a_renamed_file() {
             1
         )
     );
-    let states = queries::file_states(&db.pool).await.expect("file states");
+    let states = import_log::file_states(&db.pool)
+        .await
+        .expect("file states");
     let mtime = std::fs::metadata(&path)
         .and_then(|m| m.modified())
         .expect("mtime");
@@ -573,7 +575,7 @@ async fn same_round_under_two_names_is_a_duplicate() {
     let log: Vec<(String, String, Option<i64>, i32)> = log_of(&db.pool)
         .await
         .into_iter()
-        .map(|e| (e.file_name, e.status, e.round_id, e.attempts))
+        .map(|e| (e.file_name, e.status.to_string(), e.round_id, e.attempts))
         .collect();
     let expected = vec![
         (first.clone(), "imported".to_string(), Some(id), 1),
@@ -594,7 +596,7 @@ async fn same_round_under_two_names_is_a_duplicate() {
     let log: Vec<(String, String, Option<i64>, i32)> = log_of(&db.pool)
         .await
         .into_iter()
-        .map(|e| (e.file_name, e.status, e.round_id, e.attempts))
+        .map(|e| (e.file_name, e.status.to_string(), e.round_id, e.attempts))
         .collect();
     assert_eq!(log, expected);
     db.drop_db().await;
@@ -659,7 +661,7 @@ async fn shutdown_finishes_the_current_import() {
         log.iter().map(|e| e.file_name.clone()).collect::<Vec<_>>(),
         stored.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()
     );
-    assert!(log.iter().all(|e| e.status == "imported"));
+    assert!(log.iter().all(|e| e.status == ImportStatus::Imported));
 
     // The next start imports the rest, each once.
     let next = Scanner::new(db.pool.clone(), config(dir.path()));
@@ -680,7 +682,7 @@ async fn shutdown_finishes_the_current_import() {
     assert_eq!(log.len(), 4);
     assert!(
         log.iter()
-            .all(|e| e.status == "imported" && e.attempts == 1)
+            .all(|e| e.status == ImportStatus::Imported && e.attempts == 1)
     );
     db.drop_db().await;
 }
@@ -723,7 +725,7 @@ async fn database_outage_is_not_an_attempt() {
     let log = log_of(&db.pool).await;
     assert!(
         log.iter()
-            .all(|e| e.status == "imported" && e.attempts == 1),
+            .all(|e| e.status == ImportStatus::Imported && e.attempts == 1),
         "{log:?}"
     );
 
@@ -743,7 +745,7 @@ async fn database_outage_is_not_an_attempt() {
     assert_eq!(log.len(), 3);
     assert!(
         log.iter()
-            .all(|e| e.status == "imported" && e.attempts == 1),
+            .all(|e| e.status == ImportStatus::Imported && e.attempts == 1),
         "{log:?}"
     );
     scanner.shutdown().await;

@@ -11,12 +11,14 @@ use chrono::{DateTime, Utc};
 use db::TestDb;
 use proximity::format::{self, Outcome, Round};
 use proximity::heat::HeatKind;
-use proximity::import::{self, ImportError};
-use proximity::metrics::{self, MetricParams};
-use proximity::store::queries::{self, LeaderboardMetric, Scope};
-use proximity::store::{ImportOutcome, codec, totals};
+use proximity::import::{self, ImportError, ImportOutcome};
+use proximity::metrics::{self, Better, Card, FIGURES, Figure, MetricParams, PlayerSums};
+use proximity::store::queries::{self, Scope};
+use proximity::store::{codec, totals};
 
 const HAND_ROUND: &[u8] = include_bytes!("fixtures/hand_round.txt");
+/// The figures' reference definition over the raw per-round tables, as a temporary view.
+const PLAYER_ROUND_FIGURES: &str = include_str!("fixtures/player_round_figures.sql");
 
 fn samples() -> Vec<(String, Vec<u8>)> {
     let dir = proximity::demo::samples_dir();
@@ -70,27 +72,6 @@ async fn pending(pool: &sqlx::PgPool) -> Vec<i64> {
         .fetch_all(pool)
         .await
         .expect("pending")
-}
-
-/// A database at migration `version` holding the rows `sql` inserts, then migrated to the
-/// latest version as the program does on start; returns it and the program's pool.
-async fn migrated_from(version: i64, sql: &str) -> (TestDb, sqlx::PgPool) {
-    let db = TestDb::migrated_to(version).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    let pool = proximity::store::connect(&db.url).await.unwrap();
-    (db, pool)
-}
-
-async fn table_exists(pool: &sqlx::PgPool, table: &str) -> bool {
-    sqlx::query_scalar::<_, Option<String>>("SELECT to_regclass($1)::text")
-        .bind(table)
-        .fetch_one(pool)
-        .await
-        .unwrap()
-        .is_some()
 }
 
 async fn import(
@@ -266,7 +247,7 @@ async fn hand_written_round_gives_exact_rows() {
         .unwrap();
     assert!(none.is_empty());
 
-    let s = queries::round_summary(pool, id).await.unwrap().unwrap();
+    let s = queries::round_post(pool, id).await.unwrap().unwrap();
     let top: Vec<(&str, i64)> = s
         .top_damage
         .iter()
@@ -297,10 +278,9 @@ async fn hand_written_round_gives_exact_rows() {
     db.drop_db().await;
 }
 
-/// The importer writes each round's per-player totals itself; they equal what the SQL view they
-/// are defined by sums (`add_player_round_totals`, which rounds stored before the totals get
-/// them from): the counts exactly, the sums of lives' distances and sprint shares to a
-/// millionth. SQL adds a group's rows in whatever order the plan reads them, so those floating
+/// The importer writes each round's per-player totals itself; they equal what the SQL view
+/// `player_round_figures` (the figures' definition over the raw per-round tables) sums: the
+/// counts exactly, the sums of lives' distances and sprint shares to a millionth. SQL adds a group's rows in whatever order the plan reads them, so those floating
 /// point sums may differ from the importer's in the last bit.
 #[tokio::test]
 async fn per_round_totals_written_by_the_importer_equal_the_view_sums() {
@@ -310,15 +290,25 @@ async fn per_round_totals_written_by_the_importer_equal_the_view_sums() {
     }
     import(&db.pool, "hand.txt", HAND_ROUND).await.unwrap();
     let mut tx = db.pool.begin().await.unwrap();
-    sqlx::raw_sql(
+    sqlx::raw_sql(PLAYER_ROUND_FIGURES)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let sums: Vec<String> = PlayerSums::COLUMNS
+        .iter()
+        .map(|c| format!("sum({c})"))
+        .collect();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE TEMP TABLE written AS SELECT * FROM player_round_totals;
          DELETE FROM player_round_totals;
-         SELECT add_player_round_totals(array_agg(id)) FROM rounds;
+         INSERT INTO player_round_totals
+         SELECT round_id, guid COLLATE \"C\", {sums} FROM player_round_figures GROUP BY 1, 2;
          UPDATE written SET distance = round(distance::numeric, 6),
              sprint_weighted = round(sprint_weighted::numeric, 6);
          UPDATE player_round_totals SET distance = round(distance::numeric, 6),
              sprint_weighted = round(sprint_weighted::numeric, 6);",
-    )
+        sums = sums.join(", ")
+    )))
     .execute(&mut *tx)
     .await
     .unwrap();
@@ -333,150 +323,6 @@ async fn per_round_totals_written_by_the_importer_equal_the_view_sums() {
     assert!(written > 20, "{written} rows");
     assert_eq!((written, only_written, only_summed), (summed, 0, 0));
     tx.rollback().await.unwrap();
-    db.drop_db().await;
-}
-
-/// Rounds stored before migration 0005 kept their attackers as rows; 0005 moves them into the
-/// engagements' `attackers` values, byte for byte as the importer writes them now.
-#[tokio::test]
-async fn attackers_stored_before_0005_move_into_their_engagements() {
-    let (db, pool) = migrated_from(
-        4,
-        "INSERT INTO engagements (round_id, ord, engagement_id, start_ms, end_ms, duration_ms,
-             target_guid, target_name, target_team, outcome, total_damage, num_attackers,
-             is_crossfire, crossfire_participants, start_x, start_y, start_z, end_x, end_y,
-             end_z, distance_traveled, positions)
-         SELECT 7, ord, ord, 0, 1000, 1000, 'T', 'Target', 1, 'escaped', 0, 0, false, '{}',
-             0, 0, 0, 0, 0, 0, 0, ''
-         FROM generate_series(0, 2) AS ord;
-         INSERT INTO engagement_attackers (round_id, ord, attacker_ord, guid, name, team, damage,
-             hits, first_hit_ms, last_hit_ms, got_kill, weapons) VALUES
-             (7, 0, 1, 'C3D4', '', 2, 140, 7, 1200, 2950, false, '{}'),
-             (7, 0, 0, 'A1B2', '\\x5e3152656400ff', 1, 90, 3, 10, 20, true, '{3,5,8,2}'),
-             (7, 2, 0, 'É9', 'x', 2, -1, 0, 0, 0, false, '{1,1}');",
-    )
-    .await;
-    let stored: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT attackers FROM engagements WHERE round_id = 7 ORDER BY ord")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    let attacker =
-        |guid: &str, name: &[u8], team, figures: [i64; 4], got_kill, weapons| format::Attacker {
-            guid: guid.into(),
-            name: format::Name::new(name),
-            team,
-            damage: figures[0],
-            hits: figures[1],
-            first_hit: figures[2],
-            last_hit: figures[3],
-            got_kill,
-            weapons,
-        };
-    let expected = [
-        vec![
-            attacker(
-                "A1B2",
-                b"^1Red\0\xff",
-                format::Team::Axis,
-                [90, 3, 10, 20],
-                true,
-                vec![(3, 5), (8, 2)],
-            ),
-            attacker(
-                "C3D4",
-                b"",
-                format::Team::Allies,
-                [140, 7, 1200, 2950],
-                false,
-                vec![],
-            ),
-        ],
-        vec![],
-        vec![attacker(
-            "É9",
-            b"x",
-            format::Team::Allies,
-            [-1, 0, 0, 0],
-            false,
-            vec![(1, 1)],
-        )],
-    ];
-    assert_eq!(stored.len(), 3);
-    for (bytes, attackers) in stored.iter().zip(&expected) {
-        assert_eq!(bytes, &codec::encode_attackers(attackers));
-        assert_eq!(&codec::decode_attackers(bytes).unwrap(), attackers);
-    }
-    assert!(
-        !table_exists(&pool, "engagement_attackers").await,
-        "the attackers' table is gone"
-    );
-    pool.close().await;
-    db.drop_db().await;
-}
-
-/// Rounds stored before migration 0009 kept their reaction metrics as rows; 0009 makes them one
-/// row of arrays per round, in file order, NULLs kept.
-#[tokio::test]
-async fn reactions_stored_before_0009_become_one_row_of_arrays_per_round() {
-    let (db, pool) = migrated_from(
-        8,
-        "INSERT INTO reactions (round_id, ord, engagement_id, target_guid, target_team,
-             target_class, outcome, num_attackers, return_fire_ms, dodge_reaction_ms,
-             support_reaction_ms) VALUES
-             (5, 1, 11, 'B', 2, 'medic', 'killed', 2, NULL, 300, NULL),
-             (5, 0, 10, 'A', 1, 'soldier', 'escaped', 1, 250, NULL, 900),
-             (6, 0, 3, 'C', 1, 'engineer', 'killed', 3, 100, 200, 300);",
-    )
-    .await;
-    type Row = (
-        i64,
-        Vec<i32>,
-        Vec<String>,
-        Vec<i16>,
-        Vec<String>,
-        Vec<Option<i32>>,
-        Vec<Option<i32>>,
-        Vec<Option<i32>>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT round_id, engagement_id, target_guid, target_team, outcome, return_fire_ms,
-                dodge_reaction_ms, support_reaction_ms
-         FROM round_reactions ORDER BY round_id",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        rows,
-        vec![
-            (
-                5,
-                vec![10, 11],
-                vec!["A".to_string(), "B".to_string()],
-                vec![1, 2],
-                vec!["escaped".to_string(), "killed".to_string()],
-                vec![Some(250), None],
-                vec![None, Some(300)],
-                vec![Some(900), None],
-            ),
-            (
-                6,
-                vec![3],
-                vec!["C".to_string()],
-                vec![1],
-                vec!["killed".to_string()],
-                vec![Some(100)],
-                vec![Some(200)],
-                vec![Some(300)],
-            ),
-        ]
-    );
-    assert!(
-        !table_exists(&pool, "reactions").await,
-        "the reactions' table is gone"
-    );
-    pool.close().await;
     db.drop_db().await;
 }
 
@@ -561,82 +407,6 @@ async fn trade_events_are_stored_as_derived() {
         })
         .collect();
     assert_eq!(stored, expected);
-    db.drop_db().await;
-}
-
-/// Trade events stored row by row before migration 0012 become one row of arrays per round, by
-/// engagement, with the GUID lists flattened and counted; the old table is gone.
-#[tokio::test]
-async fn trade_events_stored_before_0012_become_one_row_of_arrays_per_round() {
-    let (db, pool) = migrated_from(
-        11,
-        "INSERT INTO trade_events (round_id, engagement_id, victim_guid, killer_guid, death_ms,
-             death_x, death_y, opportunities, opportunity_guids, attempted, attempt_guids,
-             succeeded, trader_guid, trade_delay_ms, isolated, nearest_teammate_guid,
-             nearest_teammate_distance) VALUES
-             (5, 9, 'V2', 'K2', 2000, 1.5, 2.5, 0, '{}', false, '{}', false, NULL, NULL, true,
-              NULL, NULL),
-             (5, 4, 'V1', 'K1', 1000, -1, 3, 2, '{M1,M2}', true, '{M2}', true, 'M2', 800, false,
-              'M1', 120.5),
-             (6, 1, 'V3', 'K3', 500, 0, 0, 1, '{M3}', true, '{M3,M4}', false, NULL, NULL, false,
-              'M3', 300);",
-    )
-    .await;
-    type Row = (
-        i64,
-        Vec<i32>,
-        Vec<String>,
-        Vec<i32>,
-        Vec<String>,
-        Vec<i32>,
-        Vec<String>,
-        Vec<Option<String>>,
-        Vec<Option<i32>>,
-        Vec<Option<f32>>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT round_id, engagement_id, victim_guid, opportunities, opportunity_guids, attempts,
-                attempt_guids, trader_guid, trade_delay_ms, nearest_teammate_distance
-         FROM round_trade_events ORDER BY round_id",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    let s = |v: &[&str]| v.iter().map(|g| g.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        rows,
-        vec![
-            (
-                5,
-                vec![4, 9],
-                s(&["V1", "V2"]),
-                vec![2, 0],
-                s(&["M1", "M2"]),
-                vec![1, 0],
-                s(&["M2"]),
-                vec![Some("M2".to_string()), None],
-                vec![Some(800), None],
-                vec![Some(120.5), None],
-            ),
-            (
-                6,
-                vec![1],
-                s(&["V3"]),
-                vec![1],
-                s(&["M3"]),
-                vec![2],
-                s(&["M3", "M4"]),
-                vec![None],
-                vec![None],
-                vec![Some(300.0)],
-            ),
-        ]
-    );
-    assert!(
-        !table_exists(&pool, "trade_events").await,
-        "the trade events' table is gone"
-    );
-    pool.close().await;
     db.drop_db().await;
 }
 
@@ -917,7 +687,7 @@ async fn bad_files_are_refused_with_their_reason_and_store_nothing() {
 }
 
 /// A duo's pair and figures: (guid_a, guid_b, crossfires, crossfire kills, rounds together).
-fn duo_figures(d: queries::DuoRow) -> (String, String, i64, i64, i64) {
+fn duo_figures(d: queries::DuoFigures) -> (String, String, i64, i64, i64) {
     (
         d.guid_a,
         d.guid_b,
@@ -946,16 +716,21 @@ fn rust_totals(rounds: &[Round]) -> BTreeMap<String, (i64, i64, i64, i64, i64)> 
     totals
 }
 
+fn figure(key: &str) -> &'static Figure {
+    Figure::by_key(key).expect("a declared figure")
+}
+
 async fn sql_totals(
     pool: &sqlx::PgPool,
     guids: impl Iterator<Item = &String>,
 ) -> BTreeMap<String, (i64, i64, i64, i64, i64)> {
     let mut out = BTreeMap::new();
     for g in guids {
-        if let Some((me, _)) = queries::player_profile(pool, g, &Scope::all())
+        if let Some(card) = queries::player_card(pool, Card::Player, g, &Scope::all())
             .await
             .unwrap()
         {
+            let me = card.totals;
             out.insert(
                 g.clone(),
                 (
@@ -1002,17 +777,6 @@ async fn lifetime_totals_are_the_sum_of_their_rounds_and_deleting_a_round_remove
     assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
 
     assert_status_counts(&db.pool).await;
-    // A round cannot be added to the totals twice.
-    let again = sqlx::query("SELECT rollup_rounds(ARRAY[$1::int8], 1)")
-        .bind(ids[1])
-        .execute(&db.pool)
-        .await
-        .unwrap_err();
-    assert!(
-        again.to_string().contains("player_round_totals_pkey"),
-        "{again}"
-    );
-    assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
     assert!(queries::delete_round(&db.pool, ids[0]).await.unwrap());
     let expected = rust_totals(&rounds[1..]);
     assert_eq!(sql_totals(&db.pool, expected.keys()).await, expected);
@@ -1104,6 +868,35 @@ async fn sample_queries_match_figures_computed_from_the_files() {
         .unwrap();
     assert_eq!(n, 2);
 
+    // Leaderboard "kills per life": each player's kills (the engagements they killed in) over
+    // their lives (the lives rows), among players with 10 lives.
+    let raw: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT l.guid, l.lives,
+                (SELECT count(*) FROM engagements e WHERE e.killer_guid = l.guid
+                     AND e.outcome = 'killed')
+         FROM (SELECT guid, count(*) AS lives FROM lives GROUP BY guid) l
+         WHERE l.lives >= 10",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let board = queries::leaderboard(&db.pool, figure("kills per life"), &Scope::all(), 50)
+        .await
+        .unwrap();
+    let mut expected: Vec<(String, f64, i64)> = raw
+        .into_iter()
+        .map(|(g, lives, kills)| (g, kills as f64 / lives as f64, lives))
+        .collect();
+    expected.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    assert!(!expected.is_empty());
+    assert_eq!(
+        board
+            .iter()
+            .map(|r| (r.guid.clone(), r.value, r.samples))
+            .collect::<Vec<_>>(),
+        expected
+    );
+
     // Leaderboard "distance per life": the mean of each player's life distances.
     let mut per_player: BTreeMap<String, (f64, i64)> = BTreeMap::new();
     for r in &rounds {
@@ -1113,7 +906,7 @@ async fn sample_queries_match_figures_computed_from_the_files() {
             e.1 += 1;
         }
     }
-    let board = queries::leaderboard(&db.pool, LeaderboardMetric::Distance, &Scope::all(), 50)
+    let board = queries::leaderboard(&db.pool, figure("distance"), &Scope::all(), 50)
         .await
         .unwrap();
     assert_eq!(
@@ -1129,17 +922,17 @@ async fn sample_queries_match_figures_computed_from_the_files() {
         board.windows(2).all(|w| w[0].value >= w[1].value),
         "best first"
     );
-    for metric in LeaderboardMetric::ALL {
-        let rows = queries::leaderboard(&db.pool, metric, &Scope::all(), 10)
+    for spec in FIGURES {
+        let metric = spec.key;
+        let rows = queries::leaderboard(&db.pool, spec, &Scope::all(), 10)
             .await
             .unwrap();
-        let spec = metric.spec();
         assert!(
             rows.iter().all(|r| r.samples >= spec.min_samples),
             "{metric:?}"
         );
         let ordered = rows.windows(2).all(|w| {
-            if spec.lower_is_better {
+            if spec.better == Better::Lower {
                 w[0].value <= w[1].value
             } else {
                 w[0].value >= w[1].value
@@ -1184,7 +977,7 @@ async fn raw_player_sums(
     let rows: Vec<(String, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
         "SELECT f.guid, sum(life_rounds)::int8, sum(lives)::int8, sum(kills)::int8,
                 sum(crossfire_kills)::int8, sum(trades_made)::int8, sum(tp_rounds)::int8
-         FROM player_round_figures f JOIN rounds r ON r.id = f.round_id
+         FROM player_round_totals f JOIN rounds r ON r.id = f.round_id
          WHERE ($1::text IS NULL OR r.map = $1) AND ($2::timestamptz IS NULL OR r.played_at >= $2)
          GROUP BY f.guid",
     )
@@ -1206,11 +999,13 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
     // Players: the profile (players with a life) and the fight figures (players with a round).
     let raw = raw_player_sums(pool, scope, since).await;
     for (guid, &(life_rounds, lives, kills, crossfire_kills, trades, tp_rounds)) in &raw {
-        let profile = queries::player_profile(pool, guid, scope).await.unwrap();
-        match profile {
-            Some((me, _)) => assert_eq!(
+        let profile = queries::player_card(pool, Card::Player, guid, scope)
+            .await
+            .unwrap();
+        match profile.map(|card| card.totals) {
+            Some(me) => assert_eq!(
                 (
-                    me.rounds,
+                    me.life_rounds,
                     me.lives,
                     me.kills,
                     me.crossfire_kills,
@@ -1221,15 +1016,17 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
             ),
             None => assert_eq!(life_rounds, 0, "{guid} {what}"),
         }
-        let fights = queries::engagement_stats(pool, guid, scope).await.unwrap();
+        let fights = queries::player_card(pool, Card::Engagements, guid, scope)
+            .await
+            .unwrap();
         assert_eq!(
-            fights.map(|(me, _)| (me.rounds, me.kills)),
+            fights.map(|card| (card.totals.tp_rounds, card.totals.kills)),
             (tp_rounds > 0).then_some((tp_rounds, kills)),
             "{guid} {what}"
         );
     }
     let ranked = raw.values().filter(|v| v.5 >= 3).count();
-    let board = queries::leaderboard(pool, LeaderboardMetric::CrossfireKills, scope, 1000)
+    let board = queries::leaderboard(pool, figure("crossfire kills"), scope, 1000)
         .await
         .unwrap();
     assert_eq!(board.len(), ranked, "{what}");
@@ -1325,8 +1122,7 @@ async fn assert_heat_totals_match_sql(pool: &sqlx::PgPool) {
 /// Rounds over two and a half years, on both sides of month and year boundaries: every period
 /// query (whole years and months from the totals, the rest from per-round rows) equals the sums
 /// of its rounds' rows, whether the rounds have been added to the totals or are still pending,
-/// before and after rounds of both kinds are deleted; deleting every round empties the totals; a
-/// database from before the totals gets them once on connect.
+/// before and after rounds of both kinds are deleted; deleting every round empties the totals.
 #[tokio::test]
 async fn period_queries_equal_the_sums_of_their_rounds() {
     use proximity::synth::{SynthOptions, synth_round};
@@ -1426,8 +1222,6 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
     }
     assert_heat_totals_match_sql(&db.pool).await;
 
-    // A database from before the totals: all-players presence as blobs, no totals. Connecting
-    // moves the blobs and adds those rounds to the totals exactly once.
     let totals = |pool: sqlx::PgPool| async move {
         let q = "SELECT (SELECT count(*) FROM player_totals) + (SELECT count(*) FROM pair_totals)
                       + (SELECT count(*) FROM heat_totals)";
@@ -1436,55 +1230,6 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
             .await
             .unwrap()
     };
-    let before = totals(db.pool.clone()).await;
-    let fingerprint = "SELECT sum(kills)::int8, sum(lives)::int8 FROM player_totals";
-    let figures: (i64, i64) = sqlx::query_as(fingerprint)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(
-        "TRUNCATE player_round_totals, player_totals, pair_totals, heat_totals;
-         INSERT INTO presence (round_id, guid, cells, samples)
-         SELECT round_id, '', ''::bytea, 0 FROM round_presence;",
-    ))
-    .execute(&db.pool)
-    .await
-    .unwrap();
-    type PresenceRow = (i64, Vec<i32>, Vec<i32>, Vec<i32>);
-    let blobs: Vec<PresenceRow> =
-        sqlx::query_as("SELECT round_id, cell_x, cell_y, samples FROM round_presence")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
-    for (id, xs, ys, ns) in blobs {
-        let cells: Vec<codec::Cell> = xs
-            .iter()
-            .zip(&ys)
-            .zip(&ns)
-            .map(|((x, y), n)| ((*x, *y), *n as u32))
-            .collect();
-        sqlx::query("UPDATE presence SET cells = $2 WHERE round_id = $1 AND guid = ''")
-            .bind(id)
-            .bind(codec::encode_cells(&cells))
-            .execute(&db.pool)
-            .await
-            .unwrap();
-    }
-    sqlx::query("DELETE FROM round_presence")
-        .execute(&db.pool)
-        .await
-        .unwrap();
-    for _ in 0..2 {
-        let pool = proximity::store::connect(&db.url).await.unwrap();
-        assert_eq!(totals(pool.clone()).await, before);
-        let again: (i64, i64) = sqlx::query_as(fingerprint).fetch_one(&pool).await.unwrap();
-        assert_eq!(again, figures);
-        pool.close().await;
-    }
-    for scope in scopes(&[None]) {
-        assert_period_figures(&db.pool, &scope).await;
-    }
-
     sqlx::query("DELETE FROM rounds")
         .execute(&db.pool)
         .await
@@ -1506,38 +1251,21 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
     db.drop_db().await;
 }
 
-#[test]
-fn periods_split_at_month_and_year_starts() {
-    use queries::Periods;
-    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-    let p = Periods::since(Some(at("2025-03-15T10:00:00Z")));
-    assert_eq!(
-        (p.month_from, p.year_from),
-        (
-            Some(at("2025-04-01T00:00:00Z")),
-            Some(at("2026-01-01T00:00:00Z"))
+/// The sums declared in Rust are the figure columns of both tables, in order: the importer
+/// writes them by position and the readers name them.
+#[tokio::test]
+async fn the_declared_sums_are_the_columns_of_the_per_round_and_period_totals() {
+    let db = TestDb::new().await;
+    for (table, key) in [("player_round_totals", 2), ("player_totals", 4)] {
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT attname::text FROM pg_attribute
+             WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
         )
-    );
-    assert_eq!(
-        p.raw_range(),
-        Some((at("2025-03-15T10:00:00Z"), at("2025-04-01T00:00:00Z")))
-    );
-    let p = Periods::since(Some(at("2025-12-31T23:59:59Z")));
-    assert_eq!(
-        (p.month_from, p.year_from),
-        (
-            Some(at("2026-01-01T00:00:00Z")),
-            Some(at("2026-01-01T00:00:00Z"))
-        )
-    );
-    let p = Periods::since(Some(at("2025-05-01T00:00:00Z")));
-    assert_eq!(p.month_from, Some(at("2025-05-01T00:00:00Z")));
-    assert_eq!(
-        p.raw_range(),
-        None,
-        "a period starting on a month start reads only totals"
-    );
-    let p = Periods::since(Some(at("2025-01-01T00:00:00Z")));
-    assert_eq!(p.year_from, Some(at("2025-01-01T00:00:00Z")));
-    assert_eq!(Periods::since(None).raw_range(), None);
+        .bind(table)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(columns[key..], *PlayerSums::COLUMNS, "{table}");
+    }
+    db.drop_db().await;
 }

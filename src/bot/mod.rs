@@ -1,7 +1,7 @@
 //! The Discord side: the poise framework on serenity, the shared [`Data`], the error handler
 //! that turns failures into short messages, and the post-round summaries.
 
-pub mod summary;
+pub mod round_posts;
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use sqlx::PgPool;
 use thiserror::Error;
 use tracing::{error, info, warn};
 
+use crate::commands::reply::AnswerCache;
 use crate::config::Config;
 use crate::metrics::MetricParams;
 use crate::scanner::{Scanner, ScannerConfig};
@@ -23,9 +24,24 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 pub struct Data {
     pub pool: PgPool,
     pub config: Config,
-    /// `None` when the feature is off (`PROXIMITY_ENABLED=false`).
-    pub scanner: Option<Scanner>,
+    /// Exists even with `PROXIMITY_ENABLED=false`, so that `/proximity_status` can say what it
+    /// does; it never scans then.
+    pub scanner: Scanner,
     pub params: MetricParams,
+    /// Recent answers of the player commands.
+    pub answers: AnswerCache,
+}
+
+impl Data {
+    pub fn new(pool: PgPool, config: Config, scanner: Scanner, params: MetricParams) -> Data {
+        Data {
+            pool,
+            config,
+            scanner,
+            params,
+            answers: AnswerCache::default(),
+        }
+    }
 }
 
 /// A problem with what the user asked for, shown to them as it is (unknown map, bad name…).
@@ -131,21 +147,17 @@ pub fn framework(data: Data) -> poise::Framework<Data, Error> {
                     ready.user.name,
                     commands.len()
                 );
-                if let (Some(scanner), Some(channel)) =
-                    (&data.scanner, data.config.summary_channel_id)
-                {
-                    tokio::spawn(summary::run_poster(
+                if let Some(channel) = data.config.summary_channel_id {
+                    tokio::spawn(round_posts::run_poster(
                         ctx.http.clone(),
                         data.pool.clone(),
-                        scanner.subscribe(),
+                        data.scanner.subscribe(),
                         serenity::ChannelId::new(channel),
                     ));
                 }
                 // Scanning starts once summaries can be posted, so the backlog is announced.
                 // (Does nothing when the feature or automatic imports are off, or if started.)
-                if let Some(scanner) = &data.scanner {
-                    scanner.start();
-                }
+                data.scanner.start();
                 Ok(data)
             })
         })
@@ -163,12 +175,7 @@ pub async fn start_services(config: Config) -> anyhow::Result<Data> {
     if !config.enabled {
         info!("PROXIMITY_ENABLED=false: the scanner is off");
     }
-    Ok(Data {
-        pool,
-        config,
-        scanner: Some(scanner),
-        params: MetricParams::default(),
-    })
+    Ok(Data::new(pool, config, scanner, MetricParams::default()))
 }
 
 /// Runs the bot until Ctrl-C, then finishes the current import and stops.
@@ -190,9 +197,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             info!("Ctrl-C: finishing the current import, then stopping");
-            if let Some(s) = scanner {
-                s.shutdown().await;
-            }
+            scanner.shutdown().await;
             shards.shutdown_all().await;
         }
     });

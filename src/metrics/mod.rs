@@ -5,6 +5,17 @@
 //! functions ([`life_profiles`], [`pairs`], [`teamplay`], [`trades`], [`support_uptime`],
 //! [`kill_heatmap`], [`summary`]) can be called on their own.
 //!
+//! A new per-player figure touches at most these places:
+//! 1. `figures.rs`: a sum in `player_sums!` and how [`player_sums`] adds it up, and/or an entry of
+//!    [`FIGURES`] (a ratio of sums: leaderboard, its choice and, listed in [`Card`], a card).
+//! 2. the module here that derives it from the round, when no metric has it yet.
+//! 3. a new migration adding the sum's column to `player_round_totals` and `player_totals`
+//!    (`NOT NULL DEFAULT 0`; the SQL functions read the columns from the catalogue).
+//! 4. tests: the figure against values computed from the raw rows (a new sum also goes into the
+//!    reference view `tests/fixtures/player_round_figures.sql`).
+//!
+//! A figure that is a ratio of sums already kept touches only 1 and 4.
+//!
 //! Conventions shared by every module (decisions on what `metrics.md` leaves open):
 //! - A player is a GUID. The name and team reported with it are the *latest seen* (see
 //!   [`players`]).
@@ -21,6 +32,7 @@
 //! - Rates and averages are stored as sums and counts where a lifetime figure has to be exact
 //!   across rounds; percentages are 0–100.
 
+mod figures;
 mod movement;
 mod pairs;
 mod summary;
@@ -28,6 +40,9 @@ mod support;
 mod teamplay;
 mod trades;
 
+pub use figures::{
+    Better, Card, FIGURES, Figure, PlayerSums, PlayerTotals, SumValue, Total, Widened, player_sums,
+};
 pub use movement::{LifeProfile, life_profile, life_profiles};
 pub use pairs::{PairStats, crossfire_pairs, crossfire_participants, pairs};
 pub use summary::{BestDuo, CellKills, PlayerAmount, RoundSummary, kill_heatmap, summary};
@@ -122,7 +137,7 @@ pub fn derive(round: &Round, params: &MetricParams) -> RoundMetrics {
 /// database's core); it writes the lives' rows, which need only the profiles, while it derives
 /// the rest.
 pub struct StagedMetrics<'a> {
-    ctx: Context<'a>,
+    ctx: RoundView<'a>,
     params: &'a MetricParams,
     lives: Vec<LifeProfile>,
 }
@@ -130,7 +145,7 @@ pub struct StagedMetrics<'a> {
 impl<'a> StagedMetrics<'a> {
     /// Derives the movement profile of every life.
     pub fn lives_first(round: &'a Round, params: &'a MetricParams) -> Self {
-        let ctx = Context::new(round);
+        let ctx = RoundView::new(round);
         let lives = movement::life_profiles_in(&ctx, params);
         StagedMetrics { ctx, params, lives }
     }
@@ -155,7 +170,7 @@ const PARALLEL_MIN_SAMPLES: usize = 16_384;
 /// [`derive`], computing the support uptime on a second thread when the round has at least
 /// `parallel_min` path samples (the tests force both ways). The figures do not depend on it.
 fn derive_split(round: &Round, params: &MetricParams, parallel_min: usize) -> RoundMetrics {
-    let ctx = Context::new(round);
+    let ctx = RoundView::new(round);
     let samples: usize = ctx.lives.iter().map(|l| l.times.len()).sum();
     std::thread::scope(|scope| {
         let support = (samples >= parallel_min)
@@ -178,7 +193,7 @@ fn derive_split(round: &Round, params: &MetricParams, parallel_min: usize) -> Ro
 
 /// Every figure besides the lives' profiles; `support` gives the support uptime.
 fn the_rest(
-    ctx: &Context,
+    ctx: &RoundView,
     params: &MetricParams,
     lives: Vec<LifeProfile>,
     support: impl FnOnce() -> Support,
@@ -228,7 +243,7 @@ pub fn players(round: &Round) -> Vec<PlayerInfo> {
 
 /// What several figures need, worked out once per round: the roster, and every life with its
 /// path in time order and its player.
-pub(crate) struct Context<'a> {
+pub(crate) struct RoundView<'a> {
     pub(crate) round: &'a Round,
     pub(crate) roster: Roster<'a>,
     /// By track index.
@@ -242,7 +257,7 @@ pub(crate) struct Context<'a> {
     pub(crate) timeline: Timeline,
 }
 
-impl<'a> Context<'a> {
+impl<'a> RoundView<'a> {
     pub(crate) fn new(round: &'a Round) -> Self {
         let mut life_guids: Vec<&str> = round.tracks.iter().map(|t| t.guid.as_str()).collect();
         life_guids.sort_unstable();
@@ -258,7 +273,7 @@ impl<'a> Context<'a> {
             })
             .collect();
         let lives: Vec<Life> = round.tracks.iter().map(Life::new).collect();
-        Context {
+        RoundView {
             round,
             roster: Roster::new(&round.tracks, &round.engagements),
             timeline: Timeline::new(&lives),

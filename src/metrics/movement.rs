@@ -2,7 +2,7 @@
 
 use crate::format::{DeathType, Name, PlayerClass, PlayerTrack, Round, Stance, Team, TrackSample};
 
-use super::{Context, MetricParams, sorted_path};
+use super::{MetricParams, RoundView, sorted_path};
 
 /// The movement figures of one life (a row of PLAYER_TRACKS).
 #[derive(Debug, Clone, PartialEq)]
@@ -121,10 +121,10 @@ fn profile(
 
 /// The profile of every life of the round, by track index.
 pub fn life_profiles(round: &Round, params: &MetricParams) -> Vec<LifeProfile> {
-    life_profiles_in(&Context::new(round), params)
+    life_profiles_in(&RoundView::new(round), params)
 }
 
-pub(crate) fn life_profiles_in(ctx: &Context, params: &MetricParams) -> Vec<LifeProfile> {
+pub(crate) fn life_profiles_in(ctx: &RoundView, params: &MetricParams) -> Vec<LifeProfile> {
     let end = ctx.round.end_time();
     ctx.lives
         .iter()

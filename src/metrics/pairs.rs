@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::format::{Engagement, Name, Outcome, Round, Team};
 
-use super::{Context, Roster};
+use super::{Roster, RoundView};
 
 /// The figures of one unordered pair of players in one round, `guid_a < guid_b`.
 ///
@@ -130,10 +130,10 @@ fn accumulate(engagements: &[Engagement]) -> BTreeMap<(&str, &str), PairStats> {
 /// Every pair of the round: crossfire statistics ([`crossfire_pairs`]) and rounds together,
 /// by `(guid_a, guid_b)`.
 pub fn pairs(round: &Round) -> Vec<PairStats> {
-    pairs_in(&Context::new(round))
+    pairs_in(&RoundView::new(round))
 }
 
-pub(crate) fn pairs_in(ctx: &Context) -> Vec<PairStats> {
+pub(crate) fn pairs_in(ctx: &RoundView) -> Vec<PairStats> {
     let round = ctx.round;
     let roster = &ctx.roster;
     let mut teams: BTreeMap<&str, BTreeSet<Team>> = BTreeMap::new();

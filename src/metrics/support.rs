@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use crate::format::{Name, Round, Team, TrackSample, Vec3};
 
-use super::{Context, MetricParams, first_at_or_after};
+use super::{MetricParams, RoundView, first_at_or_after};
 
 /// One player's support uptime in one round: the share of their path samples (all lives) at
 /// which at least one teammate (another GUID with a life of the sample's life's team, living at
@@ -38,13 +38,13 @@ pub struct Support {
 /// over at once when they are all supported already, or when no sample of the teammate that can
 /// be the nearest to one of them is within the radius of any of them (bounding boxes).
 pub fn support_uptime(round: &Round, params: &MetricParams) -> Support {
-    support_uptime_in(&Context::new(round), params)
+    support_uptime_in(&RoundView::new(round), params)
 }
 
 /// Samples per bounding box.
 const CHUNK: usize = 8;
 
-pub(crate) fn support_uptime_in(ctx: &Context, params: &MetricParams) -> Support {
+pub(crate) fn support_uptime_in(ctx: &RoundView, params: &MetricParams) -> Support {
     let window = params.support_sample_window_ms;
     let radius = Radius::new(params.support_radius);
     let lives = &ctx.lives;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::format::{Name, Outcome, Round, Team};
 
-use super::{Context, crossfire_participants};
+use super::{RoundView, crossfire_participants};
 
 /// One player's teamplay figures in one round. Averages and rates are kept as sums and counts
 /// (with helper methods) so that lifetime figures can be summed exactly over rounds.
@@ -97,10 +97,10 @@ impl PlayerTeamplay {
 
 /// One row per player of the round ([`super::players`]), by GUID, zeros included.
 pub fn teamplay(round: &Round) -> Vec<PlayerTeamplay> {
-    teamplay_in(&Context::new(round))
+    teamplay_in(&RoundView::new(round))
 }
 
-pub(crate) fn teamplay_in(ctx: &Context) -> Vec<PlayerTeamplay> {
+pub(crate) fn teamplay_in(ctx: &RoundView) -> Vec<PlayerTeamplay> {
     let round = ctx.round;
     let roster = &ctx.roster;
     let mut rows: BTreeMap<String, PlayerTeamplay> = roster

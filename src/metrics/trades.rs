@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::format::{Engagement, Name, Outcome, Round, Team};
 
-use super::{Context, MetricParams, death_position, killer_team};
+use super::{MetricParams, RoundView, death_position, killer_team};
 
 /// The trade analysis of one death: a `killed` engagement with a killer of the other team
 /// (kills without a killer, self-kills and kills by a teammate are not analysed).
@@ -79,10 +79,10 @@ pub struct Trades {
 
 /// The trade analysis of every death of the round.
 pub fn trades(round: &Round, params: &MetricParams) -> Trades {
-    trades_in(&Context::new(round), params)
+    trades_in(&RoundView::new(round), params)
 }
 
-pub(crate) fn trades_in(ctx: &Context, params: &MetricParams) -> Trades {
+pub(crate) fn trades_in(ctx: &RoundView, params: &MetricParams) -> Trades {
     let round = ctx.round;
     let roster = &ctx.roster;
     let mut by_target: BTreeMap<&str, Vec<Reach>> = BTreeMap::new();
@@ -174,7 +174,7 @@ impl<'a> Reach<'a> {
 /// `mates` is scratch space, one slot per player of `ctx.life_guids`.
 fn trade_event(
     e: &Engagement,
-    ctx: &Context,
+    ctx: &RoundView,
     by_target: &BTreeMap<&str, Vec<Reach>>,
     params: &MetricParams,
     mates: &mut Vec<Option<f64>>,

@@ -1,12 +1,16 @@
-//! PostgreSQL: the thin IO layer. Creating and migrating the database, writing one round in one
-//! transaction, and the queries behind every command.
+//! PostgreSQL, and nothing else: creating and migrating the database, writing a round's rows in
+//! one transaction ([`write`]), the totals ([`totals`]), the import log ([`import_log`]) and the
+//! reads behind every command ([`queries`]).
+//!
+//! The schema is `migrations/`: `0001_schema.sql` and `0002_rollups.sql` as first released, and
+//! from then on append-only: a change to the schema is a new migration, never an edit.
 
 pub mod codec;
-mod copy;
-mod insert;
+pub mod copy;
+pub mod import_log;
 pub mod queries;
-mod rows;
 pub mod totals;
+pub mod write;
 
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -15,8 +19,6 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use thiserror::Error;
-
-pub use insert::{ImportOutcome, RoundTx, StoredRound, begin_round, existing, store_round};
 
 /// How long a query waits for a connection before reporting the database unavailable: short,
 /// so that a command can still say so within Discord's 3-second expectation.
@@ -93,7 +95,6 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
         .connect_with(options)
         .await?;
     MIGRATOR.run(&pool).await?;
-    backfill_totals(&pool).await?;
     Ok(pool)
 }
 
@@ -127,47 +128,6 @@ fn url_chooses_ssl_mode(url: &str) -> bool {
             key.eq_ignore_ascii_case("sslmode") || key.eq_ignore_ascii_case("ssl-mode")
         })
     })
-}
-
-/// Rounds stored before migration 0003 kept their all-players presence as a `presence` row with
-/// an empty GUID (a blob encoded by `codec`, which SQL cannot read) and have no monthly totals.
-/// Moves those blobs into `round_presence` and adds exactly those rounds to the totals, in one
-/// transaction; the DELETE claims the rows, so two processes starting at once do it once.
-async fn backfill_totals(pool: &PgPool) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    let legacy: Vec<(i64, Vec<u8>)> =
-        sqlx::query_as("DELETE FROM presence WHERE guid = '' RETURNING round_id, cells")
-            .fetch_all(&mut *tx)
-            .await?;
-    if legacy.is_empty() {
-        tx.rollback().await?;
-        return Ok(());
-    }
-    let mut ids = Vec::with_capacity(legacy.len());
-    for (round_id, blob) in &legacy {
-        let cells = codec::decode_cells(blob).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO round_presence (round_id, cell_x, cell_y, samples)
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(round_id)
-        .bind(cells.iter().map(|c| c.0.0).collect::<Vec<i32>>())
-        .bind(cells.iter().map(|c| c.0.1).collect::<Vec<i32>>())
-        .bind(cells.iter().map(|c| c.1 as i32).collect::<Vec<i32>>())
-        .execute(&mut *tx)
-        .await?;
-        ids.push(*round_id);
-    }
-    sqlx::query("SELECT rollup_rounds($1, 1)")
-        .bind(&ids)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    tracing::info!(
-        rounds = ids.len(),
-        "added rounds stored before 0003 to the totals"
-    );
-    Ok(())
 }
 
 async fn create_database_if_missing(options: &PgConnectOptions) -> Result<(), StoreError> {

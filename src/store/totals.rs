@@ -1,7 +1,7 @@
-//! Adding stored rounds to the monthly and yearly totals (migrations/0003_rollups.sql) in
-//! batches.
+//! Adding stored rounds to the monthly and yearly totals (`player_totals`, `pair_totals`,
+//! `heat_totals`) in batches.
 //!
-//! An import lists its round in `totals_pending` (migrations/0010) instead of adding it to the
+//! An import lists its round in `totals_pending` instead of adding it to the
 //! totals itself: the queries read a pending round from its per-round rows, so it counts in
 //! every figure at once. Once [`BATCH`] rounds are pending, the import that saw it adds them
 //! all in one transaction. The same players play most rounds of a month, so a batch upserts
@@ -9,10 +9,10 @@
 //! of once per round.
 //!
 //! The player and pair figures are added by the SQL function `rollup_totals`. The heatmap cells
-//! (the deaths listed with each round by the importer, `rows::death_cells`, and the presence of
-//! `round_presence`) are merged here, in memory: the SQL function `rollup_heat` does the same from the same rows
-//! (it does for deletions and for databases from before the totals), but its array merges cost
-//! several times as much. The store tests compare the two after imports and deletions.
+//! (the deaths listed with each round by the importer, `import::rows::death_cells`, and the
+//! presence of `round_presence`) are merged here, in memory: the SQL function `rollup_heat` does
+//! the same from the same rows (it does for deletions), but its array merges cost several times
+//! as much. The store tests compare the two after imports and deletions.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -33,7 +33,7 @@ const MAX_BATCH: i64 = 256;
 /// different rounds.
 pub async fn add_pending(pool: &PgPool) -> Result<usize, StoreError> {
     let mut tx = pool.begin().await?;
-    // As for an import (insert::begin_round): a crash before the flush leaves the rounds
+    // As for an import (write::begin_round): a crash before the flush leaves the rounds
     // pending, to be added by the next batch.
     sqlx::raw_sql("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
@@ -73,7 +73,7 @@ pub async fn add_all_pending(pool: &PgPool) -> Result<usize, StoreError> {
     }
 }
 
-/// A pending round's id and death cells (`rows::death_cells`) as parallel arrays.
+/// A pending round's id and death cells (`import::rows::death_cells`) as parallel arrays.
 type Claimed = (i64, Vec<i32>, Vec<i32>, Vec<i16>, Vec<i16>, Vec<i32>);
 
 /// A row of `heat_totals`: map, months, bucket and kind (1 deaths, 2 presence).

@@ -1,8 +1,11 @@
-//! Importing round files: read, recognise repeats, parse, derive, store — and keep the import
-//! log that the scanner and `/proximity_status` read.
+//! Importing round files: read, parse, derive, build the rows and write them ([`pipeline`]),
+//! and record every attempt in the import log that the scanner and `/proximity_status` read.
+
+mod pipeline;
+mod record;
+pub mod rows;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -11,9 +14,29 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use thiserror::Error;
 
-use crate::format::{self, Header, ParseError, ParseOptions, SkippedSection};
+use crate::format::{Header, ParseError, SkippedSection};
 use crate::metrics::MetricParams;
-use crate::store::{self, ImportOutcome, StoreError, StoredRound};
+use crate::store::StoreError;
+use crate::store::import_log::{self, Attempt, ImportStatus};
+
+/// What importing a file did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// A new round, with its id.
+    Imported { round_id: i64 },
+    /// The same round was stored before (from this or another file).
+    AlreadyImported { round_id: i64 },
+}
+
+impl ImportOutcome {
+    pub fn round_id(self) -> i64 {
+        match self {
+            ImportOutcome::Imported { round_id } | ImportOutcome::AlreadyImported { round_id } => {
+                round_id
+            }
+        }
+    }
+}
 
 /// What importing one file did.
 #[derive(Debug, Clone)]
@@ -110,86 +133,13 @@ pub async fn import_bytes(
     params: &MetricParams,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
-    let bytes: Bytes = bytes.into();
-    let store_err = |source| ImportError::Store {
-        file: file_name.to_string(),
-        source,
-    };
-    // Parsing is CPU work: off the async runtime (the parser uses a second thread of its own
-    // for a large file). Meanwhile the round's transaction begins. The file is hashed later,
-    // while the round is written (`store_round`): beside the parse, it would slow the parse
-    // down on a machine with two cores.
-    let parsed = tokio::task::spawn_blocking({
-        let bytes = bytes.clone();
-        move || {
-            format::parse_with(
-                &bytes,
-                ParseOptions {
-                    assume_complete: complete,
-                },
-            )
-        }
-    });
-    let (began, parsed) = tokio::join!(store::begin_round(pool), parsed);
-    let began = began.map_err(store_err)?;
-    // The hash owns the file's bytes from here: the builder frees them once hashed.
-    let file_bytes = bytes.len() as i64;
-    let hash = move || content_hash(&bytes);
-    let round = match parsed {
-        Ok(Ok(round)) => round,
-        // A file stored before is reported as such even if it does not parse now (say, a file
-        // without `# END` imported by the scanner as complete, then imported by hand).
-        Ok(Err(source)) => {
-            drop(began);
-            let sha = tokio::task::spawn_blocking(hash)
-                .await
-                .map_err(|e| store_err(StoreError::Corrupt(format!("hashing stopped: {e}"))))?;
-            return match store::existing(pool, &sha).await.map_err(store_err)? {
-                Some(round_id) => Ok(ImportReport {
-                    file_name: file_name.to_string(),
-                    outcome: ImportOutcome::AlreadyImported { round_id },
-                    map: None,
-                    round_number: None,
-                    skipped: Vec::new(),
-                    elapsed: started.elapsed(),
-                }),
-                None => Err(ImportError::Parse {
-                    file: file_name.to_string(),
-                    source,
-                }),
-            };
-        }
-        Err(e) => {
-            return Err(store_err(StoreError::Corrupt(format!(
-                "parser stopped: {e}"
-            ))));
-        }
-    };
-    // The report's part of the round; the round itself goes to the store, which frees it
-    // off the import's path.
-    let map = round.header.map.clone();
-    let round_number = round.header.round;
-    let skipped = round.skipped.clone();
-    let outcome = store::store_round(
-        pool,
-        began,
-        StoredRound {
-            file_name,
-            file_bytes,
-            played_at: played_at(&round.header, file_name, Utc::now()),
-            round: Arc::new(round),
-        },
-        hash,
-        params.clone(),
-    )
-    .await
-    .map_err(store_err)?;
+    let stored = pipeline::run(pool, file_name, bytes.into(), complete, params).await?;
     Ok(ImportReport {
         file_name: file_name.to_string(),
-        outcome,
-        map: Some(map),
-        round_number: Some(round_number),
-        skipped,
+        outcome: stored.outcome,
+        map: stored.map,
+        round_number: stored.round_number,
+        skipped: stored.skipped,
         elapsed: started.elapsed(),
     })
 }
@@ -210,7 +160,7 @@ pub async fn import_path(
         })?;
     let size = bytes.len() as i64;
     let result = import_bytes(pool, &file_name, bytes, complete, params).await;
-    let logged = store::queries::record_attempt(pool, path, &file_name, size, &result).await;
+    let logged = record_attempt(pool, path, &file_name, size, &result).await;
     match (result, logged) {
         // A database outage during the import is the error to report, not the log write.
         (Err(e), _) => Err(e),
@@ -220,6 +170,34 @@ pub async fn import_path(
         }),
         (Ok(report), Ok(())) => Ok(report),
     }
+}
+
+/// Records the attempt to import `path` (its `file_name` and `size`) that gave `result`.
+pub async fn record_attempt(
+    pool: &PgPool,
+    path: &Path,
+    file_name: &str,
+    size: i64,
+    result: &Result<ImportReport, ImportError>,
+) -> Result<(), StoreError> {
+    let error = result.as_ref().err().map(ToString::to_string);
+    let (status, round_id) = match result {
+        Ok(r) => match r.outcome {
+            ImportOutcome::Imported { round_id } => (ImportStatus::Imported, Some(round_id)),
+            ImportOutcome::AlreadyImported { round_id } => {
+                (ImportStatus::Duplicate, Some(round_id))
+            }
+        },
+        Err(_) => (ImportStatus::Failed, None),
+    };
+    let attempt = Attempt {
+        file_name,
+        file_size: size,
+        status,
+        round_id,
+        error: error.as_deref(),
+    };
+    import_log::record_attempt(pool, path, &attempt).await
 }
 
 pub fn file_name_of(path: &Path) -> String {

@@ -11,7 +11,7 @@ use tracing::{error, warn};
 use crate::present::{discord_name, duration_label, escape_markdown};
 use crate::render;
 use crate::scanner::ScanEvent;
-use crate::store::queries::{self, RoundSummaryData};
+use crate::store::queries::{self, RoundPost};
 
 /// More new rounds than this in one scan are posted as a single digest.
 pub const DIGEST_AFTER: usize = 3;
@@ -52,7 +52,7 @@ pub async fn post(
 ) -> anyhow::Result<()> {
     let mut summaries = Vec::with_capacity(round_ids.len());
     for id in round_ids {
-        if let Some(s) = queries::round_summary(pool, *id).await? {
+        if let Some(s) = queries::round_post(pool, *id).await? {
             summaries.push(s);
         }
     }
@@ -86,7 +86,7 @@ fn ranked(rows: &[queries::PlayerFigure]) -> String {
 }
 
 /// The embed of one round's summary.
-pub fn round_embed(s: &RoundSummaryData) -> serenity::CreateEmbed {
+pub fn round_embed(s: &RoundPost) -> serenity::CreateEmbed {
     let r = &s.round;
     let duo = match &s.best_duo {
         Some(d) => format!(
@@ -120,7 +120,7 @@ pub fn round_embed(s: &RoundSummaryData) -> serenity::CreateEmbed {
 }
 
 /// One embed for a backlog: a line per round (at most 20, then a count).
-pub fn digest_embed(summaries: &[RoundSummaryData]) -> serenity::CreateEmbed {
+pub fn digest_embed(summaries: &[RoundPost]) -> serenity::CreateEmbed {
     let mut lines: Vec<String> = summaries
         .iter()
         .take(20)

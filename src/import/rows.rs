@@ -1,22 +1,22 @@
 //! A round's rows, table by table, in binary COPY format: plain functions of the parsed round and
 //! its metrics. The importer builds them on a blocking thread and hands each table over as soon
 //! as it is built, so that PostgreSQL writes one table while the next is being built
-//! (`insert::store_round`).
+//! (`pipeline`).
 
 use std::collections::BTreeMap;
 
-use super::StoreError;
-use super::codec::{
-    Cell, encode_attackers_into, encode_cells, encode_positions_into, encode_track_path_into,
-    team_code,
-};
-use super::copy::CopyRows;
-use super::queries::PLAYER_TOTAL_COLUMNS;
 use crate::format::{Engagement, Outcome, Round};
 use crate::heat::{HeatCell, KILL_BIN, PRESENCE_CELL};
 use crate::metrics::{
-    LifeProfile, MetricParams, RoundMetrics, StagedMetrics, TradeEvent, death_position,
+    LifeProfile, MetricParams, PlayerSums, RoundMetrics, StagedMetrics, SumValue, TradeEvent,
+    death_position, player_sums,
 };
+use crate::store::StoreError;
+use crate::store::codec::{
+    Cell, encode_attackers_into, encode_cells, encode_positions_into, encode_track_path_into,
+    team_code,
+};
+use crate::store::copy::CopyRows;
 
 /// The killer's team, from the attackers; `None` when unknown.
 pub fn killer_team(e: &Engagement) -> Option<i16> {
@@ -176,7 +176,7 @@ fn column<'a, X, T>(items: &'a [X], field: impl Fn(&'a X) -> T) -> Vec<T> {
     items.iter().map(field).collect()
 }
 
-/// The reaction metrics, as one row of parallel arrays in file order (migration 0009); none
+/// The reaction metrics, as one row of parallel arrays in file order; none
 /// when the file has no such section.
 fn reaction_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
     let mut rows = CopyRows::new(
@@ -550,8 +550,7 @@ fn teamplay_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreError
     Ok(rows)
 }
 
-/// The trade events, as one row of parallel arrays in the order they were derived (migration
-/// 0012); none when the round has no kill. Each event's GUID lists are flattened, with their
+/// The trade events, as one row of parallel arrays in the order they were derived; none when the round has no kill. Each event's GUID lists are flattened, with their
 /// lengths in `opportunities` and `attempts`.
 fn trade_event_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreError> {
     let mut rows = CopyRows::new(
@@ -641,152 +640,27 @@ fn player_trade_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreE
     Ok(rows)
 }
 
-/// One player's figures of one round, summed from the rows above: the `player_round_totals`
-/// row that the monthly and yearly totals are summed from. The same sums as the SQL view
-/// `player_round_figures` (migrations/0003_rollups.sql) gives, to the bit, in the same order for
-/// the floating-point ones; the store tests compare the two.
-#[derive(Default)]
-struct PlayerRoundTotals {
-    life_rounds: i32,
-    lives: i32,
-    distance: f64,
-    alive_ms: i64,
-    sprint_weighted: f64,
-    samples: i64,
-    first_move_sum_ms: i64,
-    first_move_count: i32,
-    tp_rounds: i32,
-    kills: i32,
-    deaths: i32,
-    damage_dealt: i64,
-    crossfire_participations: i32,
-    crossfire_kills: i32,
-    solo_kills: i32,
-    times_targeted: i32,
-    times_focused: i32,
-    focus_escapes: i32,
-    escapes: i32,
-    damage_taken: i64,
-    engagement_duration_sum_ms: i64,
-    tr_rounds: i32,
-    trades_made: i32,
-    deaths_traded: i32,
-    isolation_deaths: i32,
-    su_rounds: i32,
-    su_samples: i64,
-    su_supported: i64,
-    return_fire_sum_ms: i64,
-    return_fire_count: i32,
-    dodge_sum_ms: i64,
-    dodge_count: i32,
-}
-
+/// Each player's sums of the round (`metrics::player_sums`), the rows the monthly and yearly
+/// totals are summed from.
 fn player_round_total_rows(
     round_id: i64,
     round: &Round,
     m: &RoundMetrics,
 ) -> Result<CopyRows, StoreError> {
-    let mut players: BTreeMap<&str, PlayerRoundTotals> = BTreeMap::new();
-    for t in &round.tracks {
-        players.entry(&t.guid).or_default().life_rounds = 1;
-    }
-    for l in &m.lives {
-        let Some(t) = round.tracks.get(l.track_index) else {
-            continue;
-        };
-        let p = players.entry(&t.guid).or_default();
-        let samples = t.path.len() as i32;
-        p.lives += 1;
-        p.distance += l.distance;
-        p.alive_ms += l.alive_ms;
-        p.sprint_weighted += l.sprint_pct * f64::from(samples);
-        p.samples += i64::from(samples);
-        p.first_move_sum_ms += l.time_to_first_move_ms.unwrap_or(0);
-        p.first_move_count += i32::from(l.time_to_first_move_ms.is_some());
-    }
-    // As stored: each figure narrowed to its column's type first, as the view sums them.
-    for x in &m.teamplay {
-        let p = players.entry(&x.guid).or_default();
-        p.tp_rounds += 1;
-        p.kills += x.kills as i32;
-        p.deaths += x.deaths as i32;
-        p.damage_dealt += i64::from(x.damage_dealt as i32);
-        p.crossfire_participations += x.crossfire_participations as i32;
-        p.crossfire_kills += x.crossfire_kills as i32;
-        p.solo_kills += x.solo_kills as i32;
-        p.times_targeted += x.times_targeted as i32;
-        p.times_focused += x.times_focused as i32;
-        p.focus_escapes += x.focus_escapes as i32;
-        p.escapes += x.escapes as i32;
-        p.damage_taken += i64::from(x.damage_taken as i32);
-        p.engagement_duration_sum_ms += x.engagement_duration_sum_ms;
-    }
-    for x in &m.trades.players {
-        let p = players.entry(&x.guid).or_default();
-        p.tr_rounds += 1;
-        p.trades_made += x.trades_made as i32;
-        p.deaths_traded += x.deaths_traded as i32;
-        p.isolation_deaths += x.isolation_deaths as i32;
-    }
-    for x in &m.support.players {
-        let p = players.entry(&x.guid).or_default();
-        p.su_rounds += 1;
-        p.su_samples += i64::from(x.samples as i32);
-        p.su_supported += i64::from(x.supported_samples as i32);
-    }
-    for x in round.reactions.iter().flatten() {
-        let p = players.entry(&x.target_guid).or_default();
-        if let Some(ms) = x.return_fire_ms {
-            p.return_fire_sum_ms += i64::from(ms as i32);
-            p.return_fire_count += 1;
-        }
-        if let Some(ms) = x.dodge_reaction_ms {
-            p.dodge_sum_ms += i64::from(ms as i32);
-            p.dodge_count += 1;
-        }
-    }
     let columns: Vec<&str> = ["round_id", "guid"]
         .into_iter()
-        .chain(PLAYER_TOTAL_COLUMNS.iter().copied())
+        .chain(PlayerSums::COLUMNS.iter().copied())
         .collect();
-    // The fields below follow PLAYER_TOTAL_COLUMNS; a count that differs is an error.
     let mut rows = CopyRows::new("player_round_totals", &columns);
-    for (guid, p) in players {
-        rows.row()?
-            .put(round_id)?
-            .put(guid)?
-            .put(p.life_rounds)?
-            .put(p.lives)?
-            .put(p.distance)?
-            .put(p.alive_ms)?
-            .put(p.sprint_weighted)?
-            .put(p.samples)?
-            .put(p.first_move_sum_ms)?
-            .put(p.first_move_count)?
-            .put(p.tp_rounds)?
-            .put(p.kills)?
-            .put(p.deaths)?
-            .put(p.damage_dealt)?
-            .put(p.crossfire_participations)?
-            .put(p.crossfire_kills)?
-            .put(p.solo_kills)?
-            .put(p.times_targeted)?
-            .put(p.times_focused)?
-            .put(p.focus_escapes)?
-            .put(p.escapes)?
-            .put(p.damage_taken)?
-            .put(p.engagement_duration_sum_ms)?
-            .put(p.tr_rounds)?
-            .put(p.trades_made)?
-            .put(p.deaths_traded)?
-            .put(p.isolation_deaths)?
-            .put(p.su_rounds)?
-            .put(p.su_samples)?
-            .put(p.su_supported)?
-            .put(p.return_fire_sum_ms)?
-            .put(p.return_fire_count)?
-            .put(p.dodge_sum_ms)?
-            .put(p.dodge_count)?;
+    for (guid, sums) in player_sums(round, m) {
+        let row = rows.row()?.put(round_id)?.put(guid)?;
+        for value in sums.values() {
+            match value {
+                SumValue::Int(v) => row.put(v)?,
+                SumValue::Long(v) => row.put(v)?,
+                SumValue::Real(v) => row.put(v)?,
+            };
+        }
     }
     Ok(rows)
 }

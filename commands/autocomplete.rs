@@ -1,0 +1,81 @@
+//! Autocomplete of maps and players: at most [`MAX_CHOICES`] choices, each name within
+//! Discord's 100 characters.
+
+use poise::serenity_prelude as serenity;
+
+use crate::bot::Context;
+use crate::names::clean_name;
+use crate::store::queries::{self, PlayerRow};
+
+/// Discord accepts at most 25 autocomplete choices (poise does not cap them).
+pub const MAX_CHOICES: usize = 25;
+/// Discord's limit on a choice's name.
+const CHOICE_NAME_MAX: usize = 100;
+
+/// Maps with rounds whose name contains what was typed (case-insensitive), prefix matches
+/// first, then most rounds.
+pub async fn autocomplete_map(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let maps = queries::maps(&ctx.data().pool).await.unwrap_or_default();
+    let key = partial.trim().to_lowercase();
+    let mut hits: Vec<(bool, usize, &str)> = maps
+        .iter()
+        .enumerate()
+        .filter(|(_, (m, _))| m.to_lowercase().contains(&key))
+        .map(|(i, (m, _))| (!m.to_lowercase().starts_with(&key), i, m.as_str()))
+        .collect();
+    hits.sort();
+    let choices = hits
+        .into_iter()
+        .take(MAX_CHOICES)
+        .map(|(_, _, m)| serenity::AutocompleteChoice::new(choice_name(m), m))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Players whose cleaned name contains what was typed (case-insensitive, colour codes
+/// ignored) or whose GUID starts with it. The choice shows the cleaned name and the GUID's end;
+/// its value is the GUID, which [`resolve_player`] takes as is.
+pub async fn autocomplete_player(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let found = queries::find_players(&ctx.data().pool, partial, MAX_CHOICES as i64)
+        .await
+        .unwrap_or_default();
+    let choices = found
+        .iter()
+        .take(MAX_CHOICES)
+        .map(|p| serenity::AutocompleteChoice::new(player_choice_name(p), p.guid.clone()))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// "Lucky Strike (…F8E8D8D2)": plain text (choices are never rendered as markdown and never
+/// ping), at most 100 characters.
+pub fn player_choice_name(p: &PlayerRow) -> String {
+    let name = clean_name(&p.name);
+    let name = if name.is_empty() {
+        "(unnamed)".to_string()
+    } else {
+        name
+    };
+    let tail: String = {
+        let chars: Vec<char> = p.guid.chars().collect();
+        chars[chars.len().saturating_sub(8)..].iter().collect()
+    };
+    let suffix = format!(" (…{tail})");
+    let room = CHOICE_NAME_MAX - suffix.chars().count();
+    format!("{}{suffix}", name.chars().take(room).collect::<String>())
+}
+
+fn choice_name(s: &str) -> String {
+    let s: String = s.chars().take(CHOICE_NAME_MAX).collect();
+    if s.is_empty() {
+        "(none)".to_string()
+    } else {
+        s
+    }
+}

@@ -1,0 +1,162 @@
+//! Answering: number formats, rendering off the runtime, the image-or-message answer and the
+//! cache that lets a crowd asking the same question share one query and one image.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use poise::CreateReply;
+use poise::serenity_prelude as serenity;
+use tokio::sync::OnceCell;
+
+use crate::bot::{Context, Error};
+use crate::render::{CardStat, RenderError};
+
+/// The embed colour of every player command (Discord blurple).
+pub const EMBED_COLOUR: u32 = 0x5865F2;
+
+/// A figure with its unit: two decimals without a unit (per-round counts), else one.
+pub fn figure(value: f64, unit: &str) -> String {
+    if unit.is_empty() {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.1} {unit}")
+    }
+}
+
+/// An optional figure; "—" when unknown.
+pub fn opt_figure(value: Option<f64>, unit: &str) -> String {
+    value.map_or_else(|| "—".to_string(), |v| figure(v, unit))
+}
+
+/// Renders on the blocking pool, so a slow image never stalls the gateway or other commands.
+pub async fn render_png<F>(f: F) -> Result<Vec<u8>, Error>
+where
+    F: FnOnce() -> Result<Vec<u8>, RenderError> + Send + 'static,
+{
+    Ok(tokio::task::spawn_blocking(f).await??)
+}
+
+/// What an image command answers: an embed showing its PNG, or a "no data" message (an
+/// answer, not an error).
+#[derive(Clone)]
+pub enum Answer {
+    Image {
+        embed: Box<serenity::CreateEmbed>,
+        png: Arc<Vec<u8>>,
+        file: &'static str,
+    },
+    NoData(String),
+}
+
+impl Answer {
+    pub fn image(embed: serenity::CreateEmbed, png: Vec<u8>, file: &'static str) -> Answer {
+        Answer::Image {
+            embed: Box::new(embed),
+            png: Arc::new(png),
+            file,
+        }
+    }
+}
+
+/// Sends an [`Answer`]: the embed with the PNG attached and shown as its image, or the message.
+pub async fn send_answer(ctx: Context<'_>, answer: Answer) -> Result<(), Error> {
+    let reply = match answer {
+        Answer::Image { embed, png, file } => CreateReply::default()
+            .embed(
+                (*embed)
+                    .colour(EMBED_COLOUR)
+                    .image(format!("attachment://{file}")),
+            )
+            .attachment(serenity::CreateAttachment::bytes(png.to_vec(), file)),
+        Answer::NoData(message) => CreateReply::default().content(message),
+    };
+    ctx.send(reply).await?;
+    Ok(())
+}
+
+/// How long an answer is reused for the same request while no round is imported or deleted
+/// (relative periods move on, so not for ever).
+const CACHE_TTL: Duration = Duration::from_secs(60);
+const CACHE_MAX: usize = 256;
+
+/// Recent answers by request, kept in the bot's [`Data`](crate::bot::Data).
+#[derive(Default)]
+pub struct AnswerCache {
+    entries: Mutex<HashMap<String, CacheEntry>>,
+}
+
+struct CacheEntry {
+    made: Instant,
+    /// The rounds' count and latest id when the answer was made.
+    version: (i64, i64),
+    answer: Arc<OnceCell<Answer>>,
+}
+
+impl AnswerCache {
+    /// The cell holding the answer to `key` for the rounds as they are at `version`: a new,
+    /// empty cell when the request is new, older than [`CACHE_TTL`] or the rounds changed.
+    fn cell(&self, key: String, version: (i64, i64)) -> Arc<OnceCell<Answer>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, e| e.made.elapsed() < CACHE_TTL);
+        if entries.len() >= CACHE_MAX {
+            entries.clear();
+        }
+        let fresh = || CacheEntry {
+            made: Instant::now(),
+            version,
+            answer: Arc::new(OnceCell::new()),
+        };
+        let entry = entries.entry(key).or_insert_with(fresh);
+        if entry.version != version {
+            *entry = fresh();
+        }
+        Arc::clone(&entry.answer)
+    }
+}
+
+/// The answer to the request `key` (the command and its resolved options): made by `make`, or
+/// reused when the same request was answered in the last minute and the rounds have not changed
+/// since. Identical requests in flight share one query and one render, so a crowd asking for
+/// the same leaderboard after a round costs one image.
+pub async fn cached<F>(ctx: Context<'_>, key: String, make: F) -> Result<Answer, Error>
+where
+    F: Future<Output = Result<Answer, Error>>,
+{
+    let version: (i64, i64) = sqlx::query_as("SELECT count(*), coalesce(max(id), 0) FROM rounds")
+        .fetch_one(&ctx.data().pool)
+        .await?;
+    let cell = ctx.data().answers.cell(key, version);
+    Ok(cell.get_or_try_init(|| make).await?.clone())
+}
+
+/// Numbered embed lines ("**1.** …"), within Discord's description limit.
+pub fn numbered(lines: impl IntoIterator<Item = String>) -> String {
+    let mut out = String::new();
+    for (i, line) in lines.into_iter().enumerate() {
+        let next = format!("**{}.** {line}\n", i + 1);
+        if out.len() + next.len() > 4000 {
+            break;
+        }
+        out.push_str(&next);
+    }
+    out.trim_end().to_string()
+}
+
+/// A card's rows as inline embed fields: "value (median m)".
+pub fn card_fields(rows: &[CardStat]) -> Vec<(String, String, bool)> {
+    rows.iter()
+        .map(|s| {
+            (
+                s.label.clone(),
+                format!(
+                    "{} (median {})",
+                    opt_figure(s.value, &s.unit),
+                    opt_figure(s.median, &s.unit)
+                ),
+                true,
+            )
+        })
+        .collect()
+}

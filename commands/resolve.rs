@@ -1,0 +1,179 @@
+//! Resolving what the user typed: a player (name, GUID prefix or their linked account) or a map,
+//! with closest-match suggestions when nothing matches.
+
+use sqlx::PgPool;
+
+use crate::bot::{Context, Error, user_error};
+use crate::names::{clean_name, match_key};
+use crate::present::discord_name;
+use crate::store::queries::{self, PlayerRow, Scope};
+
+/// How many suggestions an "unknown name" message offers.
+const SUGGESTIONS: usize = 3;
+
+/// What the user typed, safe inside a code span of a message: no backticks, no mentions,
+/// at most 40 characters.
+pub fn quoted(input: &str) -> String {
+    let s: String = clean_name(input.as_bytes())
+        .chars()
+        .filter(|c| *c != '`')
+        .take(40)
+        .collect();
+    format!("`{}`", s.replace('@', "@\u{200b}"))
+}
+
+/// The `n` candidates closest to `input` (Jaro-Winkler on lower-case cleaned text; containing
+/// the input counts as a near match).
+pub fn closest<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let key = match_key(input.as_bytes());
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .map(|c| {
+            let ck = match_key(c.as_bytes());
+            let mut score = strsim::jaro_winkler(&key, &ck);
+            if !key.is_empty() && (ck.contains(&key) || key.contains(&ck)) {
+                score += 1.0;
+            }
+            (score, c)
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
+/// The player a command is about: the name or GUID given, else the caller's linked account.
+/// The start of every player-scoped command: defer, resolve the player (or the user's linked
+/// one) and the map/period scope, and the player's name for embed text.
+pub async fn player_request(
+    ctx: Context<'_>,
+    name: Option<&str>,
+    map: Option<&str>,
+    days: Option<i64>,
+) -> Result<(PlayerRow, Scope, String), Error> {
+    ctx.defer().await?;
+    let who = resolve_player(ctx, name).await?;
+    let scope = scope(&ctx.data().pool, map, days).await?;
+    let shown = discord_name(&who.name);
+    Ok((who, scope, shown))
+}
+
+pub async fn resolve_player(ctx: Context<'_>, name: Option<&str>) -> Result<PlayerRow, Error> {
+    let pool = &ctx.data().pool;
+    match name.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(input) => find_player(pool, input).await,
+        None => {
+            let Some(guid) = queries::linked_guid(pool, ctx.author().id.get()).await? else {
+                return Err(user_error(
+                    "Give a player name, or link your Discord account to your player with /link.",
+                ));
+            };
+            queries::player(pool, &guid).await?.ok_or_else(|| {
+                user_error("Your linked player has no rounds any more. Link another with /link.")
+            })
+        }
+    }
+}
+
+/// A player by GUID (exact, case-insensitive), exact cleaned name, or a name part / GUID prefix
+/// that only one player matches. Otherwise a [`crate::bot::UserError`] naming the candidates or
+/// the closest names.
+pub async fn find_player(pool: &PgPool, input: &str) -> Result<PlayerRow, Error> {
+    for guid in [input.to_string(), input.to_uppercase()] {
+        if let Some(p) = queries::player(pool, &guid).await? {
+            return Ok(p);
+        }
+    }
+    let found = queries::find_players(pool, input, 26).await?;
+    let key = match_key(input.as_bytes());
+    if let Some(p) = found.iter().find(|p| match_key(&p.name) == key) {
+        return Ok(p.clone());
+    }
+    match found.len() {
+        1 => return Ok(found[0].clone()),
+        0 => {}
+        _ => {
+            let names: Vec<String> = found
+                .iter()
+                .take(SUGGESTIONS)
+                .map(|p| discord_name(&p.name))
+                .collect();
+            return Err(user_error(format!(
+                "{} matches several players: {}. Pick one from the list or type more of the name.",
+                quoted(input),
+                names.join(", ")
+            )));
+        }
+    }
+    let all = queries::all_player_names(pool).await?;
+    if all.is_empty() {
+        return Err(user_error(format!(
+            "No player matches {}: no rounds have been imported yet.",
+            quoted(input)
+        )));
+    }
+    let displays: Vec<String> = all.iter().map(|p| clean_name(&p.name)).collect();
+    let near = closest(input, displays.iter().map(String::as_str), SUGGESTIONS);
+    let near: Vec<String> = near.iter().map(|n| discord_name(n.as_bytes())).collect();
+    Err(user_error(format!(
+        "No player matches {}. Did you mean: {}?",
+        quoted(input),
+        near.join(", ")
+    )))
+}
+
+/// The map a command is about, as the database names it: exact (case-insensitive), or the only
+/// map containing what was typed. A known map without rounds is returned as typed (the command
+/// then says there is no data); anything else is a [`crate::bot::UserError`] with the closest
+/// maps.
+pub async fn resolve_map(pool: &PgPool, input: &str) -> Result<String, Error> {
+    let maps = queries::maps(pool).await?;
+    let key = input.trim().to_lowercase();
+    if let Some((m, _)) = maps.iter().find(|(m, _)| m.to_lowercase() == key) {
+        return Ok(m.clone());
+    }
+    let containing: Vec<&String> = maps
+        .iter()
+        .map(|(m, _)| m)
+        .filter(|m| !key.is_empty() && m.to_lowercase().contains(&key))
+        .collect();
+    if let [only] = containing.as_slice() {
+        return Ok((*only).clone());
+    }
+    if crate::maps::map_info(&key).is_some() {
+        return Ok(key);
+    }
+    if maps.is_empty() {
+        return Err(user_error(format!(
+            "No map called {}: no rounds have been imported yet.",
+            quoted(input)
+        )));
+    }
+    let near = closest(input, maps.iter().map(|(m, _)| m.as_str()), SUGGESTIONS);
+    let near: Vec<String> = near
+        .iter()
+        .map(|m| crate::present::escape_markdown(m))
+        .collect();
+    Err(user_error(format!(
+        "No map called {}. Did you mean: {}?",
+        quoted(input),
+        near.join(", ")
+    )))
+}
+
+/// The scope of a command's `map` and `days` options (the map resolved first).
+pub async fn scope(pool: &PgPool, map: Option<&str>, days: Option<i64>) -> Result<Scope, Error> {
+    let map = match map.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => Some(resolve_map(pool, m).await?),
+        None => None,
+    };
+    Ok(Scope {
+        map,
+        days,
+        now: None,
+    })
+}

@@ -1,0 +1,156 @@
+//! The import's schedule: parse → derive → build rows → write, overlapped on the two cores.
+//!
+//! The file is parsed off the async runtime while the round's transaction begins. A blocking
+//! thread then builds the round's tables one by one (`rows::build`, which derives the metrics
+//! between them) and hands each over as soon as it is built, so that PostgreSQL writes one table
+//! while the next is built. Once the tables are built that thread hashes the file and prepares
+//! the round's row, then frees the round and its metrics while the last statement runs.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::Utc;
+use sqlx::PgPool;
+
+use super::record::{FileFacts, round_record};
+use super::rows;
+use super::{ImportError, ImportOutcome, content_hash, played_at};
+use crate::format::{self, ParseOptions, Round};
+use crate::metrics::MetricParams;
+use crate::store::copy::CopyRows;
+use crate::store::write::{self, Finished};
+use crate::store::{StoreError, totals};
+
+/// What the import learnt of a stored round, for its report.
+pub struct Stored {
+    pub outcome: ImportOutcome,
+    pub map: Option<String>,
+    pub round_number: Option<u8>,
+    pub skipped: Vec<format::SkippedSection>,
+}
+
+/// Parses and stores `bytes` as round file `file_name`.
+pub async fn run(
+    pool: &PgPool,
+    file_name: &str,
+    bytes: Bytes,
+    complete: bool,
+    params: &MetricParams,
+) -> Result<Stored, ImportError> {
+    let store_err = |source| ImportError::Store {
+        file: file_name.to_string(),
+        source,
+    };
+    let parsed = tokio::task::spawn_blocking({
+        let bytes = bytes.clone();
+        move || {
+            format::parse_with(
+                &bytes,
+                ParseOptions {
+                    assume_complete: complete,
+                },
+            )
+        }
+    });
+    let (began, parsed) = tokio::join!(write::begin_round(pool), parsed);
+    let began = began.map_err(store_err)?;
+    let file_bytes = bytes.len() as i64;
+    // The hash owns the file's bytes from here: the builder frees them once hashed.
+    let hash = move || content_hash(&bytes);
+    let round = match parsed {
+        Ok(Ok(round)) => round,
+        // A file stored before is reported as such even if it does not parse now (say, a file
+        // without `# END` imported as complete, then imported by hand).
+        Ok(Err(source)) => {
+            drop(began);
+            let sha = tokio::task::spawn_blocking(hash)
+                .await
+                .map_err(|e| store_err(StoreError::Corrupt(format!("hashing stopped: {e}"))))?;
+            return match write::existing(pool, &sha).await.map_err(store_err)? {
+                Some(round_id) => Ok(Stored {
+                    outcome: ImportOutcome::AlreadyImported { round_id },
+                    map: None,
+                    round_number: None,
+                    skipped: Vec::new(),
+                }),
+                None => Err(ImportError::Parse {
+                    file: file_name.to_string(),
+                    source,
+                }),
+            };
+        }
+        Err(e) => {
+            return Err(store_err(StoreError::Corrupt(format!(
+                "parser stopped: {e}"
+            ))));
+        }
+    };
+    let map = round.header.map.clone();
+    let round_number = round.header.round;
+    let skipped = round.skipped.clone();
+    let file = FileFacts {
+        file_name: file_name.to_string(),
+        file_bytes,
+        played_at: played_at(&round.header, file_name, Utc::now()),
+    };
+    let outcome = write_round(pool, began, file, Arc::new(round), hash, params.clone())
+        .await
+        .map_err(store_err)?;
+    Ok(Stored {
+        outcome,
+        map: Some(map),
+        round_number: Some(round_number),
+        skipped,
+    })
+}
+
+/// Builds and writes the round's rows in the transaction `began`, committed when everything is
+/// written; then, when the round makes [`totals::BATCH`] rounds pending, adds them to the totals.
+async fn write_round(
+    pool: &PgPool,
+    mut began: write::RoundTx,
+    file: FileFacts,
+    round: Arc<Round>,
+    content_hash: impl FnOnce() -> [u8; 32] + Send + 'static,
+    params: MetricParams,
+) -> Result<ImportOutcome, StoreError> {
+    let round_id = began.round_id();
+    // Dropping the receiver (an error below) stops the builder at its next table.
+    let (sender, mut built) = tokio::sync::mpsc::unbounded_channel::<CopyRows>();
+    let (finish, finished) = tokio::sync::oneshot::channel();
+    // Detached: its result comes through `finished`, whose sender a panic drops.
+    drop(tokio::task::spawn_blocking(move || {
+        let built = rows::build(round_id, &round, &params, |rows| sender.send(rows).is_ok());
+        drop(sender);
+        let record = built
+            .map(|built| built.map(|metrics| round_record(file, &round, &metrics, content_hash())));
+        // The round and its metrics are freed after this, beside the last statement.
+        let _ = finish.send(record);
+    }));
+    while let Some(rows) = built.recv().await {
+        began.copy(rows).await?;
+    }
+    let stopped = || StoreError::Corrupt("building the round's rows stopped".into());
+    let record = finished
+        .await
+        .map_err(|_| stopped())??
+        .ok_or_else(stopped)?;
+    match began.finish(&record).await? {
+        Finished::Repeat => {
+            let id = write::existing(pool, &record.sha256)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("round vanished after a conflict".into()))?;
+            Ok(ImportOutcome::AlreadyImported { round_id: id })
+        }
+        Finished::Stored { round_id, pending } => {
+            if pending >= totals::BATCH {
+                // The round counts in every query whether or not this succeeds; the next batch
+                // takes the rounds left pending.
+                if let Err(e) = totals::add_pending(pool).await {
+                    tracing::warn!(error = %e, "adding pending rounds to the totals failed");
+                }
+            }
+            Ok(ImportOutcome::Imported { round_id })
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The round's own row and its player directory entries, from the parsed round and its metrics.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::rows::death_cells;
+use crate::format::Round;
+use crate::metrics::RoundMetrics;
+use crate::names;
+use crate::store::write::{PlayerDirectory, RoundRecord};
+
+/// What the import knows of the file besides its content.
+pub struct FileFacts {
+    pub file_name: String,
+    pub file_bytes: i64,
+    pub played_at: DateTime<Utc>,
+}
+
+/// The round's row.
+pub fn round_record(
+    file: FileFacts,
+    round: &Round,
+    m: &RoundMetrics,
+    sha256: [u8; 32],
+) -> RoundRecord {
+    let h = &round.header;
+    let s = &m.summary;
+    RoundRecord {
+        sha256,
+        file_name: file.file_name,
+        file_bytes: file.file_bytes,
+        played_at: file.played_at,
+        map: h.map.clone(),
+        round_number: i16::from(h.round),
+        start_unix: h.round_start_unix,
+        end_unix: h.round_end_unix,
+        duration_ms: s.duration_ms,
+        banner: h.banner.as_str(),
+        tracker_version: h.tracker_version_full.clone(),
+        capabilities: serde_json::Value::Object(
+            h.capabilities
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect(),
+        ),
+        params: json!({
+            "tracker": {
+                "crossfire_window_ms": h.crossfire_window_ms,
+                "escape_time_ms": h.escape_time_ms,
+                "escape_distance": h.escape_distance,
+                "position_sample_interval_ms": h.position_sample_interval_ms,
+                "axis_spawn_interval_ms": h.axis_spawn_interval_ms,
+                "allies_spawn_interval_ms": h.allies_spawn_interval_ms,
+                "test_mode": h.test_mode,
+            },
+            "metrics": m.params,
+        }),
+        skipped: round
+            .skipped
+            .iter()
+            .map(|s| json!({"name": s.name, "rows": s.rows}))
+            .collect(),
+        has_end_marker: round.has_end_marker,
+        engagements: s.engagements as i32,
+        crossfires: s.crossfires as i32,
+        escapes: s.escapes as i32,
+        kills: s.kills as i32,
+        players: s.players as i32,
+        support_mean_pct: s.support_mean_pct,
+        deaths: death_cells(round),
+        directory: directory(round),
+    }
+}
+
+/// Every GUID of the round with its latest name. Players seen only in engagements (no life)
+/// get an entry too; a life's name wins over an engagement's.
+fn directory(round: &Round) -> PlayerDirectory {
+    let mut latest: std::collections::BTreeMap<&str, &[u8]> = Default::default();
+    for e in &round.engagements {
+        latest.insert(&e.target_guid, e.target_name.as_bytes());
+        for a in &e.attackers {
+            latest.insert(&a.guid, a.name.as_bytes());
+        }
+    }
+    for track in &round.tracks {
+        latest.insert(&track.guid, track.name.as_bytes());
+    }
+    let mut d = PlayerDirectory::default();
+    for (guid, name) in latest {
+        // An empty name (another tracker's bug) never overwrites a good one.
+        let display = names::clean_name(name);
+        if display.is_empty() {
+            continue;
+        }
+        d.guids.push(guid.to_string());
+        d.names.push(name.to_vec());
+        d.match_keys.push(names::match_key(name));
+        d.display_names.push(display);
+    }
+    d
+}

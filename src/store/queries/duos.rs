@@ -1,0 +1,67 @@
+//! Pairs of players: the best duos of a scope and one player's crossfire partners.
+
+use sqlx::{PgPool, QueryBuilder};
+
+use super::rounds::DuoFigures;
+use super::scope::Scope;
+use crate::store::StoreError;
+
+/// Pairs ranked by crossfire kills, then crossfires, among pairs with at least
+/// `min_crossfires` crossfires in scope.
+pub async fn best_duos(
+    pool: &PgPool,
+    scope: &Scope,
+    min_crossfires: i64,
+    limit: i64,
+) -> Result<Vec<DuoFigures>, StoreError> {
+    let mut q = QueryBuilder::new(
+        "SELECT s.guid_a, s.guid_b, coalesce(pa.name, ''::bytea) AS name_a,
+                coalesce(pb.name, ''::bytea) AS name_b, s.crossfires, s.crossfire_kills,
+                s.rounds_together, s.combined_damage
+         FROM (SELECT guid_a, guid_b, sum(crossfires)::int8 AS crossfires,
+                      sum(crossfire_kills)::int8 AS crossfire_kills,
+                      sum(together)::int8 AS rounds_together,
+                      sum(combined_damage)::int8 AS combined_damage
+               FROM ",
+    );
+    scope.push_pair_figures(&mut q, None);
+    q.push(" GROUP BY guid_a, guid_b HAVING sum(crossfires) >= ")
+        .push_bind(min_crossfires)
+        .push(
+            ") s LEFT JOIN players pa ON pa.guid = s.guid_a LEFT JOIN players pb ON pb.guid = s.guid_b
+             ORDER BY s.crossfire_kills DESC, s.crossfires DESC, s.guid_a, s.guid_b LIMIT ",
+        )
+        .push_bind(limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}
+
+/// A player's crossfire partners, most crossfires first (`name_a`/`guid_a` is the partner).
+pub async fn crossfire_partners(
+    pool: &PgPool,
+    guid: &str,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<DuoFigures>, StoreError> {
+    let mut q = QueryBuilder::new("SELECT s.partner AS guid_a, ");
+    q.push_bind(guid.to_string()).push(
+        "::text AS guid_b, coalesce(pp.name, ''::bytea) AS name_a, coalesce(me.name, ''::bytea) AS name_b,
+                s.crossfires, s.crossfire_kills, s.rounds_together, s.combined_damage
+         FROM (SELECT CASE WHEN guid_a = ",
+    );
+    q.push_bind(guid.to_string()).push(
+        " THEN guid_b ELSE guid_a END AS partner,
+                      sum(crossfires)::int8 AS crossfires, sum(crossfire_kills)::int8 AS crossfire_kills,
+                      sum(together)::int8 AS rounds_together,
+                      sum(combined_damage)::int8 AS combined_damage
+               FROM ",
+    );
+    scope.push_pair_figures(&mut q, Some(guid));
+    q.push(
+        " GROUP BY 1 HAVING sum(crossfires) > 0) s
+         LEFT JOIN players pp ON pp.guid = s.partner LEFT JOIN players me ON me.guid = ",
+    )
+    .push_bind(guid.to_string())
+    .push(" ORDER BY s.crossfires DESC, s.crossfire_kills DESC, s.partner LIMIT ")
+    .push_bind(limit);
+    Ok(q.build_query_as().fetch_all(pool).await?)
+}

@@ -1,0 +1,40 @@
+//! The reads behind every command, one module per concern. Figures over a period are sums of
+//! per-round rows, read from the monthly and yearly totals where whole buckets lie in the period
+//! ([`scope`]); averages are sums divided by sums, so they are exact across rounds.
+
+mod duos;
+mod heatmaps;
+mod leaderboards;
+mod players;
+mod rounds;
+mod scope;
+mod status;
+
+pub use duos::{best_duos, crossfire_partners};
+pub use heatmaps::{HeatPointRow, heatmap};
+pub use leaderboards::{EscapeRow, RankedPlayer, escape_artists, leaderboard};
+pub use players::{
+    CardFigure, CardFigures, PlayerRow, all_player_names, find_players, link_player, linked_guid,
+    player, player_card,
+};
+pub use rounds::{
+    DuoFigures, PlayerFigure, RoundHeadline, RoundPost, delete_round, maps, round, round_post,
+};
+pub use scope::{Periods, Scope};
+pub use status::{DbCounts, TrackerVersion, db_counts, tracker_versions};
+
+use crate::metrics::Figure;
+
+/// `figure` over the summed player figures of a group: `scale × Σ numerator / Σ denominator`,
+/// NULL when the denominator is 0.
+fn figure_sql(figure: &Figure) -> String {
+    let ratio = format!(
+        "sum({})::float8 / nullif(sum({}), 0)",
+        figure.numerator, figure.denominator
+    );
+    if figure.scale == 1.0 {
+        format!("({ratio})")
+    } else {
+        format!("({:?} * {ratio})", figure.scale)
+    }
+}

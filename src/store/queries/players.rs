@@ -1,0 +1,169 @@
+//! Players: finding them by name, the Discord links, and a player's card (their figures next to
+//! each figure's median over the players in scope).
+
+use sqlx::{FromRow, PgPool, QueryBuilder, Row};
+
+use super::figure_sql;
+use super::scope::Scope;
+use crate::metrics::{Card, Figure, PlayerSums, PlayerTotals};
+use crate::store::StoreError;
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct PlayerRow {
+    pub guid: String,
+    pub name: Vec<u8>,
+    pub display_name: String,
+}
+
+/// Players whose cleaned name contains `partial` (case-insensitive) or whose GUID starts with
+/// it, most recently seen first.
+pub async fn find_players(
+    pool: &PgPool,
+    partial: &str,
+    limit: i64,
+) -> Result<Vec<PlayerRow>, StoreError> {
+    let key = crate::names::match_key(partial.as_bytes());
+    let like = format!(
+        "%{}%",
+        key.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let guid_prefix = format!("{}%", partial.trim().to_uppercase().replace('%', ""));
+    Ok(sqlx::query_as(
+        "SELECT guid, name, display_name FROM players
+         WHERE match_key LIKE $1 OR upper(guid) LIKE $2
+         ORDER BY (match_key = $3) DESC, (match_key LIKE $4) DESC, last_seen DESC, guid LIMIT $5",
+    )
+    .bind(like)
+    .bind(guid_prefix)
+    .bind(&key)
+    .bind(format!("{}%", key.replace('%', "")))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn player(pool: &PgPool, guid: &str) -> Result<Option<PlayerRow>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT guid, name, display_name FROM players WHERE guid = $1")
+            .bind(guid)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// Every player's display name (for closest-match suggestions).
+pub async fn all_player_names(pool: &PgPool) -> Result<Vec<PlayerRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT guid, name, display_name FROM players ORDER BY last_seen DESC LIMIT 5000",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The Discord account ↔ GUID links of `/link`.
+pub async fn link_player(pool: &PgPool, discord_user: u64, guid: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO discord_links (discord_user_id, guid) VALUES ($1, $2)
+         ON CONFLICT (discord_user_id) DO UPDATE SET guid = EXCLUDED.guid, linked_at = now()",
+    )
+    .bind(discord_user as i64)
+    .bind(guid)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn linked_guid(pool: &PgPool, discord_user: u64) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT guid FROM discord_links WHERE discord_user_id = $1")
+            .bind(discord_user as i64)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// A player's figures in scope next to each figure's median over the players in scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardFigures {
+    /// The player's sums.
+    pub totals: PlayerTotals,
+    /// The card's figures ([`Card::figures`]), each with the median over players.
+    pub rows: Vec<CardFigure>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CardFigure {
+    pub figure: &'static Figure,
+    pub value: Option<f64>,
+    pub median: Option<f64>,
+}
+
+/// `card`'s figures of one player in scope and their medians over the players the card counts
+/// ([`Card::counts_players_with`]), in one query: every player's sums are read once, the player's
+/// row and the medians computed from them. `None` when the player is not counted in scope.
+pub async fn player_card(
+    pool: &PgPool,
+    card: Card,
+    guid: &str,
+    scope: &Scope,
+) -> Result<Option<CardFigures>, StoreError> {
+    let figures = card.figures();
+    let values: Vec<String> = figures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{} AS f{i}", figure_sql(f)))
+        .collect();
+    let sums: Vec<String> = PlayerSums::COLUMNS
+        .iter()
+        .map(|c| format!("sum({c}) AS {c}"))
+        .collect();
+    let medians: Vec<String> = (0..figures.len())
+        .map(|i| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY f{i})"))
+        .collect();
+    let own: Vec<String> = (0..figures.len()).map(|i| format!("f{i}")).collect();
+    let totals = PlayerSums::COLUMNS
+        .iter()
+        .map(|c| format!("'{c}', {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = QueryBuilder::new(format!(
+        "WITH pp AS (SELECT x.guid, {}, {} FROM ",
+        sums.join(", "),
+        values.join(", ")
+    ));
+    scope.push_player_figures(&mut q, None);
+    q.push(format!(
+        " GROUP BY x.guid HAVING sum({}) > 0)
+         SELECT 0 AS which, json_build_object({totals}) AS totals, {} FROM pp WHERE guid = ",
+        card.counts_players_with(),
+        own.join(", ")
+    ));
+    q.push_bind(guid.to_string());
+    q.push(format!(
+        " UNION ALL SELECT 1, NULL, {} FROM pp ORDER BY which",
+        medians.join(", ")
+    ));
+    let rows = q.build().fetch_all(pool).await?;
+    let (Some(me), Some(median)) = (
+        rows.iter().find(|r| r.get::<i32, _>("which") == 0),
+        rows.iter().find(|r| r.get::<i32, _>("which") == 1),
+    ) else {
+        return Ok(None);
+    };
+    let totals: sqlx::types::Json<PlayerTotals> = me.try_get("totals")?;
+    let mut out = Vec::with_capacity(figures.len());
+    for (i, figure) in figures.into_iter().enumerate() {
+        let column = format!("f{i}");
+        out.push(CardFigure {
+            figure,
+            value: me.try_get(column.as_str())?,
+            median: median.try_get(column.as_str())?,
+        });
+    }
+    Ok(Some(CardFigures {
+        totals: totals.0,
+        rows: out,
+    }))
+}

@@ -1,0 +1,132 @@
+//! Rounds: one round's headline figures and post, the maps played, deleting a round.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgPool};
+
+use crate::store::StoreError;
+
+/// Deletes a round; the rounds trigger removes its rows and subtracts it from the totals.
+pub async fn delete_round(pool: &PgPool, round_id: i64) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM rounds WHERE id = $1")
+        .bind(round_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct RoundHeadline {
+    pub id: i64,
+    pub file_name: String,
+    pub map: String,
+    pub round_number: i16,
+    pub played_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub engagement_count: i32,
+    pub crossfire_count: i32,
+    pub escape_count: i32,
+    pub kill_count: i32,
+    pub player_count: i32,
+    pub support_mean_pct: Option<f64>,
+}
+
+const ROUND_COLUMNS: &str = "id, file_name, map, round_number, played_at, duration_ms, \
+    engagement_count, crossfire_count, escape_count, kill_count, player_count, support_mean_pct";
+
+pub async fn round(pool: &PgPool, round_id: i64) -> Result<Option<RoundHeadline>, StoreError> {
+    let sql = format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(round_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// A player's figure in one round (for the summary's top lists).
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct PlayerFigure {
+    pub guid: String,
+    pub name: Vec<u8>,
+    pub value: i64,
+}
+
+/// The round's best duo: the pair with the most crossfire kills, then crossfires.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct DuoFigures {
+    pub guid_a: String,
+    pub guid_b: String,
+    pub name_a: Vec<u8>,
+    pub name_b: Vec<u8>,
+    pub crossfires: i64,
+    pub crossfire_kills: i64,
+    pub rounds_together: i64,
+    pub combined_damage: i64,
+}
+
+/// Everything the post-round summary shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundPost {
+    pub round: RoundHeadline,
+    pub best_duo: Option<DuoFigures>,
+    pub top_damage: Vec<PlayerFigure>,
+    pub top_escapes: Vec<PlayerFigure>,
+    /// Victims' death positions with the killer's team (1 axis, 2 allies).
+    pub kills: Vec<(f32, f32, Option<i16>)>,
+}
+
+/// What the post of round `round_id` shows; `None` when there is no such round.
+pub async fn round_post(pool: &PgPool, round_id: i64) -> Result<Option<RoundPost>, StoreError> {
+    let Some(round) = round(pool, round_id).await? else {
+        return Ok(None);
+    };
+    let top = |column: &'static str| {
+        let sql = format!(
+            "SELECT t.guid, coalesce(p.name, ''::bytea) AS name, t.{column}::int8 AS value
+             FROM player_teamplay t
+             LEFT JOIN round_players p ON p.round_id = t.round_id AND p.guid = t.guid
+             WHERE t.round_id = $1 AND t.{column} > 0
+             ORDER BY t.{column} DESC, t.guid LIMIT 3"
+        );
+        sqlx::query_as::<_, PlayerFigure>(sqlx::AssertSqlSafe(sql))
+            .bind(round_id)
+            .fetch_all(pool)
+    };
+    let top_damage = top("damage_dealt").await?;
+    let top_escapes = top("escapes").await?;
+    let best_duo = sqlx::query_as(
+        "SELECT s.guid_a, s.guid_b, coalesce(a.name, ''::bytea) AS name_a,
+                coalesce(b.name, ''::bytea) AS name_b, s.crossfires::int8 AS crossfires,
+                s.crossfire_kills::int8 AS crossfire_kills, 1::int8 AS rounds_together,
+                s.combined_damage::int8 AS combined_damage
+         FROM pair_stats s
+         LEFT JOIN round_players a ON a.round_id = s.round_id AND a.guid = s.guid_a
+         LEFT JOIN round_players b ON b.round_id = s.round_id AND b.guid = s.guid_b
+         WHERE s.round_id = $1 AND s.crossfires > 0
+         ORDER BY s.crossfire_kills DESC, s.crossfires DESC, s.guid_a, s.guid_b LIMIT 1",
+    )
+    .bind(round_id)
+    .fetch_optional(pool)
+    .await?;
+    let kills = sqlx::query_as::<_, (f32, f32, Option<i16>)>(
+        "SELECT death_x, death_y, killer_team FROM engagements
+         WHERE round_id = $1 AND death_x IS NOT NULL ORDER BY ord",
+    )
+    .bind(round_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Some(RoundPost {
+        round,
+        best_duo,
+        top_damage,
+        top_escapes,
+        kills,
+    }))
+}
+
+/// Maps with rounds, most rounds first.
+pub async fn maps(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT map, count(*)::int8 FROM rounds GROUP BY map ORDER BY count(*) DESC, map",
+    )
+    .fetch_all(pool)
+    .await?)
+}

@@ -1,0 +1,183 @@
+//! Writing one round in one transaction: its per-round tables with binary `COPY`
+//! ([`RoundTx::copy`]), then its row and its players in one statement ([`RoundTx::finish`]),
+//! which also lists the round as pending for the totals (`totals`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::StoreError;
+use super::copy::CopyRows;
+use crate::heat::HeatCell;
+
+/// The transaction a round is written in, with the id the round will have.
+pub struct RoundTx {
+    tx: Transaction<'static, Postgres>,
+    round_id: i64,
+}
+
+/// Begins the transaction of a round.
+pub async fn begin_round(pool: &PgPool) -> Result<RoundTx, StoreError> {
+    let mut tx = pool.begin().await?;
+    // The pool plans every statement with its values (store::connect), which is right for the
+    // reads but would re-plan these statements on every import. A commit lost to a crash before
+    // it reached the disk leaves the file unlogged, so the next scan imports it again.
+    sqlx::raw_sql("SET LOCAL plan_cache_mode = auto; SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    // The per-round tables have no foreign key, so the round's row can come last, once the
+    // metrics it summarises are known.
+    let round_id: i64 = sqlx::query_scalar("SELECT nextval('rounds_id_seq')")
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(RoundTx { tx, round_id })
+}
+
+/// The round stored with this content, if any.
+pub async fn existing(pool: &PgPool, sha: &[u8; 32]) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM rounds WHERE content_sha256 = $1")
+            .bind(&sha[..])
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// What the round's row says of the round: the file, the header and the headline figures.
+pub struct RoundRecord {
+    pub sha256: [u8; 32],
+    pub file_name: String,
+    pub file_bytes: i64,
+    pub played_at: DateTime<Utc>,
+    pub map: String,
+    pub round_number: i16,
+    pub start_unix: i64,
+    pub end_unix: i64,
+    pub duration_ms: i64,
+    pub banner: &'static str,
+    pub tracker_version: Option<String>,
+    pub capabilities: serde_json::Value,
+    pub params: serde_json::Value,
+    pub skipped: serde_json::Value,
+    pub has_end_marker: bool,
+    pub engagements: i32,
+    pub crossfires: i32,
+    pub escapes: i32,
+    pub kills: i32,
+    pub players: i32,
+    pub support_mean_pct: Option<f64>,
+    /// The deaths, for the batch that adds the round to the heatmap totals.
+    pub deaths: BTreeMap<HeatCell, i32>,
+    /// The round's entries of the player directory.
+    pub directory: PlayerDirectory,
+}
+
+/// Entries of the player directory (`players`): each GUID with its latest name, as columns.
+#[derive(Debug, Default)]
+pub struct PlayerDirectory {
+    pub guids: Vec<String>,
+    pub names: Vec<Vec<u8>>,
+    pub display_names: Vec<String>,
+    pub match_keys: Vec<String>,
+}
+
+/// What [`RoundTx::finish`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Committed as round `round_id`, which made `pending` rounds wait for the totals.
+    Stored { round_id: i64, pending: i64 },
+    /// A round with the same content exists: nothing was written.
+    Repeat,
+}
+
+impl RoundTx {
+    /// The id the round is written under.
+    pub fn round_id(&self) -> i64 {
+        self.round_id
+    }
+
+    /// Writes one table's rows.
+    pub async fn copy(&mut self, rows: CopyRows) -> Result<(), StoreError> {
+        rows.send(&mut self.tx).await?;
+        Ok(())
+    }
+
+    /// Updates the player directory, writes the round's row and lists the round as pending for
+    /// the totals, in one statement, then commits; rolls back when a round with the same content
+    /// exists. Two transactions writing the same content at once store it once: the second
+    /// waits on the content's unique key, then finds the first's row.
+    pub async fn finish(mut self, r: &RoundRecord) -> Result<Finished, StoreError> {
+        let d = &r.directory;
+        // A directory entry is updated only by a round played no earlier than the one that
+        // wrote it. The count is read in the statement's snapshot, without the round it lists.
+        let (listed, pending_before): (Option<i64>, i64) = sqlx::query_as(
+            "WITH directory AS (
+                 INSERT INTO players (guid, name, display_name, match_key, last_seen)
+                 SELECT g, n, d, k, $7
+                 FROM UNNEST($28::text[], $29::bytea[], $30::text[], $31::text[]) AS t(g, n, d, k)
+                 ON CONFLICT (guid) DO UPDATE SET name = EXCLUDED.name,
+                     display_name = EXCLUDED.display_name, match_key = EXCLUDED.match_key,
+                     last_seen = EXCLUDED.last_seen
+                 WHERE players.last_seen <= EXCLUDED.last_seen),
+             stored AS (
+                 INSERT INTO rounds (id, content_sha256, file_name, map, round_number,
+                     start_unix, end_unix, played_at, duration_ms, banner, tracker_version,
+                     capabilities, params, skipped_sections, has_end_marker, file_bytes,
+                     engagement_count, crossfire_count, escape_count, kill_count, player_count,
+                     support_mean_pct)
+                 VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,
+                         $20,$21)
+                 ON CONFLICT (content_sha256) DO NOTHING
+                 RETURNING id),
+             listed AS (
+                 INSERT INTO totals_pending (round_id, cell_x, cell_y, killer_team, target_team,
+                     n)
+                 SELECT id, $23, $24, $25, $26, $27 FROM stored
+                 RETURNING round_id)
+             SELECT (SELECT round_id FROM listed), (SELECT count(*) FROM totals_pending)",
+        )
+        .bind(&r.sha256[..])
+        .bind(&r.file_name)
+        .bind(&r.map)
+        .bind(r.round_number)
+        .bind(r.start_unix)
+        .bind(r.end_unix)
+        .bind(r.played_at)
+        .bind(r.duration_ms)
+        .bind(r.banner)
+        .bind(&r.tracker_version)
+        .bind(&r.capabilities)
+        .bind(&r.params)
+        .bind(&r.skipped)
+        .bind(r.has_end_marker)
+        .bind(r.file_bytes)
+        .bind(r.engagements)
+        .bind(r.crossfires)
+        .bind(r.escapes)
+        .bind(r.kills)
+        .bind(r.players)
+        .bind(r.support_mean_pct)
+        .bind(self.round_id)
+        .bind(r.deaths.keys().map(|c| c.0).collect::<Vec<i32>>())
+        .bind(r.deaths.keys().map(|c| c.1).collect::<Vec<i32>>())
+        .bind(r.deaths.keys().map(|c| c.2).collect::<Vec<i16>>())
+        .bind(r.deaths.keys().map(|c| c.3).collect::<Vec<i16>>())
+        .bind(r.deaths.values().copied().collect::<Vec<i32>>())
+        .bind(&d.guids)
+        .bind(&d.names)
+        .bind(&d.display_names)
+        .bind(&d.match_keys)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if listed.is_none() {
+            self.tx.rollback().await?;
+            return Ok(Finished::Repeat);
+        }
+        self.tx.commit().await?;
+        Ok(Finished::Stored {
+            round_id: self.round_id,
+            pending: pending_before + 1,
+        })
+    }
+}
