@@ -150,6 +150,10 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// The exit code of an import stopped because the database could not be reached (1 means some
+/// file was refused).
+const EXIT_DATABASE_UNAVAILABLE: u8 = 3;
+
 async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Result<ExitCode> {
     let files = collect_files(paths)?;
     let pool = connect(config).await?;
@@ -164,26 +168,50 @@ async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Res
     } else {
         ProgressBar::hidden()
     };
+    // Every outcome is printed, to a terminal above the bar and otherwise as plain lines (a
+    // hidden bar prints nothing, and a log or a pipe must still get every reason).
+    let say = |line: String| {
+        if bar.is_hidden() {
+            println!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
     let (mut imported, mut repeats, mut failed) = (0, 0, 0);
-    for f in &files {
+    let mut unavailable = None;
+    for (done, f) in files.iter().enumerate() {
         bar.set_message(import::file_name_of(f));
         match import::import_path(&pool, f, complete, &params).await {
             Ok(report) => {
                 match report.outcome {
-                    import::ImportOutcome::Imported { .. } => imported += 1,
+                    import::ImportOutcome::Imported { .. }
+                    | import::ImportOutcome::Replaced { .. } => imported += 1,
                     import::ImportOutcome::AlreadyImported { .. } => repeats += 1,
                 }
-                bar.println(report.describe());
+                say(report.describe());
+            }
+            // The database went away: the files left would fail the same way, so stop; they
+            // import on the next run.
+            Err(e) if e.is_database_unavailable() => {
+                unavailable = Some((e, files.len() - done));
+                break;
             }
             Err(e) => {
                 failed += 1;
-                bar.println(format!("error: {e}"));
+                say(format!(
+                    "error: {}",
+                    proximity::error_text::storable(&e.to_string())
+                ));
             }
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
     println!("{imported} imported, {repeats} already imported, {failed} failed");
+    if let Some((e, left)) = unavailable {
+        eprintln!("database unavailable: {e}; {left} files not imported, run the import again");
+        return Ok(ExitCode::from(EXIT_DATABASE_UNAVAILABLE));
+    }
     Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {

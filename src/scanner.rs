@@ -889,7 +889,9 @@ impl Inner {
         };
         match result {
             Ok(report) => match report.outcome {
-                ImportOutcome::Imported { round_id } => FileOutcome::Imported(round_id),
+                ImportOutcome::Imported { round_id } | ImportOutcome::Replaced { round_id, .. } => {
+                    FileOutcome::Imported(round_id)
+                }
                 ImportOutcome::AlreadyImported { round_id } => FileOutcome::Duplicate(round_id),
             },
             Err(e) => {

@@ -33,7 +33,8 @@ impl SynthOptions {
             players,
             duration_s,
             seed,
-            start_unix: 1_768_070_000,
+            // Rounds of different seeds are different rounds, so they start at different times.
+            start_unix: 1_768_070_000 + (seed % 1_000_000) as i64 * 3_600,
         }
     }
 }

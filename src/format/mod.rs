@@ -9,7 +9,7 @@ mod write;
 
 pub use model::*;
 pub use parse::{ParseError, ParseOptions, parse, parse_with};
-pub use write::write;
+pub use write::{canonical_digest, write};
 
 #[cfg(test)]
 mod tests;

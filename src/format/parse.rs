@@ -944,6 +944,36 @@ fn item_values<'a, const N: usize>(
 // Rows
 
 fn parse_engagement(line: &[u8]) -> FieldResult<Engagement> {
+    let e = engagement_fields(line)?;
+    interval(e.start_time, e.end_time, e.duration)?;
+    Ok(e)
+}
+
+/// A server frame at the usual 20 frames a second: a duration may differ from its end minus its
+/// start by this much (one frame's rounding) and no more.
+const FRAME_MS: i64 = 50;
+
+/// Checks that a fight ends no earlier than it starts and that its duration is the time between.
+fn interval(start: i64, end: i64, duration: i64) -> FieldResult<()> {
+    if end < start {
+        return field_err(
+            "end_time",
+            format!("{end} ms is before start_time {start} ms"),
+        );
+    }
+    if (duration - (end - start)).abs() > FRAME_MS {
+        return field_err(
+            "duration",
+            format!(
+                "{duration} ms disagrees with end_time − start_time = {} ms",
+                end - start
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn engagement_fields(line: &[u8]) -> FieldResult<Engagement> {
     let f = split_with_rest::<24>(line, b';')
         .or_else(|found| field_count_error("ENGAGEMENTS", 24, found))?;
     let positions = parse_positions(f[22])?;
@@ -1091,10 +1121,19 @@ fn parse_attackers(field: &[u8]) -> FieldResult<Vec<Attacker>> {
 }
 
 fn parse_track(line: &[u8]) -> FieldResult<PlayerTrack> {
-    match fast_track(line) {
-        Some(track) => Ok(track),
-        None => checked_track(line),
+    let track = match fast_track(line) {
+        Some(track) => track,
+        None => checked_track(line)?,
+    };
+    if let Some(death) = track.death_time
+        && death < track.spawn_time
+    {
+        return field_err(
+            "death_time",
+            format!("{death} ms is before spawn_time {} ms", track.spawn_time),
+        );
     }
+    Ok(track)
 }
 
 /// [`checked_track`] for a row in the forms the trackers write, in one pass over its path;
@@ -1430,6 +1469,12 @@ fn parse_objective(line: &[u8]) -> FieldResult<ObjectiveFocus> {
 }
 
 fn parse_reaction(line: &[u8]) -> FieldResult<ReactionMetric> {
+    let r = reaction_fields(line)?;
+    interval(r.start_time, r.end_time, r.duration)?;
+    Ok(r)
+}
+
+fn reaction_fields(line: &[u8]) -> FieldResult<ReactionMetric> {
     let f = split_exact::<13>(line, b';')
         .or_else(|found| field_count_error("REACTION_METRICS", 13, found))?;
     Ok(ReactionMetric {

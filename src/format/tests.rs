@@ -568,6 +568,13 @@ fn time_strategy() -> impl Strategy<Value = i64> {
     0i64..3_600_000
 }
 
+/// `(start, end, duration)` of something that happened: the end no earlier than the start, the
+/// duration the time between, give or take a server frame.
+fn interval_strategy() -> impl Strategy<Value = (i64, i64, i64)> {
+    (time_strategy(), 0i64..600_000, -50i64..=50)
+        .prop_map(|(start, length, off)| (start, start + length, (length + off).max(0)))
+}
+
 fn opt_time_strategy() -> impl Strategy<Value = Option<i64>> {
     proptest::option::of(time_strategy())
 }
@@ -603,12 +610,7 @@ fn attacker_strategy() -> impl Strategy<Value = Attacker> {
 
 fn engagement_strategy() -> impl Strategy<Value = Engagement> {
     (
-        (
-            0i64..100_000,
-            time_strategy(),
-            time_strategy(),
-            time_strategy(),
-        ),
+        (0i64..100_000, interval_strategy()),
         (
             guid_strategy(),
             name_strategy(),
@@ -640,7 +642,7 @@ fn engagement_strategy() -> impl Strategy<Value = Engagement> {
     )
         .prop_map(
             |(
-                (id, start_time, end_time, duration),
+                (id, (start_time, end_time, duration)),
                 (target_guid, target_name, target_team, outcome),
                 (total_damage, killer_guid, killer_name),
                 (num_attackers, is_crossfire, crossfire_delay, crossfire_participants),
@@ -693,7 +695,9 @@ fn track_strategy() -> impl Strategy<Value = PlayerTrack> {
             time_strategy(),
             proptest::option::of(1i64..3_600_000),
             opt_time_strategy(),
-        ),
+        )
+            // A life ends no earlier than it starts.
+            .prop_map(|(spawn, death, first_move)| (spawn, death.map(|d| spawn + d), first_move)),
         (proptest::sample::select(DeathType::ALL), 0i64..10_000),
         proptest::collection::vec(
             (
@@ -866,7 +870,7 @@ fn round_strategy() -> impl Strategy<Value = Round> {
                     opt_time_strategy(),
                     opt_time_strategy(),
                 ),
-                (time_strategy(), time_strategy(), time_strategy()),
+                interval_strategy(),
             )
                 .prop_map(
                     |(
@@ -931,4 +935,55 @@ proptest! {
         prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed, String::from_utf8_lossy(&text));
         prop_assert_eq!(parsed.unwrap(), round);
     }
+}
+
+#[test]
+fn impossible_rows_are_refused_with_their_line_and_field() {
+    let cases = [
+        (
+            sample_with("2;5000;11000;6000;", "2;10200;100;2200;"),
+            "ENGAGEMENTS",
+            "end_time",
+            "100 ms is before start_time 10200 ms",
+        ),
+        (
+            sample_with("2;5000;11000;6000;", "2;5000;11000;6051;"),
+            "ENGAGEMENTS",
+            "duration",
+            "6051 ms disagrees with end_time − start_time = 6000 ms",
+        ),
+        (
+            sample_with("AXIS;MEDIC;0;2300;", "AXIS;MEDIC;2400;2300;"),
+            "PLAYER_TRACKS",
+            "death_time",
+            "2300 ms is before spawn_time 2400 ms",
+        ),
+        (
+            sample_with(";900;1000;2300;1300", ";900;2300;1000;1300"),
+            "REACTION_METRICS",
+            "end_time",
+            "1000 ms is before start_time 2300 ms",
+        ),
+        (
+            sample_with(";140;BBBB;", ";-140;BBBB;"),
+            "ENGAGEMENTS",
+            "total_damage",
+            "-140 is outside 0..=2147483647",
+        ),
+    ];
+    for (text, section, field, message) in cases {
+        let e = err(&text);
+        let line = text
+            .lines()
+            .position(|l| !SAMPLE.lines().any(|s| s == l))
+            .map(|i| i + 1);
+        assert_eq!(
+            (Some(e.line), e.section.as_deref(), e.field.as_deref()),
+            (line, Some(section), Some(field)),
+            "{e}"
+        );
+        assert_eq!(e.message, message, "{e}");
+    }
+    // A frame's rounding is not an error.
+    parse(sample_with("2;5000;11000;6000;", "2;5000;11000;6050;").as_bytes()).unwrap();
 }

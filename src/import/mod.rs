@@ -1,6 +1,7 @@
 //! Importing round files: read, parse, derive, build the rows and write them ([`pipeline`]),
 //! and record every attempt in the import log that the scanner and `/proximity_status` read.
 
+pub mod identity;
 mod pipeline;
 mod record;
 pub mod rows;
@@ -19,11 +20,19 @@ use crate::metrics::MetricParams;
 use crate::store::StoreError;
 use crate::store::import_log::{self, Attempt, ImportStatus};
 
+/// The longest an import may take before the database counts as unavailable: a server that
+/// vanished without closing its connections would otherwise keep the import waiting for as long
+/// as TCP does.
+pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// What importing a file did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportOutcome {
     /// A new round, with its id.
     Imported { round_id: i64 },
+    /// More of a round stored before (a finished file after a partial one): stored as
+    /// `round_id` in place of round `previous`.
+    Replaced { round_id: i64, previous: i64 },
     /// The same round was stored before (from this or another file).
     AlreadyImported { round_id: i64 },
 }
@@ -31,9 +40,9 @@ pub enum ImportOutcome {
 impl ImportOutcome {
     pub fn round_id(self) -> i64 {
         match self {
-            ImportOutcome::Imported { round_id } | ImportOutcome::AlreadyImported { round_id } => {
-                round_id
-            }
+            ImportOutcome::Imported { round_id }
+            | ImportOutcome::Replaced { round_id, .. }
+            | ImportOutcome::AlreadyImported { round_id } => round_id,
         }
     }
 }
@@ -47,34 +56,53 @@ pub struct ImportReport {
     pub round_number: Option<u8>,
     /// Sections the parser skipped (name and row count); empty for a repeat.
     pub skipped: Vec<SkippedSection>,
+    /// What the import noticed and kept rather than refused.
+    pub notes: Vec<String>,
+    /// The SHA-256 of the file's bytes: its fingerprint in the import log.
+    pub file_sha256: [u8; 32],
     pub elapsed: Duration,
 }
 
 impl ImportReport {
     /// One line for logs and replies.
     pub fn describe(&self) -> String {
-        match self.outcome {
+        let what = || {
+            format!(
+                "{} round {}",
+                self.map.as_deref().unwrap_or("?"),
+                self.round_number.unwrap_or(0)
+            )
+        };
+        let mut s = match self.outcome {
             ImportOutcome::AlreadyImported { round_id } => {
                 format!("{}: already imported (round #{round_id})", self.file_name)
             }
             ImportOutcome::Imported { round_id } => {
-                let mut s = format!(
-                    "{}: imported as round #{round_id} ({} round {})",
+                format!(
+                    "{}: imported as round #{round_id} ({})",
                     self.file_name,
-                    self.map.as_deref().unwrap_or("?"),
-                    self.round_number.unwrap_or(0)
-                );
-                if !self.skipped.is_empty() {
-                    let list: Vec<String> = self
-                        .skipped
-                        .iter()
-                        .map(|s| format!("{} ({} rows)", s.name, s.rows))
-                        .collect();
-                    s.push_str(&format!("; skipped sections: {}", list.join(", ")));
-                }
-                s
+                    what()
+                )
             }
+            ImportOutcome::Replaced { round_id, previous } => format!(
+                "{}: imported as round #{round_id} ({}), replacing the partial round #{previous}",
+                self.file_name,
+                what()
+            ),
+        };
+        if !self.skipped.is_empty() {
+            let list: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|s| format!("{} ({} rows)", s.name, s.rows))
+                .collect();
+            s.push_str(&format!("; skipped sections: {}", list.join(", ")));
         }
+        for note in &self.notes {
+            s.push_str("; note: ");
+            s.push_str(note);
+        }
+        s
     }
 }
 
@@ -92,8 +120,13 @@ pub enum ImportError {
 }
 
 impl ImportError {
-    /// Whether trying again later may succeed (the database was unreachable), as opposed to a
-    /// file that is bad.
+    /// Whether the database could not be reached (or went away during the import).
+    pub fn is_database_unavailable(&self) -> bool {
+        matches!(self, ImportError::Store { source, .. } if source.is_unavailable())
+    }
+
+    /// Whether trying again later may succeed (the database was unreachable, the file could
+    /// not be read), as opposed to a file that is bad.
     pub fn is_transient(&self) -> bool {
         match self {
             ImportError::Store { source, .. } => source.is_unavailable(),
@@ -103,7 +136,7 @@ impl ImportError {
     }
 }
 
-/// The SHA-256 of a file's content: the identity of a round, whatever the file is called.
+/// The SHA-256 of a file's bytes: the file's fingerprint in the import log.
 pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
@@ -133,13 +166,24 @@ pub async fn import_bytes(
     params: &MetricParams,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
-    let stored = pipeline::run(pool, file_name, bytes.into(), complete, params).await?;
+    let run = pipeline::run(pool, file_name, bytes.into(), complete, params);
+    let stored = tokio::time::timeout(IMPORT_TIMEOUT, run)
+        .await
+        .map_err(|_| ImportError::Store {
+            file: file_name.to_string(),
+            source: StoreError::Unavailable(format!(
+                "no answer from the database within {} s",
+                IMPORT_TIMEOUT.as_secs()
+            )),
+        })??;
     Ok(ImportReport {
         file_name: file_name.to_string(),
         outcome: stored.outcome,
         map: stored.map,
         round_number: stored.round_number,
         skipped: stored.skipped,
+        notes: stored.notes,
+        file_sha256: stored.file_sha256,
         elapsed: started.elapsed(),
     })
 }
@@ -183,19 +227,24 @@ pub async fn record_attempt(
     let error = result.as_ref().err().map(ToString::to_string);
     let (status, round_id) = match result {
         Ok(r) => match r.outcome {
-            ImportOutcome::Imported { round_id } => (ImportStatus::Imported, Some(round_id)),
+            ImportOutcome::Imported { round_id } | ImportOutcome::Replaced { round_id, .. } => {
+                (ImportStatus::Imported, Some(round_id))
+            }
             ImportOutcome::AlreadyImported { round_id } => {
                 (ImportStatus::Duplicate, Some(round_id))
             }
         },
         Err(_) => (ImportStatus::Failed, None),
     };
+    let report = result.as_ref().ok();
     let attempt = Attempt {
         file_name,
         file_size: size,
+        file_sha256: report.map(|r| r.file_sha256),
         status,
         round_id,
         error: error.as_deref(),
+        notes: report.map_or(&[], |r| r.notes.as_slice()),
     };
     import_log::record_attempt(pool, path, &attempt).await
 }

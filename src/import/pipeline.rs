@@ -12,7 +12,8 @@ use bytes::Bytes;
 use chrono::Utc;
 use sqlx::PgPool;
 
-use super::record::{FileFacts, round_record};
+use super::identity::{self, Verdict};
+use super::record::{self, FileFacts, round_record};
 use super::rows;
 use super::{ImportError, ImportOutcome, content_hash, played_at};
 use crate::format::{self, ParseOptions, Round};
@@ -27,6 +28,9 @@ pub struct Stored {
     pub map: Option<String>,
     pub round_number: Option<u8>,
     pub skipped: Vec<format::SkippedSection>,
+    /// The SHA-256 of the file's bytes.
+    pub file_sha256: [u8; 32],
+    pub notes: Vec<String>,
 }
 
 /// Parses and stores `bytes` as round file `file_name`.
@@ -66,12 +70,17 @@ pub async fn run(
             let sha = tokio::task::spawn_blocking(hash)
                 .await
                 .map_err(|e| store_err(StoreError::Corrupt(format!("hashing stopped: {e}"))))?;
-            return match write::existing(pool, &sha).await.map_err(store_err)? {
+            return match write::stored_from_file(pool, &sha)
+                .await
+                .map_err(store_err)?
+            {
                 Some(round_id) => Ok(Stored {
                     outcome: ImportOutcome::AlreadyImported { round_id },
                     map: None,
                     round_number: None,
                     skipped: Vec::new(),
+                    file_sha256: sha,
+                    notes: Vec::new(),
                 }),
                 None => Err(ImportError::Parse {
                     file: file_name.to_string(),
@@ -93,19 +102,29 @@ pub async fn run(
         file_bytes,
         played_at: played_at(&round.header, file_name, Utc::now()),
     };
-    let outcome = write_round(pool, began, file, Arc::new(round), hash, params.clone())
+    let written = write_round(pool, began, file, Arc::new(round), hash, params.clone())
         .await
         .map_err(store_err)?;
     Ok(Stored {
-        outcome,
+        outcome: written.outcome,
         map: Some(map),
         round_number: Some(round_number),
         skipped,
+        file_sha256: written.file_sha256,
+        notes: written.notes,
     })
 }
 
-/// Builds and writes the round's rows in the transaction `began`, committed when everything is
-/// written; then, when the round makes [`totals::BATCH`] rounds pending, adds them to the totals.
+/// What writing a round did, with what the builder thread found out on the way.
+struct Written {
+    outcome: ImportOutcome,
+    file_sha256: [u8; 32],
+    notes: Vec<String>,
+}
+
+/// Builds and writes the round's rows in the transaction `began`, then decides which round the
+/// file is (`identity`): a new round or a replacement is committed, a repeat rolled back. When
+/// the round makes [`totals::BATCH`] rounds pending, adds them to the totals.
 async fn write_round(
     pool: &PgPool,
     mut began: write::RoundTx,
@@ -113,7 +132,7 @@ async fn write_round(
     round: Arc<Round>,
     content_hash: impl FnOnce() -> [u8; 32] + Send + 'static,
     params: MetricParams,
-) -> Result<ImportOutcome, StoreError> {
+) -> Result<Written, StoreError> {
     let round_id = began.round_id();
     // Dropping the receiver (an error below) stops the builder at its next table.
     let (sender, mut built) = tokio::sync::mpsc::unbounded_channel::<CopyRows>();
@@ -122,8 +141,17 @@ async fn write_round(
     drop(tokio::task::spawn_blocking(move || {
         let built = rows::build(round_id, &round, &params, |rows| sender.send(rows).is_ok());
         drop(sender);
-        let record = built
-            .map(|built| built.map(|metrics| round_record(file, &round, &metrics, content_hash())));
+        // Hashed last, while PostgreSQL writes the last tables.
+        let record = built.map(|built| {
+            built.map(|metrics| {
+                let played = format::canonical_digest(&round);
+                (
+                    round_record(file, &round, &metrics, played),
+                    content_hash(),
+                    record::notes(&round, &metrics),
+                )
+            })
+        });
         // The round and its metrics are freed after this, beside the last statement.
         let _ = finish.send(record);
     }));
@@ -131,16 +159,30 @@ async fn write_round(
         began.copy(rows).await?;
     }
     let stopped = || StoreError::Corrupt("building the round's rows stopped".into());
-    let record = finished
+    let (record, file_sha256, notes) = finished
         .await
         .map_err(|_| stopped())??
         .ok_or_else(stopped)?;
-    match began.finish(&record).await? {
+    let key = identity::round_key(&record.map, record.round_number, record.start_unix);
+    let stored = began.stored_version(&record.played_sha256, key).await?;
+    let replaces = match identity::verdict(record.has_end_marker, record.duration_ms, stored) {
+        Verdict::Repeat(round_id) => {
+            began.abandon().await?;
+            return Ok(Written {
+                outcome: ImportOutcome::AlreadyImported { round_id },
+                file_sha256,
+                notes,
+            });
+        }
+        Verdict::New => None,
+        Verdict::Replace(old) => Some(old),
+    };
+    let outcome = match began.finish(&record, replaces).await? {
         Finished::Repeat => {
-            let id = write::existing(pool, &record.sha256)
+            let id = write::existing(pool, &record.played_sha256, key)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt("round vanished after a conflict".into()))?;
-            Ok(ImportOutcome::AlreadyImported { round_id: id })
+            ImportOutcome::AlreadyImported { round_id: id }
         }
         Finished::Stored { round_id, pending } => {
             if pending >= totals::BATCH {
@@ -150,7 +192,15 @@ async fn write_round(
                     tracing::warn!(error = %e, "adding pending rounds to the totals failed");
                 }
             }
-            Ok(ImportOutcome::Imported { round_id })
+            match replaces {
+                Some(previous) => ImportOutcome::Replaced { round_id, previous },
+                None => ImportOutcome::Imported { round_id },
+            }
         }
-    }
+    };
+    Ok(Written {
+        outcome,
+        file_sha256,
+        notes,
+    })
 }

@@ -16,17 +16,17 @@ pub struct FileFacts {
     pub played_at: DateTime<Utc>,
 }
 
-/// The round's row.
+/// The round's row, with the digest of what was played.
 pub fn round_record(
     file: FileFacts,
     round: &Round,
     m: &RoundMetrics,
-    sha256: [u8; 32],
+    played_sha256: [u8; 32],
 ) -> RoundRecord {
     let h = &round.header;
     let s = &m.summary;
     RoundRecord {
-        sha256,
+        played_sha256,
         file_name: file.file_name,
         file_bytes: file.file_bytes,
         played_at: file.played_at,
@@ -98,4 +98,32 @@ fn directory(round: &Round) -> PlayerDirectory {
         d.display_names.push(display);
     }
     d
+}
+
+/// The header keys some trackers use for the number of players.
+const PLAYER_COUNT_KEYS: [&str; 2] = ["players", "player_count"];
+
+/// What the import noticed in `round` and kept rather than refused. A header's player count is
+/// a summary that trackers count differently (connected, spectating or playing), while the rows
+/// are what happened: the figures use the rows, and a count that disagrees is reported here, so
+/// that a real round is never lost over a header.
+pub fn notes(round: &Round, m: &RoundMetrics) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (key, value) in &round.header.extra {
+        if !PLAYER_COUNT_KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        let counted = m.summary.players;
+        match value.trim().parse::<u64>() {
+            Ok(said) if said == counted as u64 => {}
+            Ok(said) => notes.push(format!(
+                "header {key}={said} disagrees with the {counted} players in the rows; the rows \
+                 are used"
+            )),
+            Err(_) => notes.push(format!(
+                "header {key}={value:?} is not a count; the {counted} players in the rows are used"
+            )),
+        }
+    }
+    notes
 }

@@ -66,11 +66,15 @@ impl TryFrom<String> for ImportStatus {
 pub struct Attempt<'a> {
     pub file_name: &'a str,
     pub file_size: i64,
+    /// The file's fingerprint, when the attempt read it whole.
+    pub file_sha256: Option<[u8; 32]>,
     /// [`ImportStatus::Imported`], [`ImportStatus::Duplicate`] or [`ImportStatus::Failed`]: the
     /// log makes a repeated failure quarantined.
     pub status: ImportStatus,
     pub round_id: Option<i64>,
     pub error: Option<&'a str>,
+    /// What the import noticed and kept rather than refused.
+    pub notes: &'a [String],
 }
 
 /// A file that failed this many times is quarantined: kept in the log with its error and not
@@ -84,10 +88,15 @@ pub async fn record_attempt(
     attempt: &Attempt<'_>,
 ) -> Result<(), StoreError> {
     let error = attempt.error.map(crate::error_text::storable);
+    let notes: Vec<String> = attempt
+        .notes
+        .iter()
+        .map(|n| crate::error_text::storable(n))
+        .collect();
     sqlx::query(
         "INSERT INTO import_log (path, file_name, status, round_id, error, attempts, file_size,
-             last_attempt)
-         VALUES ($1, $2, $3, $4, $5, 1, $6, now())
+             content_sha256, notes, last_attempt)
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $8, $9, now())
          ON CONFLICT (path) DO UPDATE SET
              status = CASE WHEN EXCLUDED.status = 'failed' AND import_log.attempts + 1 >= $7
                                THEN 'quarantined'
@@ -98,6 +107,7 @@ pub async fn record_attempt(
                            ELSE EXCLUDED.status END,
              round_id = EXCLUDED.round_id, error = EXCLUDED.error,
              attempts = import_log.attempts + 1, file_size = EXCLUDED.file_size,
+             content_sha256 = EXCLUDED.content_sha256, notes = EXCLUDED.notes,
              last_attempt = now()",
     )
     .bind(path.to_string_lossy().as_ref())
@@ -107,6 +117,8 @@ pub async fn record_attempt(
     .bind(error)
     .bind(attempt.file_size)
     .bind(QUARANTINE_AFTER)
+    .bind(attempt.file_sha256.as_ref().map(|h| &h[..]))
+    .bind(notes)
     .execute(pool)
     .await?;
     Ok(())

@@ -20,9 +20,13 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{ConnectOptions, Connection, PgPool};
 use thiserror::Error;
 
-/// How long a query waits for a connection before reporting the database unavailable: short,
-/// so that a command can still say so within Discord's 3-second expectation.
+/// How long a query waits for a connection (including connecting) before reporting the database
+/// unavailable: short, so that a command can still say so within Discord's 3-second expectation.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest any statement may run on the server before it is cancelled, so that a stuck
+/// query frees its connection and reports an error rather than holding the pool.
+pub const STATEMENT_TIMEOUT: &str = "60s";
 
 /// The schema, applied on start (`sqlx::migrate!` embeds `migrations/`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
@@ -41,20 +45,28 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Whether `e` means PostgreSQL could not be reached or the connection broke (including a
-/// connection cut during the start-up handshake, which sqlx reports as a protocol error), as
-/// opposed to a query or data problem.
+/// Whether `e` means PostgreSQL could not be reached or the connection broke, as opposed to a
+/// query or data problem: an IO or TLS failure, a pool that gave up waiting, a connection cut
+/// during the start-up handshake (which sqlx reports as a protocol error), or the server saying
+/// it is going away (SQLSTATE class 08, connection exception, and 57P01–57P03: shut down by an
+/// administrator, crashed, or starting up).
 pub fn is_connection_error(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
+    match e {
         sqlx::Error::Io(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed
-            | sqlx::Error::Protocol(_)
-    )
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|code| code.starts_with("08") || SERVER_GOING_AWAY.contains(&&*code)),
+        _ => false,
+    }
 }
+
+/// SQLSTATEs of a server that ends or refuses sessions while it stops, crashes or starts.
+const SERVER_GOING_AWAY: [&str; 3] = ["57P01", "57P02", "57P03"];
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
@@ -87,7 +99,10 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
     // The map/period filters are bound parameters; a cached generic plan ignores their
     // values and scans whole tables (measured: 538 ms instead of 23 ms for a 30-day map
     // heatmap on ten years of rounds), so plan each execution with its values.
-    .options([("plan_cache_mode", "force_custom_plan")]);
+    .options([
+        ("plan_cache_mode", "force_custom_plan"),
+        ("statement_timeout", STATEMENT_TIMEOUT),
+    ]);
     create_database_if_missing(&options).await?;
     let pool = PgPoolOptions::new()
         .max_connections(10)

@@ -34,19 +34,59 @@ pub async fn begin_round(pool: &PgPool) -> Result<RoundTx, StoreError> {
     Ok(RoundTx { tx, round_id })
 }
 
-/// The round stored with this content, if any.
-pub async fn existing(pool: &PgPool, sha: &[u8; 32]) -> Result<Option<i64>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM rounds WHERE content_sha256 = $1")
-            .bind(&sha[..])
-            .fetch_optional(pool)
-            .await?,
+/// The stored round that a round with this digest and key is (see `import::identity`): the
+/// one with the same digest, else the one with the same key.
+pub async fn existing(
+    pool: &PgPool,
+    digest: &[u8; 32],
+    key: Option<(&str, i16, i64)>,
+) -> Result<Option<i64>, StoreError> {
+    Ok(versions(pool, digest, key, "").await?.map(|v| v.0))
+}
+
+/// The round stored from the file with this SHA-256, according to the import log.
+pub async fn stored_from_file(
+    pool: &PgPool,
+    file_sha256: &[u8; 32],
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT round_id FROM import_log WHERE content_sha256 = $1 AND round_id IS NOT NULL
+         ORDER BY last_attempt DESC LIMIT 1",
     )
+    .bind(&file_sha256[..])
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A stored round found by digest or key: id, same digest, end marker, duration.
+type Version = (i64, bool, bool, i64);
+
+async fn versions<'e>(
+    conn: impl sqlx::PgExecutor<'e>,
+    digest: &[u8; 32],
+    key: Option<(&str, i16, i64)>,
+    lock: &str,
+) -> Result<Option<Version>, StoreError> {
+    let (map, round, start) = key.unwrap_or(("", 0, 0));
+    let sql = format!(
+        "SELECT id, played_sha256 = $1, has_end_marker, duration_ms FROM rounds
+         WHERE played_sha256 = $1 OR (map = $2 AND round_number = $3 AND start_unix = $4
+                                      AND start_unix > 0)
+         ORDER BY played_sha256 = $1 DESC LIMIT 1 {lock}"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(&digest[..])
+        .bind(map)
+        .bind(round)
+        .bind(start)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// What the round's row says of the round: the file, the header and the headline figures.
 pub struct RoundRecord {
-    pub sha256: [u8; 32],
+    /// The digest of what was played (`format::canonical_digest`).
+    pub played_sha256: [u8; 32],
     pub file_name: String,
     pub file_bytes: i64,
     pub played_at: DateTime<Utc>,
@@ -87,14 +127,47 @@ pub struct PlayerDirectory {
 pub enum Finished {
     /// Committed as round `round_id`, which made `pending` rounds wait for the totals.
     Stored { round_id: i64, pending: i64 },
-    /// A round with the same content exists: nothing was written.
+    /// A round with the same digest or key was stored meanwhile: nothing was written.
     Repeat,
+}
+
+/// A stored round that the round being written may be, as `import::identity` weighs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub round_id: i64,
+    pub same_digest: bool,
+    pub has_end_marker: bool,
+    pub duration_ms: i64,
 }
 
 impl RoundTx {
     /// The id the round is written under.
     pub fn round_id(&self) -> i64 {
         self.round_id
+    }
+
+    /// The stored round with this digest, else with this key, locked until the transaction
+    /// ends so that two imports of one round decide one after the other.
+    pub async fn stored_version(
+        &mut self,
+        digest: &[u8; 32],
+        key: Option<(&str, i16, i64)>,
+    ) -> Result<Option<StoredVersion>, StoreError> {
+        let found = versions(&mut *self.tx, digest, key, "FOR UPDATE").await?;
+        Ok(found.map(
+            |(round_id, same_digest, has_end_marker, duration_ms)| StoredVersion {
+                round_id,
+                same_digest,
+                has_end_marker,
+                duration_ms,
+            },
+        ))
+    }
+
+    /// Gives up the round: nothing it wrote is kept.
+    pub async fn abandon(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
     }
 
     /// Writes one table's rows.
@@ -104,10 +177,28 @@ impl RoundTx {
     }
 
     /// Updates the player directory, writes the round's row and lists the round as pending for
-    /// the totals, in one statement, then commits; rolls back when a round with the same content
-    /// exists. Two transactions writing the same content at once store it once: the second
-    /// waits on the content's unique key, then finds the first's row.
-    pub async fn finish(mut self, r: &RoundRecord) -> Result<Finished, StoreError> {
+    /// the totals, in one statement, then commits; rolls back when a round with the same digest
+    /// or key exists. Two transactions writing one round at once store it once: the second
+    /// waits on the unique key, then finds the first's row. `replaces` is a stored round this one
+    /// supersedes: it is deleted first (the rounds trigger subtracts it from the totals), and the
+    /// files logged as it point to the new round.
+    pub async fn finish(
+        mut self,
+        r: &RoundRecord,
+        replaces: Option<i64>,
+    ) -> Result<Finished, StoreError> {
+        let mut superseded_files: Vec<String> = Vec::new();
+        if let Some(old) = replaces {
+            superseded_files =
+                sqlx::query_scalar("SELECT path FROM import_log WHERE round_id = $1")
+                    .bind(old)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+            sqlx::query("DELETE FROM rounds WHERE id = $1")
+                .bind(old)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         let d = &r.directory;
         // A directory entry is updated only by a round played no earlier than the one that
         // wrote it. The count is read in the statement's snapshot, without the round it lists.
@@ -121,14 +212,14 @@ impl RoundTx {
                      last_seen = EXCLUDED.last_seen
                  WHERE players.last_seen <= EXCLUDED.last_seen),
              stored AS (
-                 INSERT INTO rounds (id, content_sha256, file_name, map, round_number,
+                 INSERT INTO rounds (id, played_sha256, file_name, map, round_number,
                      start_unix, end_unix, played_at, duration_ms, banner, tracker_version,
                      capabilities, params, skipped_sections, has_end_marker, file_bytes,
                      engagement_count, crossfire_count, escape_count, kill_count, player_count,
                      support_mean_pct)
                  VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,
                          $20,$21)
-                 ON CONFLICT (content_sha256) DO NOTHING
+                 ON CONFLICT DO NOTHING
                  RETURNING id),
              listed AS (
                  INSERT INTO totals_pending (round_id, cell_x, cell_y, killer_team, target_team,
@@ -137,7 +228,7 @@ impl RoundTx {
                  RETURNING round_id)
              SELECT (SELECT round_id FROM listed), (SELECT count(*) FROM totals_pending)",
         )
-        .bind(&r.sha256[..])
+        .bind(&r.played_sha256[..])
         .bind(&r.file_name)
         .bind(&r.map)
         .bind(r.round_number)
@@ -173,6 +264,13 @@ impl RoundTx {
         if listed.is_none() {
             self.tx.rollback().await?;
             return Ok(Finished::Repeat);
+        }
+        if !superseded_files.is_empty() {
+            sqlx::query("UPDATE import_log SET round_id = $1 WHERE path = ANY($2)")
+                .bind(self.round_id)
+                .bind(&superseded_files)
+                .execute(&mut *self.tx)
+                .await?;
         }
         self.tx.commit().await?;
         Ok(Finished::Stored {

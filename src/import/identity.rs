@@ -1,0 +1,115 @@
+//! Which stored round a file is: the rule that keeps one played round one round.
+//!
+//! A round is identified by what was played, not by its file's bytes:
+//! - its *digest*, the SHA-256 of the round written out canonically
+//!   ([`crate::format::canonical_digest`]): files that differ only in line endings, trailing
+//!   whitespace or the end marker have the same digest, and are the same round;
+//! - its *key*, the map, round number and start time (when the header has one): files of one
+//!   round with different rows, such as a partial file imported before the tracker finished it,
+//!   and the finished file.
+//!
+//! A file whose digest is stored is a repeat. A file whose key is stored with another digest
+//! replaces the stored round when it is more of the round: complete where the stored one was
+//! not, or, both incomplete, longer. Otherwise the stored round stands and the file is a repeat.
+//! A replacement happens in the transaction that writes the new round: the stored round is
+//! deleted (which subtracts it from the totals) and the new one written, so no reader ever sees
+//! both or neither.
+
+use crate::store::write::StoredVersion;
+
+/// What to do with a new file of a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Not stored yet.
+    New,
+    /// Replaces the stored round with this id.
+    Replace(i64),
+    /// The stored round with this id is this round, or more of it.
+    Repeat(i64),
+}
+
+/// The rule of the module doc, for a new file that is complete or not and lasts `duration_ms`.
+pub fn verdict(complete: bool, duration_ms: i64, stored: Option<StoredVersion>) -> Verdict {
+    let Some(s) = stored else {
+        return Verdict::New;
+    };
+    let more = !s.has_end_marker && (complete || duration_ms > s.duration_ms);
+    if s.same_digest || !more {
+        Verdict::Repeat(s.round_id)
+    } else {
+        Verdict::Replace(s.round_id)
+    }
+}
+
+/// The key part of a round's identity, `None` without a start time (0 means unknown).
+pub fn round_key(map: &str, round: i16, start_unix: i64) -> Option<(&str, i16, i64)> {
+    (start_unix > 0).then_some((map, round, start_unix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(same_digest: bool, has_end_marker: bool, duration_ms: i64) -> Option<StoredVersion> {
+        Some(StoredVersion {
+            round_id: 7,
+            same_digest,
+            has_end_marker,
+            duration_ms,
+        })
+    }
+
+    #[test]
+    fn the_same_digest_is_always_a_repeat() {
+        assert_eq!(
+            verdict(true, 900, stored(true, false, 100)),
+            Verdict::Repeat(7)
+        );
+        assert_eq!(
+            verdict(false, 100, stored(true, true, 100)),
+            Verdict::Repeat(7)
+        );
+    }
+
+    #[test]
+    fn more_of_a_partial_round_replaces_it() {
+        assert_eq!(
+            verdict(true, 100, stored(false, false, 500)),
+            Verdict::Replace(7)
+        );
+        assert_eq!(
+            verdict(false, 600, stored(false, false, 500)),
+            Verdict::Replace(7)
+        );
+        assert_eq!(
+            verdict(false, 500, stored(false, false, 500)),
+            Verdict::Repeat(7)
+        );
+        assert_eq!(
+            verdict(false, 400, stored(false, false, 500)),
+            Verdict::Repeat(7)
+        );
+    }
+
+    #[test]
+    fn a_complete_stored_round_stands() {
+        assert_eq!(
+            verdict(true, 900, stored(false, true, 500)),
+            Verdict::Repeat(7)
+        );
+        assert_eq!(
+            verdict(false, 900, stored(false, true, 500)),
+            Verdict::Repeat(7)
+        );
+        assert_eq!(verdict(true, 900, None), Verdict::New);
+    }
+
+    #[test]
+    fn a_round_without_a_start_time_has_no_key() {
+        assert_eq!(round_key("supply", 2, 0), None);
+        assert_eq!(
+            round_key("supply", 2, 1_768_070_000),
+            Some(("supply", 2, 1_768_070_000))
+        );
+    }
+}
