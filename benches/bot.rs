@@ -7,11 +7,10 @@
 
 #[path = "../tests/db/mod.rs"]
 mod db;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::time::{Duration, Instant};
 
+use fake_discord::*;
 use poise::serenity_prelude as serenity;
 use proximity::bot::Data;
 use proximity::config::Config;
@@ -20,7 +19,6 @@ use proximity::metrics::MetricParams;
 use proximity::scanner::{Scanner, ScannerConfig};
 use proximity::synth::{SynthOptions, synth_round};
 use serde_json::json;
-use support::*;
 
 const T: Duration = Duration::from_secs(60);
 

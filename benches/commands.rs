@@ -16,11 +16,10 @@
 
 #[path = "../tests/db/mod.rs"]
 mod db;
-#[path = "../tests/support/mod.rs"]
-mod support;
 
 use std::time::{Duration, Instant};
 
+use fake_discord::*;
 use poise::serenity_prelude as serenity;
 use proximity::bot::Data;
 use proximity::config::Config;
@@ -31,7 +30,6 @@ use proximity::store::queries::{self, LeaderboardMetric, Scope};
 use proximity::synth::{SynthOptions, synth_round};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use support::*;
 
 const DB_NAME: &str = "proximity_bench_commands";
 const GROUPS: i64 = 25;

@@ -4,12 +4,12 @@
 
 #[path = "db/mod.rs"]
 mod db;
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use db::TestDb;
+use fake_discord::*;
 use poise::serenity_prelude as serenity;
 use proximity::bot::Data;
 use proximity::config::Config;
@@ -18,7 +18,6 @@ use proximity::metrics::MetricParams;
 use proximity::scanner::{Scanner, ScannerConfig};
 use proximity::synth::{SynthOptions, synth_round};
 use serde_json::{Value, json};
-use support::*;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 

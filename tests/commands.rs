@@ -5,12 +5,12 @@
 
 #[path = "db/mod.rs"]
 mod db;
-mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use db::TestDb;
+use fake_discord::*;
 use poise::serenity_prelude as serenity;
 use proximity::bot::Data;
 use proximity::config::Config;
@@ -18,7 +18,6 @@ use proximity::metrics::MetricParams;
 use proximity::render;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use support::*;
 
 /// Choice parameters arrive as the index of the choice.
 const DEATHS: u64 = 1;

@@ -1,6 +1,6 @@
 //! Validation of the bot's REST requests against Discord's published OpenAPI spec.
 //!
-//! The spec (`tests/fixtures/discord-openapi.json`) is loaded once per test binary, patched
+//! The spec (`spec/discord-openapi.json`, built in) is parsed once per process, patched
 //! for the two places where it disagrees with what Discord accepts from serenity (see
 //! [`patch_known_quirks`]), and registered as a single resource so every `$ref` resolves
 //! across the whole document. Validators are built lazily, one per
@@ -23,17 +23,13 @@ use serde_json::{Value, json};
 /// Base URI under which the spec is registered. Nothing is ever fetched from it.
 const BASE: &str = "https://discord.test/openapi.json";
 
-/// Path of the spec inside the repository.
-pub const SPEC_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/discord-openapi.json"
-);
+/// The spec as published (`spec/discord-openapi.json`, MIT licensed, see
+/// `spec/discord-openapi.LICENSE`), built into the crate.
+const SPEC_JSON: &str = include_str!("../spec/discord-openapi.json");
 
 /// The patched spec document.
 pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
-    let text = std::fs::read_to_string(SPEC_PATH)
-        .unwrap_or_else(|e| panic!("cannot read the OpenAPI spec at {SPEC_PATH}: {e}"));
-    let mut doc: Value = serde_json::from_str(&text).expect("the OpenAPI spec is not JSON");
+    let mut doc: Value = serde_json::from_str(SPEC_JSON).expect("the OpenAPI spec is not JSON");
     patch_known_quirks(&mut doc);
     doc
 });

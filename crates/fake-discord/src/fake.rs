@@ -3,7 +3,7 @@
 //! [`FakeDiscord::start`] binds an ephemeral port and serves:
 //! - REST under `/api/v10/...` (serenity reaches it through `HttpBuilder::proxy`, with the
 //!   ratelimiter disabled, see [`FakeDiscord::client`]). Every request is recorded and
-//!   validated against Discord's OpenAPI spec (see [`super::openapi`]); a request that fails
+//!   validated against Discord's OpenAPI spec (see [`crate::openapi`]); a request that fails
 //!   validation, hits an unknown route or a route the fake does not serve is a *violation*.
 //! - The gateway at `/gateway`: HELLO → IDENTIFY → READY + GUILD_CREATE, heartbeat ACKs,
 //!   RESUME → RESUMED. Dispatches injected before IDENTIFY are queued.
@@ -33,7 +33,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::openapi::{self, BodyRef};
+use crate::openapi::{self, BodyRef};
 
 /// Application id (also the bot's user id, as on Discord).
 pub const APP_ID: u64 = 1000;
