@@ -7,8 +7,6 @@
 //! temporary home folder. On top of the engine layer sit game-level actions (spawn, damage,
 //! revive, disconnect, ...) that also record the ground truth of what happened.
 
-#![allow(dead_code)]
-
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -761,9 +759,10 @@ impl Server {
         }
     }
 
-    /// The default tracker file of the crate.
+    /// The proximity tracker of this repository (`lua/proximity_tracker.lua` at the root of the
+    /// workspace).
     pub fn tracker_path() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lua/proximity_tracker.lua")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../lua/proximity_tracker.lua")
     }
 
     pub fn w(&self) -> std::cell::RefMut<'_, World> {
