@@ -1,20 +1,17 @@
 //! The store against a real PostgreSQL (one fresh database per test): imports are exactly-once
 //! and all-or-nothing, totals are sums of rounds, and queries return the expected rows.
 
-#[path = "db/mod.rs"]
-mod db;
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use db::TestDb;
 use proximity::format::{self, Outcome, Round};
 use proximity::import::{self, ImportError};
 use proximity::metrics::{self, MetricParams};
 use proximity::render::HeatKind;
 use proximity::store::queries::{self, LeaderboardMetric, Scope};
 use proximity::store::{ImportOutcome, codec, totals};
+use proximity_testkit::TestDb;
 
 const HAND_ROUND: &[u8] = include_bytes!("fixtures/hand_round.txt");
 
