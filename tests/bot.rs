@@ -434,10 +434,14 @@ impl Proxy {
 
 #[tokio::test]
 async fn the_database_going_away_and_coming_back() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("proximity=debug")
-        .with_test_writer()
-        .try_init();
+    // The bot's log for this test only, on the test's thread (where the bot and the scanner
+    // run): a global subscriber would log every other test of the binary at debug level too.
+    let _log = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_env_filter("proximity=debug")
+            .with_test_writer()
+            .finish(),
+    );
     let db_for_url = TestDb::new().await;
     let proxy = Proxy::start("127.0.0.1:5432").await;
     let url = format!(
