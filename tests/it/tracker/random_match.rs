@@ -1,6 +1,6 @@
 //! Seeded random matches compared with their ground truth.
 
-use crate::check::{self, RoundFile};
+use super::check::{self, RoundFile};
 use et_server_sim::matchgen::{MatchConfig, play};
 use et_server_sim::sim::{EngineVersion, LifeEnd, Server};
 use proximity::format::Outcome;

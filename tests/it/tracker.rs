@@ -5,9 +5,6 @@
 //! a strict reader of the round file, `scenarios` one exact scenario per rule and `random_match`
 //! the tests that compare the file with the ground truth.
 
-#[path = "tracker/check.rs"]
 mod check;
-#[path = "tracker/random_match.rs"]
 mod random_match;
-#[path = "tracker/scenarios.rs"]
 mod scenarios;

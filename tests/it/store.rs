@@ -13,7 +13,7 @@ use proximity::store::queries::{self, LeaderboardMetric, Scope};
 use proximity::store::{ImportOutcome, codec, totals};
 use proximity_testkit::TestDb;
 
-const HAND_ROUND: &[u8] = include_bytes!("fixtures/hand_round.txt");
+const HAND_ROUND: &[u8] = include_bytes!("../fixtures/hand_round.txt");
 
 fn samples() -> Vec<(String, Vec<u8>)> {
     let dir = proximity::demo::samples_dir();

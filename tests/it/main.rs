@@ -1,0 +1,22 @@
+//! The integration tests, in one binary: linking one executable instead of one per file saves
+//! most of the link time of `cargo test` (on the 2-core CI, the link of each test binary with
+//! the whole bot, serenity, sqlx and mlua was the slowest step of an incremental build).
+//!
+//! Tests of different modules run in the same process, concurrently: no test may change
+//! process-wide state (environment variables, the current directory, a global tracing
+//! subscriber) or rely on a fixed port. Each test gets its own database (`TestDb`), fake
+//! Discord (on an ephemeral port) and temporary folders.
+//!
+//! - `store`: the PostgreSQL store (imports, totals, queries).
+//! - `scanner`: the folder scanner against a database and temporary folders.
+//! - `commands`: every player command through the fake Discord, on the sample rounds.
+//! - `bot`: the bot end to end with its scanner.
+//! - `fake_discord`: the fake Discord and its OpenAPI validator themselves.
+//! - `tracker`: the game-server tracker in the simulated ET:Legacy server.
+
+mod bot;
+mod commands;
+mod fake_discord;
+mod scanner;
+mod store;
+mod tracker;
