@@ -5,22 +5,14 @@
 //! `cargo bench --bench bot` (prints p50 / p95 / max; debounce 200 ms as in the tests, 1 s by
 //! default in production, which adds to the first figure).
 
-#[path = "../tests/db/mod.rs"]
-mod db;
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
-use poise::serenity_prelude as serenity;
-use proximity::bot::Data;
-use proximity::config::Config;
+use fake_discord::*;
 use proximity::format::write;
-use proximity::metrics::MetricParams;
-use proximity::scanner::{Scanner, ScannerConfig};
+use proximity::scanner::ScannerConfig;
 use proximity::synth::{SynthOptions, synth_round};
+use proximity_testkit::{BotHarness, BotOptions, ScannerOptions};
 use serde_json::json;
-use support::*;
 
 const T: Duration = Duration::from_secs(60);
 
@@ -39,35 +31,17 @@ fn report(name: &str, mut v: Vec<Duration>) {
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let db = db::TestDb::new().await;
-        let dir = tempfile::tempdir().expect("temp dir");
-        let folder = dir.path().to_string_lossy().into_owned();
-        let url = db.url.clone();
-        let config = Config::from_lookup(|k| match k {
-            "GUILD_ID" => Some("2000".into()),
-            "SUMMARY_CHANNEL_ID" => Some(SUMMARY_CHANNEL.to_string()),
-            "DATABASE_URL" => Some(url.clone()),
-            "GAMESTATS_DIR" => Some(folder.clone()),
-            _ => None,
-        })
-        .expect("config");
-        let mut sc = ScannerConfig::from_config(&config);
-        sc.debounce = Duration::from_millis(200);
-        let scanner = Scanner::new(db.pool.clone(), sc);
-        let data = Data::new(
-            db.pool.clone(),
-            config,
-            scanner.clone(),
-            MetricParams::default(),
-        );
-        let fake = FakeDiscord::start().await;
-        let bot = fake
-            .start_bot(
-                proximity::bot::framework(data),
-                serenity::GatewayIntents::non_privileged(),
-            )
-            .await;
-        fake.wait_for_registration(T).await;
+        // The scanner as in production (the configuration's defaults), but for the debounce.
+        let production = ScannerConfig::new(".");
+        let env = BotHarness::start(BotOptions::scanning(ScannerOptions {
+            watch: production.watch,
+            interval: production.interval,
+            stable_for: production.stable_for,
+            retry_base: production.retry_base,
+            ..ScannerOptions::default()
+        }))
+        .await;
+        let fake = &env.fake;
 
         let mut to_summary = Vec::new();
         for i in 0..20u64 {
@@ -79,10 +53,10 @@ fn main() {
                 1000 + i,
             )));
             let name = format!("2026-01-10-2{i:05}-supply-round-1_engagements.txt");
-            let tmp = dir.path().join(format!("{name}.tmp"));
+            let tmp = env.folder().join(format!("{name}.tmp"));
             std::fs::write(&tmp, &bytes).expect("write");
             let started = Instant::now();
-            std::fs::rename(&tmp, dir.path().join(&name)).expect("rename");
+            std::fs::rename(&tmp, env.folder().join(&name)).expect("rename");
             fake.wait_channel_messages(SUMMARY_CHANNEL, i as usize + 1, T)
                 .await;
             to_summary.push(started.elapsed());
@@ -99,9 +73,6 @@ fn main() {
         }
         report("/proximity_status interaction → reply", status);
 
-        scanner.shutdown().await;
-        bot.shutdown().await;
-        fake.assert_no_violations();
-        db.drop_db().await;
+        env.finish().await;
     });
 }

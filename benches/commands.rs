@@ -14,27 +14,18 @@
 //! reads them). Rows are written round by round, as imports write them, so that a round's rows
 //! sit together on disk as they would in a real database.
 
-#[path = "../tests/db/mod.rs"]
-mod db;
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
-use poise::serenity_prelude as serenity;
-use proximity::bot::Data;
-use proximity::config::Config;
+use fake_discord::*;
 use proximity::heat::HeatKind;
-use proximity::metrics::MetricParams;
-use proximity::metrics::{Card, Figure, PlayerSums};
+use proximity::metrics::{Card, Figure, MetricParams, PlayerSums};
 use proximity::present;
 use proximity::render;
-use proximity::scanner::{Scanner, ScannerConfig};
 use proximity::store::queries::{self, Scope};
 use proximity::synth::{SynthOptions, synth_round};
+use proximity_testkit::{BotHarness, BotOptions, TestDb, db};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use support::*;
 
 const DB_NAME: &str = "proximity_bench_commands";
 const GROUPS: i64 = 25;
@@ -79,22 +70,17 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let fake = FakeDiscord::start().await;
-    let config = Config::from_lookup(|k| match k {
-        "GUILD_ID" => Some("2000".to_string()),
-        "DATABASE_URL" => Some(url.clone()),
-        "PROXIMITY_AUTO_IMPORT" => Some("false".to_string()),
-        _ => None,
-    })?;
-    let scanner = Scanner::new(pool.clone(), ScannerConfig::from_config(&config));
-    let data = Data::new(pool.clone(), config, scanner, MetricParams::default());
-    let bot = fake
-        .start_bot(
-            proximity::bot::framework(data),
-            serenity::GatewayIntents::non_privileged(),
-        )
-        .await;
-    fake.wait_for_registration(T).await;
+    // The bench's database is kept for later runs: the bot is stopped, the database not dropped.
+    let env = BotHarness::start(BotOptions {
+        db: Some(TestDb {
+            pool: pool.clone(),
+            name: DB_NAME.to_string(),
+            url: url.clone(),
+        }),
+        ..BotOptions::default()
+    })
+    .await;
+    let fake = &env.fake;
 
     // A busy player of group 00 (for the per-player commands).
     let guid: String = sqlx::query_scalar(
@@ -250,8 +236,7 @@ async fn main() -> anyhow::Result<()> {
             percentile(&mut times, 0.95)
         );
     }
-    fake.assert_no_violations();
-    bot.shutdown().await;
+    env.stop().await;
 
     render_times(&pool, &guid).await?;
     pool.close().await;

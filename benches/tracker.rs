@@ -6,13 +6,8 @@
 //! The time includes the simulated engine's side of every `et.*` call the tracker makes (field
 //! reads, file writes), as on a real server.
 
-#[path = "../tests/tracker/matchgen.rs"]
-mod matchgen;
-#[path = "../tests/tracker/sim.rs"]
-mod sim;
-
-use matchgen::{MatchConfig, play};
-use sim::EngineVersion;
+use et_server_sim::matchgen::{MatchConfig, play};
+use et_server_sim::sim::EngineVersion;
 
 fn us(ns: u64) -> f64 {
     ns as f64 / 1000.0

@@ -1,24 +1,21 @@
 //! The store against a real PostgreSQL (one fresh database per test): imports are exactly-once
 //! and all-or-nothing, totals are sums of rounds, and queries return the expected rows.
 
-#[path = "db/mod.rs"]
-mod db;
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use db::TestDb;
 use proximity::format::{self, Outcome, Round};
 use proximity::heat::HeatKind;
 use proximity::import::{self, ImportError, ImportOutcome};
 use proximity::metrics::{self, Better, Card, FIGURES, Figure, MetricParams, PlayerSums};
 use proximity::store::queries::{self, Scope};
 use proximity::store::{codec, totals};
+use proximity_testkit::TestDb;
 
-const HAND_ROUND: &[u8] = include_bytes!("fixtures/hand_round.txt");
+const HAND_ROUND: &[u8] = include_bytes!("../fixtures/hand_round.txt");
 /// The figures' reference definition over the raw per-round tables, as a temporary view.
-const PLAYER_ROUND_FIGURES: &str = include_str!("fixtures/player_round_figures.sql");
+const PLAYER_ROUND_FIGURES: &str = include_str!("../fixtures/player_round_figures.sql");
 
 fn samples() -> Vec<(String, Vec<u8>)> {
     let dir = proximity::demo::samples_dir();

@@ -1,14 +1,12 @@
-//! Proves the fake Discord in `tests/support`: a tiny poise bot runs against it end to end, and
+//! Proves the fake Discord (`crates/fake-discord`): a tiny poise bot runs against it end to end, and
 //! the recorded requests are asserted exactly and validated against Discord's OpenAPI spec.
-
-mod support;
 
 use std::time::Duration;
 
+use fake_discord::openapi;
+use fake_discord::*;
 use poise::serenity_prelude as serenity;
 use serde_json::{Value, json};
-use support::openapi;
-use support::*;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type Context<'a> = poise::Context<'a, (), Error>;

@@ -1,8 +1,6 @@
 //! A strict reader of the round file for the tests: every line of every section must have the
 //! exact field count and field syntax of `round_file_format.md`, or reading fails.
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 
 #[derive(Clone, Debug, PartialEq)]

@@ -7,8 +7,6 @@
 //! temporary home folder. On top of the engine layer sit game-level actions (spawn, damage,
 //! revive, disconnect, ...) that also record the ground truth of what happened.
 
-#![allow(dead_code)]
-
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
@@ -23,7 +21,6 @@ pub mod c {
     pub const MAX_CLIENTS: usize = 64;
     pub const MAX_GENTITIES: i64 = 1024;
     pub const ENTITYNUM_WORLD: i64 = 1022;
-    pub const TEAM_FREE: i64 = 0;
     pub const TEAM_AXIS: i64 = 1;
     pub const TEAM_ALLIES: i64 = 2;
     pub const TEAM_SPECTATOR: i64 = 3;
@@ -49,35 +46,24 @@ pub mod c {
     pub const CS_WOLFINFO: usize = 21;
     pub const CS_PLAYERS: usize = 689;
     // Means of death.
-    pub const MOD_GRENADE_LAUNCHER: i64 = 16;
-    pub const MOD_KNIFE: i64 = 5;
-    pub const MOD_LUGER: i64 = 6;
-    pub const MOD_COLT: i64 = 7;
     pub const MOD_MP40: i64 = 8;
     pub const MOD_THOMPSON: i64 = 9;
     pub const MOD_STEN: i64 = 10;
     pub const MOD_GARAND: i64 = 11;
-    pub const MOD_PANZERFAUST: i64 = 15;
     pub const MOD_GRENADE_PINEAPPLE: i64 = 18;
     pub const MOD_TRIGGER_HURT: i64 = 35;
     pub const MOD_FALLING: i64 = 32;
     pub const MOD_SUICIDE: i64 = 33;
     pub const MOD_CARBINE: i64 = 37;
     pub const MOD_KAR98: i64 = 38;
-    pub const MOD_K43: i64 = 50;
     pub const MOD_SWITCHTEAM: i64 = 59;
     // Weapons.
-    pub const WP_KNIFE: i64 = 1;
-    pub const WP_LUGER: i64 = 2;
     pub const WP_MP40: i64 = 3;
-    pub const WP_COLT: i64 = 7;
     pub const WP_THOMPSON: i64 = 8;
     pub const WP_GRENADE_PINEAPPLE: i64 = 9;
     pub const WP_STEN: i64 = 10;
     pub const WP_KAR98: i64 = 23;
     pub const WP_CARBINE: i64 = 24;
-    pub const WP_GARAND: i64 = 25;
-    pub const WP_K43: i64 = 31;
 }
 
 /// Which engine release to imitate: 2.83.1 has no `et_Revive` and no `et.EF_*` constants.
@@ -242,9 +228,7 @@ pub enum LifeEnd {
 /// One life as it really happened (spawn to final death, disconnect or round end).
 #[derive(Clone, Debug)]
 pub struct TruthLife {
-    pub cn: usize,
     pub guid: String,
-    pub team: i64,
     pub spawn_time: i64,
     pub death_time: Option<i64>,
     pub end: Option<LifeEnd>,
@@ -254,11 +238,7 @@ pub struct TruthLife {
 /// One damaging hit by a player on a living player, during the live round.
 #[derive(Clone, Debug)]
 pub struct TruthHit {
-    pub time: i64,
-    pub target: usize,
-    pub attacker: usize,
     pub damage: i64,
-    pub mod_: i64,
 }
 
 /// One obituary during the live round.
@@ -268,8 +248,6 @@ pub struct TruthDeath {
     pub victim_guid: String,
     /// The killer's guid when the killer is another client.
     pub killer_guid: Option<String>,
-    pub mod_: i64,
-    pub kind: LifeEnd,
 }
 
 /// What really happened in the live rounds played so far.
@@ -701,8 +679,6 @@ enum Ret {
     IsString,
     /// `lua_tointeger(ret) == 1` ⇒ cancel / chain stop.
     ToIntegerOne,
-    /// `lua_isnumber && == 1` ⇒ intercepted.
-    IsNumberOne,
 }
 
 /// The simulated server: the engine layer, the current Lua VM and the game-level actions.
@@ -761,9 +737,10 @@ impl Server {
         }
     }
 
-    /// The default tracker file of the crate.
+    /// The proximity tracker of this repository (`lua/proximity_tracker.lua` at the root of the
+    /// workspace).
     pub fn tracker_path() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lua/proximity_tracker.lua")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../lua/proximity_tracker.lua")
     }
 
     pub fn w(&self) -> std::cell::RefMut<'_, World> {
@@ -1316,12 +1293,10 @@ impl Server {
                         first,
                         Value::String(_) | Value::Integer(_) | Value::Number(_)
                     ),
-                    Ret::ToIntegerOne | Ret::IsNumberOne => match first {
+                    Ret::ToIntegerOne => match first {
                         Value::Integer(1) => true,
                         Value::Number(n) => n == 1.0,
-                        Value::String(ref s) if ret == Ret::ToIntegerOne => {
-                            s.to_string_lossy().trim() == "1"
-                        }
+                        Value::String(ref s) => s.to_string_lossy().trim() == "1",
                         _ => false,
                     },
                 };
@@ -1395,24 +1370,10 @@ impl Server {
         self.run_frame_at(t);
     }
 
-    /// Sets `sv_fps` (before loading a map).
-    pub fn set_sv_fps(&mut self, fps: i64) {
-        let mut w = self.w();
-        w.sv_fps = fps;
-        w.cvars.insert("sv_fps".into(), fps.to_string());
-    }
-
     /// Runs ordinary frames for `ms` milliseconds of game time.
     pub fn run_for(&mut self, ms: i64) {
         let end = self.level_time() + ms;
         while self.level_time() < end {
-            self.frame();
-        }
-    }
-
-    /// Runs frames until the round clock reaches `t`.
-    pub fn run_until(&mut self, t: i64) {
-        while self.round_time() < t {
             self.frame();
         }
     }
@@ -1758,9 +1719,7 @@ impl Server {
             };
             let idx = self.truth.lives.len();
             self.truth.lives.push(TruthLife {
-                cn,
                 guid,
-                team,
                 spawn_time: t,
                 death_time: None,
                 end: None,
@@ -1837,10 +1796,6 @@ impl Server {
         self.w().clients[cn].ps.origin = pos;
     }
 
-    pub fn set_weapon(&mut self, cn: usize, weapon: i64) {
-        self.w().clients[cn].ps.weapon = weapon;
-    }
-
     pub fn weapon_fire(&mut self, cn: usize) {
         let wp = self.world.borrow().clients[cn].ps.weapon;
         self.call("et_WeaponFire", &[cn as i64, wp], Ret::ToIntegerOne);
@@ -1878,7 +1833,6 @@ impl Server {
             Ret::ToIntegerOne,
         );
         let live = self.is_live();
-        let t = self.round_time();
         {
             let mut w = self.w();
             let cl = &mut w.clients[target];
@@ -1895,13 +1849,7 @@ impl Server {
             && (0..c::MAX_CLIENTS as i64).contains(&attacker)
             && attacker as usize != target
         {
-            self.truth.hits.push(TruthHit {
-                time: t,
-                target,
-                attacker: attacker as usize,
-                damage: dmg,
-                mod_,
-            });
+            self.truth.hits.push(TruthHit { damage: dmg });
         }
         let now = self.world.borrow().clients[target].health;
         if pre > 0 && now <= 0 {
@@ -1970,8 +1918,6 @@ impl Server {
                 time: t,
                 victim_guid: vguid,
                 killer_guid: kinfo.map(|k| k.0),
-                mod_,
-                kind,
             });
             if let Some(l) = self.world.borrow().clients[victim].life {
                 self.truth.lives[l].death_time = Some(t);
@@ -2080,26 +2026,6 @@ impl Server {
         cl.classname = "disconnected".into();
         cl.life = None;
         cl.mode = Mode::Still;
-    }
-
-    /// A client command (e.g. `say`), dispatched to `et_ClientCommand`.
-    pub fn client_command(&mut self, cn: usize, argv: &[&str]) {
-        self.w().argv = argv.iter().map(|s| s.to_string()).collect();
-        let Some(lua) = self.lua.as_ref() else {
-            return;
-        };
-        if let Ok(Value::Function(f)) = lua.globals().raw_get::<Value>("et_ClientCommand") {
-            match f.call::<Value>((cn as i64, argv[0])) {
-                Ok(Value::Integer(1)) => self.interceptions.push("et_ClientCommand".into()),
-                Ok(Value::Nil) => {}
-                Ok(v) => self
-                    .returned_values
-                    .push(format!("et_ClientCommand -> {v:?}")),
-                Err(e) => self.lua_errors.push(format!(
-                    "Lua 5.4 API: et_ClientCommand error running lua script: '{e}'"
-                )),
-            }
-        }
     }
 
     // ---------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 //! Seeded random matches compared with their ground truth.
 
-use crate::check::{self, RoundFile};
-use crate::matchgen::{MatchConfig, play};
-use crate::sim::{EngineVersion, LifeEnd, Server};
+use super::check::{self, RoundFile};
+use et_server_sim::matchgen::{MatchConfig, play};
+use et_server_sim::sim::{EngineVersion, LifeEnd, Server};
 use proximity::format::Outcome;
 use std::collections::BTreeMap;
 

@@ -2,7 +2,6 @@
 //! server at 127.0.0.1:5432 as user postgres). Created and migrated by the program's own
 //! `store::connect`, dropped by [`TestDb::drop_db`] at the end of a passing test (a failing
 //! test leaves its database behind for inspection).
-#![allow(dead_code)]
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};

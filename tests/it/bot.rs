@@ -2,151 +2,21 @@
 //! request validated against Discord's OpenAPI spec), a real PostgreSQL database per test, the
 //! real scanner on a temporary game-server folder.
 
-#[path = "db/mod.rs"]
-mod db;
-mod support;
-
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use db::TestDb;
-use poise::serenity_prelude as serenity;
-use proximity::bot::Data;
-use proximity::config::Config;
+use fake_discord::*;
 use proximity::format::{Name, Round, write};
 use proximity::metrics::MetricParams;
 use proximity::scanner::{Scanner, ScannerConfig};
 use proximity::synth::{SynthOptions, synth_round};
+use proximity_testkit::{BotHarness, BotOptions, ScannerOptions, TestDb};
 use serde_json::{Value, json};
-use support::*;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 /// Failure guard only; waits end as soon as their event is recorded.
 const T: Duration = Duration::from_secs(30);
 const NO_MENTIONS: fn() -> Value = || json!({"parse": [], "users": [], "roles": []});
-
-struct Env {
-    db: TestDb,
-    dir: tempfile::TempDir,
-    fake: FakeDiscord,
-    bot: Option<RunningBot>,
-    scanner: Scanner,
-}
-
-/// How a test wants its scanner.
-struct Tweaks {
-    auto_import: bool,
-    watch: bool,
-    interval: Duration,
-    stable_for: Duration,
-    retry_base: Duration,
-    /// Connect the bot to PostgreSQL through this URL instead of the test database's.
-    database_url: Option<String>,
-    /// Files to put in the folder before the bot starts.
-    before_start: Vec<(String, Vec<u8>)>,
-}
-
-impl Default for Tweaks {
-    fn default() -> Self {
-        Tweaks {
-            auto_import: true,
-            watch: true,
-            interval: Duration::from_secs(300),
-            stable_for: Duration::from_millis(800),
-            retry_base: Duration::from_millis(100),
-            database_url: None,
-            before_start: Vec::new(),
-        }
-    }
-}
-
-impl Env {
-    async fn start(t: Tweaks) -> Env {
-        let db = TestDb::new().await;
-        let dir = tempfile::tempdir().expect("temp dir");
-        for (name, bytes) in &t.before_start {
-            std::fs::write(dir.path().join(name), bytes).expect("write");
-        }
-        let url = t.database_url.clone().unwrap_or_else(|| db.url.clone());
-        let folder = dir.path().to_string_lossy().into_owned();
-        let config = Config::from_lookup(|k| match k {
-            "GUILD_ID" => Some("2000".into()),
-            "SUMMARY_CHANNEL_ID" => Some(SUMMARY_CHANNEL.to_string()),
-            "DATABASE_URL" => Some(url.clone()),
-            "GAMESTATS_DIR" => Some(folder.clone()),
-            "PROXIMITY_AUTO_IMPORT" => Some(t.auto_import.to_string()),
-            _ => None,
-        })
-        .expect("config");
-        let pool = proximity::store::connect(&url).await.expect("pool");
-        let mut sc = ScannerConfig::from_config(&config);
-        sc.watch = t.watch;
-        sc.interval = t.interval;
-        sc.stable_for = t.stable_for;
-        sc.retry_base = t.retry_base;
-        sc.debounce = Duration::from_millis(200);
-        let scanner = Scanner::new(pool.clone(), sc);
-        let data = Data::new(pool, config, scanner.clone(), MetricParams::default());
-        let fake = FakeDiscord::start().await;
-        let bot = fake
-            .start_bot(
-                proximity::bot::framework(data),
-                serenity::GatewayIntents::non_privileged(),
-            )
-            .await;
-        fake.wait_for_registration(T).await;
-        // Start scanning once the summary poster listens (it subscribes during setup).
-        scanner.start();
-        Env {
-            db,
-            dir,
-            fake,
-            bot: Some(bot),
-            scanner,
-        }
-    }
-
-    fn folder(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Writes a round file the way the tracker does: `.tmp`, then a rename.
-    fn drop_file(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let tmp = self.folder().join(format!("{name}.tmp"));
-        std::fs::write(&tmp, bytes).expect("write tmp");
-        let path = self.folder().join(name);
-        std::fs::rename(&tmp, &path).expect("rename");
-        path
-    }
-
-    async fn rounds(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM rounds")
-            .fetch_one(&self.db.pool)
-            .await
-            .expect("count")
-    }
-
-    async fn wait_rounds(&self, n: i64) {
-        let deadline = Instant::now() + T;
-        while self.rounds().await < n {
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {n} rounds"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn finish(mut self) {
-        self.scanner.shutdown().await;
-        if let Some(bot) = self.bot.take() {
-            bot.shutdown().await;
-        }
-        self.fake.assert_no_violations();
-        self.db.drop_db().await;
-    }
-}
 
 fn round_file(map: &str, round: u8, seed: u64) -> (String, Vec<u8>) {
     let r = synth_round(&SynthOptions::new(map, round, 6, 60, seed));
@@ -183,7 +53,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 
 #[tokio::test]
 async fn startup_registers_every_command_with_admin_permissions() {
-    let env = Env::start(Tweaks::default()).await;
+    let env = BotHarness::start(BotOptions::scanning(ScannerOptions::default())).await;
     let commands = env
         .fake
         .registered_commands(Some(GUILD_ID))
@@ -224,7 +94,7 @@ async fn startup_registers_every_command_with_admin_permissions() {
 
 #[tokio::test]
 async fn a_new_file_is_imported_and_its_summary_posted_without_pinging_anyone() {
-    let env = Env::start(Tweaks::default()).await;
+    let env = BotHarness::start(BotOptions::scanning(ScannerOptions::default())).await;
     let mut round = synth_round(&SynthOptions::new("supply", 1, 6, 90, 11));
     // The top damage dealer is called @everyone, with colour codes and markdown.
     let metrics = proximity::metrics::derive(&round, &MetricParams::default());
@@ -288,27 +158,27 @@ async fn a_new_file_is_imported_and_its_summary_posted_without_pinging_anyone() 
 #[tokio::test]
 async fn the_timer_imports_files_the_watcher_did_not_see() {
     let before = round_file("supply", 1, 1);
-    let env = Env::start(Tweaks {
+    let env = BotHarness::start(BotOptions::scanning(ScannerOptions {
         watch: false,
         interval: Duration::from_millis(500),
-        before_start: vec![before],
-        ..Tweaks::default()
-    })
+        files: vec![before],
+        ..ScannerOptions::default()
+    }))
     .await;
     env.wait_rounds(1).await;
     let (name, bytes) = round_file("supply", 2, 2);
     env.drop_file(&name, &bytes);
     env.wait_rounds(2).await;
-    assert!(!env.scanner.status().watching);
+    assert!(!env.scanner().status().watching);
     env.finish().await;
 }
 
 #[tokio::test]
 async fn manual_scan_shows_progress_and_racing_triggers_import_each_round_once() {
-    let env = Env::start(Tweaks {
+    let env = BotHarness::start(BotOptions::scanning(ScannerOptions {
         auto_import: false,
-        ..Tweaks::default()
-    })
+        ..ScannerOptions::default()
+    }))
     .await;
     for seed in 0..20 {
         let (name, bytes) = round_file("goldrush", 1, 100 + seed);
@@ -386,10 +256,10 @@ async fn manual_scan_shows_progress_and_racing_triggers_import_each_round_once()
 
 #[tokio::test]
 async fn admin_commands_refuse_members_and_paths() {
-    let env = Env::start(Tweaks {
+    let env = BotHarness::start(BotOptions::scanning(ScannerOptions {
         auto_import: false,
-        ..Tweaks::default()
-    })
+        ..ScannerOptions::default()
+    }))
     .await;
     let denied = env
         .fake
@@ -452,12 +322,12 @@ async fn admin_commands_refuse_members_and_paths() {
 
 #[tokio::test]
 async fn growing_files_wait_and_broken_files_are_quarantined_and_shown() {
-    let env = Env::start(Tweaks {
+    let env = BotHarness::start(BotOptions::scanning(ScannerOptions {
         watch: false,
         interval: Duration::from_millis(200),
         stable_for: Duration::from_millis(1500),
-        ..Tweaks::default()
-    })
+        ..ScannerOptions::default()
+    }))
     .await;
     // Another tracker's file (no # END), still growing.
     let (name, bytes) = round_file("supply", 1, 7);
@@ -564,21 +434,27 @@ impl Proxy {
 
 #[tokio::test]
 async fn the_database_going_away_and_coming_back() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("proximity=debug")
-        .with_test_writer()
-        .try_init();
+    // The bot's log for this test only, on the test's thread (where the bot and the scanner
+    // run): a global subscriber would log every other test of the binary at debug level too.
+    let _log = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_env_filter("proximity=debug")
+            .with_test_writer()
+            .finish(),
+    );
     let db_for_url = TestDb::new().await;
     let proxy = Proxy::start("127.0.0.1:5432").await;
     let url = format!(
         "postgres://postgres@127.0.0.1:{}/{}",
         proxy.port, db_for_url.name
     );
-    let env = Env::start(Tweaks {
-        watch: false,
-        interval: Duration::from_millis(300),
+    let env = BotHarness::start(BotOptions {
         database_url: Some(url),
-        ..Tweaks::default()
+        ..BotOptions::scanning(ScannerOptions {
+            watch: false,
+            interval: Duration::from_millis(300),
+            ..ScannerOptions::default()
+        })
     })
     .await;
     let rounds = || async {

@@ -1,7 +1,7 @@
 //! One exact scenario per rule of the tracker, on both sides of each threshold.
 
-use crate::check::{self, Eng, RoundFile, Track};
-use crate::sim::{EngineVersion, Mode, Server, c};
+use super::check::{self, Eng, RoundFile, Track};
+use et_server_sim::sim::{EngineVersion, Mode, Server, c};
 
 const AXIS: i64 = c::TEAM_AXIS;
 const ALLIES: i64 = c::TEAM_ALLIES;

@@ -3,23 +3,15 @@
 //! sample rounds. Embed figures are compared with values computed here from the raw per-round
 //! rows, images are decoded and measured.
 
-#[path = "db/mod.rs"]
-mod db;
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use db::TestDb;
-use poise::serenity_prelude as serenity;
-use proximity::bot::Data;
-use proximity::config::Config;
+use fake_discord::*;
 use proximity::metrics::MetricParams;
 use proximity::render;
-use proximity::scanner::{Scanner, ScannerConfig};
+use proximity_testkit::{BotHarness, BotOptions, TestDb};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use support::*;
 
 /// Choice parameters arrive as the index of the choice.
 const DEATHS: u64 = 1;
@@ -29,11 +21,9 @@ const CROSSFIRE_KILLS: u64 = 4;
 /// Failure guard only; every wait ends as soon as its event is recorded.
 const T: Duration = Duration::from_secs(60);
 
-/// A bot on the fake Discord with its own database of the six sample rounds.
+/// A bot on the fake Discord with its own database of the six sample rounds (no scanner).
 struct Env {
-    db: TestDb,
-    fake: FakeDiscord,
-    bot: RunningBot,
+    bot: BotHarness,
 }
 
 impl Env {
@@ -48,33 +38,20 @@ impl Env {
                 .await
                 .expect("import a sample");
         }
-        let url = db.url.clone();
-        let config = Config::from_lookup(|k| match k {
-            "GUILD_ID" => Some("2000".to_string()),
-            "DATABASE_URL" => Some(url.clone()),
-            "PROXIMITY_AUTO_IMPORT" => Some("false".to_string()),
-            _ => None,
+        let bot = BotHarness::start(BotOptions {
+            db: Some(db),
+            ..BotOptions::default()
         })
-        .expect("config");
-        let scanner = Scanner::new(db.pool.clone(), ScannerConfig::from_config(&config));
-        let data = Data::new(db.pool.clone(), config, scanner, params);
-        let fake = FakeDiscord::start().await;
-        let bot = fake
-            .start_bot(
-                proximity::bot::framework(data),
-                serenity::GatewayIntents::non_privileged(),
-            )
-            .await;
-        fake.wait_for_registration(T).await;
-        Env { db, fake, bot }
+        .await;
+        Env { bot }
     }
 
     fn pool(&self) -> &PgPool {
-        &self.db.pool
+        &self.bot.db.pool
     }
 
     async fn run(&self, user: FakeUser, command: &str, options: Value) -> BotMessage {
-        let reply = self.fake.invoke(user, command, options).reply(T).await;
+        let reply = self.bot.fake.invoke(user, command, options).reply(T).await;
         assert_eq!(
             reply.allowed_mentions,
             Some(json!({"parse": [], "users": [], "roles": []})),
@@ -84,9 +61,7 @@ impl Env {
     }
 
     async fn finish(self) {
-        self.fake.assert_no_violations();
-        self.bot.shutdown().await;
-        self.db.drop_db().await;
+        self.bot.finish().await;
     }
 }
 
@@ -509,12 +484,14 @@ async fn autocomplete_names_and_clear_messages() {
 
     // Maps: case-insensitive, prefix matches first, then most rounds.
     let choices = env
+        .bot
         .fake
         .autocomplete(ALICE, "heatmap", json!({"map": "SU"}))
         .choices(T)
         .await;
     assert_eq!(choices, [json!({"name": "supply", "value": "supply"})]);
     let choices = env
+        .bot
         .fake
         .autocomplete(ALICE, "best_duo", json!({"map": ""}))
         .choices(T)
@@ -533,6 +510,7 @@ async fn autocomplete_names_and_clear_messages() {
             .unwrap();
     let tail = &guid[guid.len() - 8..];
     let choices = env
+        .bot
         .fake
         .autocomplete(ALICE, "player", json!({"name": "^3LUCKY"}))
         .choices(T)
@@ -543,6 +521,7 @@ async fn autocomplete_names_and_clear_messages() {
     );
     // A GUID prefix: every matching player, at most 25.
     let choices = env
+        .bot
         .fake
         .autocomplete(ALICE, "link", json!({"player": "000000005eed"}))
         .choices(T)
@@ -571,6 +550,7 @@ async fn autocomplete_names_and_clear_messages() {
         .await
         .unwrap();
     let choices = env
+        .bot
         .fake
         .autocomplete(ALICE, "engagement_stats", json!({"name": "everyone"}))
         .choices(T)
@@ -737,7 +717,8 @@ async fn cooldown_and_fifty_concurrent_users() {
         .map(|i| {
             let (command, options, file) = &commands[i % commands.len()];
             (
-                env.fake
+                env.bot
+                    .fake
                     .invoke(user(100 + i as u64), command, options.clone()),
                 *file,
             )

@@ -2,8 +2,8 @@
 //!
 //! [`FakeDiscord::start`] binds an ephemeral port and serves:
 //! - REST under `/api/v10/...` (serenity reaches it through `HttpBuilder::proxy`, with the
-//!   ratelimiter disabled, see [`FakeDiscord::client`]). Every request is recorded and
-//!   validated against Discord's OpenAPI spec (see [`super::openapi`]); a request that fails
+//!   ratelimiter disabled, see [`FakeDiscord::http`]). Every request is recorded and
+//!   validated against Discord's OpenAPI spec (see [`crate::openapi`]); a request that fails
 //!   validation, hits an unknown route or a route the fake does not serve is a *violation*.
 //! - The gateway at `/gateway`: HELLO → IDENTIFY → READY + GUILD_CREATE, heartbeat ACKs,
 //!   RESUME → RESUMED. Dispatches injected before IDENTIFY are queued.
@@ -33,7 +33,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use super::openapi::{self, BodyRef};
+use crate::openapi::{self, BodyRef};
 
 /// Application id (also the bot's user id, as on Discord).
 pub const APP_ID: u64 = 1000;
@@ -46,22 +46,22 @@ pub const SUMMARY_CHANNEL: u64 = 5001;
 /// The Admin role (MANAGE_GUILD).
 pub const ADMIN_ROLE: u64 = 8000;
 /// The guild owner (not a member of the fake guild).
-pub const OWNER_ID: u64 = 6000;
+const OWNER_ID: u64 = 6000;
 /// The token the helpers give serenity; the fake sees `Authorization: Bot fake.bot.token`.
-pub const TOKEN: &str = "fake.bot.token";
+const TOKEN: &str = "fake.bot.token";
 
 /// VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY.
 pub const EVERYONE_PERMISSIONS: u64 = 117_760;
 /// The MANAGE_GUILD permission bit.
 pub const MANAGE_GUILD: u64 = 1 << 5;
 /// The ADMINISTRATOR permission bit.
-pub const ADMINISTRATOR: u64 = 1 << 3;
+const ADMINISTRATOR: u64 = 1 << 3;
 /// `flags` bit of an ephemeral message.
 pub const EPHEMERAL: u64 = 1 << 6;
 
 /// How long [`InteractionHandle::reply`] waits for another `@original` edit before taking the
 /// last one as final.
-pub const EDIT_SETTLE: Duration = Duration::from_millis(750);
+const EDIT_SETTLE: Duration = Duration::from_millis(750);
 
 /// A member of the fake guild.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,8 +160,6 @@ pub struct RecordedRequest {
     pub method: String,
     /// The path as received, without the query, e.g. `/api/v10/channels/5001/messages`.
     pub path: String,
-    pub query: Option<String>,
-    pub content_type: Option<String>,
     pub authorization: Option<String>,
     pub body: RequestBody,
     /// The OpenAPI route template the request matched, e.g. `/channels/{channel_id}/messages`.
@@ -179,7 +177,7 @@ impl RecordedRequest {
     }
 
     /// True when the method and the path (without `/api/v10`) are exactly these.
-    pub fn is(&self, method: &str, api_path: &str) -> bool {
+    fn is(&self, method: &str, api_path: &str) -> bool {
         self.method.eq_ignore_ascii_case(method) && self.api_path() == api_path
     }
 
@@ -267,13 +265,10 @@ pub struct BotMessage {
     pub embeds: Vec<Value>,
     pub flags: u64,
     pub allowed_mentions: Option<Value>,
-    pub components: Vec<Value>,
     /// The attached files, in order.
     pub files: Vec<FilePart>,
     /// The message payload (the callback's `data`, otherwise the body / `payload_json`).
     pub payload: Value,
-    /// The request the message came from.
-    pub request: RecordedRequest,
 }
 
 impl BotMessage {
@@ -290,13 +285,8 @@ impl BotMessage {
             embeds: payload["embeds"].as_array().cloned().unwrap_or_default(),
             flags: payload["flags"].as_u64().unwrap_or(0),
             allowed_mentions: payload.get("allowed_mentions").cloned(),
-            components: payload["components"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default(),
             files: request.files().to_vec(),
             payload,
-            request: request.clone(),
         }
     }
 
@@ -578,19 +568,9 @@ impl FakeDiscord {
         }
     }
 
-    /// The port the fake listens on.
-    pub fn port(&self) -> u16 {
-        self.shared.port
-    }
-
     /// `http://127.0.0.1:PORT`, the value for `serenity::HttpBuilder::proxy` (no `/api`).
-    pub fn http_base(&self) -> String {
+    fn http_base(&self) -> String {
         format!("http://127.0.0.1:{}", self.shared.port)
-    }
-
-    /// `ws://127.0.0.1:PORT/gateway`.
-    pub fn gateway_url(&self) -> String {
-        format!("ws://127.0.0.1:{}/gateway", self.shared.port)
     }
 
     /// A serenity `Http` pointed at the fake (ratelimiter disabled, or the proxy is ignored).
@@ -604,11 +584,7 @@ impl FakeDiscord {
     /// Builds a serenity client for `framework` (e.g. a `poise::Framework`) talking to the fake.
     ///
     /// Does not call `ClientBuilder::token`, which would replace the proxied `Http`.
-    pub async fn client<F>(
-        &self,
-        framework: F,
-        intents: serenity::GatewayIntents,
-    ) -> serenity::Client
+    async fn client<F>(&self, framework: F, intents: serenity::GatewayIntents) -> serenity::Client
     where
         F: serenity::Framework + 'static,
     {
@@ -645,7 +621,7 @@ impl FakeDiscord {
 
     /// Every violation so far: requests that fail the spec or hit an unknown route, routes the
     /// fake does not serve, and fake replies serenity could not parse.
-    pub fn violations(&self) -> Vec<String> {
+    fn violations(&self) -> Vec<String> {
         self.lock().violations.clone()
     }
 
@@ -664,7 +640,7 @@ impl FakeDiscord {
     }
 
     /// The recorded requests, one line each, for failure messages.
-    pub fn request_log(&self) -> String {
+    fn request_log(&self) -> String {
         self.lock()
             .requests
             .iter()
@@ -675,7 +651,7 @@ impl FakeDiscord {
 
     /// Waits for the first recorded request (from the beginning of the recording) matching
     /// `pred`. Panics on a violation or when `timeout` runs out.
-    pub async fn wait_for(
+    async fn wait_for(
         &self,
         pred: impl Fn(&RecordedRequest) -> bool,
         timeout: Duration,
@@ -718,11 +694,6 @@ impl FakeDiscord {
                 );
             }
         }
-    }
-
-    /// Every JSON frame the bot sent over the gateway, with the 1-based connection number.
-    pub fn gateway_frames(&self) -> Vec<(usize, Value)> {
-        self.lock().gateway_frames.clone()
     }
 
     /// How many gateway connections the bot has opened.
@@ -809,7 +780,7 @@ impl FakeDiscord {
     }
 
     /// [`Self::invoke`] in another channel of the fake guild.
-    pub fn invoke_in(
+    fn invoke_in(
         &self,
         channel: u64,
         user: FakeUser,
@@ -880,14 +851,8 @@ impl FakeDiscord {
             fake: self.clone(),
             id,
             token,
-            user,
             command: command.to_owned(),
         }
-    }
-
-    /// Sends any dispatch event (queued until the bot has identified).
-    pub fn dispatch(&self, event: &str, data: Value) {
-        self.lock().send_dispatch(event, data);
     }
 
     /// Sends RECONNECT (op 7) on the current connection; dispatches are queued until the bot
@@ -985,8 +950,8 @@ fn build_options(options: Value, registered: Option<&Value>, autocomplete: bool)
 
 /// A running bot client; see [`FakeDiscord::start_bot`].
 pub struct RunningBot {
-    pub shard_manager: Arc<serenity::ShardManager>,
-    pub task: tokio::task::JoinHandle<Result<(), serenity::Error>>,
+    shard_manager: Arc<serenity::ShardManager>,
+    task: tokio::task::JoinHandle<Result<(), serenity::Error>>,
 }
 
 impl RunningBot {
@@ -1007,8 +972,7 @@ pub struct InteractionHandle {
     fake: FakeDiscord,
     pub id: u64,
     pub token: String,
-    pub user: FakeUser,
-    pub command: String,
+    command: String,
 }
 
 impl InteractionHandle {
@@ -1081,7 +1045,7 @@ impl InteractionHandle {
     /// - callback type 4 (or 7): that message;
     /// - callback type 5 (deferred): the first followup (`POST /webhooks/{app}/{token}`), or,
     ///   when the bot only edits `@original`, the last such edit once no further request for
-    ///   this interaction has arrived for [`EDIT_SETTLE`]. When the final content is known,
+    ///   this interaction has arrived for `EDIT_SETTLE` (750 ms). When the final content is known,
     ///   [`Self::reply_where`] is exact and does not wait for the settle time.
     ///
     /// Panics on a violation, on an autocomplete/modal callback, or after `timeout`.
@@ -1315,8 +1279,6 @@ async fn rest(
         index,
         method: method.as_str().to_owned(),
         path: path.clone(),
-        query: uri.query().map(str::to_owned),
-        content_type,
         authorization,
         body,
         route,

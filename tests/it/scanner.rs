@@ -3,9 +3,6 @@
 //!
 //! Every wait below ends as soon as its condition holds; the timeouts are failure guards only.
 
-#[path = "db/mod.rs"]
-mod db;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +14,7 @@ use proximity::scanner::{
 };
 use proximity::store::import_log::{self, ImportStatus, LogEntry};
 use proximity::synth::{SynthOptions, synth_round};
+use proximity_testkit::db;
 use sqlx::PgPool;
 use tokio::sync::{broadcast, mpsc};
 

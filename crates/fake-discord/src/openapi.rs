@@ -1,8 +1,8 @@
 //! Validation of the bot's REST requests against Discord's published OpenAPI spec.
 //!
-//! The spec (`tests/fixtures/discord-openapi.json`) is loaded once per test binary, patched
+//! The spec (`spec/discord-openapi.json`, built in) is parsed once per process, patched
 //! for the two places where it disagrees with what Discord accepts from serenity (see
-//! [`patch_known_quirks`]), and registered as a single resource so every `$ref` resolves
+//! `patch_known_quirks`), and registered as a single resource so every `$ref` resolves
 //! across the whole document. Validators are built lazily, one per
 //! `(route template, method, media type)`, and cached.
 //!
@@ -23,17 +23,13 @@ use serde_json::{Value, json};
 /// Base URI under which the spec is registered. Nothing is ever fetched from it.
 const BASE: &str = "https://discord.test/openapi.json";
 
-/// Path of the spec inside the repository.
-pub const SPEC_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/discord-openapi.json"
-);
+/// The spec as published (`spec/discord-openapi.json`, MIT licensed, see
+/// `spec/discord-openapi.LICENSE`), built into the crate.
+const SPEC_JSON: &str = include_str!("../spec/discord-openapi.json");
 
 /// The patched spec document.
-pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
-    let text = std::fs::read_to_string(SPEC_PATH)
-        .unwrap_or_else(|e| panic!("cannot read the OpenAPI spec at {SPEC_PATH}: {e}"));
-    let mut doc: Value = serde_json::from_str(&text).expect("the OpenAPI spec is not JSON");
+static SPEC: LazyLock<Value> = LazyLock::new(|| {
+    let mut doc: Value = serde_json::from_str(SPEC_JSON).expect("the OpenAPI spec is not JSON");
     patch_known_quirks(&mut doc);
     doc
 });
@@ -97,7 +93,7 @@ static VALIDATORS: LazyLock<Mutex<HashMap<String, Arc<Validator>>>> =
 ///    (`"id":0`); the spec only allows snowflake strings.
 /// 2. `default_member_permissions` in the command create/update requests: serenity sends the
 ///    bitfield as a string (as the Discord docs say); the spec says `integer|null`.
-pub fn patch_known_quirks(doc: &mut Value) {
+fn patch_known_quirks(doc: &mut Value) {
     let schemas = &mut doc["components"]["schemas"];
     schemas["MessageAttachmentRequest"]["properties"]["id"] = json!({"anyOf": [
         {"$ref": "#/components/schemas/SnowflakeType"},
@@ -242,7 +238,7 @@ pub fn validate_request(
 ///
 /// When an `anyOf` fails, the message lists why each branch failed (recursively), naming the
 /// branch by the schema it references where there is one.
-pub fn validate_at_pointer(pointer: &str, instance: &Value) -> Result<(), String> {
+fn validate_at_pointer(pointer: &str, instance: &Value) -> Result<(), String> {
     let validator = validator_for(pointer);
     let mut lines = Vec::new();
     for error in validator.iter_errors(instance) {
@@ -351,7 +347,7 @@ pub fn validate_json(method: &str, path: &str, body: &Value) -> Result<&'static 
 }
 
 /// Removes `/api/v10` (or `/api`) and any query string.
-pub fn strip_api_prefix(path: &str) -> &str {
+pub(crate) fn strip_api_prefix(path: &str) -> &str {
     let path = path.split('?').next().unwrap_or(path);
     path.strip_prefix("/api/v10")
         .or_else(|| path.strip_prefix("/api"))

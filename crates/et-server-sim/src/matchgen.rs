@@ -4,8 +4,6 @@
 //! team switch, bots, a spectator and names with colour codes and separators. The server's
 //! `truth` holds what really happened.
 
-#![allow(dead_code)]
-
 use crate::sim::{EngineVersion, Mode, Server, c};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

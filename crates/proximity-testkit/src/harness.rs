@@ -1,0 +1,219 @@
+//! The bot end to end: the real poise/serenity client and the real commands against the fake
+//! Discord (every REST request validated against Discord's OpenAPI spec), on a PostgreSQL
+//! database, optionally with the real scanner on a temporary game-server folder.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fake_discord::{FakeDiscord, GUILD_ID, RunningBot, SUMMARY_CHANNEL};
+use poise::serenity_prelude as serenity;
+use proximity::bot::Data;
+use proximity::config::Config;
+use proximity::metrics::MetricParams;
+use proximity::scanner::{Scanner, ScannerConfig};
+use tempfile::TempDir;
+
+use crate::TestDb;
+
+/// Failure guard of the wait for the bot's command registration; it ends as soon as the
+/// registration is recorded.
+const REGISTRATION_GUARD: Duration = Duration::from_secs(60);
+/// The scanner's debounce of watcher events (1 s by default in production).
+const DEBOUNCE: Duration = Duration::from_millis(200);
+/// Failure guard of [`BotHarness::wait_rounds`].
+const ROUNDS_GUARD: Duration = Duration::from_secs(30);
+
+/// What the bot starts with.
+#[derive(Default)]
+pub struct BotOptions {
+    /// The bot's database (e.g. one the test has filled already); a fresh [`TestDb`] when
+    /// `None`.
+    pub db: Option<TestDb>,
+    /// Connect the bot (and its scanner) to PostgreSQL through this URL, with a pool of its
+    /// own, instead of sharing the database's pool: e.g. through a proxy the test can cut.
+    pub database_url: Option<String>,
+    /// A scanner on a temporary game-server folder, posting round summaries in
+    /// [`SUMMARY_CHANNEL`]; `None`: no folder, and a scanner with automatic imports off.
+    pub scanner: Option<ScannerOptions>,
+}
+
+impl BotOptions {
+    /// A fresh database and a scanner with these settings.
+    pub fn scanning(scanner: ScannerOptions) -> BotOptions {
+        BotOptions {
+            scanner: Some(scanner),
+            ..BotOptions::default()
+        }
+    }
+}
+
+/// The scanner's settings (its watcher's debounce is always 200 ms). The defaults suit tests:
+/// the timer does not fire during a test, delays are short.
+pub struct ScannerOptions {
+    /// `PROXIMITY_AUTO_IMPORT`: whether the scanner imports on its own.
+    pub auto_import: bool,
+    pub watch: bool,
+    pub interval: Duration,
+    pub stable_for: Duration,
+    pub retry_base: Duration,
+    /// Files (name, content) put in the folder before the bot starts.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Default for ScannerOptions {
+    fn default() -> Self {
+        ScannerOptions {
+            auto_import: true,
+            watch: true,
+            interval: Duration::from_secs(300),
+            stable_for: Duration::from_millis(800),
+            retry_base: Duration::from_millis(100),
+            files: Vec::new(),
+        }
+    }
+}
+
+/// The bot connected to a fake Discord, with its commands registered (and its scanner
+/// started).
+pub struct BotHarness {
+    pub db: TestDb,
+    pub fake: FakeDiscord,
+    bot: RunningBot,
+    scanner: Option<Scanner>,
+    dir: Option<TempDir>,
+}
+
+impl BotHarness {
+    /// Starts a fake Discord and the bot on it, and waits until the bot has registered its
+    /// commands in the fake's guild.
+    pub async fn start(options: BotOptions) -> BotHarness {
+        let db = match options.db {
+            Some(db) => db,
+            None => TestDb::new().await,
+        };
+        let dir = options.scanner.as_ref().map(|s| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            for (name, bytes) in &s.files {
+                std::fs::write(dir.path().join(name), bytes).expect("write");
+            }
+            dir
+        });
+        let url = options
+            .database_url
+            .clone()
+            .unwrap_or_else(|| db.url.clone());
+        let folder = dir
+            .as_ref()
+            .map(|d| d.path().to_string_lossy().into_owned());
+        let auto_import = options
+            .scanner
+            .as_ref()
+            .is_some_and(|s| s.auto_import)
+            .to_string();
+        let config = Config::from_lookup(|k| match k {
+            "GUILD_ID" => Some(GUILD_ID.to_string()),
+            "DATABASE_URL" => Some(url.clone()),
+            "SUMMARY_CHANNEL_ID" if folder.is_some() => Some(SUMMARY_CHANNEL.to_string()),
+            "GAMESTATS_DIR" => folder.clone(),
+            "PROXIMITY_AUTO_IMPORT" => Some(auto_import.clone()),
+            _ => None,
+        })
+        .expect("config");
+        let pool = match &options.database_url {
+            Some(url) => proximity::store::connect(url).await.expect("pool"),
+            None => db.pool.clone(),
+        };
+        let scanner = options.scanner.as_ref().map(|s| {
+            let mut sc = ScannerConfig::from_config(&config);
+            sc.watch = s.watch;
+            sc.interval = s.interval;
+            sc.stable_for = s.stable_for;
+            sc.retry_base = s.retry_base;
+            sc.debounce = DEBOUNCE;
+            Scanner::new(pool.clone(), sc)
+        });
+        let idle = || Scanner::new(pool.clone(), ScannerConfig::from_config(&config));
+        let data = Data::new(
+            pool.clone(),
+            config.clone(),
+            scanner.clone().unwrap_or_else(idle),
+            MetricParams::default(),
+        );
+        let fake = FakeDiscord::start().await;
+        let bot = fake
+            .start_bot(
+                proximity::bot::framework(data),
+                serenity::GatewayIntents::non_privileged(),
+            )
+            .await;
+        fake.wait_for_registration(REGISTRATION_GUARD).await;
+        // The bot starts its scanner once the summary poster listens (during setup, which ends
+        // right after the registration); this makes sure it runs before the test goes on.
+        if let Some(scanner) = &scanner {
+            scanner.start();
+        }
+        BotHarness {
+            db,
+            fake,
+            bot,
+            scanner,
+            dir,
+        }
+    }
+
+    /// The bot's scanner. Panics when the bot was started without one.
+    pub fn scanner(&self) -> &Scanner {
+        self.scanner.as_ref().expect("started without a scanner")
+    }
+
+    /// The game-server folder the scanner reads. Panics when the bot was started without a
+    /// scanner.
+    pub fn folder(&self) -> &Path {
+        self.dir.as_ref().expect("started without a scanner").path()
+    }
+
+    /// Writes a round file the way the tracker does: `.tmp`, then a rename.
+    pub fn drop_file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let tmp = self.folder().join(format!("{name}.tmp"));
+        std::fs::write(&tmp, bytes).expect("write tmp");
+        let path = self.folder().join(name);
+        std::fs::rename(&tmp, &path).expect("rename");
+        path
+    }
+
+    /// The number of rounds in the database.
+    pub async fn rounds(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM rounds")
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("count")
+    }
+
+    /// Waits until the database holds at least `n` rounds.
+    pub async fn wait_rounds(&self, n: i64) {
+        let deadline = Instant::now() + ROUNDS_GUARD;
+        while self.rounds().await < n {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {n} rounds"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the scanner and the bot, checks that the fake recorded no violation, and hands
+    /// the database back (not dropped).
+    pub async fn stop(self) -> TestDb {
+        if let Some(scanner) = &self.scanner {
+            scanner.shutdown().await;
+        }
+        self.bot.shutdown().await;
+        self.fake.assert_no_violations();
+        self.db
+    }
+
+    /// [`Self::stop`], then drops the database.
+    pub async fn finish(self) {
+        self.stop().await.drop_db().await;
+    }
+}
