@@ -126,8 +126,7 @@ fn engagement_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError>
             "attackers",
         ],
     );
-    // About the size of the rows (4% over in the import bench's round), so that the buffer is
-    // not copied as it grows.
+    // About the size of the rows, so that the buffer is not copied as it grows.
     rows.reserve(
         round
             .engagements
@@ -313,7 +312,7 @@ fn presence_rows(round_id: i64, round: &Round) -> Result<[CopyRows; 2], StoreErr
     guids.sort_unstable();
     guids.dedup();
     // Consecutive samples mostly stay in one cell: count runs along each path first, then sort
-    // the runs (~67,000 samples in a 24-player round, a fraction of that in runs).
+    // the runs, which are far fewer than the samples.
     let mut visits: Vec<(u64, u32)> = Vec::new();
     for t in &round.tracks {
         let player = guids.binary_search(&t.guid.as_str()).unwrap_or(0) as u64;
@@ -432,8 +431,8 @@ fn life_rows(round_id: i64, round: &Round, lives: &[LifeProfile]) -> Result<Copy
             "path",
         ],
     );
-    // About the size of the rows (2% over in the import bench's round): ~5.3 bytes a path
-    // sample (codec) and ~200 for the rest.
+    // About the size of the rows (a path sample's encoding, see codec, and the rest of the
+    // row), so that the buffer is not copied as it grows.
     rows.reserve(round.tracks.iter().map(|t| 200 + 6 * t.path.len()).sum());
     for l in lives {
         let Some(t) = round.tracks.get(l.track_index) else {

@@ -3,7 +3,7 @@
 //! Points are binned (bilinearly, so sub-cell positions are kept) into a grid of at most
 //! [`GRID_CELLS`] cells along the frame's longer side, and the grid is blurred with a separable
 //! Gaussian. That equals splatting a Gaussian kernel per point at cell resolution, but costs
-//! O(points + cells × kernel) instead of O(points × kernel²): 100k points take a few ms.
+//! O(points + cells × kernel) instead of O(points × kernel²).
 
 use super::canvas::{Canvas, theme};
 use super::heatmap::HeatPoint;

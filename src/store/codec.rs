@@ -3,8 +3,7 @@
 //! A path is stored column by column (all times, then all x, …), each column coded for what it
 //! holds (see [`encode_track_path`]): zig-zag varints of differences, or of differences of
 //! differences, with runs of zeros written once. Positions keep the file's precision (0.1 unit);
-//! speed is kept to 1 unit/s. The deployed system stored the same data as JSON at 23 bytes a
-//! sample.
+//! speed is kept to 1 unit/s.
 //!
 //! Hand-written rather than a serialisation crate: the gain comes from the column layout and
 //! the per-column coding, which no general-purpose format does for us.
@@ -183,7 +182,7 @@ const TRACK_COLUMNS: [Coding; 7] = {
         // Time comes every 200 ms: second differences are zero but where the server stalled.
         coding(true, true),
         // x and y change by similar amounts while a player runs, but seldom by exactly the
-        // same: runs would save 1% of their bytes and cost a mispredicted branch a sample.
+        // same: runs would save little and cost a mispredicted branch a sample.
         coding(true, false),
         coding(true, false),
         // Height stays the same for long stretches.
@@ -254,8 +253,8 @@ fn tenths(v: f64) -> i64 {
 }
 
 /// `v.round() as i64` (halves away from zero, saturating), without the call to libm's `round`
-/// that the baseline x86-64 target makes for `f64::round`: four per path sample, a millisecond
-/// of a 24-player round's import.
+/// that the baseline x86-64 target makes for `f64::round`, which would run four times a path
+/// sample.
 fn rounded(v: f64) -> i64 {
     let whole = v as i64;
     // Exact: `whole` is `v` without its fraction (or saturated, leaving no fraction below 0.5).

@@ -1,6 +1,6 @@
-//! Rows written with `COPY … FROM STDIN (FORMAT binary)`: for the round's large tables several
-//! times cheaper for PostgreSQL than `INSERT … SELECT FROM UNNEST` (no array to unpack, rows
-//! inserted in batches), and the buffer is built in Rust, off the server's core.
+//! Rows written with `COPY … FROM STDIN (FORMAT binary)`: for the round's large tables cheaper
+//! for PostgreSQL than `INSERT … SELECT FROM UNNEST` (no array to unpack, rows inserted in
+//! batches), and the buffer is built in Rust, off the server's core.
 //!
 //! The binary COPY format is the header, then per row the field count and each field as a length
 //! and its binary value (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4).

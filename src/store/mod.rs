@@ -96,9 +96,8 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
     } else {
         parsed
     }
-    // The map/period filters are bound parameters; a cached generic plan ignores their
-    // values and scans whole tables (measured: 538 ms instead of 23 ms for a 30-day map
-    // heatmap on ten years of rounds), so plan each execution with its values.
+    // The map/period filters are bound parameters and a cached generic plan ignores their
+    // values and scans whole tables, so plan each execution with its values.
     .options([
         ("plan_cache_mode", "force_custom_plan"),
         ("statement_timeout", STATEMENT_TIMEOUT),
@@ -117,9 +116,8 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
 /// `PGSSLMODE` chooses a TLS mode (`chosen`). Anywhere else sqlx's default stands (`prefer`:
 /// TLS when the server offers it).
 ///
-/// TLS between two processes of one machine protects nothing, and it is not free: the server
-/// offers it by default (Debian's ssl = on), and encrypting a round's megabyte of COPY data on
-/// both ends made an import a fifth slower on a 2-core machine (50.8 ms against 40.4 ms).
+/// TLS between two processes of one machine protects nothing, yet the server offers it by
+/// default (Debian's ssl = on) and encrypting a round's COPY data on both ends slows every import.
 fn plain_text_suffices(host: &str, chosen: bool) -> bool {
     if chosen {
         return false;

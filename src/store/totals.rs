@@ -11,8 +11,8 @@
 //! The player and pair figures are added by the SQL function `rollup_totals`. The heatmap cells
 //! (the deaths listed with each round by the importer, `import::rows::death_cells`, and the
 //! presence of `round_presence`) are merged here, in memory: the SQL function `rollup_heat` does
-//! the same from the same rows (it does for deletions), but its array merges cost several times
-//! as much. The store tests compare the two after imports and deletions.
+//! the same from the same rows (it does for deletions), but its array merges cost more. The
+//! store tests compare the two after imports and deletions.
 
 use std::collections::{BTreeMap, HashMap};
 

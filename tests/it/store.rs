@@ -952,7 +952,7 @@ async fn sample_queries_match_figures_computed_from_the_files() {
         .unwrap();
     assert_eq!(by_guid.len(), 11, "every non-bot sample player");
 
-    // Storage: bytes per stored path sample (the deployed system's JSON: 23).
+    // Storage: bytes per stored path sample, bounded so that the path codec stays compact.
     let (bytes, stored_samples): (i64, i64) =
         sqlx::query_as("SELECT sum(pg_column_size(path))::int8, sum(samples)::int8 FROM lives")
             .fetch_one(&db.pool)

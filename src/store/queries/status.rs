@@ -14,7 +14,7 @@ pub struct DbCounts {
 
 pub async fn db_counts(pool: &PgPool) -> Result<DbCounts, StoreError> {
     // From the rounds' headline figures and the yearly totals with the rounds not in them yet:
-    // counting the per-round tables themselves takes seconds on ten years of rounds.
+    // counting the per-round tables themselves grows with every round stored.
     Ok(sqlx::query_as(
         "WITH pending AS (
              SELECT f.guid, f.lives, f.life_rounds FROM player_round_totals f
