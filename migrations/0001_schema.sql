@@ -4,7 +4,7 @@
 -- are in 0002_rollups.sql.
 --
 -- Large array and blob columns use COMPRESSION lz4: values over ~2 kB are compressed when
--- written, and lz4 compresses these as well as the default pglz and several times faster.
+-- written, and lz4 compresses these as well as the default pglz, and faster.
 
 -- =============================================================================================
 -- Rounds, files and people
@@ -170,7 +170,7 @@ CREATE TABLE lives (
     prone_pct      double precision NOT NULL,
     time_to_first_move_ms bigint,
     died           boolean  NOT NULL,
-    -- lz4: as compact as pglz on these delta-encoded paths, several times faster to write.
+    -- lz4: as compact as pglz on these delta-encoded paths, and faster to write.
     path           bytea    COMPRESSION lz4 NOT NULL
 );
 CREATE INDEX lives_round ON lives USING brin (round_id) WITH (pages_per_range = 32);

@@ -6,7 +6,7 @@
 --
 -- Rows are written in key order so that concurrent batches lock shared rows in the same order;
 -- keys are grouped and sorted bytewise (COLLATE "C": GUIDs and map names need no linguistic
--- order, and it is several times faster).
+-- order, and it is faster).
 
 -- The tables that hold rows of one round, by round_id. The rounds triggers remove a deleted
 -- round's rows from each, so that a table added later needs adding here only.
@@ -62,7 +62,7 @@ ON CONFLICT (months, bucket, map, guid_a, guid_b) DO UPDATE SET
 END $$;
 
 -- The heatmap part of rollup_rounds. (Batches of new rounds merge their cells in Rust instead,
--- store::totals, several times faster than these array merges; deletions come here.)
+-- store::totals, which is faster than these array merges; deletions come here.)
 CREATE FUNCTION rollup_heat(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 -- Cells are summed per month first, months into years, then each period's cells are merged
