@@ -330,7 +330,7 @@ CREATE TABLE objective_focus (
 );
 
 -- Every player figure of one round, one row per player per round, written by the importer
--- (src/store/rows.rs): the totals are summed from it, and a period's partial month reads it.
+-- (src/import/rows.rs): the totals are summed from it, and a period's partial month reads it.
 -- The columns after the key are the figures; player_totals has the same ones, and the rollup
 -- functions read them from the catalogue (0002_rollups.sql).
 CREATE TABLE player_round_totals (
@@ -383,7 +383,7 @@ CREATE TABLE player_round_totals (
 -- the transaction that deletes it, so the totals always equal the sum of the per-round rows
 -- they come from: nothing is counted twice and a deleted round leaves no trace. A period query
 -- reads whole years, then whole months, then the per-round rows of the part of a month its
--- start falls in (see `Scope` in src/store/queries.rs).
+-- start falls in (see `Scope` in src/store/queries/scope.rs).
 
 -- A round stored but not yet added to the totals. Every query that reads the totals also reads
 -- the per-round rows of these rounds (store::queries, Scope::push_raw_filters), so a round
