@@ -85,7 +85,11 @@ pub async fn status_embed(data: &Data) -> serenity::CreateEmbed {
             if let Some((at, e)) = &s.last_error {
                 embed = embed.field(
                     "Last scan error",
-                    format!("{} {}", when(Some(*at)), escape_markdown(e)),
+                    format!(
+                        "{} {}",
+                        when(Some(*at)),
+                        escape_markdown(&crate::error_text::storable(e))
+                    ),
                     false,
                 );
             }

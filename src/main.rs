@@ -80,7 +80,16 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            let unavailable = e.chain().any(|cause| {
+                cause
+                    .downcast_ref::<store::StoreError>()
+                    .is_some_and(store::StoreError::is_unavailable)
+            });
+            if unavailable {
+                ExitCode::from(EXIT_DATABASE_UNAVAILABLE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -150,8 +159,8 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// The exit code of an import stopped because the database could not be reached (1 means some
-/// file was refused).
+/// The exit code of a command that could not reach the database, or an import stopped because
+/// the database went away (1 is any other failure, such as a file refused).
 const EXIT_DATABASE_UNAVAILABLE: u8 = 3;
 
 async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Result<ExitCode> {

@@ -906,7 +906,7 @@ impl Inner {
                 let last_attempt = entry.as_ref().map_or_else(Utc::now, |s| s.last_attempt);
                 FileOutcome::Failed(FailedFile {
                     file_name: file.file_name.clone(),
-                    error: e.to_string(),
+                    error: crate::error_text::storable(&e.to_string()),
                     attempts,
                     quarantined,
                     last_attempt,

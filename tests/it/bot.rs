@@ -9,10 +9,8 @@ use proximity::format::{Name, Round, write};
 use proximity::metrics::MetricParams;
 use proximity::scanner::{Scanner, ScannerConfig};
 use proximity::synth::{SynthOptions, synth_round};
-use proximity_testkit::{BotHarness, BotOptions, ScannerOptions, TestDb};
+use proximity_testkit::{BotHarness, BotOptions, Proxy, ScannerOptions, TestDb};
 use serde_json::{Value, json};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 
 /// Failure guard only; waits end as soon as their event is recorded.
 const T: Duration = Duration::from_secs(30);
@@ -388,50 +386,6 @@ async fn growing_files_wait_and_broken_files_are_quarantined_and_shown() {
     env.finish().await;
 }
 
-/// A TCP proxy to PostgreSQL that the test can cut and restore.
-struct Proxy {
-    port: u16,
-    up: watch::Sender<bool>,
-}
-
-impl Proxy {
-    async fn start(target: &str) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (up, _) = watch::channel(true);
-        let up_rx = up.subscribe();
-        let target = target.to_string();
-        tokio::spawn(async move {
-            loop {
-                let Ok((client, _)) = listener.accept().await else {
-                    break;
-                };
-                if !*up_rx.borrow() {
-                    drop(client);
-                    continue;
-                }
-                let mut cut = up_rx.clone();
-                let target = target.clone();
-                tokio::spawn(async move {
-                    let Ok(server) = TcpStream::connect(&target).await else {
-                        return;
-                    };
-                    let (mut a, mut b) = (client, server);
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
-                        _ = cut.wait_for(|up| !*up) => {}
-                    }
-                });
-            }
-        });
-        Proxy { port, up }
-    }
-
-    fn set_up(&self, up: bool) {
-        self.up.send_replace(up);
-    }
-}
-
 #[tokio::test]
 async fn the_database_going_away_and_coming_back() {
     // The bot's log for this test only, on the test's thread (where the bot and the scanner
@@ -444,10 +398,7 @@ async fn the_database_going_away_and_coming_back() {
     );
     let db_for_url = TestDb::new().await;
     let proxy = Proxy::start("127.0.0.1:5432").await;
-    let url = format!(
-        "postgres://postgres@127.0.0.1:{}/{}",
-        proxy.port, db_for_url.name
-    );
+    let url = proxy.url(&db_for_url.name);
     let env = BotHarness::start(BotOptions {
         database_url: Some(url),
         ..BotOptions::scanning(ScannerOptions {

@@ -1266,3 +1266,286 @@ async fn the_declared_sums_are_the_columns_of_the_per_round_and_period_totals() 
     }
     db.drop_db().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// One round is one round
+
+/// The first sample round and copies of it that differ only in their bytes.
+fn byte_variants() -> Vec<(&'static str, Vec<u8>, bool)> {
+    let (_, bytes) = samples().remove(0);
+    let text = String::from_utf8(bytes.clone()).expect("a sample is text");
+    let crlf = text.replace('\n', "\r\n").into_bytes();
+    let no_end = text.replace("\n# END\n", "\n").into_bytes();
+    let mut trailing = bytes.clone();
+    trailing.extend_from_slice(b"\n\n");
+    vec![
+        ("a.txt", bytes, false),
+        ("crlf.txt", crlf, false),
+        // Without its end marker only a caller that knows the file stopped growing imports it.
+        ("no-end.txt", no_end, true),
+        ("trailing.txt", trailing, false),
+    ]
+}
+
+#[tokio::test]
+async fn copies_of_a_round_that_differ_only_in_bytes_are_one_round() {
+    let db = TestDb::new().await;
+    let (_, bytes) = samples().remove(0);
+    let engagements = format::parse(&bytes).unwrap().engagements.len() as i64;
+    let mut outcomes = Vec::new();
+    for (name, bytes, complete) in byte_variants() {
+        let report =
+            import::import_bytes(&db.pool, name, bytes, complete, &MetricParams::default())
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        outcomes.push(report.outcome);
+    }
+    let first = outcomes[0].round_id();
+    assert_eq!(
+        outcomes,
+        vec![
+            ImportOutcome::Imported { round_id: first },
+            ImportOutcome::AlreadyImported { round_id: first },
+            ImportOutcome::AlreadyImported { round_id: first },
+            ImportOutcome::AlreadyImported { round_id: first },
+        ]
+    );
+    assert_eq!(count(&db.pool, "rounds").await, 1);
+    assert_eq!(
+        queries::db_counts(&db.pool).await.unwrap().engagements,
+        engagements
+    );
+    db.drop_db().await;
+}
+
+/// The round cut at half its length, as a file that was still being written: the fights and
+/// lives that had begun, no end marker.
+fn first_half(round: &Round) -> Round {
+    let mut partial = round.clone();
+    let half = round.end_time() / 2;
+    partial.engagements.retain(|e| e.end_time < half);
+    partial
+        .tracks
+        .retain(|t| t.death_time.is_some_and(|d| d < half));
+    let kept: std::collections::BTreeSet<i64> = partial.engagements.iter().map(|e| e.id).collect();
+    if let Some(reactions) = &mut partial.reactions {
+        reactions.retain(|r| kept.contains(&r.engagement_id));
+    }
+    partial.has_end_marker = false;
+    partial
+}
+
+/// Every total row, with the floating-point sums to a millionth (a round added and subtracted
+/// again may leave the last bits).
+async fn totals_snapshot(pool: &sqlx::PgPool) -> Vec<String> {
+    let sums: Vec<String> = PlayerSums::COLUMNS
+        .iter()
+        .zip(PlayerSums::default().values())
+        .map(|(c, v)| match v {
+            metrics::SumValue::Real(_) => format!("round({c}::numeric, 6)"),
+            _ => c.to_string(),
+        })
+        .collect();
+    let sql = format!(
+        "SELECT format('%s', t) FROM (
+             SELECT months, bucket, map, guid, {} FROM player_totals) t
+         UNION ALL SELECT format('%s', p) FROM pair_totals p
+         UNION ALL SELECT format('%s', h) FROM heat_totals h
+         UNION ALL SELECT format('%s', (f.guid, f.kills, f.lives)) FROM player_round_totals f
+         ORDER BY 1",
+        sums.join(", ")
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_finished_file_replaces_its_partial_import_and_the_totals_follow() {
+    let (_, bytes) = samples().remove(0);
+    let round = format::parse(&bytes).unwrap();
+    let partial = format::write(&first_half(&round));
+    let params = MetricParams::default();
+
+    let clean = TestDb::new().await;
+    import(&clean.pool, "round.txt", &bytes).await.unwrap();
+    totals::add_all_pending(&clean.pool).await.unwrap();
+
+    let db = TestDb::new().await;
+    let first = import::import_bytes(&db.pool, "round.txt", partial, true, &params)
+        .await
+        .unwrap();
+    let ImportOutcome::Imported {
+        round_id: partial_id,
+    } = first.outcome
+    else {
+        panic!("{first:?}");
+    };
+    // The partial round counts in the totals before the finished file arrives.
+    totals::add_all_pending(&db.pool).await.unwrap();
+    assert!(totals_snapshot(&db.pool).await.len() > 10);
+    let finished = import::import_bytes(&db.pool, "round.txt", bytes.clone(), false, &params)
+        .await
+        .unwrap();
+    let ImportOutcome::Replaced { round_id, previous } = finished.outcome else {
+        panic!("{finished:?}");
+    };
+    assert_eq!(previous, partial_id);
+    assert!(finished.describe().contains("replacing the partial round"));
+    // Seen again, either file is the stored round.
+    assert_eq!(
+        import(&db.pool, "round.txt", &bytes).await.unwrap(),
+        ImportOutcome::AlreadyImported { round_id }
+    );
+    let again = import::import_bytes(
+        &db.pool,
+        "partial.txt",
+        format::write(&first_half(&round)),
+        true,
+        &params,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.outcome, ImportOutcome::AlreadyImported { round_id });
+
+    totals::add_all_pending(&db.pool).await.unwrap();
+    assert_eq!(count(&db.pool, "rounds").await, 1);
+    for table in ROUND_TABLES {
+        assert_eq!(
+            count(&db.pool, table).await,
+            count(&clean.pool, table).await,
+            "{table}"
+        );
+    }
+    assert_eq!(
+        totals_snapshot(&db.pool).await,
+        totals_snapshot(&clean.pool).await
+    );
+    clean.drop_db().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_failure_quoting_a_nul_byte_is_logged_with_the_byte_escaped() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = String::from_utf8(HAND_ROUND.to_vec()).unwrap();
+    let bad = text.replacen(";140;BBBB;", ";1\u{0}4;BBBB;", 1);
+    assert_ne!(bad, text);
+    let path = dir.path().join("nul_engagements.txt");
+    std::fs::write(&path, bad).unwrap();
+    let err = import::import_path(&db.pool, &path, false, &MetricParams::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains('\0'),
+        "the error quotes the byte: {err}"
+    );
+    let log = proximity::store::import_log::import_log(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1, "the attempt is recorded");
+    assert_eq!(
+        log[0].status,
+        proximity::store::import_log::ImportStatus::Failed
+    );
+    let stored = log[0].error.as_deref().unwrap();
+    assert!(stored.contains("field total_damage"), "{stored}");
+    assert!(stored.contains("`1\\04` is not a whole number"), "{stored}");
+    assert_eq!(count(&db.pool, "rounds").await, 0);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn an_impossible_row_refuses_the_file_naming_its_line_and_stores_nothing() {
+    let db = TestDb::new().await;
+    let text = String::from_utf8(HAND_ROUND.to_vec()).unwrap();
+    let line = text.lines().position(|l| l.starts_with("1;")).unwrap() + 1;
+    let row = text.lines().nth(line - 1).unwrap();
+    let fields: Vec<&str> = row.splitn(5, ';').collect();
+    let (start, end, duration) = (fields[1], fields[2], fields[3]);
+    let bad = text.replacen(
+        &format!("1;{start};{end};{duration};"),
+        &format!("1;{end};{start};{duration};"),
+        1,
+    );
+    let err = import(&db.pool, "bad.txt", bad.as_bytes())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "bad.txt: line {line}, section ENGAGEMENTS, field end_time: {start} ms is before \
+             start_time {end} ms"
+        )
+    );
+    for table in ROUND_TABLES {
+        assert_eq!(count(&db.pool, table).await, 0, "{table}");
+    }
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_header_player_count_that_disagrees_with_the_rows_is_reported_not_refused() {
+    let db = TestDb::new().await;
+    let text = String::from_utf8(HAND_ROUND.to_vec()).unwrap();
+    let with_count = text.replacen("# round_end_unix=", "# players=12\n# round_end_unix=", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("count_engagements.txt");
+    std::fs::write(&path, with_count).unwrap();
+    let report = import::import_path(&db.pool, &path, false, &MetricParams::default())
+        .await
+        .unwrap();
+    let players: i32 = sqlx::query_scalar("SELECT player_count FROM rounds")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let note = format!(
+        "header players=12 disagrees with the {players} players in the rows; the rows are used"
+    );
+    assert_eq!(report.notes, vec![note.clone()]);
+    assert!(report.describe().ends_with(&format!("; note: {note}")));
+    let logged: Vec<String> = sqlx::query_scalar("SELECT unnest(notes) FROM import_log")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(logged, vec![note]);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn a_server_ending_the_session_means_the_database_is_unavailable() {
+    let db = TestDb::new().await;
+    let sleeper = {
+        let pool = db.pool.clone();
+        tokio::spawn(async move {
+            sqlx::query("SELECT pg_sleep(30)")
+                .execute(&pool)
+                .await
+                .map(|_| ())
+        })
+    };
+    let pid = loop {
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'
+             AND datname = current_database()",
+        )
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap();
+        if let Some(pid) = found {
+            break pid;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let e = sleeper.await.unwrap().unwrap_err();
+    assert!(proximity::store::is_connection_error(&e), "{e:?}");
+    assert!(proximity::store::StoreError::from(e).is_unavailable());
+    db.drop_db().await;
+}

@@ -1,9 +1,11 @@
 //! Test machinery of the proximity bot, shared by the integration tests and the benches: a fresh
 //! PostgreSQL database per test ([`TestDb`]) and the bot itself running on the fake Discord
-//! ([`BotHarness`]).
+//! ([`BotHarness`]), and a proxy that cuts the database away ([`Proxy`]).
 
 pub mod db;
 mod harness;
+mod proxy;
 
 pub use db::TestDb;
 pub use harness::{BotHarness, BotOptions, ScannerOptions};
+pub use proxy::Proxy;

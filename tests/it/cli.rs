@@ -1,0 +1,108 @@
+//! The command line as an admin meets it: output into a pipe, exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use proximity::format::write;
+use proximity::synth::{SynthOptions, synth_round};
+use proximity_testkit::{Proxy, TestDb};
+
+/// Runs `proximity import <dir>` against `database_url`, its output into pipes.
+async fn import(dir: &Path, database_url: String) -> Output {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_proximity"))
+            .arg("import")
+            .arg(&dir)
+            .env("DATABASE_URL", database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the proximity binary runs")
+    })
+    .await
+    .expect("the import finished")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn rounds(db: &TestDb) -> (i64, i64) {
+    sqlx::query_as("SELECT (SELECT count(*) FROM rounds), (SELECT count(*) FROM engagements)")
+        .fetch_one(&db.pool)
+        .await
+        .expect("counts")
+}
+
+#[tokio::test]
+async fn the_database_going_away_mid_import_stops_it_with_its_own_exit_code_and_loses_nothing() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut engagements = 0;
+    for seed in 0..3u64 {
+        let round = synth_round(&SynthOptions::new("supply", 1, 24, 600, 40 + seed));
+        engagements += round.engagements.len() as i64;
+        let name = format!("2026-01-10-19{seed:04}-supply-round-1_engagements.txt");
+        std::fs::write(dir.path().join(name), write(&round)).expect("write");
+    }
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    // Past connecting and the migration check, in the middle of the first round's rows.
+    proxy.cut_after(300_000);
+    let cut = import(dir.path(), proxy.url(&db.name)).await;
+    let (stdout, stderr) = (text(&cut.stdout), text(&cut.stderr));
+    assert_eq!(cut.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0 imported, 0 already imported, 0 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("database unavailable") && stderr.contains("3 files not imported"),
+        "{stderr}"
+    );
+    assert_eq!(rounds(&db).await, (0, 0), "nothing half-written");
+
+    proxy.set_up(true);
+    let resumed = import(dir.path(), proxy.url(&db.name)).await;
+    let stdout = text(&resumed.stdout);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&resumed.stderr)
+    );
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.contains(": imported as round #"))
+            .count(),
+        3,
+        "every outcome is printed into the pipe: {stdout}"
+    );
+    assert!(
+        stdout.ends_with("3 imported, 0 already imported, 0 failed\n"),
+        "{stdout}"
+    );
+    assert_eq!(rounds(&db).await, (3, engagements));
+
+    let again = import(dir.path(), proxy.url(&db.name)).await;
+    assert!(
+        text(&again.stdout).ends_with("0 imported, 3 already imported, 0 failed\n"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(rounds(&db).await, (3, engagements));
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_said_as_such_with_its_exit_code() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let round = synth_round(&SynthOptions::new("supply", 1, 4, 60, 3));
+    std::fs::write(dir.path().join("a_engagements.txt"), write(&round)).expect("write");
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    proxy.set_up(false);
+    let out = import(dir.path(), proxy.url("proximity_nowhere")).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("database unavailable"), "{stderr}");
+}
