@@ -403,7 +403,7 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
     let steps: [(&str, &str); 12] = [
         (
             "rounds",
-            "INSERT INTO rounds (id, content_sha256, file_name, map, round_number, start_unix,
+            "INSERT INTO rounds (id, played_digest, file_name, map, round_number, start_unix,
                  end_unix, played_at, duration_ms, banner, tracker_version, capabilities, params,
                  skipped_sections, has_end_marker, file_bytes, engagement_count, crossfire_count,
                  escape_count, kill_count, player_count, support_mean_pct)

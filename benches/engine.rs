@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use proximity::format::{self, write};
+use proximity::import::ImportOutcome;
 use proximity::metrics::{self, MetricParams};
 use proximity::synth::{SynthOptions, synth_round};
 
@@ -31,6 +32,18 @@ fn derive(c: &mut Criterion) {
     c.bench_function("metrics 24 players x 15 min", |b| {
         b.iter(|| metrics::derive(std::hint::black_box(&round), &MetricParams::default()))
     });
+}
+
+/// The digest that identifies a round (`format::canonical_digest`), on the import's path.
+fn digest(c: &mut Criterion) {
+    let bytes = full_round();
+    let round = format::parse(&bytes).expect("parses");
+    let mut g = c.benchmark_group("digest");
+    g.throughput(Throughput::Bytes(bytes.len() as u64));
+    g.bench_function("24 players x 15 min", |b| {
+        b.iter(|| format::canonical_digest(std::hint::black_box(&round)))
+    });
+    g.finish();
 }
 
 fn encode_paths(c: &mut Criterion) {
@@ -82,14 +95,18 @@ fn import(c: &mut Criterion) {
     });
     let bytes = full_round();
     let text = String::from_utf8(bytes).expect("ascii");
+    let start = proximity::format::parse(text.as_bytes())
+        .expect("the bench round parses")
+        .header
+        .round_start_unix;
     let mut n = 0u64;
     c.bench_function(
         "import 24 players x 15 min (parse + metrics + commit)",
         |b| {
             b.iter_batched(
                 || {
-                    // A new header value per iteration makes each import a new round; making
-                    // the file is not part of the import.
+                    // A new start time per iteration makes each import a new round (a round
+                    // is its map, number and start); making the file is not part of the import.
                     n += 1;
                     // What autovacuum does on a default server (this machine runs without it):
                     // the totals that every import updates are vacuumed now and then, outside
@@ -103,22 +120,22 @@ fn import(c: &mut Criterion) {
                         )
                         .expect("vacuum");
                     }
-                    text.replacen(
-                        "# round_start_unix=",
-                        &format!("# x_iteration={n}\n# round_start_unix="),
-                        1,
-                    )
-                    .into_bytes()
+                    with_start(&text, start + n as i64).into_bytes()
                 },
                 |unique| {
-                    rt.block_on(proximity::import::import_bytes(
-                        &pool,
-                        "bench.txt",
-                        unique,
-                        false,
-                        &MetricParams::default(),
-                    ))
-                    .expect("imports")
+                    let report = rt
+                        .block_on(proximity::import::import_bytes(
+                            &pool,
+                            "bench.txt",
+                            unique,
+                            false,
+                            &MetricParams::default(),
+                        ))
+                        .expect("imports");
+                    assert!(
+                        matches!(report.outcome, ImportOutcome::Imported { .. }),
+                        "every iteration imports a new round: {report:?}"
+                    );
                 },
                 BatchSize::PerIteration,
             )
@@ -126,7 +143,7 @@ fn import(c: &mut Criterion) {
     );
     let (bytes, samples): (i64, i64) = rt
         .block_on(
-            sqlx::query_as("SELECT sum(pg_column_size(path))::int8, sum(samples)::int8 FROM lives")
+            sqlx::query_as("SELECT coalesce(sum(pg_column_size(path)), 0)::int8, coalesce(sum(samples), 0)::int8 FROM lives")
                 .fetch_one(&pool),
         )
         .expect("sizes");
@@ -137,9 +154,22 @@ fn import(c: &mut Criterion) {
     );
 }
 
+/// The round file `text` with its header's start time set to `start`.
+fn with_start(text: &str, start: i64) -> String {
+    text.lines()
+        .map(|line| {
+            if line.starts_with("# round_start_unix=") {
+                format!("# round_start_unix={start}\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect()
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(5));
-    targets = parse, derive, encode_paths, import
+    targets = parse, derive, digest, encode_paths, import
 }
 criterion_main!(benches);

@@ -3,13 +3,15 @@
 //! See `reference/round_file_format.md`. `parse(&write(&r), ..) == r` for every round whose
 //! coordinates have at most one decimal.
 
+mod digest;
 mod model;
 mod parse;
 mod write;
 
+pub use digest::canonical_digest;
 pub use model::*;
 pub use parse::{ParseError, ParseOptions, parse, parse_with};
-pub use write::{canonical_digest, write};
+pub use write::write;
 
 #[cfg(test)]
 mod tests;

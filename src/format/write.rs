@@ -1,9 +1,7 @@
 //! [`Round`] → round file text, in the V4 layout our tracker writes (header, sections with their
 //! column comments, `# END` last when the round has it).
 
-use std::io::Write;
-
-use sha2::{Digest, Sha256};
+use std::io::Write as _;
 
 use super::model::*;
 
@@ -25,25 +23,8 @@ pub fn write(round: &Round) -> Vec<u8> {
     out
 }
 
-/// The SHA-256 of `round` written as a complete file: the same for every file of one played
-/// round, whatever its line endings, trailing whitespace or end marker. Written straight into
-/// the hash, without the file's text in memory.
-pub fn canonical_digest(round: &Round) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    write_rows(round, &mut hasher);
-    let _ = hasher.write_all(b"\n# END\n");
-    hasher.finalize().into()
-}
-
 fn write_into(round: &Round, out: &mut Vec<u8>) {
-    write_rows(round, out);
-    if round.has_end_marker {
-        out.extend_from_slice(b"\n# END\n");
-    }
-}
-
-/// Everything but the end marker. Writing into a `Vec` or a hash cannot fail.
-fn write_rows(round: &Round, out: &mut impl Write) {
+    // Writing into a Vec cannot fail.
     let h = &round.header;
     let _ = writeln!(out, "# {}", h.banner.as_str());
     let _ = writeln!(out, "# map={}", h.map);
@@ -141,9 +122,12 @@ fn write_rows(round: &Round, out: &mut impl Write) {
             );
         }
     }
+    if round.has_end_marker {
+        out.extend_from_slice(b"\n# END\n");
+    }
 }
 
-fn section(out: &mut impl Write, name: &str, columns: &str) {
+fn section(out: &mut Vec<u8>, name: &str, columns: &str) {
     let _ = write!(out, "\n# {name}\n# {columns}\n");
 }
 
@@ -152,25 +136,21 @@ fn opt(v: Option<i64>) -> String {
 }
 
 /// Writes a name with the tracker's sanitising rules.
-fn name(out: &mut impl Write, name: &Name) {
-    let sanitised: Vec<u8> = name
-        .as_bytes()
-        .iter()
-        .take(256)
-        .filter(|&&b| b != b'\n' && b != b'\r')
-        .map(|&b| match b {
-            b';' | b'|' | b',' | b'\t' => b'_',
-            other => other,
-        })
-        .collect();
-    let _ = out.write_all(&sanitised);
+fn name(out: &mut Vec<u8>, name: &Name) {
+    for &b in name.as_bytes().iter().take(256) {
+        match b {
+            b';' | b'|' | b',' | b'\t' => out.push(b'_'),
+            b'\n' | b'\r' => {}
+            other => out.push(other),
+        }
+    }
 }
 
-fn vec3(out: &mut impl Write, v: &Vec3, sep: char) {
+fn vec3(out: &mut Vec<u8>, v: &Vec3, sep: char) {
     let _ = write!(out, "{:.1}{sep}{:.1}{sep}{:.1}", v.x, v.y, v.z);
 }
 
-fn write_engagement(out: &mut impl Write, e: &Engagement) {
+fn write_engagement(out: &mut Vec<u8>, e: &Engagement) {
     let _ = write!(
         out,
         "{};{};{};{};{};",
@@ -197,21 +177,21 @@ fn write_engagement(out: &mut impl Write, e: &Engagement) {
         e.crossfire_participants.join(",")
     );
     vec3(out, &e.start, ';');
-    let _ = out.write_all(b";");
+    out.push(b';');
     vec3(out, &e.end, ';');
     let _ = write!(out, ";{:.1};", e.distance_traveled);
     for (i, p) in e.positions.iter().enumerate() {
         if i > 0 {
-            let _ = out.write_all(b"|");
+            out.push(b'|');
         }
         let _ = write!(out, "{},", p.time);
         vec3(out, &p.pos, ',');
         let _ = write!(out, ",{}", p.event);
     }
-    let _ = out.write_all(b";");
+    out.push(b';');
     for (i, a) in e.attackers.iter().enumerate() {
         if i > 0 {
-            let _ = out.write_all(b"|");
+            out.push(b'|');
         }
         let _ = write!(out, "{},", a.guid);
         name(out, &a.name);
@@ -229,10 +209,10 @@ fn write_engagement(out: &mut impl Write, e: &Engagement) {
             let _ = write!(out, "{w}:{n};");
         }
     }
-    let _ = out.write_all(b"\n");
+    out.push(b'\n');
 }
 
-fn write_track(out: &mut impl Write, t: &PlayerTrack) {
+fn write_track(out: &mut Vec<u8>, t: &PlayerTrack) {
     let _ = write!(out, "{};", t.guid);
     name(out, &t.name);
     let _ = write!(
@@ -248,7 +228,7 @@ fn write_track(out: &mut impl Write, t: &PlayerTrack) {
     );
     for (i, s) in t.path.iter().enumerate() {
         if i > 0 {
-            let _ = out.write_all(b"|");
+            out.push(b'|');
         }
         let _ = write!(out, "{},", s.time);
         vec3(out, &s.pos, ',');
@@ -263,5 +243,5 @@ fn write_track(out: &mut impl Write, t: &PlayerTrack) {
             s.event.as_str()
         );
     }
-    let _ = out.write_all(b"\n");
+    out.push(b'\n');
 }

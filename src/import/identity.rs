@@ -1,7 +1,7 @@
 //! Which stored round a file is: the rule that keeps one played round one round.
 //!
 //! A round is identified by what was played, not by its file's bytes:
-//! - its *digest*, the SHA-256 of the round written out canonically
+//! - its *digest*, the BLAKE3 hash of its rows serialised canonically
 //!   ([`crate::format::canonical_digest`]): files that differ only in line endings, trailing
 //!   whitespace or the end marker have the same digest, and are the same round;
 //! - its *key*, the map, round number and start time (when the header has one): files of one

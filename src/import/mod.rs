@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use thiserror::Error;
 
@@ -58,8 +57,8 @@ pub struct ImportReport {
     pub skipped: Vec<SkippedSection>,
     /// What the import noticed and kept rather than refused.
     pub notes: Vec<String>,
-    /// The SHA-256 of the file's bytes: its fingerprint in the import log.
-    pub file_sha256: [u8; 32],
+    /// The BLAKE3 hash of the file's bytes: its fingerprint in the import log.
+    pub file_digest: [u8; 32],
     pub elapsed: Duration,
 }
 
@@ -136,9 +135,10 @@ impl ImportError {
     }
 }
 
-/// The SHA-256 of a file's bytes: the file's fingerprint in the import log.
-pub fn content_hash(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
+/// The BLAKE3 hash of a file's bytes: the file's fingerprint in the import log (BLAKE3, like the
+/// round's digest, because both are on every import's path).
+pub fn file_digest_of(bytes: &[u8]) -> [u8; 32] {
+    blake3::hash(bytes).into()
 }
 
 /// When a round was played: the header's end, else its start, else the file name's timestamp
@@ -183,7 +183,7 @@ pub async fn import_bytes(
         round_number: stored.round_number,
         skipped: stored.skipped,
         notes: stored.notes,
-        file_sha256: stored.file_sha256,
+        file_digest: stored.file_digest,
         elapsed: started.elapsed(),
     })
 }
@@ -240,7 +240,7 @@ pub async fn record_attempt(
     let attempt = Attempt {
         file_name,
         file_size: size,
-        file_sha256: report.map(|r| r.file_sha256),
+        file_digest: report.map(|r| r.file_digest),
         status,
         round_id,
         error: error.as_deref(),

@@ -15,11 +15,11 @@ use sqlx::PgPool;
 use super::identity::{self, Verdict};
 use super::record::{self, FileFacts, round_record};
 use super::rows;
-use super::{ImportError, ImportOutcome, content_hash, played_at};
+use super::{ImportError, ImportOutcome, file_digest_of, played_at};
 use crate::format::{self, ParseOptions, Round};
 use crate::metrics::MetricParams;
 use crate::store::copy::CopyRows;
-use crate::store::write::{self, Finished};
+use crate::store::write;
 use crate::store::{StoreError, totals};
 
 /// What the import learnt of a stored round, for its report.
@@ -28,8 +28,8 @@ pub struct Stored {
     pub map: Option<String>,
     pub round_number: Option<u8>,
     pub skipped: Vec<format::SkippedSection>,
-    /// The SHA-256 of the file's bytes.
-    pub file_sha256: [u8; 32],
+    /// The BLAKE3 hash of the file's bytes.
+    pub file_digest: [u8; 32],
     pub notes: Vec<String>,
 }
 
@@ -60,7 +60,7 @@ pub async fn run(
     let began = began.map_err(store_err)?;
     let file_bytes = bytes.len() as i64;
     // The hash owns the file's bytes from here: the builder frees them once hashed.
-    let hash = move || content_hash(&bytes);
+    let hash = move || file_digest_of(&bytes);
     let round = match parsed {
         Ok(Ok(round)) => round,
         // A file stored before is reported as such even if it does not parse now (say, a file
@@ -79,7 +79,7 @@ pub async fn run(
                     map: None,
                     round_number: None,
                     skipped: Vec::new(),
-                    file_sha256: sha,
+                    file_digest: sha,
                     notes: Vec::new(),
                 }),
                 None => Err(ImportError::Parse {
@@ -110,7 +110,7 @@ pub async fn run(
         map: Some(map),
         round_number: Some(round_number),
         skipped,
-        file_sha256: written.file_sha256,
+        file_digest: written.file_digest,
         notes: written.notes,
     })
 }
@@ -118,7 +118,7 @@ pub async fn run(
 /// What writing a round did, with what the builder thread found out on the way.
 struct Written {
     outcome: ImportOutcome,
-    file_sha256: [u8; 32],
+    file_digest: [u8; 32],
     notes: Vec<String>,
 }
 
@@ -130,7 +130,7 @@ async fn write_round(
     mut began: write::RoundTx,
     file: FileFacts,
     round: Arc<Round>,
-    content_hash: impl FnOnce() -> [u8; 32] + Send + 'static,
+    file_digest_of: impl FnOnce() -> [u8; 32] + Send + 'static,
     params: MetricParams,
 ) -> Result<Written, StoreError> {
     let round_id = began.round_id();
@@ -147,7 +147,7 @@ async fn write_round(
                 let played = format::canonical_digest(&round);
                 (
                     round_record(file, &round, &metrics, played),
-                    content_hash(),
+                    file_digest_of(),
                     record::notes(&round, &metrics),
                 )
             })
@@ -159,32 +159,35 @@ async fn write_round(
         began.copy(rows).await?;
     }
     let stopped = || StoreError::Corrupt("building the round's rows stopped".into());
-    let (record, file_sha256, notes) = finished
+    let (record, file_digest, notes) = finished
         .await
         .map_err(|_| stopped())??
         .ok_or_else(stopped)?;
     let key = identity::round_key(&record.map, record.round_number, record.start_unix);
-    let stored = began.stored_version(&record.played_sha256, key).await?;
-    let replaces = match identity::verdict(record.has_end_marker, record.duration_ms, stored) {
-        Verdict::Repeat(round_id) => {
-            began.abandon().await?;
-            return Ok(Written {
-                outcome: ImportOutcome::AlreadyImported { round_id },
-                file_sha256,
-                notes,
-            });
+    let mut replaced = None;
+    let mut pending = began.insert_round(&record, None).await?;
+    if pending.is_none() {
+        // A round with this digest or key is stored: which, and whether this file is more of it.
+        let stored = began.stored_version(&record.played_digest, key).await?;
+        match identity::verdict(record.has_end_marker, record.duration_ms, stored) {
+            Verdict::Replace(old) => {
+                replaced = Some(old);
+                pending = began.insert_round(&record, Some(old)).await?;
+            }
+            Verdict::Repeat(_) | Verdict::New => {}
         }
-        Verdict::New => None,
-        Verdict::Replace(old) => Some(old),
-    };
-    let outcome = match began.finish(&record, replaces).await? {
-        Finished::Repeat => {
-            let id = write::existing(pool, &record.played_sha256, key)
+    }
+    let outcome = match pending {
+        None => {
+            began.abandon().await?;
+            let id = write::existing(pool, &record.played_digest, key)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt("round vanished after a conflict".into()))?;
             ImportOutcome::AlreadyImported { round_id: id }
         }
-        Finished::Stored { round_id, pending } => {
+        Some(pending) => {
+            let round_id = began.round_id();
+            began.commit().await?;
             if pending >= totals::BATCH {
                 // The round counts in every query whether or not this succeeds; the next batch
                 // takes the rounds left pending.
@@ -192,7 +195,7 @@ async fn write_round(
                     tracing::warn!(error = %e, "adding pending rounds to the totals failed");
                 }
             }
-            match replaces {
+            match replaced {
                 Some(previous) => ImportOutcome::Replaced { round_id, previous },
                 None => ImportOutcome::Imported { round_id },
             }
@@ -200,7 +203,7 @@ async fn write_round(
     };
     Ok(Written {
         outcome,
-        file_sha256,
+        file_digest,
         notes,
     })
 }

@@ -21,12 +21,12 @@ pub fn round_record(
     file: FileFacts,
     round: &Round,
     m: &RoundMetrics,
-    played_sha256: [u8; 32],
+    played_digest: [u8; 32],
 ) -> RoundRecord {
     let h = &round.header;
     let s = &m.summary;
     RoundRecord {
-        played_sha256,
+        played_digest,
         file_name: file.file_name,
         file_bytes: file.file_bytes,
         played_at: file.played_at,

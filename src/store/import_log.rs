@@ -67,7 +67,7 @@ pub struct Attempt<'a> {
     pub file_name: &'a str,
     pub file_size: i64,
     /// The file's fingerprint, when the attempt read it whole.
-    pub file_sha256: Option<[u8; 32]>,
+    pub file_digest: Option<[u8; 32]>,
     /// [`ImportStatus::Imported`], [`ImportStatus::Duplicate`] or [`ImportStatus::Failed`]: the
     /// log makes a repeated failure quarantined.
     pub status: ImportStatus,
@@ -95,7 +95,7 @@ pub async fn record_attempt(
         .collect();
     sqlx::query(
         "INSERT INTO import_log (path, file_name, status, round_id, error, attempts, file_size,
-             content_sha256, notes, last_attempt)
+             file_digest, notes, last_attempt)
          VALUES ($1, $2, $3, $4, $5, 1, $6, $8, $9, now())
          ON CONFLICT (path) DO UPDATE SET
              status = CASE WHEN EXCLUDED.status = 'failed' AND import_log.attempts + 1 >= $7
@@ -107,7 +107,7 @@ pub async fn record_attempt(
                            ELSE EXCLUDED.status END,
              round_id = EXCLUDED.round_id, error = EXCLUDED.error,
              attempts = import_log.attempts + 1, file_size = EXCLUDED.file_size,
-             content_sha256 = EXCLUDED.content_sha256, notes = EXCLUDED.notes,
+             file_digest = EXCLUDED.file_digest, notes = EXCLUDED.notes,
              last_attempt = now()",
     )
     .bind(path.to_string_lossy().as_ref())
@@ -117,7 +117,7 @@ pub async fn record_attempt(
     .bind(error)
     .bind(attempt.file_size)
     .bind(QUARANTINE_AFTER)
-    .bind(attempt.file_sha256.as_ref().map(|h| &h[..]))
+    .bind(attempt.file_digest.as_ref().map(|h| &h[..]))
     .bind(notes)
     .execute(pool)
     .await?;

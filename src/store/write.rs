@@ -1,6 +1,6 @@
 //! Writing one round in one transaction: its per-round tables with binary `COPY`
-//! ([`RoundTx::copy`]), then its row and its players in one statement ([`RoundTx::finish`]),
-//! which also lists the round as pending for the totals (`totals`).
+//! ([`RoundTx::copy`]), then its row and its players in one statement
+//! ([`RoundTx::insert_round`]), which also lists the round as pending for the totals (`totals`).
 
 use std::collections::BTreeMap;
 
@@ -44,16 +44,16 @@ pub async fn existing(
     Ok(versions(pool, digest, key, "").await?.map(|v| v.0))
 }
 
-/// The round stored from the file with this SHA-256, according to the import log.
+/// The round stored from the file with this digest, according to the import log.
 pub async fn stored_from_file(
     pool: &PgPool,
-    file_sha256: &[u8; 32],
+    file_digest: &[u8; 32],
 ) -> Result<Option<i64>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT round_id FROM import_log WHERE content_sha256 = $1 AND round_id IS NOT NULL
+        "SELECT round_id FROM import_log WHERE file_digest = $1 AND round_id IS NOT NULL
          ORDER BY last_attempt DESC LIMIT 1",
     )
-    .bind(&file_sha256[..])
+    .bind(&file_digest[..])
     .fetch_optional(pool)
     .await?)
 }
@@ -69,10 +69,10 @@ async fn versions<'e>(
 ) -> Result<Option<Version>, StoreError> {
     let (map, round, start) = key.unwrap_or(("", 0, 0));
     let sql = format!(
-        "SELECT id, played_sha256 = $1, has_end_marker, duration_ms FROM rounds
-         WHERE played_sha256 = $1 OR (map = $2 AND round_number = $3 AND start_unix = $4
+        "SELECT id, played_digest = $1, has_end_marker, duration_ms FROM rounds
+         WHERE played_digest = $1 OR (map = $2 AND round_number = $3 AND start_unix = $4
                                       AND start_unix > 0)
-         ORDER BY played_sha256 = $1 DESC LIMIT 1 {lock}"
+         ORDER BY played_digest = $1 DESC LIMIT 1 {lock}"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&digest[..])
@@ -86,7 +86,7 @@ async fn versions<'e>(
 /// What the round's row says of the round: the file, the header and the headline figures.
 pub struct RoundRecord {
     /// The digest of what was played (`format::canonical_digest`).
-    pub played_sha256: [u8; 32],
+    pub played_digest: [u8; 32],
     pub file_name: String,
     pub file_bytes: i64,
     pub played_at: DateTime<Utc>,
@@ -120,15 +120,6 @@ pub struct PlayerDirectory {
     pub names: Vec<Vec<u8>>,
     pub display_names: Vec<String>,
     pub match_keys: Vec<String>,
-}
-
-/// What [`RoundTx::finish`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Finished {
-    /// Committed as round `round_id`, which made `pending` rounds wait for the totals.
-    Stored { round_id: i64, pending: i64 },
-    /// A round with the same digest or key was stored meanwhile: nothing was written.
-    Repeat,
 }
 
 /// A stored round that the round being written may be, as `import::identity` weighs it.
@@ -177,16 +168,16 @@ impl RoundTx {
     }
 
     /// Updates the player directory, writes the round's row and lists the round as pending for
-    /// the totals, in one statement, then commits; rolls back when a round with the same digest
-    /// or key exists. Two transactions writing one round at once store it once: the second
-    /// waits on the unique key, then finds the first's row. `replaces` is a stored round this one
-    /// supersedes: it is deleted first (the rounds trigger subtracts it from the totals), and the
-    /// files logged as it point to the new round.
-    pub async fn finish(
-        mut self,
+    /// the totals, in one statement; returns how many rounds are pending then, or `None`, with
+    /// nothing written, when a round with the same digest or key is stored (two transactions
+    /// writing one round at once: the second waits on the unique key, then finds the first's
+    /// row). `replaces` is a stored round this one supersedes: it is deleted first (the rounds
+    /// trigger subtracts it from the totals), and the files logged as it point to the new round.
+    pub async fn insert_round(
+        &mut self,
         r: &RoundRecord,
         replaces: Option<i64>,
-    ) -> Result<Finished, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let mut superseded_files: Vec<String> = Vec::new();
         if let Some(old) = replaces {
             superseded_files =
@@ -212,7 +203,7 @@ impl RoundTx {
                      last_seen = EXCLUDED.last_seen
                  WHERE players.last_seen <= EXCLUDED.last_seen),
              stored AS (
-                 INSERT INTO rounds (id, played_sha256, file_name, map, round_number,
+                 INSERT INTO rounds (id, played_digest, file_name, map, round_number,
                      start_unix, end_unix, played_at, duration_ms, banner, tracker_version,
                      capabilities, params, skipped_sections, has_end_marker, file_bytes,
                      engagement_count, crossfire_count, escape_count, kill_count, player_count,
@@ -228,7 +219,7 @@ impl RoundTx {
                  RETURNING round_id)
              SELECT (SELECT round_id FROM listed), (SELECT count(*) FROM totals_pending)",
         )
-        .bind(&r.played_sha256[..])
+        .bind(&r.played_digest[..])
         .bind(&r.file_name)
         .bind(&r.map)
         .bind(r.round_number)
@@ -262,8 +253,7 @@ impl RoundTx {
         .fetch_one(&mut *self.tx)
         .await?;
         if listed.is_none() {
-            self.tx.rollback().await?;
-            return Ok(Finished::Repeat);
+            return Ok(None);
         }
         if !superseded_files.is_empty() {
             sqlx::query("UPDATE import_log SET round_id = $1 WHERE path = ANY($2)")
@@ -272,10 +262,12 @@ impl RoundTx {
                 .execute(&mut *self.tx)
                 .await?;
         }
+        Ok(Some(pending_before + 1))
+    }
+
+    /// Commits the round.
+    pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
-        Ok(Finished::Stored {
-            round_id: self.round_id,
-            pending: pending_before + 1,
-        })
+        Ok(())
     }
 }
