@@ -309,13 +309,13 @@ async fn render_times(pool: &PgPool, guid: &str) -> anyhow::Result<()> {
         &format!("heatmap movement ({} points)", moves.points.len()),
         &|| render::render_heatmap(&moves).expect("render"),
     );
-    time("leaderboard (25 rows)", &|| {
+    time(&format!("leaderboard ({} rows)", board.rows.len()), &|| {
         render::render_leaderboard(&board).expect("render")
     });
     time(&format!("best duos ({} rows)", duos.rows.len()), &|| {
         render::render_duos(&duos).expect("render")
     });
-    time("player card (8 rows)", &|| {
+    time(&format!("player card ({} rows)", card.rows.len()), &|| {
         render::render_player_card(&card).expect("render")
     });
     Ok(())
@@ -384,6 +384,10 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
         }
     }
     let mut tx = pool.begin().await?;
+    // Ten years of rows in one transaction take longer than the bot lets any statement run.
+    sqlx::query("SET LOCAL statement_timeout = 0")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("SET LOCAL synchronous_commit = off")
         .execute(&mut *tx)
         .await?;
@@ -567,7 +571,14 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
         .execute(pool)
         .await?;
     let t = Instant::now();
-    sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+    let mut conn = pool.acquire().await?;
+    sqlx::query("SET statement_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("VACUUM ANALYZE").execute(&mut *conn).await?;
+    sqlx::query("RESET statement_timeout")
+        .execute(&mut *conn)
+        .await?;
     println!("  vacuum analyze in {:.1} s", t.elapsed().as_secs_f64());
     Ok(())
 }

@@ -1,16 +1,13 @@
 //! `/engagement_stats [name]`
 
-use poise::serenity_prelude as serenity;
 use sqlx::PgPool;
 
 use super::autocomplete::{autocomplete_map, autocomplete_player};
-use super::reply::{self, Answer};
+use super::reply::{self, Answer, CardTexts};
 use super::resolve;
 use crate::bot::{Context, Error};
 use crate::metrics::Card;
-use crate::present::{self, scope_label};
-use crate::render;
-use crate::store::queries::{self, PlayerRow, Scope};
+use crate::store::queries::{PlayerRow, Scope};
 
 /// A player's fights: kills, damage, escapes, reactions, next to the server's median
 #[poise::command(slash_command, user_cooldown = 5)]
@@ -40,28 +37,16 @@ async fn answer(
     scope: &Scope,
     shown: &str,
 ) -> Result<Answer, Error> {
-    let Some(card) = queries::player_card(pool, Card::Engagements, &who.guid, scope).await? else {
-        return Ok(Answer::NoData(format!(
-            "{shown} has no fights yet ({}).",
-            scope_label(scope)
-        )));
+    let texts = CardTexts {
+        nothing: "has no fights yet",
+        title: format!("Engagements of {shown}"),
+        totals: |t| {
+            format!(
+                "{} rounds · {} kills ({} in crossfire), {} deaths · targeted {} times, {} escapes",
+                t.tp_rounds, t.kills, t.crossfire_kills, t.deaths, t.times_targeted, t.escapes
+            )
+        },
+        file: "engagement_stats.png",
     };
-    let t = &card.totals;
-    let description = format!(
-        "{} · {} rounds · {} kills ({} in crossfire), {} deaths · targeted {} times, {} escapes",
-        scope_label(scope),
-        t.tp_rounds,
-        t.kills,
-        t.crossfire_kills,
-        t.deaths,
-        t.times_targeted,
-        t.escapes
-    );
-    let input = present::engagements_card(&who.name, &card, scope);
-    let embed = serenity::CreateEmbed::new()
-        .title(format!("Engagements of {shown}"))
-        .description(description)
-        .fields(reply::card_fields(&input.rows));
-    let png = reply::render_png(move || render::render_player_card(&input)).await?;
-    Ok(Answer::image(embed, png, "engagement_stats.png"))
+    reply::card_answer(pool, Card::Engagements, who, scope, shown, texts).await
 }

@@ -1,16 +1,13 @@
 //! `/player [name]`
 
-use poise::serenity_prelude as serenity;
 use sqlx::PgPool;
 
 use super::autocomplete::{autocomplete_map, autocomplete_player};
-use super::reply::{self, Answer};
+use super::reply::{self, Answer, CardTexts};
 use super::resolve;
 use crate::bot::{Context, Error};
 use crate::metrics::Card;
-use crate::present::{self, scope_label};
-use crate::render;
-use crate::store::queries::{self, PlayerRow, Scope};
+use crate::store::queries::{PlayerRow, Scope};
 
 /// A player's figures next to the server's median
 #[poise::command(slash_command, user_cooldown = 5)]
@@ -40,26 +37,16 @@ async fn answer(
     scope: &Scope,
     shown: &str,
 ) -> Result<Answer, Error> {
-    let Some(card) = queries::player_card(pool, Card::Player, &who.guid, scope).await? else {
-        return Ok(Answer::NoData(format!(
-            "{shown} has no rounds yet ({}).",
-            scope_label(scope)
-        )));
+    let texts = CardTexts {
+        nothing: "has no rounds yet",
+        title: shown.to_string(),
+        totals: |t| {
+            format!(
+                "{} rounds, {} lives · {} kills, {} deaths",
+                t.life_rounds, t.lives, t.kills, t.deaths
+            )
+        },
+        file: "player.png",
     };
-    let t = &card.totals;
-    let description = format!(
-        "{} · {} rounds, {} lives · {} kills, {} deaths",
-        scope_label(scope),
-        t.life_rounds,
-        t.lives,
-        t.kills,
-        t.deaths
-    );
-    let input = present::player_card(&who.name, &card, scope);
-    let embed = serenity::CreateEmbed::new()
-        .title(shown)
-        .description(description)
-        .fields(reply::card_fields(&input.rows));
-    let png = reply::render_png(move || render::render_player_card(&input)).await?;
-    Ok(Answer::image(embed, png, "player.png"))
+    reply::card_answer(pool, Card::Player, who, scope, shown, texts).await
 }

@@ -10,8 +10,13 @@ use poise::CreateReply;
 use poise::serenity_prelude as serenity;
 use tokio::sync::OnceCell;
 
+use sqlx::PgPool;
+
 use crate::bot::{Context, Error};
-use crate::render::{CardStat, RenderError};
+use crate::metrics::{Card, PlayerTotals};
+use crate::present::{self, scope_label};
+use crate::render::{self, CardStat, RenderError};
+use crate::store::queries::{self, PlayerRow, Scope};
 
 /// The embed colour of every player command (Discord blurple).
 pub const EMBED_COLOUR: u32 = 0x5865F2;
@@ -159,4 +164,47 @@ pub fn card_fields(rows: &[CardStat]) -> Vec<(String, String, bool)> {
             )
         })
         .collect()
+}
+
+/// What a card command says around its image.
+pub struct CardTexts {
+    /// The "no data" answer, after the player's name: "has no rounds yet".
+    pub nothing: &'static str,
+    pub title: String,
+    /// The embed's line of totals, after the scope.
+    pub totals: fn(&PlayerTotals) -> String,
+    pub file: &'static str,
+}
+
+/// The answer of a card command: `card`'s figures of `who` in `scope` against the medians, as
+/// an image and as embed fields, or the "no data" message.
+pub async fn card_answer(
+    pool: &PgPool,
+    card: Card,
+    who: &PlayerRow,
+    scope: &Scope,
+    shown: &str,
+    texts: CardTexts,
+) -> Result<Answer, Error> {
+    let Some(figures) = queries::player_card(pool, card, &who.guid, scope).await? else {
+        return Ok(Answer::NoData(format!(
+            "{shown} {} ({}).",
+            texts.nothing,
+            scope_label(scope)
+        )));
+    };
+    let input = match card {
+        Card::Player => present::player_card(&who.name, &figures, scope),
+        Card::Engagements => present::engagements_card(&who.name, &figures, scope),
+    };
+    let embed = serenity::CreateEmbed::new()
+        .title(texts.title)
+        .description(format!(
+            "{} · {}",
+            scope_label(scope),
+            (texts.totals)(&figures.totals)
+        ))
+        .fields(card_fields(&input.rows));
+    let png = render_png(move || render::render_player_card(&input)).await?;
+    Ok(Answer::image(embed, png, texts.file))
 }

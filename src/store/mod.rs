@@ -39,6 +39,12 @@ pub enum StoreError {
     BadUrl(String),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database's schema was made by another version of proximity (its migration {0} is \
+         not one of this version's): use an empty database, or drop this one if its rounds \
+         can be imported again"
+    )]
+    ForeignSchema(i64),
     #[error("database error: {0}")]
     Sql(sqlx::Error),
     #[error("stored data is corrupt: {0}")]
@@ -108,7 +114,11 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await?;
-    MIGRATOR.run(&pool).await?;
+    MIGRATOR.run(&pool).await.map_err(|e| match e {
+        sqlx::migrate::MigrateError::VersionMissing(v)
+        | sqlx::migrate::MigrateError::VersionMismatch(v) => StoreError::ForeignSchema(v),
+        other => StoreError::Migrate(other),
+    })?;
     Ok(pool)
 }
 

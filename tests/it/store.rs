@@ -1549,3 +1549,22 @@ async fn a_server_ending_the_session_means_the_database_is_unavailable() {
     assert!(proximity::store::StoreError::from(e).is_unavailable());
     db.drop_db().await;
 }
+
+#[tokio::test]
+async fn a_database_from_another_version_is_refused_with_what_to_do() {
+    let db = TestDb::new().await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99, 'from elsewhere', true, '\\x00', 0)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let e = proximity::store::connect(&db.url).await.unwrap_err();
+    assert!(
+        matches!(e, proximity::store::StoreError::ForeignSchema(99)),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("use an empty database"), "{e}");
+    db.drop_db().await;
+}
