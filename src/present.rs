@@ -240,6 +240,19 @@ mod tests {
     }
 
     #[test]
+    fn every_card_shows_all_its_figures() {
+        for card in [
+            crate::metrics::Card::Player,
+            crate::metrics::Card::Engagements,
+        ] {
+            assert!(
+                card.figures().len() <= crate::render::PLAYER_CARD_MAX_ROWS,
+                "{card:?} has more figures than a card has rows"
+            );
+        }
+    }
+
+    #[test]
     fn labels() {
         assert_eq!(period_label(None), "all time");
         assert_eq!(period_label(Some(7)), "last 7 days");

@@ -15,7 +15,7 @@ use crate::maps::map_info;
 /// Player card width in pixels.
 pub const PLAYER_CARD_WIDTH: u32 = 900;
 /// Stats shown at most on a player card.
-pub const PLAYER_CARD_MAX_ROWS: usize = 8;
+pub const PLAYER_CARD_MAX_ROWS: usize = 12;
 const PC_HEADER: i32 = 128;
 const PC_ROW: i32 = 62;
 /// Comparison track: left edge and length.
