@@ -1,6 +1,5 @@
 //! The integration tests, in one binary: after a change in `src/`, cargo links one executable
-//! with the whole bot, serenity, sqlx and mlua instead of six (on 2 cores, `cargo test --no-run`
-//! after `touch src/lib.rs` went from ~8 s to ~5.5 s; the binaries from 608 MB to 179 MB).
+//! with the whole bot, serenity, sqlx and mlua instead of one per area.
 //!
 //! Tests of different modules run in the same process, concurrently: no test may change
 //! process-wide state (environment variables, the current directory, a global tracing
