@@ -1,16 +1,18 @@
-//! Autocomplete of maps and players: at most [`MAX_CHOICES`] choices, each name within
-//! Discord's 100 characters.
+//! Autocomplete of maps and players: at most [`MAX_CHOICES`] choices, each name and value
+//! within Discord's 100 characters (one over and Discord rejects the whole list). A value cut
+//! to 100 characters is a prefix the resolvers take back when only one map or player has it.
 
 use poise::serenity_prelude as serenity;
 
 use crate::bot::Context;
+use crate::bot::limits;
 use crate::names::clean_name;
 use crate::store::queries::{self, PlayerRow};
 
 /// Discord accepts at most 25 autocomplete choices (poise does not cap them).
-pub const MAX_CHOICES: usize = 25;
-/// Discord's limit on a choice's name.
-const CHOICE_NAME_MAX: usize = 100;
+pub const MAX_CHOICES: usize = limits::CHOICES;
+/// Discord's limit on a choice's name and value.
+const CHOICE_NAME_MAX: usize = limits::CHOICE;
 
 /// Maps with rounds whose name contains what was typed (case-insensitive), prefix matches
 /// first, then most rounds.
@@ -30,7 +32,7 @@ pub async fn autocomplete_map(
     let choices = hits
         .into_iter()
         .take(MAX_CHOICES)
-        .map(|(_, _, m)| serenity::AutocompleteChoice::new(choice_name(m), m))
+        .map(|(_, _, m)| serenity::AutocompleteChoice::new(limits::choice_name(m), choice_value(m)))
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
@@ -48,7 +50,7 @@ pub async fn autocomplete_player(
     let choices = found
         .iter()
         .take(MAX_CHOICES)
-        .map(|p| serenity::AutocompleteChoice::new(player_choice_name(p), p.guid.clone()))
+        .map(|p| serenity::AutocompleteChoice::new(player_choice_name(p), choice_value(&p.guid)))
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
@@ -71,11 +73,7 @@ pub fn player_choice_name(p: &PlayerRow) -> String {
     format!("{}{suffix}", name.chars().take(room).collect::<String>())
 }
 
-fn choice_name(s: &str) -> String {
-    let s: String = s.chars().take(CHOICE_NAME_MAX).collect();
-    if s.is_empty() {
-        "(none)".to_string()
-    } else {
-        s
-    }
+/// A choice's value: the text itself, or its first 100 characters.
+pub fn choice_value(s: &str) -> String {
+    s.chars().take(CHOICE_NAME_MAX).collect()
 }

@@ -1,12 +1,11 @@
 //! `/best_duo [map] [days] [min_crossfires]`
 
-use poise::serenity_prelude as serenity;
-
 use sqlx::PgPool;
 
 use super::autocomplete::autocomplete_map;
 use super::reply::{self, Answer};
 use super::resolve;
+use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
 use crate::present::{self, discord_name, kills_per_round, scope_label};
 use crate::render::{self, DUOS_MAX_ROWS};
@@ -63,8 +62,6 @@ async fn answer(pool: &PgPool, scope: &Scope, min: i64) -> Result<Answer, Error>
     );
     let input = present::duos_input(&rows, scope, min);
     let png = reply::render_png(move || render::render_duos(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
-        .title("Best duos")
-        .description(description);
+    let embed = Embed::new().title("Best duos").description(description);
     Ok(Answer::image(embed, png, "best_duo.png"))
 }

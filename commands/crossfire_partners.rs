@@ -1,12 +1,11 @@
 //! `/crossfire_partners [name]`
 
-use poise::serenity_prelude as serenity;
-
 use sqlx::PgPool;
 
 use super::autocomplete::{autocomplete_map, autocomplete_player};
 use super::reply::{self, Answer};
 use super::resolve;
+use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
 use crate::present::{discord_name, kills_per_round, scope_label};
 use crate::render::{self, DUOS_MAX_ROWS, DuoRow, DuosInput};
@@ -77,7 +76,7 @@ async fn answer(
             .collect(),
     };
     let png = reply::render_png(move || render::render_duos(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
+    let embed = Embed::new()
         .title(format!("Crossfire partners of {shown}"))
         .description(description);
     Ok(Answer::image(embed, png, "crossfire_partners.png"))

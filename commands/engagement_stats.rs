@@ -47,6 +47,7 @@ async fn answer(
             )
         },
         file: "engagement_stats.png",
+        note: None,
     };
     reply::card_answer(pool, Card::Engagements, who, scope, shown, texts).await
 }

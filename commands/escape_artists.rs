@@ -1,12 +1,11 @@
 //! `/escape_artists [days]`
 
-use poise::serenity_prelude as serenity;
-
 use sqlx::PgPool;
 
 use super::autocomplete::autocomplete_map;
 use super::reply::{self, Answer};
 use super::resolve;
+use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
 use crate::present::{discord_name, scope_label};
 use crate::render::{self, LEADERBOARD_MAX_ROWS, LeaderRow, LeaderboardInput};
@@ -79,7 +78,7 @@ async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
         lower_is_better: false,
     };
     let png = reply::render_png(move || render::render_leaderboard(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
+    let embed = Embed::new()
         .title("Escape artists")
         .description(description);
     Ok(Answer::image(embed, png, "escape_artists.png"))

@@ -1,11 +1,10 @@
 //! `/heatmap map [kind] [player] [days]`
 
-use poise::serenity_prelude as serenity;
-
 use super::autocomplete::{autocomplete_map, autocomplete_player};
 use super::choices::HeatKindChoice;
 use super::reply::{self, Answer};
 use super::resolve;
+use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
 use crate::heat::HeatKind;
 use crate::present::{self, discord_name, escape_markdown, period_label};
@@ -81,7 +80,7 @@ async fn answer(
         who.map(|p| p.name.as_slice()),
     );
     let png = reply::render_png(move || render::render_heatmap(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
+    let embed = Embed::new()
         .title(format!("{} heatmap: {}", title(kind), escape_markdown(map)))
         .description(format!(
             "{total} {noun}{by} from {rounds} rounds · {}",

@@ -1,12 +1,12 @@
 //! `/leaderboard figure [map] [days]`
 
-use poise::serenity_prelude as serenity;
 use sqlx::PgPool;
 
 use super::autocomplete::autocomplete_map;
 use super::choices::FigureChoice;
 use super::reply::{self, Answer};
 use super::resolve;
+use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
 use crate::metrics::Figure;
 use crate::present::{self, discord_name, scope_label};
@@ -64,8 +64,6 @@ async fn answer(pool: &PgPool, figure: &'static Figure, scope: &Scope) -> Result
     );
     let input = present::leaderboard_input(figure, &rows, scope);
     let png = reply::render_png(move || render::render_leaderboard(&input)).await?;
-    let embed = serenity::CreateEmbed::new()
-        .title(figure.title)
-        .description(description);
+    let embed = Embed::new().title(figure.title).description(description);
     Ok(Answer::image(embed, png, "leaderboard.png"))
 }

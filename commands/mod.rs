@@ -10,12 +10,14 @@ pub mod escape_artists;
 pub mod heatmap;
 pub mod leaderboard;
 pub mod link;
+pub mod link_confirm;
 pub mod player;
 pub mod proximity_import;
 pub mod proximity_scan;
 pub mod proximity_status;
 pub mod reply;
 pub mod resolve;
+pub mod unlink;
 
 use crate::bot::{Data, Error};
 
@@ -33,5 +35,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         escape_artists::escape_artists(),
         engagement_stats::engagement_stats(),
         link::link(),
+        link_confirm::link_confirm(),
+        unlink::unlink(),
     ]
 }

@@ -7,7 +7,7 @@ use super::reply::{self, Answer, CardTexts};
 use super::resolve;
 use crate::bot::{Context, Error};
 use crate::metrics::Card;
-use crate::store::queries::{PlayerRow, Scope};
+use crate::store::queries::{self, PlayerRow, Scope};
 
 /// A player's figures next to the server's median
 #[poise::command(slash_command, user_cooldown = 5)]
@@ -26,8 +26,10 @@ pub async fn player(
 ) -> Result<(), Error> {
     let (who, scope, shown) =
         resolve::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
-    let key = format!("player {} {scope:?}", who.guid);
-    let answer = reply::cached(ctx, key, answer(&ctx.data().pool, &who, &scope, &shown)).await?;
+    let pool = &ctx.data().pool;
+    let accounts = queries::linked_accounts(pool, &who.guid).await?;
+    let key = format!("player {} {scope:?} {accounts:?}", who.guid);
+    let answer = reply::cached(ctx, key, answer(pool, &who, &scope, &shown, &accounts)).await?;
     reply::send_answer(ctx, answer).await
 }
 
@@ -36,7 +38,12 @@ async fn answer(
     who: &PlayerRow,
     scope: &Scope,
     shown: &str,
+    accounts: &[i64],
 ) -> Result<Answer, Error> {
+    let note = (!accounts.is_empty()).then(|| {
+        let mentions: Vec<String> = accounts.iter().map(|a| format!("<@{a}>")).collect();
+        format!("Linked to {}", mentions.join(", "))
+    });
     let texts = CardTexts {
         nothing: "has no rounds yet",
         title: shown.to_string(),
@@ -47,6 +54,7 @@ async fn answer(
             )
         },
         file: "player.png",
+        note,
     };
     reply::card_answer(pool, Card::Player, who, scope, shown, texts).await
 }

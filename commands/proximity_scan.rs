@@ -1,8 +1,12 @@
 //! `/proximity_scan` (admins): scan the folder now, showing progress.
 
+use std::time::{Duration, Instant};
+
+use poise::serenity_prelude as serenity;
 use tokio::sync::mpsc;
 
-use crate::bot::{Context, Error, user_error};
+use crate::bot::{Context, Error, limits, user_error};
+use crate::present::escape_markdown;
 use crate::scanner::ScanSummary;
 
 /// Scan the game server's folder now and import what is ready
@@ -14,12 +18,15 @@ use crate::scanner::ScanSummary;
     required_permissions = "MANAGE_GUILD"
 )]
 pub async fn proximity_scan(ctx: Context<'_>) -> Result<(), Error> {
+    let asked = Instant::now();
     if !ctx.data().config.enabled {
         return Err(user_error(
             "Proximity is turned off (PROXIMITY_ENABLED=false).",
         ));
     }
     let scanner = ctx.data().scanner.clone();
+    // The interaction token lets the bot edit this reply for 15 minutes only.
+    let token_ends = asked + ctx.data().timing.interaction_token;
     let reply = ctx
         .send(
             poise::CreateReply::default()
@@ -30,24 +37,46 @@ pub async fn proximity_scan(ctx: Context<'_>) -> Result<(), Error> {
     let (tx, mut rx) = mpsc::channel(64);
     let scan = tokio::spawn(async move { scanner.scan_now(Some(tx)).await });
     // Edit the reply as files import: at the first file, then at most every half second.
-    let mut last_edit: Option<std::time::Instant> = None;
+    let mut last_edit: Option<Instant> = None;
     while let Some(p) = rx.recv().await {
-        let due = last_edit.is_none_or(|t| t.elapsed() >= std::time::Duration::from_millis(500));
-        if let (Some(file), true) = (&p.current_file, due) {
+        let due = last_edit.is_none_or(|t| t.elapsed() >= Duration::from_millis(500));
+        if let (Some(file), true, true) = (&p.current_file, due, Instant::now() < token_ends) {
             let text = format!("Importing {}/{}: {}", p.done + 1, p.total, file);
-            reply
-                .edit(ctx, poise::CreateReply::default().content(text))
-                .await?;
-            last_edit = Some(std::time::Instant::now());
+            // A lost progress line is no reason to stop reporting.
+            if let Err(e) = reply
+                .edit(
+                    ctx,
+                    poise::CreateReply::default().content(limits::content(&text)),
+                )
+                .await
+            {
+                tracing::warn!("could not show the scan's progress: {e}");
+            }
+            last_edit = Some(Instant::now());
         }
     }
     let summary = scan.await??;
-    reply
-        .edit(
-            ctx,
-            poise::CreateReply::default().content(result_text(&summary)),
-        )
-        .await?;
+    let text = result_text(&summary);
+    let edited = if Instant::now() < token_ends {
+        reply
+            .edit(
+                ctx,
+                poise::CreateReply::default().content(limits::content(&text)),
+            )
+            .await
+            .map_err(|e| tracing::warn!("could not edit the scan's reply: {e}"))
+            .is_ok()
+    } else {
+        false
+    };
+    if !edited {
+        // The reply can no longer be edited: tell the admin in the channel they asked in.
+        let user = ctx.author().id;
+        let message = serenity::CreateMessage::new()
+            .content(limits::content(&format!("<@{user}> {text}")))
+            .allowed_mentions(serenity::CreateAllowedMentions::new().users([user]));
+        ctx.channel_id().send_message(ctx.http(), message).await?;
+    }
     Ok(())
 }
 
@@ -66,8 +95,8 @@ pub fn result_text(s: &ScanSummary) -> String {
     for f in s.failed.iter().take(3) {
         text.push_str(&format!(
             "\n• {}: {}",
-            f.file_name,
-            f.error.chars().take(200).collect::<String>()
+            limits::fit(&escape_markdown(&f.file_name), 120),
+            limits::fit(&escape_markdown(&f.error), 200)
         ));
     }
     if let Some(reason) = &s.stopped {

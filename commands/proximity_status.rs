@@ -1,10 +1,10 @@
 //! `/proximity_status` (admins): what the importer sees and what the database holds.
 
-use poise::serenity_prelude as serenity;
-
-use crate::bot::{Context, Data, Error};
+use crate::bot::discord_state::Registration;
+use crate::bot::limits::{self, Embed};
+use crate::bot::{Context, Data, Error, acknowledge};
 use crate::present::escape_markdown;
-use crate::store::{import_log, queries};
+use crate::store::{StoreError, import_log, queries};
 
 /// Show the importer's state: switches, folder, files, scans, database counts, last errors
 #[poise::command(
@@ -15,9 +15,14 @@ use crate::store::{import_log, queries};
     required_permissions = "MANAGE_GUILD"
 )]
 pub async fn proximity_status(ctx: Context<'_>) -> Result<(), Error> {
+    acknowledge(ctx).await?;
     let embed = status_embed(ctx.data()).await;
-    ctx.send(poise::CreateReply::default().embed(embed).ephemeral(true))
-        .await?;
+    ctx.send(
+        poise::CreateReply::default()
+            .embed(embed.build())
+            .ephemeral(true),
+    )
+    .await?;
     Ok(())
 }
 
@@ -32,9 +37,9 @@ fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 
 /// The status embed. The database part says "unavailable" instead of failing, so that the
 /// scanner's state is shown even while PostgreSQL is down.
-pub async fn status_embed(data: &Data) -> serenity::CreateEmbed {
+pub async fn status_embed(data: &Data) -> Embed {
     let c = &data.config;
-    let mut embed = serenity::CreateEmbed::new()
+    let mut embed = Embed::new()
         .title("Proximity status")
         .colour(0x5865F2)
         .field(
@@ -88,7 +93,7 @@ pub async fn status_embed(data: &Data) -> serenity::CreateEmbed {
                     format!(
                         "{} {}",
                         when(Some(*at)),
-                        escape_markdown(&crate::error_text::storable(e))
+                        limits::fit(&escape_markdown(&crate::error_text::storable(e)), 900)
                     ),
                     false,
                 );
@@ -98,6 +103,7 @@ pub async fn status_embed(data: &Data) -> serenity::CreateEmbed {
             embed = embed.description("Proximity is turned off (PROXIMITY_ENABLED=false).");
         }
     }
+    embed = embed.field("Discord", discord_part(data), false);
     match database_part(data).await {
         Ok(fields) => {
             for (name, value) in fields {
@@ -106,10 +112,50 @@ pub async fn status_embed(data: &Data) -> serenity::CreateEmbed {
         }
         Err(e) => {
             tracing::warn!("status: {e:#}");
-            embed = embed.field("Database", "unavailable", false);
+            let timed_out = e.chain().any(|c| {
+                c.downcast_ref::<StoreError>()
+                    .is_some_and(StoreError::is_timeout)
+            });
+            let text = if timed_out {
+                format!(
+                    "too slow to answer: queries are stopped after {} s",
+                    data.timing.command_statement.as_secs()
+                )
+            } else {
+                "unavailable".to_string()
+            };
+            embed = embed.field("Database", text, false);
         }
     }
     embed
+}
+
+/// Command registration and the last request Discord refused.
+fn discord_part(data: &Data) -> String {
+    let mut lines = vec![match data.discord.registration() {
+        Registration::Pending => "commands: being registered".to_string(),
+        Registration::Off => "commands: off".to_string(),
+        Registration::Registered { commands, at } => {
+            format!("commands: {commands} registered {}", when(Some(at)))
+        }
+        Registration::Failed {
+            attempts,
+            error,
+            retry_at,
+        } => format!(
+            "commands: NOT registered ({attempts} attempts, next {}): {}",
+            when(Some(retry_at)),
+            escape_markdown(&limits::fit(&error, 400))
+        ),
+    }];
+    if let Some((at, e)) = data.discord.last_error() {
+        lines.push(format!(
+            "last Discord error {}: {}",
+            when(Some(at)),
+            escape_markdown(&limits::fit(&e, 400))
+        ));
+    }
+    lines.join("\n")
 }
 
 async fn database_part(data: &Data) -> Result<Vec<(&'static str, String)>, Error> {
@@ -132,6 +178,35 @@ async fn database_part(data: &Data) -> Result<Vec<(&'static str, String)>, Error
             ),
         ),
     ];
+    let unposted = queries::unposted_count(pool).await?;
+    if data.config.summary_channel_id.is_some() || unposted > 0 {
+        fields.push((
+            "Round summaries",
+            format!("{unposted} rounds waiting to be posted"),
+        ));
+    }
+    let claims = queries::link_requests(pool, "", 6).await?;
+    if !claims.is_empty() {
+        let lines: Vec<String> = claims
+            .iter()
+            .take(5)
+            .map(|c| {
+                format!(
+                    "<@{}> ({})",
+                    c.discord_user_id,
+                    escape_markdown(&c.discord_name)
+                )
+            })
+            .collect();
+        fields.push((
+            "Link claims waiting for /link_confirm",
+            format!(
+                "{}{}",
+                lines.join(", "),
+                if claims.len() > 5 { ", …" } else { "" }
+            ),
+        ));
+    }
     let versions = queries::tracker_versions(pool).await?;
     if !versions.is_empty() {
         let lines: Vec<String> = versions
@@ -140,36 +215,36 @@ async fn database_part(data: &Data) -> Result<Vec<(&'static str, String)>, Error
             .map(|v| {
                 format!(
                     "{} {} — {} rounds",
-                    v.banner,
+                    escape_markdown(&v.banner),
                     escape_markdown(v.tracker_version.as_deref().unwrap_or("(no version)")),
                     v.rounds
                 )
             })
             .collect();
-        fields.push(("Tracker versions", lines.join("\n")));
+        fields.push((
+            "Tracker versions",
+            limits::lines_within(&lines, limits::FIELD_VALUE),
+        ));
     }
     let errors = import_log::last_errors(pool, 3).await?;
     if !errors.is_empty() {
         let lines: Vec<String> = errors
             .iter()
             .map(|e| {
-                let text: String = e
-                    .error
-                    .as_deref()
-                    .unwrap_or("?")
-                    .chars()
-                    .take(200)
-                    .collect();
+                // Cut after escaping, so the escapes count against the field's limit.
                 format!(
                     "{} ({}, {} attempts): {}",
-                    escape_markdown(&e.file_name),
+                    limits::fit(&escape_markdown(&e.file_name), 120),
                     e.status,
                     e.attempts,
-                    escape_markdown(&text)
+                    limits::fit(&escape_markdown(e.error.as_deref().unwrap_or("?")), 200)
                 )
             })
             .collect();
-        fields.push(("Last errors", lines.join("\n")));
+        fields.push((
+            "Last errors",
+            limits::lines_within(&lines, limits::FIELD_VALUE),
+        ));
     }
     Ok(fields)
 }

@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 
 use sqlx::PgPool;
 
+use crate::bot::limits::{self, Embed};
 use crate::bot::{Context, Error};
 use crate::metrics::{Card, PlayerTotals};
 use crate::present::{self, scope_label};
@@ -48,7 +49,7 @@ where
 #[derive(Clone)]
 pub enum Answer {
     Image {
-        embed: Box<serenity::CreateEmbed>,
+        embed: Box<Embed>,
         png: Arc<Vec<u8>>,
         file: &'static str,
     },
@@ -56,7 +57,7 @@ pub enum Answer {
 }
 
 impl Answer {
-    pub fn image(embed: serenity::CreateEmbed, png: Vec<u8>, file: &'static str) -> Answer {
+    pub fn image(embed: Embed, png: Vec<u8>, file: &'static str) -> Answer {
         Answer::Image {
             embed: Box::new(embed),
             png: Arc::new(png),
@@ -72,10 +73,11 @@ pub async fn send_answer(ctx: Context<'_>, answer: Answer) -> Result<(), Error> 
             .embed(
                 (*embed)
                     .colour(EMBED_COLOUR)
-                    .image(format!("attachment://{file}")),
+                    .image(format!("attachment://{file}"))
+                    .build(),
             )
             .attachment(serenity::CreateAttachment::bytes(png.to_vec(), file)),
-        Answer::NoData(message) => CreateReply::default().content(message),
+        Answer::NoData(message) => CreateReply::default().content(limits::content(&message)),
     };
     ctx.send(reply).await?;
     Ok(())
@@ -136,17 +138,15 @@ where
     Ok(cell.get_or_try_init(|| make).await?.clone())
 }
 
-/// Numbered embed lines ("**1.** …"), within Discord's description limit.
+/// Numbered embed lines ("**1.** …"), whole lines within Discord's description limit (with
+/// room for a line above them).
 pub fn numbered(lines: impl IntoIterator<Item = String>) -> String {
-    let mut out = String::new();
-    for (i, line) in lines.into_iter().enumerate() {
-        let next = format!("**{}.** {line}\n", i + 1);
-        if out.len() + next.len() > 4000 {
-            break;
-        }
-        out.push_str(&next);
-    }
-    out.trim_end().to_string()
+    let lines: Vec<String> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| format!("**{}.** {line}", i + 1))
+        .collect();
+    limits::lines_within(&lines, limits::DESCRIPTION - 200)
 }
 
 /// A card's rows as inline embed fields: "value (median m)".
@@ -174,6 +174,8 @@ pub struct CardTexts {
     /// The embed's line of totals, after the scope.
     pub totals: fn(&PlayerTotals) -> String,
     pub file: &'static str,
+    /// A last line under the totals (e.g. the player's linked accounts).
+    pub note: Option<String>,
 }
 
 /// The answer of a card command: `card`'s figures of `who` in `scope` against the medians, as
@@ -197,12 +199,13 @@ pub async fn card_answer(
         Card::Player => present::player_card(&who.name, &figures, scope),
         Card::Engagements => present::engagements_card(&who.name, &figures, scope),
     };
-    let embed = serenity::CreateEmbed::new()
+    let embed = Embed::new()
         .title(texts.title)
         .description(format!(
-            "{} · {}",
+            "{} · {}{}",
             scope_label(scope),
-            (texts.totals)(&figures.totals)
+            (texts.totals)(&figures.totals),
+            texts.note.map(|n| format!("\n{n}")).unwrap_or_default()
         ))
         .fields(card_fields(&input.rows));
     let png = render_png(move || render::render_player_card(&input)).await?;

@@ -55,11 +55,20 @@ pub async fn player_request(
     map: Option<&str>,
     days: Option<i64>,
 ) -> Result<(PlayerRow, Scope, String), Error> {
-    ctx.defer().await?;
+    crate::bot::acknowledge(ctx).await?;
     let who = resolve_player(ctx, name).await?;
     let scope = scope(&ctx.data().pool, map, days).await?;
     let shown = discord_name(&who.name);
     Ok((who, scope, shown))
+}
+
+/// Whether the caller may manage the server (Discord sends their permissions with the
+/// interaction, so this asks nothing of Discord).
+pub async fn is_admin(ctx: Context<'_>) -> bool {
+    ctx.author_member()
+        .await
+        .and_then(|m| m.permissions)
+        .is_some_and(|p| p.manage_guild() || p.administrator())
 }
 
 pub async fn resolve_player(ctx: Context<'_>, name: Option<&str>) -> Result<PlayerRow, Error> {
@@ -69,7 +78,8 @@ pub async fn resolve_player(ctx: Context<'_>, name: Option<&str>) -> Result<Play
         None => {
             let Some(guid) = queries::linked_guid(pool, ctx.author().id.get()).await? else {
                 return Err(user_error(
-                    "Give a player name, or link your Discord account to your player with /link.",
+                    "Give a player name, or link your Discord account to your player with /link \
+                     (an admin confirms it).",
                 ));
             };
             queries::player(pool, &guid).await?.ok_or_else(|| {

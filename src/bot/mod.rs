@@ -1,9 +1,14 @@
 //! The Discord side: the poise framework on serenity, the shared [`Data`], the error handler
 //! that turns failures into short messages, and the post-round summaries.
 
+pub mod discord_state;
+pub mod limits;
+pub mod registration;
 pub mod round_posts;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use poise::serenity_prelude as serenity;
@@ -11,6 +16,7 @@ use sqlx::PgPool;
 use thiserror::Error;
 use tracing::{error, info, warn};
 
+use self::discord_state::DiscordState;
 use crate::commands::reply::AnswerCache;
 use crate::config::Config;
 use crate::metrics::MetricParams;
@@ -22,6 +28,8 @@ pub type Context<'a> = poise::Context<'a, Data, Error>;
 
 /// What every command can reach.
 pub struct Data {
+    /// The commands' connections: their statements are cancelled after
+    /// [`Timing::command_statement`], so a stuck query becomes an answer, not a silence.
     pub pool: PgPool,
     pub config: Config,
     /// Exists even with `PROXIMITY_ENABLED=false`, so that `/proximity_status` can say what it
@@ -30,18 +38,76 @@ pub struct Data {
     pub params: MetricParams,
     /// Recent answers of the player commands.
     pub answers: AnswerCache,
+    /// Registration and the last refused request, shared with the background tasks.
+    pub discord: Arc<DiscordState>,
+    pub timing: Timing,
+    /// The game-server folder's round files, for `/proximity_import`'s autocomplete.
+    pub folder: crate::commands::proximity_import::FolderListing,
+}
+
+/// The bot's waits and deadlines; tests shorten them.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// First wait after a refused registration or summary post; it doubles per failure.
+    pub retry_min: Duration,
+    /// The longest wait between two attempts.
+    pub retry_max: Duration,
+    /// How often the summary poster looks for rounds imported by another process (the CLI).
+    pub poster_poll: Duration,
+    /// How long an interaction's token lets the bot edit its reply (Discord: 15 minutes),
+    /// less a margin for the last edit.
+    pub interaction_token: Duration,
+    /// The statement timeout of command queries.
+    pub command_statement: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            retry_min: Duration::from_secs(15),
+            retry_max: Duration::from_secs(600),
+            poster_poll: Duration::from_secs(60),
+            interaction_token: Duration::from_secs(14 * 60),
+            command_statement: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Data {
     pub fn new(pool: PgPool, config: Config, scanner: Scanner, params: MetricParams) -> Data {
+        let timing = Timing::default();
+        let folder =
+            crate::commands::proximity_import::FolderListing::new(scanner.config().dir.clone());
         Data {
-            pool,
+            pool: store::with_statement_timeout(&pool, timing.command_statement),
             config,
             scanner,
             params,
             answers: AnswerCache::default(),
+            discord: Arc::default(),
+            timing,
+            folder,
         }
     }
+
+    /// The same, with other waits and deadlines.
+    pub fn with_timing(mut self, timing: Timing) -> Data {
+        self.pool = store::with_statement_timeout(&self.pool, timing.command_statement);
+        self.timing = timing;
+        self
+    }
+}
+
+/// Acknowledges the interaction before the command does any IO: Discord drops an interaction
+/// not acknowledged within 3 s, answer and error alike. The reply's visibility is decided
+/// here, once per command: private for commands declared `ephemeral`, public otherwise.
+pub async fn acknowledge(ctx: Context<'_>) -> Result<(), Error> {
+    if ctx.command().ephemeral {
+        ctx.defer_ephemeral().await?;
+    } else {
+        ctx.defer().await?;
+    }
+    Ok(())
 }
 
 /// A problem with what the user asked for, shown to them as it is (unknown map, bad name…).
@@ -72,8 +138,18 @@ pub fn user_message(e: &Error) -> String {
                 .downcast_ref::<sqlx::Error>()
                 .is_some_and(store::is_connection_error)
     });
+    let too_slow = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_timeout)
+            || cause
+                .downcast_ref::<sqlx::Error>()
+                .is_some_and(store::is_statement_timeout)
+    });
     if unavailable {
         "The database is unavailable right now. Try again in a minute.".to_string()
+    } else if too_slow {
+        "The database is too busy to answer right now. Try again in a minute.".to_string()
     } else {
         "Something went wrong while answering. The details are in the bot's log.".to_string()
     }
@@ -85,8 +161,17 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             if error.downcast_ref::<UserError>().is_none() {
                 error!(command = %ctx.command().qualified_name, "command failed: {error:#}");
             }
+            // A public defer fixes the reply's visibility: the first follow-up would replace
+            // the public "thinking…" message. Removing it first lets the error stay private.
+            if let poise::Context::Application(actx) = ctx
+                && actx.has_sent_initial_response.load(Ordering::SeqCst)
+                && !ctx.command().ephemeral
+                && let Err(e) = actx.interaction.delete_response(ctx.http()).await
+            {
+                warn!("could not remove the public reply before the error: {e}");
+            }
             let reply = poise::CreateReply::default()
-                .content(user_message(&error))
+                .content(limits::content(&user_message(&error)))
                 .ephemeral(true);
             if let Err(e) = ctx.send(reply).await {
                 warn!("could not send the error reply: {e}");
@@ -134,26 +219,34 @@ pub fn framework(data: Data) -> poise::Framework<Data, Error> {
         })
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
-                let commands = &framework.options().commands;
-                match data.config.guild_id {
-                    Some(g) => {
-                        poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(g))
-                            .await?
-                    }
-                    None => poise::builtins::register_globally(ctx, commands).await?,
-                }
-                info!(
-                    "connected to Discord as {}; {} commands registered",
-                    ready.user.name,
-                    commands.len()
-                );
-                if let Some(channel) = data.config.summary_channel_id {
-                    tokio::spawn(round_posts::run_poster(
+                info!("connected to Discord as {}", ready.user.name);
+                // Registration runs beside the scanner and retries on its own: a refusal
+                // (wrong GUILD_ID, missing scope) must not stop imports or hang the bot.
+                if data.config.discord_commands {
+                    let commands =
+                        poise::builtins::create_application_commands(&framework.options().commands);
+                    tokio::spawn(registration::register_until_done(
                         ctx.http.clone(),
-                        data.pool.clone(),
-                        data.scanner.subscribe(),
-                        serenity::ChannelId::new(channel),
+                        commands,
+                        data.config.guild_id.map(serenity::GuildId::new),
+                        Arc::clone(&data.discord),
+                        data.timing,
                     ));
+                } else {
+                    data.discord
+                        .set_registration(discord_state::Registration::Off);
+                }
+                if let (Some(channel), true) = (data.config.summary_channel_id, data.config.enabled)
+                {
+                    let poster = round_posts::Poster {
+                        http: ctx.http.clone(),
+                        pool: data.pool.clone(),
+                        channel: serenity::ChannelId::new(channel),
+                        state: Arc::clone(&data.discord),
+                        timing: data.timing,
+                        scanner: data.scanner.clone(),
+                    };
+                    tokio::spawn(poster.run(data.scanner.subscribe()));
                 }
                 // Scanning starts once summaries can be posted, so the backlog is announced.
                 // (Does nothing when the feature or automatic imports are off, or if started.)

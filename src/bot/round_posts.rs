@@ -1,77 +1,158 @@
 //! Post-round summaries in `SUMMARY_CHANNEL_ID`: one message per new round (embed + summary
-//! card), or one digest when a scan imported a backlog.
+//! card), or one digest for a backlog. Durable: a round waits in the database until its
+//! summary reached Discord, so a refused post is retried with backoff and survives restarts.
 
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 use sqlx::PgPool;
 use tokio::sync::broadcast;
-use tracing::{error, warn};
+use tracing::{info, warn};
 
+use super::Timing;
+use super::discord_state::{Backoff, DiscordState, explain};
+use super::limits::{self, Embed};
 use crate::present::{discord_name, duration_label, escape_markdown};
 use crate::render;
-use crate::scanner::ScanEvent;
+use crate::scanner::{ScanEvent, Scanner};
 use crate::store::queries::{self, RoundPost};
 
-/// More new rounds than this in one scan are posted as a single digest.
+/// More waiting rounds than this are posted as a single digest.
 pub const DIGEST_AFTER: usize = 3;
+/// Rounds listed in a digest; the rest are counted.
+const DIGEST_LINES: usize = 20;
 /// Embed colour (Discord blurple).
 const COLOUR: u32 = 0x5865F2;
 pub const CARD_FILE: &str = "round.png";
 
-/// Posts summaries for every scan that imported rounds, until the scanner stops.
-pub async fn run_poster(
-    http: Arc<serenity::Http>,
-    pool: PgPool,
-    mut events: broadcast::Receiver<ScanEvent>,
-    channel: serenity::ChannelId,
-) {
-    loop {
-        match events.recv().await {
-            Ok(ScanEvent::Finished(summary)) if !summary.imported.is_empty() => {
-                let ids: Vec<i64> = summary.imported.iter().map(|(id, _)| *id).collect();
-                if let Err(e) = post(&http, &pool, channel, &ids).await {
-                    error!("posting round summaries: {e:#}");
+/// The task that posts waiting summaries.
+pub struct Poster {
+    pub http: Arc<serenity::Http>,
+    pub pool: PgPool,
+    pub channel: serenity::ChannelId,
+    pub state: Arc<DiscordState>,
+    pub timing: Timing,
+    /// Waiting rounds are not posted while it scans: a backlog being imported is one digest
+    /// when the scan ends, not a few posts and then a digest.
+    pub scanner: Scanner,
+}
+
+impl Poster {
+    /// Checks the channel, then posts waiting summaries whenever a scan imported rounds (and
+    /// every [`Timing::poster_poll`], for rounds imported by the command line), until the
+    /// scanner stops. A failure is recorded and retried after a growing wait.
+    pub async fn run(self, mut events: broadcast::Receiver<ScanEvent>) {
+        self.check_channel().await;
+        let mut backoff = Backoff::new(self.timing.retry_min, self.timing.retry_max);
+        loop {
+            let attempt = if self.scanner.status().scanning {
+                Ok(0)
+            } else {
+                post_waiting(&self.http, &self.pool, self.channel).await
+            };
+            let wait = match attempt {
+                Ok(_) => {
+                    backoff.reset();
+                    self.timing.poster_poll
                 }
+                Err(e) => {
+                    let wait = backoff.fail();
+                    let text = match e.downcast_ref::<serenity::Error>() {
+                        Some(d) => explain(d, "posting round summaries"),
+                        None => format!("posting round summaries: {e:#}"),
+                    };
+                    warn!("{text}; retrying in {} ms", wait.as_millis());
+                    if e.downcast_ref::<serenity::Error>().is_some() {
+                        self.state.record_error(text);
+                    }
+                    wait
+                }
+            };
+            // Wake at the end of the wait, or at once when a scan imports rounds.
+            let woken = tokio::time::timeout(wait, async {
+                loop {
+                    match events.recv().await {
+                        Ok(ScanEvent::Finished(s)) if !s.imported.is_empty() => return true,
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return false,
+                    }
+                }
+            })
+            .await;
+            if woken == Ok(false) {
+                break;
             }
-            Ok(_) => {}
-            Err(broadcast::error::RecvError::Lagged(n)) => {
-                warn!("summary poster fell behind; {n} scan events skipped");
+        }
+    }
+
+    /// Says at start when the bot cannot see the channel, with what to fix.
+    async fn check_channel(&self) {
+        match self.channel.to_channel(&self.http).await {
+            Ok(_) => info!("posting round summaries in channel {}", self.channel),
+            Err(e) => {
+                let text = format!(
+                    "{}. Check SUMMARY_CHANNEL_ID ({}), and give the bot View Channel, Send \
+                     Messages, Embed Links and Attach Files there",
+                    explain(&e, "reading the summary channel"),
+                    self.channel
+                );
+                warn!("{text}");
+                self.state.record_error(text);
             }
-            Err(broadcast::error::RecvError::Closed) => break,
         }
     }
 }
 
-/// Posts the summaries of `round_ids`: one message each, or a digest for a backlog.
-pub async fn post(
+/// Posts the summaries of the rounds waiting for one: each round on its own, or one digest for
+/// more than [`DIGEST_AFTER`]. A round is marked posted as soon as its message is accepted;
+/// each message carries a nonce Discord enforces, so a post repeated after a lost answer is
+/// not shown twice. Returns how many rounds were posted.
+pub async fn post_waiting(
     http: &serenity::Http,
     pool: &PgPool,
     channel: serenity::ChannelId,
-    round_ids: &[i64],
-) -> anyhow::Result<()> {
-    let mut summaries = Vec::with_capacity(round_ids.len());
-    for id in round_ids {
-        if let Some(s) = queries::round_post(pool, *id).await? {
-            summaries.push(s);
+) -> anyhow::Result<usize> {
+    let ids = queries::unposted_rounds(pool).await?;
+    if ids.len() > DIGEST_AFTER {
+        let mut shown = Vec::with_capacity(DIGEST_LINES);
+        for id in ids.iter().take(DIGEST_LINES) {
+            if let Some(s) = queries::round_post(pool, *id).await? {
+                shown.push(s);
+            }
         }
-    }
-    if summaries.len() > DIGEST_AFTER {
         let message = serenity::CreateMessage::new()
-            .embed(digest_embed(&summaries))
+            .embed(digest_embed(&shown, ids.len()).build())
+            .nonce(serenity::Nonce::String(format!(
+                "d{}-{}",
+                ids[0],
+                ids[ids.len() - 1]
+            )))
+            .enforce_nonce(true)
             .allowed_mentions(serenity::CreateAllowedMentions::new());
         channel.send_message(http, message).await?;
-        return Ok(());
+        queries::mark_posted(pool, &ids).await?;
+        return Ok(ids.len());
     }
-    for s in &summaries {
-        let png = render::render_round_card(&crate::present::round_card(s))?;
-        let message = serenity::CreateMessage::new()
-            .embed(round_embed(s).image(format!("attachment://{CARD_FILE}")))
-            .add_file(serenity::CreateAttachment::bytes(png, CARD_FILE))
-            .allowed_mentions(serenity::CreateAllowedMentions::new());
-        channel.send_message(http, message).await?;
+    for id in &ids {
+        if let Some(s) = queries::round_post(pool, *id).await? {
+            let card = crate::present::round_card(&s);
+            let png =
+                tokio::task::spawn_blocking(move || render::render_round_card(&card)).await??;
+            let message = serenity::CreateMessage::new()
+                .embed(
+                    round_embed(&s)
+                        .image(format!("attachment://{CARD_FILE}"))
+                        .build(),
+                )
+                .add_file(serenity::CreateAttachment::bytes(png, CARD_FILE))
+                .nonce(serenity::Nonce::String(format!("r{id}")))
+                .enforce_nonce(true)
+                .allowed_mentions(serenity::CreateAllowedMentions::new());
+            channel.send_message(http, message).await?;
+        }
+        queries::mark_posted(pool, &[*id]).await?;
     }
-    Ok(())
+    Ok(ids.len())
 }
 
 fn ranked(rows: &[queries::PlayerFigure]) -> String {
@@ -86,7 +167,7 @@ fn ranked(rows: &[queries::PlayerFigure]) -> String {
 }
 
 /// The embed of one round's summary.
-pub fn round_embed(s: &RoundPost) -> serenity::CreateEmbed {
+pub fn round_embed(s: &RoundPost) -> Embed {
     let r = &s.round;
     let duo = match &s.best_duo {
         Some(d) => format!(
@@ -98,7 +179,7 @@ pub fn round_embed(s: &RoundPost) -> serenity::CreateEmbed {
         ),
         None => "no crossfire this round".to_string(),
     };
-    serenity::CreateEmbed::new()
+    Embed::new()
         .title(format!(
             "{} · round {}",
             escape_markdown(&r.map),
@@ -119,11 +200,10 @@ pub fn round_embed(s: &RoundPost) -> serenity::CreateEmbed {
         .timestamp(serenity::Timestamp::from(r.played_at))
 }
 
-/// One embed for a backlog: a line per round (at most 20, then a count).
-pub fn digest_embed(summaries: &[RoundPost]) -> serenity::CreateEmbed {
-    let mut lines: Vec<String> = summaries
+/// One embed for a backlog of `total` rounds, listing `shown` (the first of them).
+pub fn digest_embed(shown: &[RoundPost], total: usize) -> Embed {
+    let mut lines: Vec<String> = shown
         .iter()
-        .take(20)
         .map(|s| {
             let r = &s.round;
             format!(
@@ -136,11 +216,11 @@ pub fn digest_embed(summaries: &[RoundPost]) -> serenity::CreateEmbed {
             )
         })
         .collect();
-    if summaries.len() > 20 {
-        lines.push(format!("… and {} more", summaries.len() - 20));
+    if total > shown.len() {
+        lines.push(format!("… and {} more", total - shown.len()));
     }
-    serenity::CreateEmbed::new()
-        .title(format!("{} rounds imported", summaries.len()))
-        .description(lines.join("\n"))
+    Embed::new()
+        .title(format!("{total} rounds imported"))
+        .description(limits::lines_within(&lines, limits::DESCRIPTION))
         .colour(COLOUR)
 }

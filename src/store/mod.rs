@@ -71,6 +71,25 @@ pub fn is_connection_error(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether PostgreSQL cancelled the statement (SQLSTATE 57014), as `statement_timeout` does.
+pub fn is_statement_timeout(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("57014"))
+}
+
+/// A pool on `pool`'s database whose statements are cancelled after `timeout` (it connects
+/// when first used). Commands use one, so that a query stuck behind a lock or a slow disk ends
+/// in an answer the user sees.
+pub fn with_statement_timeout(pool: &PgPool, timeout: Duration) -> PgPool {
+    // A later `-c` setting overrides an earlier one, so this replaces the pool's own timeout.
+    let options = (*pool.connect_options())
+        .clone()
+        .options([("statement_timeout", format!("{}ms", timeout.as_millis()))]);
+    PgPoolOptions::new()
+        .max_connections(10)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_lazy_with(options)
+}
+
 /// SQLSTATEs of a server that ends or refuses sessions while it stops, crashes or starts.
 const SERVER_GOING_AWAY: [&str; 3] = ["57P01", "57P02", "57P03"];
 
@@ -89,6 +108,11 @@ impl StoreError {
     /// bad data): callers retry these and tell users "database unavailable".
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Unavailable(_))
+    }
+
+    /// Whether a statement ran past its timeout and was cancelled.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, StoreError::Sql(e) if is_statement_timeout(e))
     }
 }
 

@@ -68,16 +68,18 @@ async fn startup_registers_every_command_with_admin_permissions() {
             "heatmap",
             "leaderboard",
             "link",
+            "link_confirm",
             "player",
             "proximity_import",
             "proximity_scan",
             "proximity_status",
+            "unlink",
         ]
     );
     for c in &commands {
         let admin = c["name"]
             .as_str()
-            .is_some_and(|n| n.starts_with("proximity_"));
+            .is_some_and(|n| n.starts_with("proximity_") || n == "link_confirm");
         let perms = &c["default_member_permissions"];
         if admin {
             assert_eq!(perms, &json!("32"), "{}", c["name"]);

@@ -343,7 +343,8 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         )
     );
 
-    // /link with a coloured, differently cased name; then /player without a name is Alice's.
+    // /link with a coloured, differently cased name is a claim; once an admin confirms it,
+    // /player without a name is Alice's, and the card says who is linked.
     let guid: String =
         sqlx::query_scalar("SELECT guid FROM players WHERE match_key = 'luckystrike'")
             .fetch_one(pool)
@@ -356,9 +357,39 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
     assert_eq!(
         reply.text(),
         format!(
-            "Linked your account to LuckyStrike ({guid}). Commands without a name now show this \
-             player."
+            "Asked the server's admins to confirm that you are LuckyStrike ({guid}). Once an \
+             admin confirms with /link_confirm, commands without a name show this player. \
+             /unlink withdraws the claim."
         )
+    );
+    let claims = env
+        .bot
+        .fake
+        .autocomplete(BOB, "link_confirm", json!({"claim": "luck"}))
+        .choices(T)
+        .await;
+    assert_eq!(
+        claims,
+        vec![
+            json!({"name": format!("alice → LuckyStrike (…{})", &guid[guid.len() - 8..]),
+                    "value": ALICE.id.to_string()})
+        ]
+    );
+    let reply = env
+        .run(BOB, "link_confirm", json!({"claim": ALICE.id.to_string()}))
+        .await;
+    assert!(reply.ephemeral());
+    assert_eq!(
+        reply.text(),
+        format!("Linked <@{}> to LuckyStrike ({guid}).", ALICE.id)
+    );
+    let reply = env
+        .run(BOB, "link_confirm", json!({"claim": ALICE.id.to_string()}))
+        .await;
+    assert!(
+        reply
+            .text()
+            .starts_with("That account has no waiting claim")
     );
     let (rounds, lives): (i64, i64) =
         sqlx::query_as("SELECT count(DISTINCT round_id), count(*) FROM lives WHERE guid = $1")
@@ -388,8 +419,9 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
     assert_eq!(
         description(&embed),
         format!(
-            "all maps, all time · {rounds} rounds, {lives} lives · {} kills, {} deaths",
-            s[0], s[1]
+            "all maps, all time · {rounds} rounds, {lives} lives · {} kills, {} deaths\n\
+             Linked to <@{}>",
+            s[0], s[1], ALICE.id
         )
     );
     assert_eq!(embed["fields"].as_array().map(Vec::len), Some(9));
@@ -471,6 +503,36 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         format!("all maps, all time\n{}", lines.join("\n"))
     );
 
+    // Only admins remove other accounts' links; anyone removes their own.
+    let reply = env
+        .run(ALICE, "unlink", json!({"player": guid.clone()}))
+        .await;
+    assert!(reply.ephemeral());
+    assert!(reply.text().starts_with("Only admins"), "{}", reply.text());
+    let reply = env.run(ALICE, "unlink", json!({})).await;
+    assert_eq!(
+        reply.text(),
+        "Your account is no longer linked to a player."
+    );
+    let reply = env.run(ALICE, "crossfire_partners", json!({})).await;
+    assert!(
+        reply.text().starts_with("Give a player name, or link"),
+        "{}",
+        reply.text()
+    );
+    // An admin's own /link needs no one else; an admin removes every link to a player.
+    let reply = env.run(BOB, "link", json!({"player": guid.clone()})).await;
+    assert!(
+        reply
+            .text()
+            .starts_with("Linked your account to LuckyStrike"),
+        "{}",
+        reply.text()
+    );
+    let reply = env
+        .run(BOB, "unlink", json!({"player": guid.clone()}))
+        .await;
+    assert_eq!(reply.text(), "Removed 1 link to LuckyStrike.");
     env.finish().await;
 }
 
@@ -621,7 +683,8 @@ async fn autocomplete_names_and_clear_messages() {
     let reply = env.run(user(1), "player", json!({})).await;
     assert_eq!(
         reply.text(),
-        "Give a player name, or link your Discord account to your player with /link."
+        "Give a player name, or link your Discord account to your player with /link (an \
+         admin confirms it)."
     );
 
     // No data: a plain message, not an error. (The samples were played in January 2026.)

@@ -10,6 +10,7 @@
 //! - `scanner`: the folder scanner against a database and temporary folders.
 //! - `commands`: every player command through the fake Discord, on the sample rounds.
 //! - `bot`: the bot end to end with its scanner.
+//! - `discord_rules`: the bot under Discord's limits, deadlines and failures.
 //! - `cli`: the `proximity` command line, its output into pipes and its exit codes.
 //! - `fake_discord`: the fake Discord and its OpenAPI validator themselves.
 //! - `tracker`: the game-server tracker in the simulated ET:Legacy server.
@@ -17,6 +18,7 @@
 mod bot;
 mod cli;
 mod commands;
+// mod discord_rules;
 mod fake_discord;
 mod scanner;
 mod store;

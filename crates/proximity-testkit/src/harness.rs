@@ -5,9 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fake_discord::{FakeDiscord, GUILD_ID, RunningBot, SUMMARY_CHANNEL};
+use std::sync::Arc;
+
+use fake_discord::{FakeDiscord, FakeOptions, GUILD_ID, RunningBot, SUMMARY_CHANNEL};
 use poise::serenity_prelude as serenity;
-use proximity::bot::Data;
+use proximity::bot::discord_state::DiscordState;
+use proximity::bot::{Data, Timing};
 use proximity::config::Config;
 use proximity::metrics::MetricParams;
 use proximity::scanner::{Scanner, ScannerConfig};
@@ -23,6 +26,17 @@ const DEBOUNCE: Duration = Duration::from_millis(200);
 /// Failure guard of [`BotHarness::wait_rounds`].
 const ROUNDS_GUARD: Duration = Duration::from_secs(30);
 
+/// The bot's waits in tests: retries and polls in milliseconds, Discord's deadlines as in
+/// production.
+pub fn test_timing() -> Timing {
+    Timing {
+        retry_min: Duration::from_millis(50),
+        retry_max: Duration::from_millis(400),
+        poster_poll: Duration::from_millis(300),
+        ..Timing::default()
+    }
+}
+
 /// What the bot starts with.
 #[derive(Default)]
 pub struct BotOptions {
@@ -35,6 +49,15 @@ pub struct BotOptions {
     /// A scanner on a temporary game-server folder, posting round summaries in
     /// [`SUMMARY_CHANNEL`]; `None`: no folder, and a scanner with automatic imports off.
     pub scanner: Option<ScannerOptions>,
+    /// The bot's `GUILD_ID` (default: the fake's guild). With another guild the harness does
+    /// not wait for a successful registration, only for the first attempt.
+    pub guild_id: Option<u64>,
+    /// The bot's waits and deadlines (default: [`test_timing`]).
+    pub timing: Option<Timing>,
+    /// The fake Discord's settings.
+    pub fake: FakeOptions,
+    /// Called with the fake before the bot connects, e.g. to inject failures.
+    pub prepare: Option<Box<dyn FnOnce(&FakeDiscord) + Send>>,
 }
 
 impl BotOptions {
@@ -78,6 +101,8 @@ impl Default for ScannerOptions {
 pub struct BotHarness {
     pub db: TestDb,
     pub fake: FakeDiscord,
+    /// The bot's registration state and last Discord error.
+    pub discord: Arc<DiscordState>,
     bot: RunningBot,
     scanner: Option<Scanner>,
     dir: Option<TempDir>,
@@ -110,8 +135,9 @@ impl BotHarness {
             .as_ref()
             .is_some_and(|s| s.auto_import)
             .to_string();
+        let guild = options.guild_id.unwrap_or(GUILD_ID);
         let config = Config::from_lookup(|k| match k {
-            "GUILD_ID" => Some(GUILD_ID.to_string()),
+            "GUILD_ID" => Some(guild.to_string()),
             "DATABASE_URL" => Some(url.clone()),
             "SUMMARY_CHANNEL_ID" if folder.is_some() => Some(SUMMARY_CHANNEL.to_string()),
             "GAMESTATS_DIR" => folder.clone(),
@@ -138,8 +164,13 @@ impl BotHarness {
             config.clone(),
             scanner.clone().unwrap_or_else(idle),
             MetricParams::default(),
-        );
-        let fake = FakeDiscord::start().await;
+        )
+        .with_timing(options.timing.unwrap_or_else(test_timing));
+        let discord = Arc::clone(&data.discord);
+        let fake = FakeDiscord::start_with(options.fake).await;
+        if let Some(prepare) = options.prepare {
+            prepare(&fake);
+        }
         let bot = fake
             .start_bot(
                 proximity::bot::framework(data),
@@ -155,6 +186,7 @@ impl BotHarness {
         BotHarness {
             db,
             fake,
+            discord,
             bot,
             scanner,
             dir,

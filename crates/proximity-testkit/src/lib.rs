@@ -7,5 +7,5 @@ mod harness;
 mod proxy;
 
 pub use db::TestDb;
-pub use harness::{BotHarness, BotOptions, ScannerOptions};
+pub use harness::{BotHarness, BotOptions, ScannerOptions, test_timing};
 pub use proxy::Proxy;

@@ -5,23 +5,29 @@
 mod duos;
 mod heatmaps;
 mod leaderboards;
+mod links;
 mod players;
 mod rounds;
 mod scope;
 mod status;
+mod summaries;
 
 pub use duos::{best_duos, crossfire_partners};
 pub use heatmaps::{HeatPointRow, heatmap};
 pub use leaderboards::{EscapeRow, RankedPlayer, escape_artists, leaderboard};
+pub use links::{
+    LinkRequest, confirm_link, link_requests, linked_accounts, linked_guid, request_link, unlink,
+    unlink_player,
+};
 pub use players::{
-    CardFigure, CardFigures, PlayerRow, all_player_names, find_players, link_player, linked_guid,
-    player, player_card,
+    CardFigure, CardFigures, PlayerRow, all_player_names, find_players, player, player_card,
 };
 pub use rounds::{
     DuoFigures, PlayerFigure, RoundHeadline, RoundPost, delete_round, maps, round, round_post,
 };
 pub use scope::{Periods, Scope};
 pub use status::{DbCounts, TrackerVersion, db_counts, tracker_versions};
+pub use summaries::{mark_posted, unposted_count, unposted_rounds};
 
 use crate::metrics::Figure;
 

@@ -62,28 +62,6 @@ pub async fn all_player_names(pool: &PgPool) -> Result<Vec<PlayerRow>, StoreErro
     .await?)
 }
 
-/// The Discord account ↔ GUID links of `/link`.
-pub async fn link_player(pool: &PgPool, discord_user: u64, guid: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO discord_links (discord_user_id, guid) VALUES ($1, $2)
-         ON CONFLICT (discord_user_id) DO UPDATE SET guid = EXCLUDED.guid, linked_at = now()",
-    )
-    .bind(discord_user as i64)
-    .bind(guid)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn linked_guid(pool: &PgPool, discord_user: u64) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT guid FROM discord_links WHERE discord_user_id = $1")
-            .bind(discord_user as i64)
-            .fetch_optional(pool)
-            .await?,
-    )
-}
-
 /// A player's figures in scope next to each figure's median over the players in scope.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CardFigures {
