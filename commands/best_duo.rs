@@ -7,7 +7,7 @@ use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
-use crate::present::{self, discord_name, kills_per_round, scope_label};
+use crate::present::{self, discord_name, kills_per_round, scope_text};
 use crate::render::{self, DUOS_MAX_ROWS};
 use crate::store::queries::{self, Scope};
 
@@ -41,7 +41,7 @@ async fn answer(pool: &PgPool, scope: &Scope, min: i64) -> Result<Answer, Error>
     if rows.is_empty() {
         return Ok(Answer::NoData(format!(
             "No pair has {min} crossfires together yet ({}).",
-            scope_label(scope)
+            scope_text(scope)
         )));
     }
     let lines = rows.iter().take(10).map(|d| {
@@ -57,7 +57,7 @@ async fn answer(pool: &PgPool, scope: &Scope, min: i64) -> Result<Answer, Error>
     });
     let description = format!(
         "{} · at least {min} crossfires\n{}",
-        scope_label(scope),
+        scope_text(scope),
         reply::numbered(lines)
     );
     let input = present::duos_input(&rows, scope, min);

@@ -7,7 +7,7 @@ use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
-use crate::present::{discord_name, kills_per_round, scope_label};
+use crate::present::{discord_name, kills_per_round, scope_label, scope_text};
 use crate::render::{self, DUOS_MAX_ROWS, DuoRow, DuosInput};
 use crate::store::queries::{self, PlayerRow, Scope};
 
@@ -44,7 +44,7 @@ async fn answer(
     if rows.is_empty() {
         return Ok(Answer::NoData(format!(
             "{shown} has no crossfires yet ({}).",
-            scope_label(scope)
+            scope_text(scope)
         )));
     }
     let lines = rows.iter().take(10).map(|d| {
@@ -56,7 +56,7 @@ async fn answer(
             d.rounds_together
         )
     });
-    let description = format!("{}\n{}", scope_label(scope), reply::numbered(lines));
+    let description = format!("{}\n{}", scope_text(scope), reply::numbered(lines));
     let input = DuosInput {
         title: format!(
             "Crossfire partners of {}",

@@ -7,7 +7,7 @@ use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
-use crate::present::{discord_name, scope_label};
+use crate::present::{discord_name, scope_text};
 use crate::render::{self, LEADERBOARD_MAX_ROWS, LeaderRow, LeaderboardInput};
 use crate::store::queries::{self, Scope};
 
@@ -40,7 +40,7 @@ async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
     if rows.is_empty() {
         return Ok(Answer::NoData(format!(
             "Nobody has escaped from {MIN_FIGHTS} fights yet ({}).",
-            scope_label(scope)
+            scope_text(scope)
         )));
     }
     let lines = rows.iter().take(10).map(|r| {
@@ -56,14 +56,14 @@ async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
     });
     let description = format!(
         "{} · at least {MIN_FIGHTS} fights\n{}",
-        scope_label(scope),
+        scope_text(scope),
         reply::numbered(lines)
     );
     let input = LeaderboardInput {
         title: "Escape artists".to_string(),
         subtitle: format!(
             "{} · escapes, at least {MIN_FIGHTS} fights",
-            scope_label(scope)
+            scope_text(scope)
         ),
         unit: String::new(),
         samples_label: "fights".to_string(),

@@ -9,7 +9,7 @@ use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
 use crate::metrics::Figure;
-use crate::present::{self, discord_name, scope_label};
+use crate::present::{self, discord_name, scope_text};
 use crate::render::{self, LEADERBOARD_MAX_ROWS};
 use crate::store::queries::{self, Scope};
 
@@ -43,7 +43,7 @@ async fn answer(pool: &PgPool, figure: &'static Figure, scope: &Scope) -> Result
             figure.min_samples,
             figure.sample_label,
             figure.title,
-            scope_label(scope)
+            scope_text(scope)
         )));
     }
     let lines = rows.iter().take(10).map(|r| {
@@ -57,7 +57,7 @@ async fn answer(pool: &PgPool, figure: &'static Figure, scope: &Scope) -> Result
     });
     let description = format!(
         "{} · at least {} {}\n{}",
-        scope_label(scope),
+        scope_text(scope),
         figure.min_samples,
         figure.sample_label,
         reply::numbered(lines)

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use crate::bot::limits::{self, Embed};
 use crate::bot::{Context, Error};
 use crate::metrics::{Card, PlayerTotals};
-use crate::present::{self, scope_label};
+use crate::present::{self, scope_text};
 use crate::render::{self, CardStat, RenderError};
 use crate::store::queries::{self, PlayerRow, Scope};
 
@@ -192,7 +192,7 @@ pub async fn card_answer(
         return Ok(Answer::NoData(format!(
             "{shown} {} ({}).",
             texts.nothing,
-            scope_label(scope)
+            scope_text(scope)
         )));
     };
     let input = match card {
@@ -203,7 +203,7 @@ pub async fn card_answer(
         .title(texts.title)
         .description(format!(
             "{} · {}{}",
-            scope_label(scope),
+            scope_text(scope),
             (texts.totals)(&figures.totals),
             texts.note.map(|n| format!("\n{n}")).unwrap_or_default()
         ))

@@ -29,6 +29,18 @@ pub fn scope_label(scope: &Scope) -> String {
     )
 }
 
+/// [`scope_label`] for Discord text: the map's markdown escaped.
+pub fn scope_text(scope: &Scope) -> String {
+    format!(
+        "{}, {}",
+        scope
+            .map
+            .as_deref()
+            .map_or_else(|| "all maps".to_string(), escape_markdown),
+        period_label(scope.days)
+    )
+}
+
 pub fn team_of(code: Option<i16>) -> Option<Team> {
     match code {
         Some(1) => Some(Team::Axis),
