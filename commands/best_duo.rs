@@ -29,7 +29,7 @@ pub async fn best_duo(
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
-    let scope = resolve::scope(pool, map.as_deref(), days).await?;
+    let scope = resolve::scope(ctx.data(), map.as_deref(), days).await?;
     let min = min_crossfires.unwrap_or(ctx.data().params.best_duo_min_crossfires);
     let key = format!("best_duo {scope:?} {min}");
     let answer = reply::cached(ctx, key, answer(pool, &scope, min)).await?;

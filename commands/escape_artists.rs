@@ -28,7 +28,7 @@ pub async fn escape_artists(
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
-    let scope = resolve::scope(pool, map.as_deref(), days).await?;
+    let scope = resolve::scope(ctx.data(), map.as_deref(), days).await?;
     let key = format!("escape_artists {scope:?}");
     let answer = reply::cached(ctx, key, answer(pool, &scope)).await?;
     reply::send_answer(ctx, answer).await

@@ -30,7 +30,7 @@ pub async fn heatmap(
     ctx.defer().await?;
     let pool = &ctx.data().pool;
     let kind: HeatKind = kind.unwrap_or(HeatKindChoice::Kills).into();
-    let scope = resolve::scope(pool, Some(&map), days).await?;
+    let scope = resolve::scope(ctx.data(), Some(&map), days).await?;
     let map = scope.map.clone().unwrap_or(map);
     let who = match player.as_deref() {
         Some(p) => Some(resolve::find_player(pool, p).await?),

@@ -29,7 +29,7 @@ pub async fn leaderboard(
     ctx.defer().await?;
     let pool = &ctx.data().pool;
     let figure = metric.0;
-    let scope = resolve::scope(pool, map.as_deref(), days).await?;
+    let scope = resolve::scope(ctx.data(), map.as_deref(), days).await?;
     let key = format!("leaderboard {} {scope:?}", figure.key);
     let answer = reply::cached(ctx, key, answer(pool, figure, &scope)).await?;
     reply::send_answer(ctx, answer).await

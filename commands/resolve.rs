@@ -3,7 +3,7 @@
 
 use sqlx::PgPool;
 
-use crate::bot::{Context, Error, user_error};
+use crate::bot::{Context, Data, Error, user_error};
 use crate::names::{clean_name, match_key};
 use crate::present::discord_name;
 use crate::store::queries::{self, PlayerRow, Scope};
@@ -57,7 +57,7 @@ pub async fn player_request(
 ) -> Result<(PlayerRow, Scope, String), Error> {
     crate::bot::acknowledge(ctx).await?;
     let who = resolve_player(ctx, name).await?;
-    let scope = scope(&ctx.data().pool, map, days).await?;
+    let scope = scope(ctx.data(), map, days).await?;
     let shown = discord_name(&who.name);
     Ok((who, scope, shown))
 }
@@ -176,14 +176,15 @@ pub async fn resolve_map(pool: &PgPool, input: &str) -> Result<String, Error> {
 }
 
 /// The scope of a command's `map` and `days` options (the map resolved first).
-pub async fn scope(pool: &PgPool, map: Option<&str>, days: Option<i64>) -> Result<Scope, Error> {
+pub async fn scope(data: &Data, map: Option<&str>, days: Option<i64>) -> Result<Scope, Error> {
     let map = match map.map(str::trim).filter(|m| !m.is_empty()) {
-        Some(m) => Some(resolve_map(pool, m).await?),
+        Some(m) => Some(resolve_map(&data.pool, m).await?),
         None => None,
     };
     Ok(Scope {
         map,
         days,
         now: None,
+        bots: data.config.include_bots,
     })
 }

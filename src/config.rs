@@ -37,6 +37,8 @@ pub struct Config {
     pub debug_log: bool,
     /// `PROXIMITY_DISCORD_COMMANDS`: register the slash commands.
     pub discord_commands: bool,
+    /// `PROXIMITY_INCLUDE_BOTS`: count Omni-bots in rankings, duos, medians and highlights.
+    pub include_bots: bool,
 }
 
 impl Config {
@@ -107,6 +109,7 @@ impl Config {
             auto_import: flag("PROXIMITY_AUTO_IMPORT", true)?,
             debug_log: flag("PROXIMITY_DEBUG_LOG", false)?,
             discord_commands: flag("PROXIMITY_DISCORD_COMMANDS", true)?,
+            include_bots: flag("PROXIMITY_INCLUDE_BOTS", false)?,
         })
     }
 }

@@ -62,7 +62,7 @@ pub async fn run(pool: &PgPool, samples: &Path, out: &Path) -> Result<Vec<PathBu
         .fetch_one(pool)
         .await?;
     if let Some(id) = latest
-        && let Some(summary) = queries::round_post(pool, id).await?
+        && let Some(summary) = queries::round_post(pool, id, false).await?
     {
         save(
             "round_summary.png",

@@ -245,6 +245,7 @@ pub fn framework(data: Data) -> poise::Framework<Data, Error> {
                         state: Arc::clone(&data.discord),
                         timing: data.timing,
                         scanner: data.scanner.clone(),
+                        bots: data.config.include_bots,
                     };
                     tokio::spawn(poster.run(data.scanner.subscribe()));
                 }

@@ -35,6 +35,8 @@ pub struct Poster {
     /// Waiting rounds are not posted while it scans: a backlog being imported is one digest
     /// when the scan ends, not a few posts and then a digest.
     pub scanner: Scanner,
+    /// `PROXIMITY_INCLUDE_BOTS`: bots among the highlights.
+    pub bots: bool,
 }
 
 impl Poster {
@@ -48,7 +50,7 @@ impl Poster {
             let attempt = if self.scanner.status().scanning {
                 Ok(0)
             } else {
-                post_waiting(&self.http, &self.pool, self.channel).await
+                post_waiting(&self.http, &self.pool, self.channel, self.bots).await
             };
             let wait = match attempt {
                 Ok(_) => {
@@ -111,12 +113,13 @@ pub async fn post_waiting(
     http: &serenity::Http,
     pool: &PgPool,
     channel: serenity::ChannelId,
+    bots: bool,
 ) -> anyhow::Result<usize> {
     let ids = queries::unposted_rounds(pool).await?;
     if ids.len() > DIGEST_AFTER {
         let mut shown = Vec::with_capacity(DIGEST_LINES);
         for id in ids.iter().take(DIGEST_LINES) {
-            if let Some(s) = queries::round_post(pool, *id).await? {
+            if let Some(s) = queries::round_post(pool, *id, bots).await? {
                 shown.push(s);
             }
         }
@@ -134,7 +137,7 @@ pub async fn post_waiting(
         return Ok(ids.len());
     }
     for id in &ids {
-        if let Some(s) = queries::round_post(pool, *id).await? {
+        if let Some(s) = queries::round_post(pool, *id, bots).await? {
             let card = crate::present::round_card(&s);
             let png =
                 tokio::task::spawn_blocking(move || render::render_round_card(&card)).await??;

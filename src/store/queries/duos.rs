@@ -27,10 +27,13 @@ pub async fn best_duos(
     scope.push_pair_figures(&mut q, None);
     q.push(" GROUP BY guid_a, guid_b HAVING sum(crossfires) >= ")
         .push_bind(min_crossfires)
-        .push(
+        .push(format!(
             ") s LEFT JOIN players pa ON pa.guid = s.guid_a LEFT JOIN players pb ON pb.guid = s.guid_b
+             WHERE true{}{}
              ORDER BY s.crossfire_kills DESC, s.crossfires DESC, s.guid_a, s.guid_b LIMIT ",
-        )
+            scope.people_only("s.guid_a"),
+            scope.people_only("s.guid_b")
+        ))
         .push_bind(limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
@@ -61,7 +64,10 @@ pub async fn crossfire_partners(
          LEFT JOIN players pp ON pp.guid = s.partner LEFT JOIN players me ON me.guid = ",
     )
     .push_bind(guid.to_string())
-    .push(" ORDER BY s.crossfires DESC, s.crossfire_kills DESC, s.partner LIMIT ")
+    .push(format!(
+        " WHERE true{} ORDER BY s.crossfires DESC, s.crossfire_kills DESC, s.partner LIMIT ",
+        scope.people_only("s.partner")
+    ))
     .push_bind(limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }

@@ -33,9 +33,10 @@ pub async fn leaderboard(
     scope.push_player_figures(&mut q, None);
     q.push(format!(
         " GROUP BY x.guid) s LEFT JOIN players p ON p.guid = s.guid
-          WHERE s.value IS NOT NULL AND s.samples >= {min}
+          WHERE s.value IS NOT NULL AND s.samples >= {min}{people}
           ORDER BY s.value {order}, s.samples DESC, s.guid LIMIT ",
         min = figure.min_samples,
+        people = scope.people_only("s.guid"),
         order = match figure.better {
             Better::Higher => "DESC",
             Better::Lower => "ASC",
@@ -88,10 +89,11 @@ pub async fn escape_artists(
     scope.push_player_figures(&mut q, None);
     q.push(" GROUP BY x.guid HAVING sum(escapes) > 0 AND sum(times_targeted) >= ")
         .push_bind(min_fights)
-        .push(
-            ") s LEFT JOIN players p ON p.guid = s.guid
+        .push(format!(
+            ") s LEFT JOIN players p ON p.guid = s.guid WHERE true{}
              ORDER BY s.escapes DESC, s.times_targeted ASC, s.guid LIMIT ",
-        )
+            scope.people_only("s.guid")
+        ))
         .push_bind(limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }

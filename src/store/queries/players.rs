@@ -119,9 +119,11 @@ pub async fn player_card(
         own.join(", ")
     ));
     q.push_bind(guid.to_string());
+    // The player's own row even for a bot; the medians of people only (unless bots count).
     q.push(format!(
-        " UNION ALL SELECT 1, NULL, {} FROM pp ORDER BY which",
-        medians.join(", ")
+        " UNION ALL SELECT 1, NULL, {} FROM pp WHERE true{} ORDER BY which",
+        medians.join(", "),
+        scope.people_only("guid")
     ));
     let rows = q.build().fetch_all(pool).await?;
     let (Some(me), Some(median)) = (

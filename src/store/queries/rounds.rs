@@ -74,17 +74,30 @@ pub struct RoundPost {
 }
 
 /// What the post of round `round_id` shows; `None` when there is no such round.
-pub async fn round_post(pool: &PgPool, round_id: i64) -> Result<Option<RoundPost>, StoreError> {
+/// Bots are among the highlights only when `bots` is true.
+pub async fn round_post(
+    pool: &PgPool,
+    round_id: i64,
+    bots: bool,
+) -> Result<Option<RoundPost>, StoreError> {
     let Some(round) = round(pool, round_id).await? else {
         return Ok(None);
+    };
+    let people = |column: &str| {
+        if bots {
+            String::new()
+        } else {
+            format!(" AND NOT is_bot_guid({column})")
+        }
     };
     let top = |column: &'static str| {
         let sql = format!(
             "SELECT t.guid, coalesce(p.name, ''::bytea) AS name, t.{column}::int8 AS value
              FROM player_teamplay t
              LEFT JOIN round_players p ON p.round_id = t.round_id AND p.guid = t.guid
-             WHERE t.round_id = $1 AND t.{column} > 0
-             ORDER BY t.{column} DESC, t.guid LIMIT 3"
+             WHERE t.round_id = $1 AND t.{column} > 0{}
+             ORDER BY t.{column} DESC, t.guid LIMIT 3",
+            people("t.guid")
         );
         sqlx::query_as::<_, PlayerFigure>(sqlx::AssertSqlSafe(sql))
             .bind(round_id)
@@ -92,7 +105,7 @@ pub async fn round_post(pool: &PgPool, round_id: i64) -> Result<Option<RoundPost
     };
     let top_damage = top("damage_dealt").await?;
     let top_escapes = top("escapes").await?;
-    let best_duo = sqlx::query_as(
+    let best_duo_sql = format!(
         "SELECT s.guid_a, s.guid_b, coalesce(a.name, ''::bytea) AS name_a,
                 coalesce(b.name, ''::bytea) AS name_b, s.crossfires::int8 AS crossfires,
                 s.crossfire_kills::int8 AS crossfire_kills, 1::int8 AS rounds_together,
@@ -100,12 +113,15 @@ pub async fn round_post(pool: &PgPool, round_id: i64) -> Result<Option<RoundPost
          FROM pair_stats s
          LEFT JOIN round_players a ON a.round_id = s.round_id AND a.guid = s.guid_a
          LEFT JOIN round_players b ON b.round_id = s.round_id AND b.guid = s.guid_b
-         WHERE s.round_id = $1 AND s.crossfires > 0
+         WHERE s.round_id = $1 AND s.crossfires > 0{}{}
          ORDER BY s.crossfire_kills DESC, s.crossfires DESC, s.guid_a, s.guid_b LIMIT 1",
-    )
-    .bind(round_id)
-    .fetch_optional(pool)
-    .await?;
+        people("s.guid_a"),
+        people("s.guid_b")
+    );
+    let best_duo = sqlx::query_as(sqlx::AssertSqlSafe(best_duo_sql))
+        .bind(round_id)
+        .fetch_optional(pool)
+        .await?;
     let kills = sqlx::query_as::<_, (f32, f32, Option<i16>)>(
         "SELECT death_x, death_y, killer_team FROM engagements
          WHERE round_id = $1 AND death_x IS NOT NULL ORDER BY ord",

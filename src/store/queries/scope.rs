@@ -13,6 +13,9 @@ pub struct Scope {
     /// Only rounds played in the last N days (relative to `now`).
     pub days: Option<i64>,
     pub now: Option<DateTime<Utc>>,
+    /// Count Omni-bots among the players (`PROXIMITY_INCLUDE_BOTS`); by default rankings, duos
+    /// and medians are of people only.
+    pub bots: bool,
 }
 
 /// How a period is read: whole years and whole months from the totals
@@ -80,6 +83,15 @@ impl Periods {
 impl Scope {
     pub fn all() -> Self {
         Scope::default()
+    }
+
+    /// ` AND NOT is_bot_guid(column)` unless bots count.
+    pub(super) fn people_only(&self, column: &str) -> String {
+        if self.bots {
+            String::new()
+        } else {
+            format!(" AND NOT is_bot_guid({column})")
+        }
     }
 
     fn since(&self) -> Option<DateTime<Utc>> {
