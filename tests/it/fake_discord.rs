@@ -355,6 +355,7 @@ async fn channel_message_has_empty_allowed_mentions() {
 async fn heartbeats_are_acknowledged_on_one_connection() {
     let (fake, bot) = start_with(FakeOptions {
         heartbeat_interval_ms: 100,
+        ..Default::default()
     })
     .await;
     // An unacknowledged heartbeat makes the next one reconnect; after two, one connection
@@ -638,9 +639,17 @@ async fn an_invalid_request_is_recorded_and_fails_waiting_helpers_fast() {
     let http = fake.http();
     let too_long = json!({"content": "x".repeat(2001)});
     let channel = serenity::ChannelId::new(SUMMARY_CHANNEL);
-    http.send_message(channel, vec![], &too_long)
+    // Discord refuses it as it would (400 Invalid Form Body) and the fake records a violation.
+    let err = http
+        .send_message(channel, vec![], &too_long)
         .await
-        .expect("the fake still answers");
+        .expect_err("content over 2000 characters is refused");
+    let e = unsuccessful(err);
+    assert_eq!(e.status_code.as_u16(), 400);
+    assert_eq!(e.error.code, 50035);
+    assert_eq!(e.error.errors.len(), 1);
+    assert_eq!(e.error.errors[0].path, "content");
+    assert_eq!(e.error.errors[0].code, "BASE_TYPE_MAX_LENGTH");
 
     let waiter = fake.clone();
     let outcome = tokio::spawn(async move {
@@ -657,5 +666,23 @@ async fn an_invalid_request_is_recorded_and_fails_waiting_helpers_fast() {
         violations[0]
     );
     assert!(violations[0].contains("at '/content'"), "{}", violations[0]);
+    assert!(
+        violations[0].contains(
+            "Discord's message content limit: content is 2001 characters (Discord allows at \
+             most 2000): Discord answers 400 Invalid Form Body"
+        ),
+        "{}",
+        violations[0]
+    );
     assert!(fake.requests()[0].validation.is_err());
+    assert_eq!(fake.requests()[0].status, 400);
+    assert!(fake.channel_messages(SUMMARY_CHANNEL).is_empty());
+}
+
+/// The `ErrorResponse` of an `HttpError::UnsuccessfulRequest`.
+fn unsuccessful(err: serenity::Error) -> serenity::ErrorResponse {
+    match err {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(e)) => e,
+        other => panic!("not an unsuccessful request: {other:?}"),
+    }
 }
