@@ -1004,18 +1004,32 @@ async fn faults_apply_n_times_or_until_cleared() {
 #[tokio::test]
 async fn a_dropped_gateway_is_resumed_and_queued_interactions_delivered() {
     let (fake, bot) = start().await;
+    // Possibly still in flight when the connection drops: replayed after the RESUME if the
+    // bot had not received it, not if it had.
+    let before = fake.invoke(ALICE, "ping", json!({}));
     fake.drop_gateway();
     // Sent while the bot is disconnected: queued until it has resumed.
-    let ping = fake.invoke(ALICE, "ping", json!({}));
+    let during = fake.invoke(BOB, "ping", json!({}));
     let resume = &fake.wait_gateway_op(6, 1, T).await[0];
     assert_eq!(resume["d"]["session_id"], json!("fake-session"));
     assert_eq!(resume["d"]["token"], json!("Bot fake.bot.token"));
-    assert_eq!(ping.reply(T).await.text(), "pong");
+    for ping in [&before, &during] {
+        assert_eq!(ping.reply(T).await.text(), "pong");
+    }
     assert_eq!(fake.gateway_connections(), 2);
     // Resumed, not identified again.
     assert_eq!(fake.wait_gateway_op(2, 1, T).await.len(), 1);
-    fake.assert_no_violations();
+    // Each interaction was handled exactly once: a defer and one followup.
     bot.shutdown().await;
+    for ping in [&before, &during] {
+        assert_eq!(
+            ping.all_requests().len(),
+            2,
+            "{:?}",
+            calls(&ping.all_requests())
+        );
+    }
+    fake.assert_no_violations();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 //!   validated against Discord's OpenAPI spec (see [`crate::openapi`]); a request that fails
 //!   validation, hits an unknown route or a route the fake does not serve is a *violation*.
 //! - The gateway at `/gateway`: HELLO → IDENTIFY → READY + GUILD_CREATE, heartbeat ACKs,
-//!   RESUME → RESUMED. Dispatches injected before IDENTIFY are queued.
+//!   RESUME → (the missed dispatches again) RESUMED. Dispatches injected before IDENTIFY, or
+//!   while the bot is reconnecting, are queued.
 //!
 //! The world: guild [`GUILD_ID`] with channels [`GENERAL_CHANNEL`] and [`SUMMARY_CHANNEL`],
 //! members [`ALICE`] (no extra permissions), [`BOB`] (the Admin role, MANAGE_GUILD) and the bot
@@ -192,7 +193,8 @@ pub struct RecordedRequest {
     pub body: RequestBody,
     /// The OpenAPI route template the request matched, e.g. `/channels/{channel_id}/messages`.
     pub route: Option<&'static str>,
-    /// `Err` with the reasons when the request does not satisfy the spec.
+    /// `Err` with the reasons when the request does not satisfy the spec or exceeds one of
+    /// Discord's limits ([`crate::limits`]).
     pub validation: Result<(), String>,
     /// The status code the fake answered with.
     pub status: u16,
@@ -712,7 +714,8 @@ struct Shared {
 /// What the fake knows about one interaction it sent, by token.
 struct InteractionState {
     channel: u64,
-    /// When the INTERACTION_CREATE was handed to the websocket (`None` while queued).
+    /// When the INTERACTION_CREATE was sent and flushed on the websocket (`None` while
+    /// queued, or if the connection died first).
     sent_at: Option<Instant>,
     /// The `@original` message (callback type 4/5), while it exists.
     original: Option<u64>,
@@ -737,10 +740,12 @@ struct Inner {
     gateway_frames: Vec<(usize, Value)>,
     connections: usize,
     /// The identified/resumed connection dispatches go to.
-    conn: Option<mpsc::UnboundedSender<WsMessage>>,
+    conn: Option<mpsc::UnboundedSender<Outgoing>>,
     /// Cuts the newest gateway connection (see `FakeDiscord::drop_gateway`).
     kill: Option<Arc<Notify>>,
     seq: u64,
+    /// The dispatches sent in this session, by sequence number, to replay on RESUME.
+    dispatched: Vec<(u64, Value)>,
     pending: Vec<(String, Value)>,
     next_id: u64,
     global_commands: Option<Vec<Value>>,
@@ -770,14 +775,11 @@ impl Inner {
         if let Some(conn) = &self.conn {
             self.seq += 1;
             let frame = dispatch_frame(self.seq, event, data.clone());
-            if conn.send(text(&frame)).is_ok() {
-                if event == "INTERACTION_CREATE"
-                    && let Some(state) = data["token"]
-                        .as_str()
-                        .and_then(|t| self.interactions.get_mut(t))
-                {
-                    state.sent_at = Some(Instant::now());
-                }
+            let interaction = (event == "INTERACTION_CREATE")
+                .then(|| data["token"].as_str().map(str::to_owned))
+                .flatten();
+            if conn.send((text(&frame), interaction)).is_ok() {
+                self.dispatched.push((self.seq, frame));
                 return;
             }
             self.seq -= 1;
@@ -832,6 +834,14 @@ fn panic_violations(violations: &[String]) -> ! {
 
 fn text(v: &Value) -> WsMessage {
     WsMessage::Text(v.to_string().into())
+}
+
+/// A frame for a connection's writer, with the token when it is an INTERACTION_CREATE (the
+/// writer notes when it actually went out, for the deadlines).
+type Outgoing = (WsMessage, Option<String>);
+
+fn out(v: &Value) -> Outgoing {
+    (text(v), None)
 }
 
 /// The fake Discord server. Cheap to clone; all clones share the recording.
@@ -1222,13 +1232,14 @@ impl FakeDiscord {
     pub fn force_reconnect(&self) {
         let mut inner = self.lock();
         if let Some(conn) = inner.conn.take() {
-            let _ = conn.send(text(&reconnect_payload()));
+            let _ = conn.send(out(&reconnect_payload()));
         }
     }
 
     /// Drops the gateway connection abruptly: no RECONNECT opcode, no close frame, as in a
     /// network drop. The bot reconnects and RESUMEs (op 6); dispatches sent meanwhile are
-    /// queued and delivered after RESUMED.
+    /// queued and delivered after RESUMED, and one lost with the connection (sent after the
+    /// `seq` the RESUME carries) is replayed before it, as Discord does.
     pub fn drop_gateway(&self) {
         let mut inner = self.lock();
         inner.conn = None;
@@ -2387,11 +2398,23 @@ async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
         primary: false,
     };
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<WsMessage>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let writer_shared = shared.clone();
     let writer = tokio::spawn(async move {
-        while let Some(msg) = rx.recv().await {
+        while let Some((msg, interaction)) = rx.recv().await {
             if sink.send(msg).await.is_err() {
                 break;
+            }
+            // Sent and flushed: the interaction's deadlines run from now.
+            if let Some(token) = interaction {
+                let mut inner = writer_shared
+                    .inner
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                // A replayed dispatch keeps its first time: Discord's clock does not restart.
+                if let Some(state) = inner.interactions.get_mut(&token) {
+                    state.sent_at.get_or_insert_with(Instant::now);
+                }
             }
         }
     });
@@ -2402,7 +2425,7 @@ async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
         inner.kill = Some(kill.clone());
         inner.connections
     };
-    let _ = tx.send(text(&hello_payload(shared.options.heartbeat_interval_ms)));
+    let _ = tx.send(out(&hello_payload(shared.options.heartbeat_interval_ms)));
     shared.changed.send_modify(|n| *n += 1);
 
     // Keep reading until the stream ends, so tungstenite flushes its close reply, or until
@@ -2438,24 +2461,32 @@ async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
         let op = frame["op"].as_u64();
         {
             let mut inner = fake.lock();
+            let resume_seq = frame["d"]["seq"].as_u64().unwrap_or(0);
             inner.gateway_frames.push((connection, frame));
             match op {
                 Some(2) => {
                     // IDENTIFY: a new session.
                     inner.seq = 2;
-                    let _ = tx.send(text(&dispatch_frame(1, "READY", ready_data(shared.port))));
-                    let _ = tx.send(text(&dispatch_frame(
-                        2,
-                        "GUILD_CREATE",
-                        guild_create_data(),
-                    )));
+                    inner.dispatched.clear();
+                    let _ = tx.send(out(&dispatch_frame(1, "READY", ready_data(shared.port))));
+                    let _ = tx.send(out(&dispatch_frame(2, "GUILD_CREATE", guild_create_data())));
                     inner.conn = Some(tx.clone());
                     inner.flush_pending();
                 }
                 Some(1) => {
-                    let _ = tx.send(text(&heartbeat_ack_payload()));
+                    let _ = tx.send(out(&heartbeat_ack_payload()));
                 }
                 Some(6) => {
+                    // As Discord: replay what the client missed (a dispatch lost in a
+                    // dropped connection), then RESUMED, then what was queued meanwhile.
+                    for (seq, frame) in &inner.dispatched {
+                        if *seq > resume_seq {
+                            let interaction = (frame["t"] == "INTERACTION_CREATE")
+                                .then(|| frame["d"]["token"].as_str().map(str::to_owned))
+                                .flatten();
+                            let _ = tx.send((text(frame), interaction));
+                        }
+                    }
                     inner.conn = Some(tx.clone());
                     inner.send_dispatch("RESUMED", resumed_data());
                     inner.flush_pending();
