@@ -3,9 +3,8 @@
 //!
 //! The spec already carries most per-field maximums (embed title 256, field value 1024, 10
 //! embeds, 25 choices, ...), but a request that breaks them only fails the spec check; Discord
-//! answers `400 Invalid Form Body` (code 50035). These functions restate every limit a message,
-//! an autocomplete answer or a command registration is subject to, including the ones the spec
-//! does not have:
+//! answers `400 Invalid Form Body` (code 50035). These functions restate every limit a message
+//! or an autocomplete answer is subject to, and add the ones the spec does not have:
 //! - message content 2000 characters (the spec allows 4000 on some schemas; patched in
 //!   `openapi.rs` too);
 //! - embed field names and values must not be empty (the spec has no `minLength`);
@@ -13,6 +12,10 @@
 //! - an autocomplete or registered string choice value is at most 100 characters (the spec says
 //!   6000);
 //! - a chat-input command's description is 1 to 100 characters (the spec allows none).
+//!
+//! For registrations only the last two are checked here (the spec has the other registration
+//! limits); for messages and autocomplete answers every limit is restated, so that any excess
+//! gets Discord's 400 and a violation naming it.
 //!
 //! Each check returns the [`LimitViolation`]s found; [`error_body`] turns them into the body
 //! Discord sends, which serenity parses into `DiscordJsonError::errors` (one entry per field,
@@ -53,12 +56,8 @@ pub const CHOICES_MAX: usize = 25;
 pub const CHOICE_NAME_MAX: usize = 100;
 /// String choice value.
 pub const CHOICE_VALUE_MAX: usize = 100;
-/// Command (and option) description (at least 1).
+/// Chat-input command description (at least 1).
 pub const COMMAND_DESCRIPTION_MAX: usize = 100;
-/// Command (and option) name (at least 1).
-pub const COMMAND_NAME_MAX: usize = 32;
-/// Options per command or subcommand.
-pub const OPTIONS_MAX: usize = 25;
 
 /// One limit a request exceeds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,19 +289,7 @@ pub fn choice_value(path: &str, s: &str) -> Option<LimitViolation> {
     )
 }
 
-/// Command or option name: 1 to 32 characters.
-pub fn command_name(path: &str, s: &str) -> Option<LimitViolation> {
-    check(
-        "command name",
-        path,
-        chars(s),
-        1,
-        COMMAND_NAME_MAX,
-        "characters",
-    )
-}
-
-/// Chat-input command or option description: 1 to 100 characters.
+/// Chat-input command description: 1 to 100 characters (the spec has no minimum).
 pub fn command_description(path: &str, s: &str) -> Option<LimitViolation> {
     check(
         "command description",
@@ -312,11 +299,6 @@ pub fn command_description(path: &str, s: &str) -> Option<LimitViolation> {
         COMMAND_DESCRIPTION_MAX,
         "characters",
     )
-}
-
-/// At most 25 options per command or subcommand.
-pub fn option_count(path: &str, n: usize) -> Option<LimitViolation> {
-    check("options", path, n, 0, OPTIONS_MAX, "items")
 }
 
 // ----- whole payloads -------------------------------------------------------------------------
@@ -411,8 +393,9 @@ fn check_choices(path: &str, choices: &[Value], out: &mut Vec<LimitViolation>) {
     }
 }
 
-/// The limits of a command registration: the body of a bulk `PUT .../commands` (an array) or
-/// of a single `POST`/`PATCH` (an object).
+/// The limits of a command registration the spec lacks: the body of a bulk `PUT .../commands`
+/// (an array) or of a single `POST` (an object). Names (1–32), option descriptions (1–100),
+/// 25 options, 25 choices and choice names (1–100) are in the spec already.
 pub fn check_commands(body: &Value) -> Vec<LimitViolation> {
     let mut out = Vec::new();
     match body {
@@ -428,9 +411,6 @@ pub fn check_commands(body: &Value) -> Vec<LimitViolation> {
 }
 
 fn check_command(path: &str, command: &Value, out: &mut Vec<LimitViolation>) {
-    if let Some(name) = command["name"].as_str() {
-        out.extend(command_name(&at(path, "name"), name));
-    }
     // Only chat-input commands (type 1, the default) have a description; user and message
     // commands send "".
     if command["type"].as_u64().unwrap_or(1) == 1 {
@@ -446,18 +426,15 @@ fn check_options(path: &str, options: &Value, out: &mut Vec<LimitViolation>) {
     let Some(options) = options.as_array() else {
         return;
     };
-    out.extend(option_count(path, options.len()));
     for (i, o) in options.iter().enumerate() {
         let p = at(path, i);
-        if let Some(name) = o["name"].as_str() {
-            out.extend(command_name(&at(&p, "name"), name));
-        }
-        out.extend(command_description(
-            &at(&p, "description"),
-            o["description"].as_str().unwrap_or(""),
-        ));
-        if let Some(choices) = o["choices"].as_array() {
-            check_choices(&at(&p, "choices"), choices, out);
+        for (j, choice) in o["choices"].as_array().into_iter().flatten().enumerate() {
+            if let Some(value) = choice["value"].as_str() {
+                out.extend(choice_value(
+                    &at(&at(&at(&p, "choices"), j), "value"),
+                    value,
+                ));
+            }
         }
         check_options(&at(&p, "options"), &o["options"], out);
     }
@@ -578,21 +555,9 @@ mod tests {
     }
 
     #[test]
-    fn command_name_is_1_to_32() {
-        boundary(command_name, &s(32), &s(33), "command name");
-        boundary(command_name, "c", "", "command name");
-    }
-
-    #[test]
     fn command_description_is_1_to_100() {
         boundary(command_description, &s(100), &s(101), "command description");
         boundary(command_description, "d", "", "command description");
-    }
-
-    #[test]
-    fn at_most_25_options() {
-        assert_eq!(option_count("options", 25), None);
-        assert!(option_count("options", 26).is_some());
     }
 
     #[test]
