@@ -1252,7 +1252,9 @@ impl FakeDiscord {
 
     /// Injects `fault`: from now on, matching requests are answered with it (the first
     /// injected fault that matches applies). A request answered with an error is recorded
-    /// (with its status) and validated like any other, but changes nothing in the fake.
+    /// (with its status) and validated like any other (spec and limits, violations included),
+    /// but changes nothing in the fake; the fault takes precedence over the fake's own
+    /// answers (the 400 of a limit, the deadline's 404, the token lifetime's 401).
     pub fn inject(&self, fault: Fault) -> FaultId {
         assert!(
             fault.answer != FaultAnswer::Normal || fault.delay.is_some(),
