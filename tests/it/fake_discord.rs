@@ -122,10 +122,69 @@ async fn announce(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Answers only after 3.5 s, past Discord's 3 s initial response deadline.
+#[poise::command(slash_command)]
+async fn slow(ctx: Context<'_>) -> Result<(), Error> {
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    ctx.say("too late").await?;
+    Ok(())
+}
+
+/// Defers, then sends its followup after 1.5 s (past a short token lifetime).
+#[poise::command(slash_command)]
+async fn late_followup(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer().await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    ctx.say("done").await?;
+    Ok(())
+}
+
+/// Defers publicly, then fails: poise's error handler answers with an ephemeral followup.
+#[poise::command(slash_command)]
+async fn fail_after_defer(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer().await?;
+    Err("boom".into())
+}
+
+/// Defers publicly, deletes the deferred response, then fails.
+#[poise::command(slash_command)]
+async fn fail_after_delete(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.defer().await?;
+    if let poise::Context::Application(actx) = ctx {
+        actx.interaction.delete_response(ctx.http()).await?;
+    }
+    Err("boom".into())
+}
+
+/// Answers with an embed whose field value is 1025 characters, one over Discord's limit.
+#[poise::command(slash_command)]
+async fn long_field(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.send(
+        poise::CreateReply::default().embed(serenity::CreateEmbed::new().title("stats").field(
+            "kills",
+            "k".repeat(1025),
+            false,
+        )),
+    )
+    .await?;
+    Ok(())
+}
+
 fn framework() -> poise::Framework<(), Error> {
     poise::Framework::builder()
         .options(poise::FrameworkOptions {
-            commands: vec![ping(), admin(), search(), progress(), announce()],
+            commands: vec![
+                ping(),
+                admin(),
+                search(),
+                progress(),
+                announce(),
+                slow(),
+                late_followup(),
+                fail_after_defer(),
+                fail_after_delete(),
+                long_field(),
+            ],
             ..Default::default()
         })
         .setup(|ctx, _ready, framework| {
@@ -183,7 +242,21 @@ async fn startup_registers_commands_with_default_member_permissions() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["ping", "admin", "search", "progress", "announce"]);
+    assert_eq!(
+        names,
+        [
+            "ping",
+            "admin",
+            "search",
+            "progress",
+            "announce",
+            "slow",
+            "late_followup",
+            "fail_after_defer",
+            "fail_after_delete",
+            "long_field"
+        ]
+    );
     let admin = &registration[1];
     assert_eq!(admin["default_member_permissions"], json!("32"));
     assert!(registration[0].get("default_member_permissions").is_none());
@@ -323,6 +396,16 @@ async fn progress_edits_are_recorded_in_order() {
         ["working 25%", "working 50%", "working 75%", "done"]
     );
     assert_eq!(reqs[1].json(), Some(&json!({"content": "working 25%"})));
+    // Users see one public message: the last edit, with its file.
+    assert_eq!(
+        handle.shown(),
+        [ShownMessage {
+            ephemeral: false,
+            content: "done".into(),
+            embeds: vec![],
+            attachments: vec!["chart.png".into()],
+        }]
+    );
 
     fake.assert_no_violations();
     bot.shutdown().await;
@@ -355,6 +438,7 @@ async fn channel_message_has_empty_allowed_mentions() {
 async fn heartbeats_are_acknowledged_on_one_connection() {
     let (fake, bot) = start_with(FakeOptions {
         heartbeat_interval_ms: 100,
+        ..Default::default()
     })
     .await;
     // An unacknowledged heartbeat makes the next one reconnect; after two, one connection
@@ -638,9 +722,17 @@ async fn an_invalid_request_is_recorded_and_fails_waiting_helpers_fast() {
     let http = fake.http();
     let too_long = json!({"content": "x".repeat(2001)});
     let channel = serenity::ChannelId::new(SUMMARY_CHANNEL);
-    http.send_message(channel, vec![], &too_long)
+    // Discord refuses it as it would (400 Invalid Form Body) and the fake records a violation.
+    let err = http
+        .send_message(channel, vec![], &too_long)
         .await
-        .expect("the fake still answers");
+        .expect_err("content over 2000 characters is refused");
+    let e = unsuccessful(err);
+    assert_eq!(e.status_code.as_u16(), 400);
+    assert_eq!(e.error.code, 50035);
+    assert_eq!(e.error.errors.len(), 1);
+    assert_eq!(e.error.errors[0].path, "content");
+    assert_eq!(e.error.errors[0].code, "BASE_TYPE_MAX_LENGTH");
 
     let waiter = fake.clone();
     let outcome = tokio::spawn(async move {
@@ -657,5 +749,505 @@ async fn an_invalid_request_is_recorded_and_fails_waiting_helpers_fast() {
         violations[0]
     );
     assert!(violations[0].contains("at '/content'"), "{}", violations[0]);
+    assert!(
+        violations[0].contains(
+            "Discord's message content limit: content is 2001 characters (Discord allows at \
+             most 2000): Discord answers 400 Invalid Form Body"
+        ),
+        "{}",
+        violations[0]
+    );
     assert!(fake.requests()[0].validation.is_err());
+    assert_eq!(fake.requests()[0].status, 400);
+    assert!(fake.channel_messages(SUMMARY_CHANNEL).is_empty());
+}
+
+/// The `ErrorResponse` of an `HttpError::UnsuccessfulRequest`.
+fn unsuccessful(err: serenity::Error) -> serenity::ErrorResponse {
+    match err {
+        serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(e)) => e,
+        other => panic!("not an unsuccessful request: {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+// ---------------------------------------------------------------------------------------------
+
+const CHANNEL_MESSAGES: &str = "/channels/{channel_id}/messages";
+
+fn hello() -> Value {
+    json!({"content": "hello"})
+}
+
+#[tokio::test]
+async fn status_faults_give_discords_error_bodies_that_serenity_parses() {
+    let fake = FakeDiscord::start().await;
+    let http = fake.http();
+    let channel = serenity::ChannelId::new(SUMMARY_CHANNEL);
+    let cases: [(u16, isize, &str); 6] = [
+        (401, 0, "401: Unauthorized"),
+        (403, 50001, "Missing Access"),
+        (404, 10003, "Unknown Channel"),
+        (500, 0, "Internal Server Error"),
+        (502, 0, "Internal Server Error"),
+        (503, 0, "Internal Server Error"),
+    ];
+    for (status, code, message) in cases {
+        fake.inject(Fault::on("POST", CHANNEL_MESSAGES).status(status).times(1));
+        let err = http
+            .send_message(channel, vec![], &hello())
+            .await
+            .expect_err("the fault answers an error");
+        let e = unsuccessful(err);
+        assert_eq!(
+            (
+                e.status_code.as_u16(),
+                e.error.code,
+                e.error.message.as_str()
+            ),
+            (status, code, message)
+        );
+        assert!(e.error.errors.is_empty());
+    }
+    // A route without a specific "Unknown …" error gets the generic 404.
+    fake.inject(Fault::on("GET", "/gateway").status(404).times(1));
+    let e = unsuccessful(http.get_gateway().await.expect_err("404"));
+    assert_eq!(
+        (
+            e.status_code.as_u16(),
+            e.error.code,
+            e.error.message.as_str()
+        ),
+        (404, 0, "404: Not Found")
+    );
+
+    // Recorded and validated, but nothing was created.
+    let statuses: Vec<u16> = fake.faulted_requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [401, 403, 404, 500, 502, 503, 404]);
+    assert_eq!(fake.channel_post_attempts(SUMMARY_CHANNEL).len(), 6);
+    assert!(fake.channel_messages(SUMMARY_CHANNEL).is_empty());
+    assert!(fake.requests().iter().all(|r| r.validation.is_ok()));
+    fake.assert_no_violations();
+}
+
+/// One HTTP/1.1 request over a plain socket, to see the response headers (serenity drops them
+/// on errors). Returns the status, the headers (lower-case names) and the JSON body.
+async fn raw_request(
+    fake: &FakeDiscord,
+    method: &str,
+    path: &str,
+    body: &Value,
+) -> (u16, std::collections::HashMap<String, String>, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = fake.addr();
+    let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let body = body.to_string();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bot fake.bot.token\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    socket.read_to_string(&mut response).await.expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a response");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    (
+        status,
+        headers,
+        serde_json::from_str(body).expect("a JSON body"),
+    )
+}
+
+#[tokio::test]
+async fn a_rate_limited_fault_is_a_faithful_429() {
+    let fake = FakeDiscord::start().await;
+    fake.inject(
+        Fault::on("POST", CHANNEL_MESSAGES)
+            .rate_limited(Duration::from_millis(1500))
+            .times(2),
+    );
+
+    let (status, headers, body) =
+        raw_request(&fake, "POST", "/api/v10/channels/5001/messages", &hello()).await;
+    assert_eq!(status, 429);
+    assert_eq!(
+        body,
+        json!({"message": "You are being rate limited.", "retry_after": 1.5, "global": false})
+    );
+    assert_eq!(headers["retry-after"], "2"); // whole seconds, rounded up
+    assert_eq!(headers["x-ratelimit-limit"], "5");
+    assert_eq!(headers["x-ratelimit-remaining"], "0");
+    assert_eq!(headers["x-ratelimit-reset-after"], "1.500");
+    assert_eq!(headers["x-ratelimit-scope"], "user");
+    assert_eq!(headers["x-ratelimit-bucket"].len(), 16);
+    let reset: f64 = headers["x-ratelimit-reset"].parse().expect("epoch seconds");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!(
+        reset > now,
+        "X-RateLimit-Reset {reset} is in the future of {now}"
+    );
+
+    // serenity (ratelimiter disabled) returns the 429 at once. Discord's 429 body has no
+    // `code`, which serenity's DiscordJsonError requires: it reports code -1 and a decode
+    // message, so the status is the only reliable signal.
+    let e = unsuccessful(
+        fake.http()
+            .send_message(serenity::ChannelId::new(SUMMARY_CHANNEL), vec![], &hello())
+            .await
+            .expect_err("429"),
+    );
+    assert_eq!(e.status_code.as_u16(), 429);
+    assert_eq!(e.error.code, -1);
+    assert!(
+        e.error
+            .message
+            .starts_with("[Serenity] Could not decode json"),
+        "{}",
+        e.error.message
+    );
+
+    // Used up: the next request goes through.
+    fake.http()
+        .send_message(serenity::ChannelId::new(SUMMARY_CHANNEL), vec![], &hello())
+        .await
+        .expect("the fault is used up");
+    assert_eq!(fake.faulted_requests().len(), 2);
+    assert_eq!(fake.channel_messages(SUMMARY_CHANNEL).len(), 1);
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_delay_fault_answers_normally_after_the_delay() {
+    let fake = FakeDiscord::start().await;
+    let delay = Duration::from_millis(300);
+    fake.inject(
+        Fault::on("GET", "/channels/{channel_id}")
+            .delay(delay)
+            .times(1),
+    );
+    let started = tokio::time::Instant::now();
+    let channel = fake
+        .http()
+        .get_channel(serenity::ChannelId::new(GENERAL_CHANNEL))
+        .await
+        .expect("a normal answer");
+    // A lower bound only: the answer cannot come before the delay.
+    assert!(started.elapsed() >= delay, "{:?}", started.elapsed());
+    assert_eq!(channel.id().get(), GENERAL_CHANNEL);
+    let faulted = fake.faulted_requests();
+    assert_eq!(faulted.len(), 1);
+    assert_eq!(faulted[0].status, 200);
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn faults_apply_n_times_or_until_cleared() {
+    let fake = FakeDiscord::start().await;
+    let http = fake.http();
+    let channel = serenity::ChannelId::new(SUMMARY_CHANNEL);
+    let body = hello();
+    let send = || http.send_message(channel, vec![], &body);
+    let status = |r: Result<serenity::Message, serenity::Error>| match r {
+        Ok(_) => 200,
+        Err(e) => unsuccessful(e).status_code.as_u16(),
+    };
+
+    fake.inject(Fault::on("POST", CHANNEL_MESSAGES).status(503).times(2));
+    assert_eq!(
+        [
+            status(send().await),
+            status(send().await),
+            status(send().await)
+        ],
+        [503, 503, 200]
+    );
+
+    let id = fake.inject(Fault::on("POST", CHANNEL_MESSAGES).status(500));
+    assert_eq!([status(send().await), status(send().await)], [500, 500]);
+    fake.clear_fault(id);
+    assert_eq!(status(send().await), 200);
+
+    fake.inject(Fault::on("POST", CHANNEL_MESSAGES).status(502));
+    fake.inject(Fault::on("POST", CHANNEL_MESSAGES).status(401));
+    assert_eq!(status(send().await), 502); // the first injected applies
+    fake.clear_faults();
+    assert_eq!(status(send().await), 200);
+
+    let attempts: Vec<u16> = fake
+        .channel_post_attempts(SUMMARY_CHANNEL)
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(attempts, [503, 503, 200, 500, 500, 200, 502, 200]);
+    assert_eq!(fake.faulted_requests().len(), 5);
+    assert_eq!(fake.channel_messages(SUMMARY_CHANNEL).len(), 3);
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_dropped_gateway_is_resumed_and_queued_interactions_delivered() {
+    let (fake, bot) = start().await;
+    // Possibly still in flight when the connection drops: replayed after the RESUME if the
+    // bot had not received it, not if it had.
+    let before = fake.invoke(ALICE, "ping", json!({}));
+    fake.drop_gateway();
+    // Sent while the bot is disconnected: queued until it has resumed.
+    let during = fake.invoke(BOB, "ping", json!({}));
+    let resume = &fake.wait_gateway_op(6, 1, T).await[0];
+    assert_eq!(resume["d"]["session_id"], json!("fake-session"));
+    assert_eq!(resume["d"]["token"], json!("Bot fake.bot.token"));
+    for ping in [&before, &during] {
+        assert_eq!(ping.reply(T).await.text(), "pong");
+    }
+    assert_eq!(fake.gateway_connections(), 2);
+    // Resumed, not identified again.
+    assert_eq!(fake.wait_gateway_op(2, 1, T).await.len(), 1);
+    // Each interaction was handled exactly once: a defer and one followup.
+    bot.shutdown().await;
+    for ping in [&before, &during] {
+        assert_eq!(
+            ping.all_requests().len(),
+            2,
+            "{:?}",
+            calls(&ping.all_requests())
+        );
+    }
+    fake.assert_no_violations();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discord's behaviour
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn routes_of_another_guild_answer_missing_access() {
+    let fake = FakeDiscord::start().await;
+    let http = fake.http();
+    // The bot learns its application id from READY; a bare Http needs it set.
+    http.set_application_id(serenity::ApplicationId::new(APP_ID));
+    let other = serenity::GuildId::new(GUILD_ID + 1);
+    let err = other
+        .set_commands(
+            &http,
+            vec![serenity::CreateCommand::new("ping").description("d")],
+        )
+        .await
+        .expect_err("not in that guild");
+    let e = unsuccessful(err);
+    assert_eq!(
+        (
+            e.status_code.as_u16(),
+            e.error.code,
+            e.error.message.as_str()
+        ),
+        (403, 50001, "Missing Access")
+    );
+    assert_eq!(
+        unsuccessful(http.get_guild(other).await.expect_err("403"))
+            .status_code
+            .as_u16(),
+        403
+    );
+    assert_eq!(fake.registered_commands(Some(GUILD_ID)), None);
+    // A legitimate request that Discord refuses: not a violation.
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_callback_after_the_deadline_is_refused_and_a_violation() {
+    let (fake, bot) = start().await;
+    let slow = fake.invoke(ALICE, "slow", json!({}));
+    // The late answer, then poise's error handler trying the callback again.
+    let reqs = slow.wait_requests(2, T).await;
+    let callback = format!("POST /interactions/{}/{}/callback", slow.id, slow.token);
+    assert_eq!(calls(&reqs), [callback.clone(), callback]);
+    assert!(reqs.iter().all(|r| r.status == 404), "{reqs:?}");
+
+    let violations = fake.take_violations();
+    assert_eq!(violations.len(), 2, "{violations:?}");
+    for v in &violations {
+        assert!(v.contains("past the 3s deadline"), "{v}");
+        assert!(v.contains("The application did not respond"), "{v}");
+    }
+    assert!(slow.shown().is_empty());
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn webhook_requests_after_the_token_lifetime_answer_401() {
+    let (fake, bot) = start_with(FakeOptions {
+        interaction_token_lifetime: Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    let late = fake.invoke(ALICE, "late_followup", json!({}));
+    // The defer, the late followup, then poise's error handler's followup.
+    let reqs = late.wait_requests(3, T).await;
+    let followup = format!("POST /webhooks/1000/{}", late.token);
+    assert_eq!(
+        calls(&reqs),
+        [
+            format!("POST /interactions/{}/{}/callback", late.id, late.token),
+            followup.clone(),
+            followup
+        ]
+    );
+    let statuses: Vec<u16> = reqs.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [204, 401, 401]);
+    // The user still sees the deferred "thinking" response, without content.
+    assert!(late.shown().is_empty());
+    // The bot has to cope: not a violation.
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_followup_after_a_public_defer_is_public() {
+    let (fake, bot) = start().await;
+    let handle = fake.invoke(ALICE, "fail_after_defer", json!({}));
+    // poise sends its error message as an ephemeral followup…
+    let sent = handle.reply(T).await;
+    assert_eq!(sent.via, Via::Followup);
+    assert_eq!(sent.text(), "boom");
+    assert!(sent.ephemeral());
+    // …but it replaces the public deferred response: everyone sees it.
+    assert_eq!(
+        handle.shown(),
+        [ShownMessage {
+            ephemeral: false,
+            content: "boom".into(),
+            embeds: vec![],
+            attachments: vec![],
+        }]
+    );
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_deleting_the_deferred_response_a_followup_keeps_its_flags() {
+    let (fake, bot) = start().await;
+    let handle = fake.invoke(ALICE, "fail_after_delete", json!({}));
+    let sent = handle.reply(T).await;
+    assert!(sent.ephemeral());
+    assert_eq!(
+        calls(&handle.all_requests()),
+        [
+            format!("POST /interactions/{}/{}/callback", handle.id, handle.token),
+            format!("DELETE /webhooks/1000/{}/messages/@original", handle.token),
+            format!("POST /webhooks/1000/{}", handle.token),
+        ]
+    );
+    // The public deferred response is gone; the error is only for the user.
+    assert_eq!(
+        handle.shown(),
+        [ShownMessage {
+            ephemeral: true,
+            content: "boom".into(),
+            embeds: vec![],
+            attachments: vec![],
+        }]
+    );
+    fake.assert_no_violations();
+    bot.shutdown().await;
+}
+
+#[tokio::test]
+async fn enforce_nonce_returns_the_message_created_first() {
+    let fake = FakeDiscord::start().await;
+    let http = fake.http();
+    let channel = serenity::ChannelId::new(SUMMARY_CHANNEL);
+    let post = |content: &str, nonce: &str, enforce: bool| json!({"content": content, "nonce": nonce, "enforce_nonce": enforce});
+    let first = http
+        .send_message(channel, vec![], &post("once", "n1", true))
+        .await
+        .unwrap();
+    let retried = http
+        .send_message(channel, vec![], &post("once again", "n1", true))
+        .await
+        .unwrap();
+    assert_eq!(retried.id, first.id);
+    assert_eq!(retried.content, "once");
+    // Without enforce_nonce, or with another nonce, a new message.
+    let unenforced = http
+        .send_message(channel, vec![], &post("twice", "n1", false))
+        .await
+        .unwrap();
+    let other = http
+        .send_message(channel, vec![], &post("other", "n2", true))
+        .await
+        .unwrap();
+    assert_ne!(unenforced.id, first.id);
+    assert_ne!(other.id, unenforced.id);
+    // serenity's builder sends the same fields.
+    let build = || {
+        serenity::CreateMessage::new()
+            .content("built")
+            .nonce(serenity::Nonce::String("n3".into()))
+            .enforce_nonce(true)
+    };
+    let built = channel.send_message(&http, build()).await.unwrap();
+    let rebuilt = channel.send_message(&http, build()).await.unwrap();
+    assert_eq!(rebuilt.id, built.id);
+
+    let created: Vec<String> = fake
+        .channel_messages(SUMMARY_CHANNEL)
+        .iter()
+        .map(|m| m.text().to_owned())
+        .collect();
+    assert_eq!(created, ["once", "twice", "other", "built"]);
+    let attempts = fake.channel_post_attempts(SUMMARY_CHANNEL);
+    assert_eq!(attempts.len(), 6);
+    assert!(attempts.iter().all(|r| r.status == 200));
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn an_embed_field_over_1024_chars_is_refused_and_a_violation() {
+    let (fake, bot) = start().await;
+    let handle = fake.invoke(ALICE, "long_field", json!({}));
+    // The refused answer, then poise's error handler's (accepted) callback.
+    let reqs = handle.wait_requests(2, T).await;
+    let statuses: Vec<u16> = reqs.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [400, 204]);
+
+    let violations = fake.take_violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0].contains(
+            "Discord's embed field value limit: data.embeds.0.fields.0.value is 1025 \
+             characters (Discord allows 1 to 1024): Discord answers 400 Invalid Form Body"
+        ),
+        "{}",
+        violations[0]
+    );
+    // serenity parsed Discord's error body: poise shows it to the user.
+    let error = handle.reply(T).await;
+    assert!(error.ephemeral());
+    assert!(
+        error.text().starts_with(
+            "Invalid Form Body (data.embeds.0.fields.0.value: Must be 1024 or fewer in length.)"
+        ),
+        "{}",
+        error.text()
+    );
+    assert_eq!(handle.shown().len(), 1);
+    bot.shutdown().await;
 }

@@ -6,7 +6,8 @@
 //!   validated against Discord's OpenAPI spec (see [`crate::openapi`]); a request that fails
 //!   validation, hits an unknown route or a route the fake does not serve is a *violation*.
 //! - The gateway at `/gateway`: HELLO → IDENTIFY → READY + GUILD_CREATE, heartbeat ACKs,
-//!   RESUME → RESUMED. Dispatches injected before IDENTIFY are queued.
+//!   RESUME → (the missed dispatches again) RESUMED. Dispatches injected before IDENTIFY, or
+//!   while the bot is reconnecting, are queued.
 //!
 //! The world: guild [`GUILD_ID`] with channels [`GENERAL_CHANNEL`] and [`SUMMARY_CHANNEL`],
 //! members [`ALICE`] (no extra permissions), [`BOB`] (the Admin role, MANAGE_GUILD) and the bot
@@ -14,7 +15,34 @@
 //!
 //! Every helper that waits (`wait_for`, `reply`, `choices`, ...) panics at once when a
 //! violation has been recorded, and panics with the recorded requests when its timeout (a
-//! failure guard only) runs out.
+//! failure guard only) runs out. [`FakeDiscord::wait_violations`] and
+//! [`InteractionHandle::wait_requests`] do not, for tests that provoke violations on purpose.
+//!
+//! # Discord's behaviour the fake models
+//! - Routes of a guild other than [`GUILD_ID`] answer 403 `{"message":"Missing Access","code":50001}`
+//!   (the bot is not in that guild). Not a violation.
+//! - An interaction callback later than [`FakeOptions::initial_response_deadline`] (3 s) after
+//!   the INTERACTION_CREATE went out on the websocket answers 404 Unknown interaction (10062)
+//!   and is a violation: the user saw "The application did not respond".
+//! - Webhook requests with an interaction token older than
+//!   [`FakeOptions::interaction_token_lifetime`] (15 min) answer 401 Invalid Webhook Token
+//!   (50027). Not a violation: the bot must cope.
+//! - Visibility is fixed at the defer: after a type-5 callback the first followup replaces the
+//!   deferred original and takes the defer's flags (its own EPHEMERAL is ignored), unless the
+//!   bot edited or deleted `@original` first. [`InteractionHandle::shown`] is what users see.
+//! - `POST /channels/{id}/messages` with `nonce` and `enforce_nonce: true` returns the message
+//!   created with that nonce in the last 5 minutes instead of creating another.
+//! - Discord's real limits (see [`crate::limits`]): a message, autocomplete answer or command
+//!   registration over a limit answers 400 Invalid Form Body (50035, with the `errors` tree)
+//!   and is a violation naming the limit, the field path and the length.
+//!
+//! # Faults
+//! [`FakeDiscord::inject`] makes chosen routes fail: [`Fault::on`]`("POST",
+//! "/channels/{channel_id}/messages")` with [`Fault::status`] (Discord's error body for it),
+//! [`Fault::rate_limited`] (a faithful 429), [`Fault::delay`] (a slow answer), optionally only
+//! [`Fault::times`] times. A request answered with an error fault is recorded and validated but
+//! changes nothing in the fake. [`FakeDiscord::drop_gateway`] cuts the gateway connection like a
+//! network drop; serenity reconnects and RESUMEs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,15 +52,16 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::{SinkExt, StreamExt};
 use poise::serenity_prelude as serenity;
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 
+use crate::limits::{self, LimitViolation};
 use crate::openapi::{self, BodyRef};
 
 /// Application id (also the bot's user id, as on Discord).
@@ -164,13 +193,19 @@ pub struct RecordedRequest {
     pub body: RequestBody,
     /// The OpenAPI route template the request matched, e.g. `/channels/{channel_id}/messages`.
     pub route: Option<&'static str>,
-    /// `Err` with the reasons when the request does not satisfy the spec.
+    /// `Err` with the reasons when the request does not satisfy the spec or exceeds one of
+    /// Discord's limits ([`crate::limits`]).
     pub validation: Result<(), String>,
     /// The status code the fake answered with.
     pub status: u16,
 }
 
 impl RecordedRequest {
+    /// True when the fake answered 2xx (Discord accepted the request).
+    pub fn accepted(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
     /// The path without `/api/v10`, e.g. `/channels/5001/messages`.
     pub fn api_path(&self) -> &str {
         openapi::strip_api_prefix(&self.path)
@@ -306,6 +341,33 @@ impl BotMessage {
     }
 }
 
+/// A message as users see it; see [`InteractionHandle::shown`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShownMessage {
+    /// The effective EPHEMERAL flag (only the invoking user sees it).
+    pub ephemeral: bool,
+    pub content: String,
+    pub embeds: Vec<Value>,
+    /// The attached files' names, in order.
+    pub attachments: Vec<String>,
+}
+
+impl ShownMessage {
+    fn from_json(m: &Value) -> Self {
+        Self {
+            ephemeral: m["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0,
+            content: m["content"].as_str().unwrap_or("").to_owned(),
+            embeds: m["embeds"].as_array().cloned().unwrap_or_default(),
+            attachments: m["attachments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["filename"].as_str().map(str::to_owned))
+                .collect(),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gateway payloads (public so tests can check that serenity parses each of them)
 // ---------------------------------------------------------------------------------------------
@@ -418,19 +480,228 @@ pub fn interaction_data(
 // ---------------------------------------------------------------------------------------------
 
 /// Options for [`FakeDiscord::start_with`].
+///
+/// Build with struct update syntax: `FakeOptions { heartbeat_interval_ms: 100,
+/// ..Default::default() }`.
 #[derive(Debug, Clone)]
 pub struct FakeOptions {
     /// The heartbeat interval sent in HELLO (Discord uses 41250 ms).
     pub heartbeat_interval_ms: u64,
+    /// How long after the INTERACTION_CREATE went out Discord accepts the interaction callback
+    /// (3 s on Discord). A later callback answers 404 Unknown interaction and is a violation.
+    pub initial_response_deadline: Duration,
+    /// How long the interaction token is valid for webhook requests (followups, edits,
+    /// deletes): 15 minutes on Discord. Later requests answer 401 Invalid Webhook Token.
+    pub interaction_token_lifetime: Duration,
 }
 
 impl Default for FakeOptions {
     fn default() -> Self {
         Self {
             heartbeat_interval_ms: 41_250,
+            initial_response_deadline: Duration::from_secs(3),
+            interaction_token_lifetime: Duration::from_secs(15 * 60),
         }
     }
 }
+
+/// How long Discord remembers a message nonce for `enforce_nonce`.
+const NONCE_WINDOW: Duration = Duration::from_secs(5 * 60);
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+// ---------------------------------------------------------------------------------------------
+
+/// A failure to inject on one REST route; see [`FakeDiscord::inject`].
+///
+/// ```ignore
+/// fake.inject(Fault::on("POST", "/channels/{channel_id}/messages").status(503).times(2));
+/// fake.inject(Fault::on("POST", "/webhooks/{webhook_id}/{webhook_token}")
+///     .rate_limited(Duration::from_millis(1500)));
+/// fake.inject(Fault::on("GET", "/channels/{channel_id}").delay(Duration::from_secs(1)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// Upper case.
+    method: String,
+    /// An OpenAPI route template.
+    route: String,
+    answer: FaultAnswer,
+    delay: Option<Duration>,
+    /// `None`: until cleared.
+    times: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FaultAnswer {
+    /// Answer as usual (only the delay applies).
+    Normal,
+    Status(u16),
+    RateLimited(Duration),
+}
+
+impl Fault {
+    /// Requests `METHOD` to the OpenAPI route template `route` (e.g.
+    /// `"/channels/{channel_id}/messages"`, `"/applications/{application_id}/guilds/{guild_id}/commands"`,
+    /// `"/interactions/{interaction_id}/{interaction_token}/callback"`,
+    /// `"/webhooks/{webhook_id}/{webhook_token}"`), matched with [`openapi::match_route`].
+    ///
+    /// Panics when the spec has no such operation (a misspelled template would never match).
+    pub fn on(method: &str, route: &str) -> Fault {
+        let method = method.to_ascii_uppercase();
+        let route = openapi::strip_api_prefix(route).to_owned();
+        assert!(
+            openapi::has_operation(&method, &route),
+            "Fault::on: the OpenAPI spec has no operation {method} {route} (give the route \
+             template as the spec spells it, e.g. /channels/{{channel_id}}/messages)"
+        );
+        Fault {
+            method,
+            route,
+            answer: FaultAnswer::Normal,
+            delay: None,
+            times: None,
+        }
+    }
+
+    /// Answer with this status (400..=599) and Discord's JSON error body for it: 401
+    /// `{"message":"401: Unauthorized","code":0}`, 403 `{"message":"Missing Access","code":50001}`,
+    /// 404 the route's "Unknown …" error (e.g. `{"message":"Unknown Channel","code":10003}`,
+    /// otherwise `"404: Not Found"`, code 0), 5xx `{"message":"Internal Server Error","code":0}`,
+    /// other 4xx `"{status}: {reason}"`, code 0. 429 is [`Self::rate_limited`] for 1 s.
+    pub fn status(mut self, status: u16) -> Fault {
+        assert!(
+            (400..=599).contains(&status),
+            "Fault::status: {status} is not an error status"
+        );
+        self.answer = if status == 429 {
+            FaultAnswer::RateLimited(Duration::from_secs(1))
+        } else {
+            FaultAnswer::Status(status)
+        };
+        self
+    }
+
+    /// Answer 429 as Discord does for a per-route limit: body
+    /// `{"message":"You are being rate limited.","retry_after":<secs f64>,"global":false}` and the
+    /// headers `Retry-After` (whole seconds, rounded up), `X-RateLimit-Limit`,
+    /// `X-RateLimit-Remaining: 0`, `X-RateLimit-Reset`, `X-RateLimit-Reset-After`,
+    /// `X-RateLimit-Bucket` and `X-RateLimit-Scope: user`.
+    pub fn rate_limited(mut self, retry_after: Duration) -> Fault {
+        self.answer = FaultAnswer::RateLimited(retry_after);
+        self
+    }
+
+    /// Answer only after `d` (a slow Discord). Alone, the answer is the normal one (the request
+    /// takes effect when it arrives); with [`Self::status`] or [`Self::rate_limited`], the
+    /// error comes after `d`.
+    pub fn delay(mut self, d: Duration) -> Fault {
+        self.delay = Some(d);
+        self
+    }
+
+    /// Only the next `n` matching requests (default: every one until cleared).
+    pub fn times(mut self, n: usize) -> Fault {
+        assert!(n > 0, "Fault::times: 0 would never apply");
+        self.times = Some(n);
+        self
+    }
+}
+
+/// Identifies an injected [`Fault`], for [`FakeDiscord::clear_fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FaultId(u64);
+
+/// An error answer: status, body, extra headers.
+type ErrorAnswer = (StatusCode, Value, Vec<(&'static str, String)>);
+
+/// Discord's error body for `status` on the route `template`.
+fn fault_answer(answer: FaultAnswer, method: &str, template: &str) -> Option<ErrorAnswer> {
+    match answer {
+        FaultAnswer::Normal => None,
+        FaultAnswer::RateLimited(retry_after) => {
+            Some(rate_limited_answer(retry_after, method, template))
+        }
+        FaultAnswer::Status(code) => {
+            let status = StatusCode::from_u16(code).expect("a valid status code");
+            let body = match code {
+                401 => json!({"message": "401: Unauthorized", "code": 0}),
+                403 => json!({"message": "Missing Access", "code": 50001}),
+                404 => {
+                    let (message, code) = not_found_error(template);
+                    json!({"message": message, "code": code})
+                }
+                500..=599 => json!({"message": "Internal Server Error", "code": 0}),
+                _ => json!({"message": format!("{code}: {}",
+                                status.canonical_reason().unwrap_or("Error")), "code": 0}),
+            };
+            Some((status, body, Vec::new()))
+        }
+    }
+}
+
+/// The "Unknown …" error Discord answers for a missing resource of `template`.
+fn not_found_error(template: &str) -> (&'static str, u64) {
+    let t = template;
+    if t.starts_with("/interactions/") {
+        ("Unknown interaction", 10062)
+    } else if t.contains("/messages/") {
+        ("Unknown Message", 10008)
+    } else if t.starts_with("/webhooks/") {
+        ("Unknown Webhook", 10015)
+    } else if t.starts_with("/channels/") {
+        ("Unknown Channel", 10003)
+    } else if t.contains("/commands/") {
+        ("Unknown application command", 10063)
+    } else if t.contains("/members/") {
+        ("Unknown Member", 10007)
+    } else if t.contains("/guilds/{guild_id}") {
+        ("Unknown Guild", 10004)
+    } else if t.starts_with("/users/") {
+        ("Unknown User", 10013)
+    } else if t.starts_with("/applications/") {
+        ("Unknown Application", 10002)
+    } else {
+        ("404: Not Found", 0)
+    }
+}
+
+/// A per-route 429 as Discord sends it.
+fn rate_limited_answer(retry_after: Duration, method: &str, template: &str) -> ErrorAnswer {
+    let secs = retry_after.as_secs_f64();
+    let reset = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+        + secs;
+    // A stable opaque bucket id per route, like Discord's hashes.
+    let bucket = format!(
+        "{:016x}",
+        format!("{method} {template}")
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            })
+    );
+    let headers = vec![
+        ("retry-after", format!("{}", secs.ceil() as u64)),
+        ("x-ratelimit-limit", "5".to_owned()),
+        ("x-ratelimit-remaining", "0".to_owned()),
+        ("x-ratelimit-reset", format!("{reset:.3}")),
+        ("x-ratelimit-reset-after", format!("{secs:.3}")),
+        ("x-ratelimit-bucket", bucket),
+        ("x-ratelimit-scope", "user".to_owned()),
+    ];
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({"message": "You are being rate limited.", "retry_after": secs, "global": false}),
+        headers,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared state
+// ---------------------------------------------------------------------------------------------
 
 struct Shared {
     port: u16,
@@ -438,6 +709,27 @@ struct Shared {
     inner: Mutex<Inner>,
     /// Bumped on every recorded event, to wake waiters.
     changed: watch::Sender<u64>,
+}
+
+/// What the fake knows about one interaction it sent, by token.
+struct InteractionState {
+    channel: u64,
+    /// When the INTERACTION_CREATE was sent and flushed on the websocket (`None` while
+    /// queued, or if the connection died first).
+    sent_at: Option<Instant>,
+    /// The `@original` message (callback type 4/5), while it exists.
+    original: Option<u64>,
+    /// The flags of a type-5 defer whose "thinking" original no followup or edit has filled
+    /// yet: the first followup replaces it and takes these flags.
+    pending_defer: Option<u64>,
+}
+
+/// A message as Discord stores it: the Message JSON with its effective flags.
+struct StoredMessage {
+    json: Value,
+    /// The interaction token it belongs to, for interaction responses and followups.
+    token: Option<String>,
+    deleted: bool,
 }
 
 #[derive(Default)]
@@ -448,17 +740,29 @@ struct Inner {
     gateway_frames: Vec<(usize, Value)>,
     connections: usize,
     /// The identified/resumed connection dispatches go to.
-    conn: Option<mpsc::UnboundedSender<WsMessage>>,
+    conn: Option<mpsc::UnboundedSender<Outgoing>>,
+    /// Cuts the newest gateway connection (see `FakeDiscord::drop_gateway`).
+    kill: Option<Arc<Notify>>,
     seq: u64,
+    /// The dispatches sent in this session, by sequence number, to replay on RESUME.
+    dispatched: Vec<(u64, Value)>,
     pending: Vec<(String, Value)>,
     next_id: u64,
     global_commands: Option<Vec<Value>>,
     guild_commands: Option<Vec<Value>>,
-    /// Interaction token -> channel id.
-    interaction_channels: HashMap<String, u64>,
-    /// Messages by id, and the `@original` message id per interaction token.
-    messages: HashMap<u64, Value>,
-    originals: HashMap<String, u64>,
+    /// The interactions sent, by token.
+    interactions: HashMap<String, InteractionState>,
+    /// Messages by id (ids grow, so their order is creation order).
+    messages: HashMap<u64, StoredMessage>,
+    /// `(channel, nonce)` -> (when, message id), for `enforce_nonce`.
+    nonces: HashMap<(u64, String), (Instant, u64)>,
+    /// Indexes of the `POST /channels/{id}/messages` requests that created a message.
+    channel_posts: Vec<usize>,
+    /// Injected faults, in injection order (the first matching one applies).
+    faults: Vec<(FaultId, Fault)>,
+    next_fault: u64,
+    /// Indexes of the requests a fault applied to.
+    faulted: Vec<usize>,
 }
 
 impl Inner {
@@ -471,7 +775,11 @@ impl Inner {
         if let Some(conn) = &self.conn {
             self.seq += 1;
             let frame = dispatch_frame(self.seq, event, data.clone());
-            if conn.send(text(&frame)).is_ok() {
+            let interaction = (event == "INTERACTION_CREATE")
+                .then(|| data["token"].as_str().map(str::to_owned))
+                .flatten();
+            if conn.send((text(&frame), interaction)).is_ok() {
+                self.dispatched.push((self.seq, frame));
                 return;
             }
             self.seq -= 1;
@@ -493,6 +801,27 @@ impl Inner {
             .flatten()
             .find(|c| c["name"] == name)
     }
+
+    /// The first fault matching `method template`, counted as used.
+    fn take_fault(&mut self, method: &str, template: &str) -> Option<Fault> {
+        let i = self
+            .faults
+            .iter()
+            .position(|(_, f)| f.method.eq_ignore_ascii_case(method) && f.route == template)?;
+        let fault = self.faults[i].1.clone();
+        if let Some(n) = &mut self.faults[i].1.times {
+            *n -= 1;
+            if *n == 0 {
+                self.faults.remove(i);
+            }
+        }
+        Some(fault)
+    }
+
+    /// A live (not deleted) message.
+    fn message(&self, id: u64) -> Option<&StoredMessage> {
+        self.messages.get(&id).filter(|m| !m.deleted)
+    }
 }
 
 fn panic_violations(violations: &[String]) -> ! {
@@ -505,6 +834,14 @@ fn panic_violations(violations: &[String]) -> ! {
 
 fn text(v: &Value) -> WsMessage {
     WsMessage::Text(v.to_string().into())
+}
+
+/// A frame for a connection's writer, with the token when it is an INTERACTION_CREATE (the
+/// writer notes when it actually went out, for the deadlines).
+type Outgoing = (WsMessage, Option<String>);
+
+fn out(v: &Value) -> Outgoing {
+    (text(v), None)
 }
 
 /// The fake Discord server. Cheap to clone; all clones share the recording.
@@ -636,6 +973,33 @@ impl FakeDiscord {
         let violations = self.violations();
         if !violations.is_empty() {
             panic_violations(&violations);
+        }
+    }
+
+    /// Waits until at least `count` violations have been recorded and returns them, without
+    /// removing them (call [`Self::take_violations`] once they are checked). Unlike the other
+    /// waiting helpers it does not panic on a violation; it panics when `timeout` runs out.
+    pub async fn wait_violations(&self, count: usize, timeout: Duration) -> Vec<String> {
+        let mut rx = self.shared.changed.subscribe();
+        let deadline = Instant::now() + timeout;
+        loop {
+            {
+                let inner = self.lock();
+                if inner.violations.len() >= count {
+                    return inner.violations.clone();
+                }
+            }
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
+                panic!(
+                    "timed out after {timeout:?} waiting for {count} violation(s), got {:?}; \
+                     recorded requests:\n{}",
+                    self.violations(),
+                    self.request_log()
+                );
+            }
         }
     }
 
@@ -841,7 +1205,15 @@ impl FakeDiscord {
             .unwrap_or_else(|| "4000".into());
         let data = json!({"id": command_id, "name": name, "type": 1, "options": opts,
                           "guild_id": GUILD_ID.to_string()});
-        inner.interaction_channels.insert(token.clone(), channel);
+        inner.interactions.insert(
+            token.clone(),
+            InteractionState {
+                channel,
+                sent_at: None,
+                original: None,
+                pending_defer: None,
+            },
+        );
         inner.send_dispatch(
             "INTERACTION_CREATE",
             interaction_data(id, &token, kind, user, channel, data),
@@ -860,46 +1232,121 @@ impl FakeDiscord {
     pub fn force_reconnect(&self) {
         let mut inner = self.lock();
         if let Some(conn) = inner.conn.take() {
-            let _ = conn.send(text(&reconnect_payload()));
+            let _ = conn.send(out(&reconnect_payload()));
         }
+    }
+
+    /// Drops the gateway connection abruptly: no RECONNECT opcode, no close frame, as in a
+    /// network drop. The bot reconnects and RESUMEs (op 6); dispatches sent meanwhile are
+    /// queued and delivered after RESUMED, and one lost with the connection (sent after the
+    /// `seq` the RESUME carries) is replayed before it, as Discord does.
+    pub fn drop_gateway(&self) {
+        let mut inner = self.lock();
+        inner.conn = None;
+        if let Some(kill) = &inner.kill {
+            kill.notify_one();
+        }
+    }
+
+    // ----- faults -----------------------------------------------------------------------------
+
+    /// Injects `fault`: from now on, matching requests are answered with it (the first
+    /// injected fault that matches applies). A request answered with an error is recorded
+    /// (with its status) and validated like any other (spec and limits, violations included),
+    /// but changes nothing in the fake; the fault takes precedence over the fake's own
+    /// answers (the 400 of a limit, the deadline's 404, the token lifetime's 401).
+    pub fn inject(&self, fault: Fault) -> FaultId {
+        assert!(
+            fault.answer != FaultAnswer::Normal || fault.delay.is_some(),
+            "Fault::on({}, {}) needs .status(..), .rate_limited(..) or .delay(..)",
+            fault.method,
+            fault.route
+        );
+        let mut inner = self.lock();
+        inner.next_fault += 1;
+        let id = FaultId(inner.next_fault);
+        inner.faults.push((id, fault));
+        id
+    }
+
+    /// Removes one injected fault (no-op when it is used up or already cleared).
+    pub fn clear_fault(&self, id: FaultId) {
+        self.lock().faults.retain(|(f, _)| *f != id);
+    }
+
+    /// Removes every injected fault.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// Requests the fake answered with a fault so far (including those a delay-only fault
+    /// slowed down), in arrival order.
+    pub fn faulted_requests(&self) -> Vec<RecordedRequest> {
+        let inner = self.lock();
+        inner
+            .faulted
+            .iter()
+            .map(|i| inner.requests[*i].clone())
+            .collect()
+    }
+
+    /// The fake's address (`127.0.0.1:PORT`), for tests that speak raw HTTP to it (e.g. to
+    /// read response headers, which serenity does not expose).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.shared.port))
     }
 
     // ----- channel messages -------------------------------------------------------------------
 
-    /// The messages the bot posted with `POST /channels/{channel}/messages` so far.
+    /// The messages the bot created in `channel` with `POST /channels/{channel}/messages` so
+    /// far, as sent. Only messages that were actually created count: not a request the fake
+    /// refused (a fault, a limit, an unknown channel) nor one deduplicated by its nonce; see
+    /// [`Self::channel_post_attempts`] for every request.
     pub fn channel_messages(&self, channel: u64) -> Vec<BotMessage> {
+        channel_messages_in(&self.lock(), channel)
+    }
+
+    /// Every `POST /channels/{channel}/messages` request so far, whatever its answer.
+    pub fn channel_post_attempts(&self, channel: u64) -> Vec<RecordedRequest> {
         let path = format!("/channels/{channel}/messages");
         self.lock()
             .requests
             .iter()
             .filter(|r| r.is("POST", &path))
-            .map(|r| BotMessage::from_request(r, Via::ChannelMessage))
+            .cloned()
             .collect()
     }
 
-    /// Waits until the bot has posted at least `count` messages to `channel` and returns them.
+    /// Waits until the bot has created at least `count` messages in `channel` (as counted by
+    /// [`Self::channel_messages`]) and returns them.
     pub async fn wait_channel_messages(
         &self,
         channel: u64,
         count: usize,
         timeout: Duration,
     ) -> Vec<BotMessage> {
-        let path = format!("/channels/{channel}/messages");
         self.wait_until(
             &format!("{count} message(s) in channel {channel}"),
             timeout,
             |inner| {
-                let msgs: Vec<BotMessage> = inner
-                    .requests
-                    .iter()
-                    .filter(|r| r.is("POST", &path))
-                    .map(|r| BotMessage::from_request(r, Via::ChannelMessage))
-                    .collect();
+                let msgs = channel_messages_in(inner, channel);
                 (msgs.len() >= count).then_some(msgs)
             },
         )
         .await
     }
+}
+
+/// The channel messages created in `channel`, as sent.
+fn channel_messages_in(inner: &Inner, channel: u64) -> Vec<BotMessage> {
+    let path = format!("/channels/{channel}/messages");
+    inner
+        .channel_posts
+        .iter()
+        .map(|i| &inner.requests[*i])
+        .filter(|r| r.is("POST", &path))
+        .map(|r| BotMessage::from_request(r, Via::ChannelMessage))
+        .collect()
 }
 
 /// Converts the `options` argument of [`FakeDiscord::invoke`] into Discord's option array.
@@ -997,8 +1444,34 @@ impl InteractionHandle {
         self.mine(&self.fake.lock())
     }
 
-    /// Every visible message for this interaction so far, in order (callback type 4/7,
-    /// followups, edits).
+    /// Waits until at least `count` requests for this interaction have been recorded (whatever
+    /// their answer) and returns them all. Unlike the other waiting helpers it does not panic
+    /// on a violation, for tests that provoke one.
+    pub async fn wait_requests(&self, count: usize, timeout: Duration) -> Vec<RecordedRequest> {
+        let mut rx = self.fake.shared.changed.subscribe();
+        let deadline = Instant::now() + timeout;
+        loop {
+            let requests = self.all_requests();
+            if requests.len() >= count {
+                return requests;
+            }
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
+                panic!(
+                    "timed out after {timeout:?} waiting for {count} request(s) for /{} \
+                     (interaction {}); recorded requests:\n{}",
+                    self.command,
+                    self.id,
+                    self.fake.request_log()
+                );
+            }
+        }
+    }
+
+    /// Every message request for this interaction Discord accepted so far, in order, as sent
+    /// (callback type 4/7, followups, edits).
     pub fn messages(&self) -> Vec<BotMessage> {
         self.all_requests()
             .iter()
@@ -1006,7 +1479,31 @@ impl InteractionHandle {
             .collect()
     }
 
+    /// The messages of this interaction as users see them now, in creation order: not
+    /// deleted, with their effective visibility (a followup that replaced a deferred original
+    /// has the defer's). A deferred response still "thinking" is not listed: it has no content
+    /// yet.
+    pub fn shown(&self) -> Vec<ShownMessage> {
+        let inner = self.fake.lock();
+        let state = inner.interactions.get(&self.token);
+        let mut shown: Vec<(u64, ShownMessage)> = inner
+            .messages
+            .iter()
+            .filter(|(id, m)| {
+                !m.deleted
+                    && m.token.as_deref() == Some(self.token.as_str())
+                    && !state.is_some_and(|s| s.pending_defer.is_some() && s.original == Some(**id))
+            })
+            .map(|(id, m)| (*id, ShownMessage::from_json(&m.json)))
+            .collect();
+        shown.sort_by_key(|(id, _)| *id);
+        shown.into_iter().map(|(_, m)| m).collect()
+    }
+
     fn as_message(&self, r: &RecordedRequest) -> Option<BotMessage> {
+        if !r.accepted() {
+            return None;
+        }
         let p = r.api_path();
         let via = if p.ends_with("/callback") {
             match r.json()?["type"].as_u64()? {
@@ -1025,7 +1522,7 @@ impl InteractionHandle {
         Some(BotMessage::from_request(r, via))
     }
 
-    /// Waits for the interaction callback and returns it.
+    /// Waits for the interaction callback Discord accepted (2xx) and returns it.
     pub async fn callback(&self, timeout: Duration) -> RecordedRequest {
         let what = format!(
             "the callback of /{} (interaction {})",
@@ -1035,12 +1532,13 @@ impl InteractionHandle {
             .wait_until(&what, timeout, |inner| {
                 self.mine(inner)
                     .into_iter()
-                    .find(|r| r.api_path().ends_with("/callback"))
+                    .find(|r| r.accepted() && r.api_path().ends_with("/callback"))
             })
             .await
     }
 
-    /// Waits for the bot's final visible reply to this command.
+    /// Waits for the bot's final visible reply to this command, as sent. Only requests Discord
+    /// accepted (2xx) count.
     ///
     /// - callback type 4 (or 7): that message;
     /// - callback type 5 (deferred): the first followup (`POST /webhooks/{app}/{token}`), or,
@@ -1062,7 +1560,9 @@ impl InteractionHandle {
                     drop(inner);
                     panic_violations(&violations);
                 }
-                self.mine(&inner)
+                let mut mine = self.mine(&inner);
+                mine.retain(RecordedRequest::accepted);
+                mine
             };
             if let Some(callback) = requests
                 .iter()
@@ -1256,25 +1756,92 @@ async fn rest(
     let content_type = header_str(header::CONTENT_TYPE);
     let authorization = header_str(header::AUTHORIZATION);
     let body = parse_body(content_type.as_deref(), bytes).await;
-    let path = uri.path().to_owned();
+    let (answer, delay) = record(
+        &shared,
+        &method,
+        uri.path(),
+        content_type.as_deref(),
+        authorization,
+        body,
+    );
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    let mut response = match answer.body {
+        Some(v) => (answer.status, axum::Json(v)).into_response(),
+        None => answer.status.into_response(),
+    };
+    for (name, value) in answer.headers {
+        response.headers_mut().insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(&value).expect("a header value"),
+        );
+    }
+    response
+}
 
+/// Validates, answers and records one REST request; returns the answer and how long to delay
+/// it.
+fn record(
+    shared: &Arc<Shared>,
+    method: &Method,
+    path: &str,
+    content_type: Option<&str>,
+    authorization: Option<String>,
+    body: RequestBody,
+) -> (Answer, Option<Duration>) {
+    let path = path.to_owned();
     let body_ref = match &body {
         RequestBody::Empty => BodyRef::Empty,
         RequestBody::Json(v) => BodyRef::Json(v),
         RequestBody::Multipart { payload_json, .. } => BodyRef::Multipart(payload_json.as_ref()),
-        RequestBody::Raw(_) => BodyRef::Other(content_type.as_deref().unwrap_or("")),
+        RequestBody::Raw(_) => BodyRef::Other(content_type.unwrap_or("")),
     };
-    let validated =
-        openapi::validate_request(method.as_str(), &path, content_type.as_deref(), body_ref);
+    let validated = openapi::validate_request(method.as_str(), &path, content_type, body_ref);
     let route = openapi::match_route(method.as_str(), &path);
+    let over_limits = route
+        .map(|t| check_limits(method.as_str(), t, &body))
+        .unwrap_or_default();
 
     let fake = FakeDiscord {
         shared: shared.clone(),
         primary: false,
     };
     let mut inner = fake.lock();
-    let (status, reply, shape) = respond(&shared, &mut inner, &method, &path, &body);
     let index = inner.requests.len();
+    // An injected fault comes first, then Discord's form validation, then the fake's answer.
+    let fault = route.and_then(|t| inner.take_fault(method.as_str(), t));
+    let fault_error = fault
+        .as_ref()
+        .zip(route)
+        .and_then(|(f, t)| fault_answer(f.answer, method.as_str(), t));
+    let answer = if let Some((status, body, headers)) = fault_error {
+        Answer {
+            status,
+            body: Some(body),
+            shape: Shape::None,
+            headers,
+        }
+    } else if !over_limits.is_empty() {
+        Answer::error(StatusCode::BAD_REQUEST, limits::error_body(&over_limits))
+    } else {
+        respond(shared, &mut inner, index, method, &path, &body)
+    };
+    if fault.is_some() {
+        inner.faulted.push(index);
+    }
+    let mut validation = validated.map(drop);
+    if !over_limits.is_empty() {
+        let over = over_limits
+            .iter()
+            .map(|v| format!("Discord's {v}: Discord answers 400 Invalid Form Body"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        validation = Err(match validation {
+            Ok(()) => over,
+            Err(e) => format!("{e}\n{over}"),
+        });
+    }
     let request = RecordedRequest {
         index,
         method: method.as_str().to_owned(),
@@ -1282,22 +1849,22 @@ async fn rest(
         authorization,
         body,
         route,
-        validation: validated.map(drop),
-        status: status.as_u16(),
+        validation,
+        status: answer.status.as_u16(),
     };
     if let Err(e) = &request.validation {
         inner
             .violations
             .push(format!("#{index} {} {path}: {e}", request.method));
     }
-    if status == StatusCode::NOT_IMPLEMENTED {
+    if answer.status == StatusCode::NOT_IMPLEMENTED {
         inner.violations.push(format!(
             "#{index} {} {path}: the fake does not serve this route (extend fake_discord::respond)",
             request.method
         ));
     }
-    if let Some(reply) = &reply
-        && let Err(e) = check_shape(shape, reply)
+    if let Some(reply) = &answer.body
+        && let Err(e) = check_shape(answer.shape, reply)
     {
         inner.violations.push(format!(
             "#{index} {} {path}: fake bug, serenity cannot parse the reply: {e}\n  reply: {reply}",
@@ -1307,40 +1874,127 @@ async fn rest(
     inner.requests.push(request);
     drop(inner);
     shared.changed.send_modify(|n| *n += 1);
+    (answer, fault.and_then(|f| f.delay))
+}
 
-    match reply {
-        Some(v) => (status, axum::Json(v)).into_response(),
-        None => status.into_response(),
+/// The JSON body, or the `payload_json` of a multipart body.
+fn body_json(body: &RequestBody) -> Option<&Value> {
+    match body {
+        RequestBody::Json(v) => Some(v),
+        RequestBody::Multipart { payload_json, .. } => payload_json.as_ref(),
+        _ => None,
     }
 }
 
-fn error_json(message: &str, code: u64) -> Option<Value> {
-    Some(json!({"message": message, "code": code}))
+/// Discord's limits (see [`crate::limits`]) on the message, autocomplete or registration
+/// payload of a request to the route `template`.
+fn check_limits(method: &str, template: &str, body: &RequestBody) -> Vec<LimitViolation> {
+    let Some(p) = body_json(body) else {
+        return Vec::new();
+    };
+    match (method, template) {
+        ("POST", "/interactions/{interaction_id}/{interaction_token}/callback") => {
+            match p["type"].as_u64() {
+                Some(4 | 7) => limits::check_message("data", &p["data"]),
+                Some(8) => limits::check_autocomplete("data", &p["data"]),
+                _ => Vec::new(),
+            }
+        }
+        ("POST", "/webhooks/{webhook_id}/{webhook_token}")
+        | ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original")
+        | ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}")
+        | ("POST", "/channels/{channel_id}/messages")
+        | ("PATCH", "/channels/{channel_id}/messages/{message_id}") => limits::check_message("", p),
+        (
+            "PUT" | "POST",
+            "/applications/{application_id}/commands"
+            | "/applications/{application_id}/guilds/{guild_id}/commands",
+        ) => limits::check_commands(p),
+        _ => Vec::new(),
+    }
 }
 
-/// The fake's answer to one REST request: status, JSON body, and what serenity parses it as.
+/// The fake's answer to one REST request.
+struct Answer {
+    status: StatusCode,
+    body: Option<Value>,
+    /// What serenity parses the body as.
+    shape: Shape,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Answer {
+    fn ok(body: Value, shape: Shape) -> Self {
+        Self {
+            status: StatusCode::OK,
+            body: Some(body),
+            shape,
+            headers: Vec::new(),
+        }
+    }
+
+    fn no_content() -> Self {
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+            shape: Shape::None,
+            headers: Vec::new(),
+        }
+    }
+
+    fn error(status: StatusCode, body: Value) -> Self {
+        Self {
+            status,
+            body: Some(body),
+            shape: Shape::None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// `{"message": message, "code": code}`.
+    fn discord_error(status: StatusCode, message: &str, code: u64) -> Self {
+        Self::error(status, json!({"message": message, "code": code}))
+    }
+}
+
+/// The fake's answer to one REST request (the `index`-th), applying it to the fake's state.
 fn respond(
     shared: &Shared,
     inner: &mut Inner,
+    index: usize,
     method: &Method,
     path: &str,
     body: &RequestBody,
-) -> (StatusCode, Option<Value>, Shape) {
+) -> Answer {
     let api = openapi::strip_api_prefix(path);
     let segs: Vec<&str> = api.trim_matches('/').split('/').collect();
-    let payload = match body {
-        RequestBody::Json(v) => v.clone(),
-        RequestBody::Multipart { payload_json, .. } => payload_json.clone().unwrap_or(Value::Null),
-        _ => Value::Null,
-    };
+    let payload = body_json(body).cloned().unwrap_or(Value::Null);
     let files: &[FilePart] = match body {
         RequestBody::Multipart { files, .. } => files,
         _ => &[],
     };
     let app = APP_ID.to_string();
-    let ok = |v: Value, shape| (StatusCode::OK, Some(v), shape);
-    let no_content = (StatusCode::NO_CONTENT, None, Shape::None);
-    let not_found = |msg: &str, code| (StatusCode::NOT_FOUND, error_json(msg, code), Shape::None);
+    let ok = Answer::ok;
+    let not_found = |msg: &str, code| Answer::discord_error(StatusCode::NOT_FOUND, msg, code);
+
+    // A guild the bot is not in (or lacks the applications.commands scope for).
+    if openapi::match_route(method.as_str(), path).is_some()
+        && let Some(guild) = segs
+            .windows(2)
+            .find(|w| w[0] == "guilds")
+            .and_then(|w| w[1].parse::<u64>().ok())
+        && guild != GUILD_ID
+    {
+        return Answer::discord_error(StatusCode::FORBIDDEN, "Missing Access", 50001);
+    }
+    // An expired interaction token.
+    if let ["webhooks", a, token, ..] = segs.as_slice()
+        && *a == app
+        && let Some(sent_at) = inner.interactions.get(*token).and_then(|s| s.sent_at)
+        && sent_at.elapsed() > shared.options.interaction_token_lifetime
+    {
+        return Answer::discord_error(StatusCode::UNAUTHORIZED, "Invalid Webhook Token", 50027);
+    }
 
     match (method.as_str(), segs.as_slice()) {
         ("GET", ["gateway"]) => ok(
@@ -1399,88 +2053,169 @@ fn respond(
             ok(c, Shape::Command)
         }
         ("POST", ["interactions", _, token, "callback"]) => {
+            let deadline = shared.options.initial_response_deadline;
+            if let Some(sent_at) = inner.interactions.get(*token).and_then(|s| s.sent_at)
+                && sent_at.elapsed() > deadline
+            {
+                inner.violations.push(format!(
+                    "#{index} {method} {path}: callback {:.2?} after the INTERACTION_CREATE, past \
+                     the {deadline:?} deadline: Discord answers 404 Unknown interaction and the \
+                     user sees 'The application did not respond'",
+                    sent_at.elapsed()
+                ));
+                return not_found("Unknown interaction", 10062);
+            }
             let kind = payload["type"].as_u64();
             if matches!(kind, Some(4 | 5)) {
                 let channel = channel_of(inner, token);
-                let msg = message_json(shared, inner, channel, &payload["data"], files, None);
+                let msg = message_json(
+                    shared,
+                    inner,
+                    channel,
+                    &payload["data"],
+                    Vec::new(),
+                    files,
+                    None,
+                );
                 let id = msg_id(&msg);
-                inner.messages.insert(id, msg);
-                inner.originals.insert((*token).to_owned(), id);
+                inner.messages.insert(
+                    id,
+                    StoredMessage {
+                        json: msg,
+                        token: Some((*token).to_owned()),
+                        deleted: false,
+                    },
+                );
+                let state = interaction_state(inner, token);
+                state.original = Some(id);
+                state.pending_defer =
+                    (kind == Some(5)).then(|| payload["data"]["flags"].as_u64().unwrap_or(0));
             }
-            no_content
+            Answer::no_content()
         }
         ("POST", ["webhooks", a, token]) if *a == app => {
             let channel = channel_of(inner, token);
-            let msg = message_json(shared, inner, channel, &payload, files, None);
-            inner.messages.insert(msg_id(&msg), msg.clone());
+            // The first followup after a defer fills the deferred original, with the defer's
+            // visibility.
+            let replaces = inner
+                .interactions
+                .get(*token)
+                .and_then(|s| Some((s.original?, s.pending_defer?)));
+            let msg = match replaces {
+                Some((id, defer_flags)) => {
+                    let mut msg = message_json(
+                        shared,
+                        inner,
+                        channel,
+                        &payload,
+                        Vec::new(),
+                        files,
+                        Some(id),
+                    );
+                    let own = payload["flags"].as_u64().unwrap_or(0);
+                    msg["flags"] = json!((defer_flags & EPHEMERAL) | (own & !EPHEMERAL));
+                    interaction_state(inner, token).pending_defer = None;
+                    msg
+                }
+                None => message_json(shared, inner, channel, &payload, Vec::new(), files, None),
+            };
+            inner.messages.insert(
+                msg_id(&msg),
+                StoredMessage {
+                    json: msg.clone(),
+                    token: Some((*token).to_owned()),
+                    deleted: false,
+                },
+            );
             ok(msg, Shape::Message)
         }
-        ("GET" | "PATCH", ["webhooks", a, token, "messages", m]) if *a == app => {
+        ("GET" | "PATCH" | "DELETE", ["webhooks", a, token, "messages", m]) if *a == app => {
             let id = if *m == "@original" {
-                inner.originals.get(*token).copied()
+                inner.interactions.get(*token).and_then(|s| s.original)
             } else {
-                m.parse().ok().filter(|id| inner.messages.contains_key(id))
+                m.parse().ok()
             };
-            let Some(id) = id else {
+            let Some(id) = id.filter(|id| inner.message(*id).is_some()) else {
                 return not_found("Unknown Message", 10008);
             };
-            let msg = if method == Method::PATCH {
-                let old = inner.messages[&id].clone();
-                let channel = old["channel_id"].as_str().and_then(|c| c.parse().ok());
-                let new = message_json(
-                    shared,
-                    inner,
-                    channel.unwrap_or(GENERAL_CHANNEL),
-                    &merge(&old, &payload),
-                    files,
-                    Some(id),
-                );
-                inner.messages.insert(id, new.clone());
-                new
-            } else {
-                inner.messages[&id].clone()
-            };
-            ok(msg, Shape::Message)
+            let is_original = inner.interactions.get(*token).and_then(|s| s.original) == Some(id);
+            match method.as_str() {
+                "PATCH" => {
+                    let new = edit_message(shared, inner, id, &payload, files);
+                    if is_original {
+                        // An edit fills a deferred original: later followups are new messages.
+                        interaction_state(inner, token).pending_defer = None;
+                    }
+                    ok(new, Shape::Message)
+                }
+                "DELETE" => {
+                    if let Some(m) = inner.messages.get_mut(&id) {
+                        m.deleted = true;
+                    }
+                    if is_original {
+                        let state = interaction_state(inner, token);
+                        state.original = None;
+                        state.pending_defer = None;
+                    }
+                    Answer::no_content()
+                }
+                _ => ok(inner.messages[&id].json.clone(), Shape::Message),
+            }
         }
-        ("DELETE", ["webhooks", a, _, "messages", _]) if *a == app => no_content,
         ("GET", ["channels", c]) => match c.parse().ok().and_then(channel_json) {
             Some(ch) => ok(ch, Shape::Channel),
             None => not_found("Unknown Channel", 10003),
         },
         ("POST", ["channels", c, "messages"]) => {
-            match c.parse::<u64>().ok().filter(|c| channel_json(*c).is_some()) {
-                Some(channel) => {
-                    let msg = message_json(shared, inner, channel, &payload, files, None);
-                    inner.messages.insert(msg_id(&msg), msg.clone());
-                    ok(msg, Shape::Message)
-                }
-                None => not_found("Unknown Channel", 10003),
-            }
-        }
-        ("PATCH", ["channels", _, "messages", m]) => {
-            match m
-                .parse()
-                .ok()
-                .and_then(|id| inner.messages.get(&id).cloned().map(|o| (id, o)))
+            let Some(channel) = c.parse::<u64>().ok().filter(|c| channel_json(*c).is_some()) else {
+                return not_found("Unknown Channel", 10003);
+            };
+            let nonce = nonce_key(&payload["nonce"]);
+            if payload["enforce_nonce"] == json!(true)
+                && let Some(nonce) = &nonce
+                && let Some((at, id)) = inner.nonces.get(&(channel, nonce.clone())).copied()
+                && at.elapsed() < NONCE_WINDOW
+                && let Some(existing) = inner.message(id)
             {
-                Some((id, old)) => {
-                    let channel = old["channel_id"].as_str().and_then(|c| c.parse().ok());
-                    let new = message_json(
-                        shared,
-                        inner,
-                        channel.unwrap_or(GENERAL_CHANNEL),
-                        &merge(&old, &payload),
-                        files,
-                        Some(id),
-                    );
-                    inner.messages.insert(id, new.clone());
-                    ok(new, Shape::Message)
+                // Discord's dedupe: the message created then, nothing new.
+                return ok(existing.json.clone(), Shape::Message);
+            }
+            let mut msg = message_json(shared, inner, channel, &payload, Vec::new(), files, None);
+            if let Some(n) = payload.get("nonce").filter(|n| !n.is_null()) {
+                msg["nonce"] = n.clone();
+            }
+            let id = msg_id(&msg);
+            inner.messages.insert(
+                id,
+                StoredMessage {
+                    json: msg.clone(),
+                    token: None,
+                    deleted: false,
+                },
+            );
+            inner.channel_posts.push(index);
+            if let Some(nonce) = nonce {
+                inner.nonces.insert((channel, nonce), (Instant::now(), id));
+            }
+            ok(msg, Shape::Message)
+        }
+        ("PATCH" | "DELETE", ["channels", _, "messages", m]) => {
+            let Some(id) = m.parse().ok().filter(|id| inner.message(*id).is_some()) else {
+                return not_found("Unknown Message", 10008);
+            };
+            if method == Method::PATCH {
+                ok(
+                    edit_message(shared, inner, id, &payload, files),
+                    Shape::Message,
+                )
+            } else {
+                if let Some(m) = inner.messages.get_mut(&id) {
+                    m.deleted = true;
                 }
-                None => not_found("Unknown Message", 10008),
+                Answer::no_content()
             }
         }
-        ("DELETE", ["channels", _, "messages", _]) => no_content,
-        ("POST", ["channels", _, "typing"]) => no_content,
+        ("POST", ["channels", _, "typing"]) => Answer::no_content(),
         ("GET", ["guilds", g]) if *g == GUILD_ID.to_string() => {
             ok(guild_base_json(), Shape::PartialGuild)
         }
@@ -1490,20 +2225,42 @@ fn respond(
                 None => not_found("Unknown Member", 10007),
             }
         }
-        _ => (
+        _ => Answer::discord_error(
             StatusCode::NOT_IMPLEMENTED,
-            error_json("the fake Discord does not serve this route", 0),
-            Shape::None,
+            "the fake Discord does not serve this route",
+            0,
         ),
     }
 }
 
+/// The state of the interaction with `token`; a token the fake did not send (a test calling
+/// the REST API directly) gets one in `#general`.
+fn interaction_state<'a>(inner: &'a mut Inner, token: &str) -> &'a mut InteractionState {
+    inner
+        .interactions
+        .entry(token.to_owned())
+        .or_insert(InteractionState {
+            channel: GENERAL_CHANNEL,
+            sent_at: None,
+            original: None,
+            pending_defer: None,
+        })
+}
+
 fn channel_of(inner: &Inner, token: &str) -> u64 {
     inner
-        .interaction_channels
+        .interactions
         .get(token)
-        .copied()
-        .unwrap_or(GENERAL_CHANNEL)
+        .map_or(GENERAL_CHANNEL, |s| s.channel)
+}
+
+/// A message nonce as a key: strings as they are, integers in decimal.
+fn nonce_key(nonce: &Value) -> Option<String> {
+    match nonce {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 fn msg_id(msg: &Value) -> u64 {
@@ -1513,6 +2270,56 @@ fn msg_id(msg: &Value) -> u64 {
 fn upsert(list: &mut Vec<Value>, command: Value) {
     list.retain(|c| c["name"] != command["name"]);
     list.push(command);
+}
+
+/// Applies the edit `payload` (+ new `files`) to the stored message `id` and returns it.
+///
+/// As on Discord: keys the edit does not set stay; `attachments`, when present, lists the
+/// existing attachments to keep; the EPHEMERAL flag cannot change.
+fn edit_message(
+    shared: &Shared,
+    inner: &mut Inner,
+    id: u64,
+    payload: &Value,
+    files: &[FilePart],
+) -> Value {
+    let old = inner.messages[&id].json.clone();
+    let channel = old["channel_id"]
+        .as_str()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(GENERAL_CHANNEL);
+    let old_attachments = old["attachments"].as_array().cloned().unwrap_or_default();
+    let kept = match payload["attachments"].as_array() {
+        Some(keep) => old_attachments
+            .into_iter()
+            .filter(|a| {
+                keep.iter()
+                    .any(|k| k["id"].is_string() && k["id"] == a["id"])
+            })
+            .collect(),
+        None => old_attachments,
+    };
+    let mut new = message_json(
+        shared,
+        inner,
+        channel,
+        &merge(&old, payload),
+        kept,
+        files,
+        Some(id),
+    );
+    let old_flags = old["flags"].as_u64().unwrap_or(0);
+    let flags = payload["flags"].as_u64().unwrap_or(old_flags);
+    new["flags"] = json!((old_flags & EPHEMERAL) | (flags & !EPHEMERAL));
+    if let Some(nonce) = old.get("nonce") {
+        new["nonce"] = nonce.clone();
+    }
+    inner
+        .messages
+        .get_mut(&id)
+        .expect("the edited message exists")
+        .json = new.clone();
+    new
 }
 
 /// `old` message fields overlaid with the keys the edit sets.
@@ -1544,24 +2351,19 @@ fn command_json(inner: &mut Inner, cmd: &Value, guild: Option<u64>) -> Value {
     c
 }
 
-/// A Message as Discord returns it, with `payload`'s content/embeds/flags and one attachment
-/// per file.
+/// A Message as Discord returns it, with `payload`'s content/embeds/flags, the `kept`
+/// attachments and one new attachment per file.
 fn message_json(
     shared: &Shared,
     inner: &mut Inner,
     channel: u64,
     payload: &Value,
+    kept: Vec<Value>,
     files: &[FilePart],
     id: Option<u64>,
 ) -> Value {
     let id = id.unwrap_or_else(|| inner.next_id());
-    let mut attachments: Vec<Value> = payload["attachments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|a| a["id"].is_string() && a.get("url").is_some())
-        .cloned()
-        .collect();
+    let mut attachments = kept;
     for f in files {
         let aid = inner.next_id();
         let url = format!(
@@ -1598,24 +2400,59 @@ async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
         primary: false,
     };
     let (mut sink, mut stream) = socket.split();
-    let (tx, mut rx) = mpsc::unbounded_channel::<WsMessage>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let writer_shared = shared.clone();
     let writer = tokio::spawn(async move {
-        while let Some(msg) = rx.recv().await {
+        while let Some((msg, interaction)) = rx.recv().await {
             if sink.send(msg).await.is_err() {
                 break;
             }
+            // Sent and flushed: the interaction's deadlines run from now.
+            if let Some(token) = interaction {
+                let mut inner = writer_shared
+                    .inner
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                // A replayed dispatch keeps its first time: Discord's clock does not restart.
+                if let Some(state) = inner.interactions.get_mut(&token) {
+                    state.sent_at.get_or_insert_with(Instant::now);
+                }
+            }
         }
     });
+    let kill = Arc::new(Notify::new());
     let connection = {
         let mut inner = fake.lock();
         inner.connections += 1;
+        inner.kill = Some(kill.clone());
         inner.connections
     };
-    let _ = tx.send(text(&hello_payload(shared.options.heartbeat_interval_ms)));
+    let _ = tx.send(out(&hello_payload(shared.options.heartbeat_interval_ms)));
     shared.changed.send_modify(|n| *n += 1);
 
-    // Keep reading until the stream ends, so tungstenite flushes its close reply.
-    while let Some(Ok(msg)) = stream.next().await {
+    // Keep reading until the stream ends, so tungstenite flushes its close reply, or until
+    // `drop_gateway` cuts the connection.
+    loop {
+        let msg = tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(msg)) => msg,
+                _ => break,
+            },
+            () = kill.notified() => {
+                // A network drop: no close frame. Dropping both halves of the socket closes
+                // the TCP connection; serenity sees a reset without closing handshake.
+                writer.abort();
+                let _ = writer.await;
+                drop(stream);
+                let mut inner = fake.lock();
+                if inner.conn.as_ref().is_some_and(|c| c.same_channel(&tx)) {
+                    inner.conn = None;
+                }
+                drop(inner);
+                shared.changed.send_modify(|n| *n += 1);
+                return;
+            }
+        };
         let frame: Value = match &msg {
             WsMessage::Text(t) => match serde_json::from_str(t.as_str()) {
                 Ok(v) => v,
@@ -1626,24 +2463,32 @@ async fn run_gateway(shared: Arc<Shared>, socket: WebSocket) {
         let op = frame["op"].as_u64();
         {
             let mut inner = fake.lock();
+            let resume_seq = frame["d"]["seq"].as_u64().unwrap_or(0);
             inner.gateway_frames.push((connection, frame));
             match op {
                 Some(2) => {
                     // IDENTIFY: a new session.
                     inner.seq = 2;
-                    let _ = tx.send(text(&dispatch_frame(1, "READY", ready_data(shared.port))));
-                    let _ = tx.send(text(&dispatch_frame(
-                        2,
-                        "GUILD_CREATE",
-                        guild_create_data(),
-                    )));
+                    inner.dispatched.clear();
+                    let _ = tx.send(out(&dispatch_frame(1, "READY", ready_data(shared.port))));
+                    let _ = tx.send(out(&dispatch_frame(2, "GUILD_CREATE", guild_create_data())));
                     inner.conn = Some(tx.clone());
                     inner.flush_pending();
                 }
                 Some(1) => {
-                    let _ = tx.send(text(&heartbeat_ack_payload()));
+                    let _ = tx.send(out(&heartbeat_ack_payload()));
                 }
                 Some(6) => {
+                    // As Discord: replay what the client missed (a dispatch lost in a
+                    // dropped connection), then RESUMED, then what was queued meanwhile.
+                    for (seq, frame) in &inner.dispatched {
+                        if *seq > resume_seq {
+                            let interaction = (frame["t"] == "INTERACTION_CREATE")
+                                .then(|| frame["d"]["token"].as_str().map(str::to_owned))
+                                .flatten();
+                            let _ = tx.send((text(frame), interaction));
+                        }
+                    }
                     inner.conn = Some(tx.clone());
                     inner.send_dispatch("RESUMED", resumed_data());
                     inner.flush_pending();

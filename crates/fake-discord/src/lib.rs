@@ -3,9 +3,11 @@
 //!
 //! Start one with [`FakeDiscord::start`], run the bot against it with
 //! [`FakeDiscord::start_bot`], then drive it with [`FakeDiscord::invoke`] and the waiting
-//! helpers. [`openapi`] is the validator on its own.
+//! helpers. [`openapi`] is the validator on its own, [`limits`] Discord's real limits where the
+//! spec is looser.
 
 mod fake;
+pub mod limits;
 pub mod openapi;
 
 pub use fake::*;

@@ -165,6 +165,16 @@ pub fn match_route(method: &str, path: &str) -> Option<&'static str> {
         .map(|r| r.template.as_str())
 }
 
+/// True when the spec has the operation `method template`, e.g.
+/// `("POST", "/channels/{channel_id}/messages")` (the template spelled as in the spec, with its
+/// parameter names).
+pub fn has_operation(method: &str, template: &str) -> bool {
+    let method = method.to_ascii_lowercase();
+    ROUTES
+        .iter()
+        .any(|r| r.method == method && r.template == template)
+}
+
 /// Validates one request against the spec.
 ///
 /// `content_type` is the request's `Content-Type` header (parameters such as the multipart
