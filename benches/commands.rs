@@ -268,6 +268,7 @@ async fn render_times(pool: &PgPool, guid: &str) -> anyhow::Result<()> {
         map: Some("supply".to_string()),
         days: None,
         now: None,
+        bots: false,
     };
     let (kills, rounds) = queries::heatmap(pool, HeatKind::Kills, &scope, None).await?;
     let kills = present::heatmap_input("supply", HeatKind::Kills, &kills, rounds, None, None);

@@ -195,9 +195,10 @@ pub async fn card_answer(
             scope_text(scope)
         )));
     };
+    let name = crate::names::marked(&who.name, &who.guid);
     let input = match card {
-        Card::Player => present::player_card(&who.name, &figures, scope),
-        Card::Engagements => present::engagements_card(&who.name, &figures, scope),
+        Card::Player => present::player_card(&name, &figures, scope),
+        Card::Engagements => present::engagements_card(&name, &figures, scope),
     };
     let embed = Embed::new()
         .title(texts.title)

@@ -58,7 +58,7 @@ pub async fn player_request(
     crate::bot::acknowledge(ctx).await?;
     let who = resolve_player(ctx, name).await?;
     let scope = scope(ctx.data(), map, days).await?;
-    let shown = discord_name(&who.name);
+    let shown = discord_name(&crate::names::marked(&who.name, &who.guid));
     Ok((who, scope, shown))
 }
 

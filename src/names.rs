@@ -60,3 +60,42 @@ mod tests {
         assert_eq!(match_key(b"^3SnIpEr"), "sniper");
     }
 }
+
+/// The mark a bot's name carries wherever it is listed (a colour reset first, so it reads
+/// plainly after a coloured name).
+pub const BOT_MARK: &[u8] = b"^7 [BOT]";
+
+/// Whether `guid` is an Omni-bot's ("OMNIBOT" and its slot), the one mark round files give
+/// bots. The same rule is the database's `is_bot_guid`.
+pub fn is_bot_guid(guid: &str) -> bool {
+    guid.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("OMNIBOT"))
+}
+
+/// `name` with the [`BOT_MARK`] when `guid` is a bot's (the database's `marked_name`).
+pub fn marked(name: &[u8], guid: &str) -> Vec<u8> {
+    let mut out = name.to_vec();
+    if is_bot_guid(guid) {
+        out.extend_from_slice(BOT_MARK);
+    }
+    out
+}
+
+#[cfg(test)]
+mod bot_tests {
+    use super::*;
+
+    #[test]
+    fn bots_are_told_by_their_guid_and_marked() {
+        assert!(is_bot_guid("OMNIBOT11                       "));
+        assert!(is_bot_guid("omnibot03"));
+        assert!(!is_bot_guid("000000005EED0009"));
+        assert!(!is_bot_guid("OMNI"));
+        assert_eq!(marked(b"^1Shadow", "OMNIBOT11"), b"^1Shadow^7 [BOT]");
+        assert_eq!(marked(b"Alice", "ABC"), b"Alice");
+        assert_eq!(
+            clean_name(&marked(b"^1Shadow", "OMNIBOT11")),
+            "Shadow [BOT]"
+        );
+    }
+}

@@ -160,16 +160,9 @@ impl Embed {
         self
     }
 
-    /// The texts as they will be sent: (title, description, fields, footer), each within its
-    /// limit and all together within [`EMBED_TOTAL`].
-    pub fn fitted(
-        &self,
-    ) -> (
-        Option<String>,
-        Option<String>,
-        Vec<(String, String, bool)>,
-        Option<String>,
-    ) {
+    /// The texts as they will be sent: each within its limit and all together within
+    /// [`EMBED_TOTAL`].
+    pub fn fitted(&self) -> Fitted {
         let non_empty = |s: String| {
             if s.trim().is_empty() {
                 "—".to_string()
@@ -207,12 +200,22 @@ impl Embed {
             total += size;
             fields.push((name, value, *inline));
         }
-        (title, description, fields, footer)
+        Fitted {
+            title,
+            description,
+            fields,
+            footer,
+        }
     }
 
     /// The serenity embed, within every limit.
     pub fn build(&self) -> serenity::CreateEmbed {
-        let (title, description, fields, footer) = self.fitted();
+        let Fitted {
+            title,
+            description,
+            fields,
+            footer,
+        } = self.fitted();
         let mut e = serenity::CreateEmbed::new();
         if let Some(t) = title {
             e = e.title(t);
@@ -235,6 +238,15 @@ impl Embed {
         }
         e
     }
+}
+
+/// An embed's texts within the limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fitted {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub fields: Vec<(String, String, bool)>,
+    pub footer: Option<String>,
 }
 
 impl From<Embed> for serenity::CreateEmbed {
@@ -291,7 +303,12 @@ mod tests {
     }
 
     fn embed_total(e: &Embed) -> usize {
-        let (t, d, fields, f) = e.fitted();
+        let Fitted {
+            title: t,
+            description: d,
+            fields,
+            footer: f,
+        } = e.fitted();
         [t, d, f].iter().flatten().map(|s| chars(s)).sum::<usize>()
             + fields
                 .iter()
@@ -306,13 +323,18 @@ mod tests {
             .description("d".repeat(5000))
             .field("n".repeat(300), "v".repeat(2000), false)
             .field("", "", true);
-        let (t, d, fields, _) = e.fitted();
+        let Fitted {
+            title: t,
+            description: d,
+            fields,
+            ..
+        } = e.fitted();
         assert_eq!(chars(&t.unwrap()), TITLE);
         assert_eq!(chars(&d.unwrap()), DESCRIPTION);
         assert_eq!(chars(&fields[0].0), FIELD_NAME);
         assert_eq!(chars(&fields[0].1), FIELD_VALUE);
         assert_eq!((fields[1].0.as_str(), fields[1].1.as_str()), ("—", "—"));
-        let (_, _, _, f) = Embed::new().footer("f".repeat(3000)).fitted();
+        let f = Embed::new().footer("f".repeat(3000)).fitted().footer;
         assert_eq!(chars(&f.unwrap()), FOOTER);
     }
 
@@ -323,7 +345,11 @@ mod tests {
             .description("d".repeat(5000))
             .footer("f".repeat(3000))
             .field("a", "b", false);
-        let (_, d, fields, _) = e.fitted();
+        let Fitted {
+            description: d,
+            fields,
+            ..
+        } = e.fitted();
         assert_eq!(chars(&d.unwrap()), EMBED_TOTAL - TITLE - FOOTER);
         assert!(fields.is_empty());
         assert_eq!(embed_total(&e), EMBED_TOTAL);
@@ -332,14 +358,14 @@ mod tests {
     #[test]
     fn fields_past_25_or_the_total_are_left_out_and_counted() {
         let many = Embed::new().fields((0..40).map(|i| (format!("f{i}"), "v".to_string(), true)));
-        let (_, _, fields, _) = many.fitted();
+        let fields = many.fitted().fields;
         assert_eq!(fields.len(), FIELDS);
         assert_eq!(fields[24].1, "16 more not shown");
 
         let big = Embed::new()
             .description("d".repeat(4000))
             .fields((0..10).map(|i| (format!("f{i}"), "v".repeat(1000), false)));
-        let (_, _, fields, _) = big.fitted();
+        let fields = big.fitted().fields;
         assert!(embed_total(&big) <= EMBED_TOTAL, "{}", embed_total(&big));
         assert_eq!(fields.len(), 2);
         assert_eq!(fields[1].1, "9 more not shown");

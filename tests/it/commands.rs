@@ -97,6 +97,11 @@ fn description(embed: &Value) -> &str {
     embed["description"].as_str().unwrap_or("")
 }
 
+/// Omni-bots, which rankings, duos and medians leave out by default.
+fn is_bot(guid: &str) -> bool {
+    guid.to_uppercase().starts_with("OMNIBOT")
+}
+
 /// `(guid, name)` of every player, cleaned for embeds.
 async fn names(pool: &PgPool) -> BTreeMap<String, String> {
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT guid, name FROM players")
@@ -183,7 +188,10 @@ async fn heatmap_and_best_duo_answer_with_exact_figures() {
         e.2 += i64::from(together);
     }
     let min = 3;
-    let mut ranked: Vec<_> = sums.into_iter().filter(|(_, s)| s.0 >= min).collect();
+    let mut ranked: Vec<_> = sums
+        .into_iter()
+        .filter(|((a, b), s)| s.0 >= min && !is_bot(a) && !is_bot(b))
+        .collect();
     ranked.sort_by(|(ka, a), (kb, b)| b.1.cmp(&a.1).then(b.0.cmp(&a.0)).then(ka.cmp(kb)));
     assert!(ranked.len() >= 2, "the samples have duos");
     let who = names(pool).await;
@@ -256,7 +264,7 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
     let sums = teamplay_sums(pool, &["crossfire_kills"]).await;
     let mut ranked: Vec<(String, f64, i64)> = sums
         .iter()
-        .filter(|(_, (rounds, _))| *rounds >= 3)
+        .filter(|(g, (rounds, _))| *rounds >= 3 && !is_bot(g))
         .map(|(g, (rounds, s))| (g.clone(), s[0] as f64 / *rounds as f64, *rounds))
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
@@ -299,7 +307,7 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
     .await;
     let mut ranked: Vec<(&String, &Vec<i64>)> = sums
         .iter()
-        .filter(|(_, (_, s))| s[0] > 0 && s[1] >= 20)
+        .filter(|(g, (_, s))| s[0] > 0 && s[1] >= 20 && !is_bot(g))
         .map(|(g, (_, s))| (g, s))
         .collect();
     ranked.sort_by(|a, b| {
@@ -467,7 +475,10 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         e.1 += i64::from(k);
         e.2 += i64::from(t);
     }
-    let mut ranked: Vec<_> = partners.into_iter().filter(|(_, s)| s.0 > 0).collect();
+    let mut ranked: Vec<_> = partners
+        .into_iter()
+        .filter(|(g, s)| s.0 > 0 && !is_bot(g))
+        .collect();
     ranked.sort_by(|(ga, a), (gb, b)| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(ga.cmp(gb)));
     assert!(!ranked.is_empty());
     let lines: Vec<String> = ranked

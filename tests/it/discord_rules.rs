@@ -86,7 +86,10 @@ async fn a_wrong_guild_id_keeps_imports_and_summaries_going_and_says_what_to_fix
         .filter(|r| r.method == "PUT")
         .map(|r| r.status)
         .collect();
-    assert!(attempts.len() >= 2 && attempts.iter().all(|s| *s == 403), "{attempts:?}");
+    assert!(
+        attempts.len() >= 2 && attempts.iter().all(|s| *s == 403),
+        "{attempts:?}"
+    );
     assert_eq!(env.fake.registered_commands(Some(GUILD_ID)), None);
     env.finish().await;
 }
@@ -161,9 +164,7 @@ async fn a_locked_database_is_answered_within_the_deadline_and_privately() {
         "too slow to answer: queries are stopped after 4 s"
     );
 
-    let player = env
-        .fake
-        .invoke(ALICE, "player", json!({"name": "anyone"}));
+    let player = env.fake.invoke(ALICE, "player", json!({"name": "anyone"}));
     let reply = player
         .reply_where(|m| m.text().contains("too busy"), T)
         .await;
@@ -225,7 +226,11 @@ async fn an_error_after_a_public_defer_is_shown_only_to_the_user() {
     let shown = player.shown();
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert!(shown[0].ephemeral, "{shown:?}");
-    assert!(shown[0].content.starts_with("No player matches `Nobody At All`"));
+    assert!(
+        shown[0]
+            .content
+            .starts_with("No player matches `Nobody At All`")
+    );
     env.finish().await;
 }
 
@@ -259,7 +264,11 @@ async fn long_map_and_file_names_are_offered_and_taken_back() {
         .invoke(BOB, "proximity_import", json!({"file": value}))
         .reply(T)
         .await;
-    assert!(reply.text().contains(": imported as round #"), "{}", reply.text());
+    assert!(
+        reply.text().contains(": imported as round #"),
+        "{}",
+        reply.text()
+    );
     assert_eq!(env.rounds().await, 1);
 
     let choices = env
@@ -329,7 +338,10 @@ async fn summaries_refused_for_a_while_are_each_posted_once_when_access_returns(
         .map(|p| p.embeds[0]["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["supply · round 1", "supply · round 2"]);
-    eventually("nothing left to post", async || unposted(&env.db).await == 0).await;
+    eventually("nothing left to post", async || {
+        unposted(&env.db).await == 0
+    })
+    .await;
     // Several polls later, still once each.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(env.fake.channel_messages(SUMMARY_CHANNEL).len(), 2);
@@ -360,7 +372,10 @@ async fn a_rate_limited_post_is_retried_and_posted_once() {
         .map(|r| r.status)
         .collect();
     assert_eq!(attempts, [429, 200]);
-    eventually("nothing left to post", async || unposted(&env.db).await == 0).await;
+    eventually("nothing left to post", async || {
+        unposted(&env.db).await == 0
+    })
+    .await;
     env.finish().await;
 }
 
@@ -384,7 +399,10 @@ async fn rounds_imported_while_the_bot_was_down_are_one_digest_at_start() {
     .await;
     let posts = env.fake.wait_channel_messages(SUMMARY_CHANNEL, 1, T).await;
     assert_eq!(posts[0].embeds[0]["title"], json!("5 rounds imported"));
-    eventually("nothing left to post", async || unposted(&env.db).await == 0).await;
+    eventually("nothing left to post", async || {
+        unposted(&env.db).await == 0
+    })
+    .await;
     let db = env.stop().await;
 
     // The next start has nothing to announce.
@@ -451,7 +469,11 @@ async fn a_scan_report_refused_by_an_expired_token_goes_to_the_channel() {
     .await;
     env.fake.invoke(BOB, "proximity_scan", json!({}));
     let posts = env.fake.wait_channel_messages(GENERAL_CHANNEL, 1, T).await;
-    assert!(posts[0].text().contains("1 imported"), "{}", posts[0].text());
+    assert!(
+        posts[0].text().contains("1 imported"),
+        "{}",
+        posts[0].text()
+    );
     env.finish().await;
 }
 

@@ -14,12 +14,14 @@
 //! - `cli`: the `proximity` command line, its output into pipes and its exit codes.
 //! - `fake_discord`: the fake Discord and its OpenAPI validator themselves.
 //! - `tracker`: the game-server tracker in the simulated ET:Legacy server.
+//! - `what_players_see`: bots, directions, readable answers, the commands players reach for.
 
 mod bot;
 mod cli;
 mod commands;
-// mod discord_rules;
+mod discord_rules;
 mod fake_discord;
 mod scanner;
 mod store;
 mod tracker;
+mod what_players_see;

@@ -37,6 +37,9 @@ pub fn test_timing() -> Timing {
     }
 }
 
+/// A test's set-up of the fake Discord before the bot connects.
+pub type Prepare = Box<dyn FnOnce(&FakeDiscord) + Send>;
+
 /// What the bot starts with.
 #[derive(Default)]
 pub struct BotOptions {
@@ -56,8 +59,10 @@ pub struct BotOptions {
     pub timing: Option<Timing>,
     /// The fake Discord's settings.
     pub fake: FakeOptions,
+    /// `PROXIMITY_INCLUDE_BOTS`.
+    pub include_bots: bool,
     /// Called with the fake before the bot connects, e.g. to inject failures.
-    pub prepare: Option<Box<dyn FnOnce(&FakeDiscord) + Send>>,
+    pub prepare: Option<Prepare>,
 }
 
 impl BotOptions {
@@ -142,6 +147,7 @@ impl BotHarness {
             "SUMMARY_CHANNEL_ID" if folder.is_some() => Some(SUMMARY_CHANNEL.to_string()),
             "GAMESTATS_DIR" => folder.clone(),
             "PROXIMITY_AUTO_IMPORT" => Some(auto_import.clone()),
+            "PROXIMITY_INCLUDE_BOTS" => Some(options.include_bots.to_string()),
             _ => None,
         })
         .expect("config");

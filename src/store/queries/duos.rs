@@ -15,8 +15,8 @@ pub async fn best_duos(
     limit: i64,
 ) -> Result<Vec<DuoFigures>, StoreError> {
     let mut q = QueryBuilder::new(
-        "SELECT s.guid_a, s.guid_b, coalesce(pa.name, ''::bytea) AS name_a,
-                coalesce(pb.name, ''::bytea) AS name_b, s.crossfires, s.crossfire_kills,
+        "SELECT s.guid_a, s.guid_b, marked_name(pa.name, s.guid_a) AS name_a,
+                marked_name(pb.name, s.guid_b) AS name_b, s.crossfires, s.crossfire_kills,
                 s.rounds_together, s.combined_damage
          FROM (SELECT guid_a, guid_b, sum(crossfires)::int8 AS crossfires,
                       sum(crossfire_kills)::int8 AS crossfire_kills,
@@ -47,7 +47,7 @@ pub async fn crossfire_partners(
 ) -> Result<Vec<DuoFigures>, StoreError> {
     let mut q = QueryBuilder::new("SELECT s.partner AS guid_a, ");
     q.push_bind(guid.to_string()).push(
-        "::text AS guid_b, coalesce(pp.name, ''::bytea) AS name_a, coalesce(me.name, ''::bytea) AS name_b,
+        "::text AS guid_b, marked_name(pp.name, s.partner) AS name_a, coalesce(me.name, ''::bytea) AS name_b,
                 s.crossfires, s.crossfire_kills, s.rounds_together, s.combined_damage
          FROM (SELECT CASE WHEN guid_a = ",
     );

@@ -25,7 +25,7 @@ pub async fn leaderboard(
     limit: i64,
 ) -> Result<Vec<RankedPlayer>, StoreError> {
     let mut q = QueryBuilder::new(format!(
-        "SELECT s.guid, coalesce(p.name, ''::bytea) AS name, s.value, s.samples FROM (
+        "SELECT s.guid, marked_name(p.name, s.guid) AS name, s.value, s.samples FROM (
              SELECT x.guid, {value} AS value, sum({samples})::int8 AS samples FROM ",
         value = figure_sql(figure),
         samples = figure.samples,
@@ -78,7 +78,7 @@ pub async fn escape_artists(
     limit: i64,
 ) -> Result<Vec<EscapeRow>, StoreError> {
     let mut q = QueryBuilder::new(
-        "SELECT s.guid, coalesce(p.name, ''::bytea) AS name, s.escapes, s.times_targeted,
+        "SELECT s.guid, marked_name(p.name, s.guid) AS name, s.escapes, s.times_targeted,
                 s.focus_escapes, s.times_focused
          FROM (SELECT x.guid, sum(escapes)::int8 AS escapes,
                       sum(times_targeted)::int8 AS times_targeted,

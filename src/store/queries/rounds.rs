@@ -92,7 +92,7 @@ pub async fn round_post(
     };
     let top = |column: &'static str| {
         let sql = format!(
-            "SELECT t.guid, coalesce(p.name, ''::bytea) AS name, t.{column}::int8 AS value
+            "SELECT t.guid, marked_name(p.name, t.guid) AS name, t.{column}::int8 AS value
              FROM player_teamplay t
              LEFT JOIN round_players p ON p.round_id = t.round_id AND p.guid = t.guid
              WHERE t.round_id = $1 AND t.{column} > 0{}
@@ -106,8 +106,8 @@ pub async fn round_post(
     let top_damage = top("damage_dealt").await?;
     let top_escapes = top("escapes").await?;
     let best_duo_sql = format!(
-        "SELECT s.guid_a, s.guid_b, coalesce(a.name, ''::bytea) AS name_a,
-                coalesce(b.name, ''::bytea) AS name_b, s.crossfires::int8 AS crossfires,
+        "SELECT s.guid_a, s.guid_b, marked_name(a.name, s.guid_a) AS name_a,
+                marked_name(b.name, s.guid_b) AS name_b, s.crossfires::int8 AS crossfires,
                 s.crossfire_kills::int8 AS crossfire_kills, 1::int8 AS rounds_together,
                 s.combined_damage::int8 AS combined_damage
          FROM pair_stats s
