@@ -25,11 +25,6 @@ pub async fn proximity_import(
     file: String,
 ) -> Result<(), Error> {
     acknowledge(ctx).await?;
-    if !ctx.data().config.enabled {
-        return Err(user_error(
-            "Proximity is turned off (PROXIMITY_ENABLED=false).",
-        ));
-    }
     let scanner = &ctx.data().scanner;
     let dir = scanner.config().dir.clone();
     if !is_plain_file_name(&file) {

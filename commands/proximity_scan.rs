@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use poise::serenity_prelude as serenity;
 use tokio::sync::mpsc;
 
-use crate::bot::{Context, Error, limits, user_error};
+use crate::bot::{Context, Error, limits};
 use crate::present::escape_markdown;
 use crate::scanner::ScanSummary;
 
@@ -19,11 +19,6 @@ use crate::scanner::ScanSummary;
 )]
 pub async fn proximity_scan(ctx: Context<'_>) -> Result<(), Error> {
     let asked = Instant::now();
-    if !ctx.data().config.enabled {
-        return Err(user_error(
-            "Proximity is turned off (PROXIMITY_ENABLED=false).",
-        ));
-    }
     let scanner = ctx.data().scanner.clone();
     // The interaction token lets the bot edit this reply for 15 minutes only.
     let token_ends = asked + ctx.data().timing.interaction_token;

@@ -41,6 +41,82 @@ pub struct Config {
     pub include_bots: bool,
 }
 
+/// Every variable the program reads: name, default, meaning. `--help` lists them, and a test
+/// checks `.env.example` holds the same names.
+pub const VARIABLES: &[(&str, &str, &str)] = &[
+    (
+        "DATABASE_URL",
+        DEFAULT_DATABASE_URL,
+        "PostgreSQL; the database is created and migrated on start",
+    ),
+    (
+        "GAMESTATS_DIR",
+        DEFAULT_GAMESTATS_DIR,
+        "the folder the tracker writes round files into",
+    ),
+    (
+        "DISCORD_TOKEN",
+        "",
+        "the bot's token (needed by `run` only)",
+    ),
+    (
+        "GUILD_ID",
+        "",
+        "register the commands in this server only (instant); empty: globally",
+    ),
+    (
+        "SUMMARY_CHANNEL_ID",
+        "",
+        "channel for round summaries; empty: no summaries",
+    ),
+    (
+        "SCAN_INTERVAL_SECS",
+        "300",
+        "seconds between safety-net scans of the folder",
+    ),
+    (
+        "PROXIMITY_ENABLED",
+        "true",
+        "the whole feature: scanner, summaries and player commands",
+    ),
+    (
+        "PROXIMITY_AUTO_IMPORT",
+        "true",
+        "automatic imports by the watcher and the timer",
+    ),
+    (
+        "PROXIMITY_DEBUG_LOG",
+        "false",
+        "verbose logs (RUST_LOG overrides)",
+    ),
+    (
+        "PROXIMITY_DISCORD_COMMANDS",
+        "true",
+        "register the slash commands",
+    ),
+    (
+        "PROXIMITY_INCLUDE_BOTS",
+        "false",
+        "count Omni-bots in rankings, duos, medians and highlights",
+    ),
+];
+
+/// The environment section of `--help`, from [`VARIABLES`].
+pub fn variables_help() -> String {
+    let mut out =
+        String::from("Environment (or a .env file in the current folder; see .env.example):\n");
+    for (name, default, meaning) in VARIABLES {
+        let default = if default.is_empty() {
+            String::new()
+        } else {
+            format!(" [default: {default}]")
+        };
+        out.push_str(&format!("  {name:<27} {meaning}{default}\n"));
+    }
+    out.push_str("  RUST_LOG                    log filter, e.g. proximity=debug\n");
+    out
+}
+
 impl Config {
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {

@@ -1,5 +1,6 @@
 //! The `proximity` command: the Discord bot (default), imports, status and the demo.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,7 +16,8 @@ use proximity::{demo, store};
 #[derive(Parser)]
 #[command(
     version,
-    about = "ET:Legacy proximity analytics: round-file importer and Discord bot"
+    about = "ET:Legacy proximity analytics: round-file importer and Discord bot",
+    after_help = proximity::config::variables_help()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -102,9 +104,12 @@ fn init_logging(config: &Config) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour codes only on a terminal: a log file or journal gets plain text.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .init();
 }
 

@@ -155,8 +155,36 @@ pub fn user_message(e: &Error) -> String {
     }
 }
 
+/// `PROXIMITY_ENABLED=false` turns every command off but `/proximity_status`, which says so.
+async fn switched_on(ctx: Context<'_>) -> Result<bool, Error> {
+    if ctx.data().config.enabled || ctx.command().name == "proximity_status" {
+        Ok(true)
+    } else {
+        Err(user_error(TURNED_OFF))
+    }
+}
+
+/// What every command but `/proximity_status` answers while the feature is off.
+pub const TURNED_OFF: &str =
+    "Proximity is turned off on this server (PROXIMITY_ENABLED=false). An admin can turn it on.";
+
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     match error {
+        poise::FrameworkError::CommandCheckFailed {
+            error: Some(error),
+            ctx,
+            ..
+        } => {
+            // An autocomplete can only answer choices: it offers none.
+            let autocomplete = matches!(ctx, poise::Context::Application(a)
+                if a.interaction_type == poise::CommandInteractionType::Autocomplete);
+            let reply = poise::CreateReply::default()
+                .content(limits::content(&user_message(&error)))
+                .ephemeral(true);
+            if !autocomplete && let Err(e) = ctx.send(reply).await {
+                warn!("could not send the check's reply: {e}");
+            }
+        }
         poise::FrameworkError::Command { error, ctx, .. } => {
             if error.downcast_ref::<UserError>().is_none() {
                 error!(command = %ctx.command().qualified_name, "command failed: {error:#}");
@@ -214,6 +242,7 @@ pub fn framework(data: Data) -> poise::Framework<Data, Error> {
         .options(poise::FrameworkOptions {
             commands,
             on_error: |e| Box::pin(on_error(e)),
+            command_check: Some(|ctx| Box::pin(switched_on(ctx))),
             allowed_mentions: Some(serenity::CreateAllowedMentions::new()),
             ..Default::default()
         })
@@ -280,6 +309,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
              or try `proximity demo`, which needs no Discord"
         )
     })?;
+    // serenity sends any string and reports a bad token only as a failed connection.
+    serenity::utils::validate_token(&token).map_err(|_| {
+        anyhow!(
+            "DISCORD_TOKEN is not a bot token (three parts separated by dots): copy it from \
+             the Discord developer portal, Bot page, into .env"
+        )
+    })?;
     let data = start_services(config).await?;
     let scanner = data.scanner.clone();
     let intents = serenity::GatewayIntents::non_privileged();
@@ -295,7 +331,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             shards.shutdown_all().await;
         }
     });
-    client.start().await.context("running the Discord client")?;
+    client.start().await.map_err(|e| match e {
+        serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => anyhow!(
+            "Discord refused DISCORD_TOKEN (invalid authentication): reset the token on the \
+             developer portal's Bot page and put the new one in .env"
+        ),
+        other => anyhow::Error::from(other).context("running the Discord client"),
+    })?;
     Ok(())
 }
 

@@ -106,3 +106,106 @@ async fn an_unreachable_database_is_said_as_such_with_its_exit_code() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("database unavailable"), "{stderr}");
 }
+
+/// Runs `proximity` with `args` and `env`, its output into pipes, no .env of the developer's.
+async fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_proximity"))
+            .args(&args)
+            .envs(env)
+            .current_dir(dir.path())
+            .output()
+            .expect("the proximity binary runs")
+    })
+    .await
+    .expect("finished")
+}
+
+#[tokio::test]
+async fn help_lists_every_variable_of_the_example_configuration() {
+    let out = run_binary(&["--help"], &[]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example"))
+        .expect(".env.example");
+    let names: Vec<&str> = example
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+        .collect();
+    assert_eq!(names.len(), proximity::config::VARIABLES.len());
+    for name in names {
+        assert!(
+            help.lines().any(|l| l.trim_start().starts_with(name)),
+            "--help does not list {name}:\n{help}"
+        );
+    }
+    assert!(help.contains("[default: 300]"), "{help}");
+}
+
+#[tokio::test]
+async fn a_malformed_token_is_named_before_anything_connects() {
+    let out = run_binary(
+        &["run"],
+        &[
+            ("DISCORD_TOKEN", "not-a-token"),
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/never"),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: DISCORD_TOKEN is not a bot token (three parts separated by dots): copy it from \
+         the Discord developer portal, Bot page, into .env"
+    );
+}
+
+#[tokio::test]
+async fn logs_into_a_pipe_carry_no_colour_codes() {
+    let db = TestDb::new().await;
+    let url = db.url.clone();
+    // The bot logs its start, then cannot reach Discord (no network here); its first lines
+    // are read and it is stopped.
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead, BufReader};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_proximity"))
+            .arg("run")
+            .env("DISCORD_TOKEN", "fake.bot.token")
+            .env("DATABASE_URL", url)
+            .env("PROXIMITY_ENABLED", "false")
+            .env("RUST_LOG", "proximity=info")
+            .current_dir(dir.path())
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.expect("a line");
+            let done = line.contains("PROXIMITY_ENABLED=false");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        lines
+    })
+    .await
+    .expect("read");
+    let last = lines.last().expect("a log line");
+    assert!(last.contains("INFO"), "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:?}");
+    db.drop_db().await;
+}

@@ -104,3 +104,32 @@ async fn bots_are_left_out_of_rankings_unless_the_server_includes_them_marked() 
     with_bots.finish().await;
     people.finish().await;
 }
+
+#[tokio::test]
+async fn with_the_feature_off_every_command_says_so_but_the_status() {
+    let env = BotHarness::start(BotOptions {
+        disabled: true,
+        ..BotOptions::default()
+    })
+    .await;
+    for (user, command, options) in [
+        (ALICE, "player", json!({"name": "x"})),
+        (ALICE, "leaderboard", json!({"metric": 0})),
+        (ALICE, "link", json!({"player": "x"})),
+        (BOB, "proximity_scan", json!({})),
+    ] {
+        let reply = env.fake.invoke(user, command, options).reply(T).await;
+        assert!(reply.ephemeral(), "/{command}");
+        assert_eq!(reply.text(), proximity::bot::TURNED_OFF, "/{command}");
+    }
+    let status = env
+        .fake
+        .invoke(BOB, "proximity_status", json!({}))
+        .reply(T)
+        .await;
+    assert_eq!(
+        status.embeds[0]["description"],
+        json!("Proximity is turned off (PROXIMITY_ENABLED=false).")
+    );
+    env.finish().await;
+}

@@ -61,6 +61,8 @@ pub struct BotOptions {
     pub fake: FakeOptions,
     /// `PROXIMITY_INCLUDE_BOTS`.
     pub include_bots: bool,
+    /// `PROXIMITY_ENABLED=false`.
+    pub disabled: bool,
     /// Called with the fake before the bot connects, e.g. to inject failures.
     pub prepare: Option<Prepare>,
 }
@@ -148,6 +150,7 @@ impl BotHarness {
             "GAMESTATS_DIR" => folder.clone(),
             "PROXIMITY_AUTO_IMPORT" => Some(auto_import.clone()),
             "PROXIMITY_INCLUDE_BOTS" => Some(options.include_bots.to_string()),
+            "PROXIMITY_ENABLED" => Some((!options.disabled).to_string()),
             _ => None,
         })
         .expect("config");
