@@ -4,6 +4,7 @@
 
 use poise::serenity_prelude as serenity;
 
+use super::resolve::ME;
 use crate::bot::Context;
 use crate::bot::limits;
 use crate::names::clean_name;
@@ -44,14 +45,28 @@ pub async fn autocomplete_player(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let found = queries::find_players(&ctx.data().pool, partial, MAX_CHOICES as i64)
+    let pool = &ctx.data().pool;
+    let found = queries::find_players(pool, partial, MAX_CHOICES as i64)
         .await
         .unwrap_or_default();
-    let choices = found
-        .iter()
-        .take(MAX_CHOICES)
-        .map(|p| serenity::AutocompleteChoice::new(player_choice_name(p), choice_value(&p.guid)))
-        .collect();
+    // The caller's own linked player first, as "me", while what was typed could mean it.
+    let typed = partial.trim().to_lowercase();
+    let mut choices = Vec::new();
+    if ME.starts_with(&typed)
+        && let Ok(Some(guid)) = queries::linked_guid(pool, ctx.author().id.get()).await
+        && let Ok(Some(me)) = queries::player(pool, &guid).await
+    {
+        let name = format!("me: {}", player_choice_name(&me));
+        choices.push(serenity::AutocompleteChoice::new(
+            limits::choice_name(&name),
+            ME,
+        ));
+    }
+    choices.extend(
+        found.iter().take(MAX_CHOICES - choices.len()).map(|p| {
+            serenity::AutocompleteChoice::new(player_choice_name(p), choice_value(&p.guid))
+        }),
+    );
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 

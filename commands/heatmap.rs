@@ -19,7 +19,7 @@ pub async fn heatmap(
     #[autocomplete = "autocomplete_map"]
     map: String,
     #[description = "What to show (default: kills)"] kind: Option<HeatKindChoice>,
-    #[description = "Only this player's kills, deaths or movement"]
+    #[description = "Only this player's kills, deaths or movement (\"me\": your linked player)"]
     #[autocomplete = "autocomplete_player"]
     player: Option<String>,
     #[description = "Only the last N days (default: all time)"]
@@ -33,7 +33,7 @@ pub async fn heatmap(
     let scope = resolve::scope(ctx.data(), Some(&map), days).await?;
     let map = scope.map.clone().unwrap_or(map);
     let who = match player.as_deref() {
-        Some(p) => Some(resolve::find_player(pool, p).await?),
+        Some(p) => Some(resolve::resolve_player(ctx, Some(p)).await?),
         None => None,
     };
     let key = format!(

@@ -4,10 +4,12 @@
 pub mod autocomplete;
 pub mod best_duo;
 pub mod choices;
+pub mod compare;
 pub mod crossfire_partners;
 pub mod engagement_stats;
 pub mod escape_artists;
 pub mod heatmap;
+pub mod help;
 pub mod leaderboard;
 pub mod link;
 pub mod link_confirm;
@@ -17,6 +19,7 @@ pub mod proximity_scan;
 pub mod proximity_status;
 pub mod reply;
 pub mod resolve;
+pub mod round;
 pub mod unlink;
 
 use crate::bot::{Data, Error};
@@ -31,10 +34,13 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         best_duo::best_duo(),
         leaderboard::leaderboard(),
         player::player(),
+        compare::compare(),
+        round::round(),
         crossfire_partners::crossfire_partners(),
         escape_artists::escape_artists(),
         engagement_stats::engagement_stats(),
         link::link(),
+        help::help(),
         link_confirm::link_confirm(),
         unlink::unlink(),
     ]

@@ -16,8 +16,8 @@ use crate::bot::limits::{self, Embed};
 use crate::bot::{Context, Error};
 use crate::metrics::{Card, PlayerTotals};
 use crate::present::{self, scope_text};
-use crate::render::{self, CardStat, RenderError};
-use crate::store::queries::{self, PlayerRow, Scope};
+use crate::render::{self, RenderError};
+use crate::store::queries::{self, CardFigure, PlayerRow, Scope};
 
 /// The embed colour of every player command (Discord blurple).
 pub const EMBED_COLOUR: u32 = 0x5865F2;
@@ -53,6 +53,8 @@ pub enum Answer {
         png: Arc<Vec<u8>>,
         file: &'static str,
     },
+    /// An embed that carries the figures itself (a comparison of two players).
+    Text(Box<Embed>),
     NoData(String),
 }
 
@@ -77,6 +79,7 @@ pub async fn send_answer(ctx: Context<'_>, answer: Answer) -> Result<(), Error> 
                     .build(),
             )
             .attachment(serenity::CreateAttachment::bytes(png.to_vec(), file)),
+        Answer::Text(embed) => CreateReply::default().embed((*embed).colour(EMBED_COLOUR).build()),
         Answer::NoData(message) => CreateReply::default().content(limits::content(&message)),
     };
     ctx.send(reply).await?;
@@ -149,16 +152,21 @@ pub fn numbered(lines: impl IntoIterator<Item = String>) -> String {
     limits::lines_within(&lines, limits::DESCRIPTION - 200)
 }
 
-/// A card's rows as inline embed fields: "value (median m)".
-pub fn card_fields(rows: &[CardStat]) -> Vec<(String, String, bool)> {
+/// A card's figures as inline embed fields: "value (median m) · #3 of 40, top 8 %".
+pub fn card_fields(rows: &[CardFigure]) -> Vec<(String, String, bool)> {
     rows.iter()
-        .map(|s| {
+        .map(|r| {
+            let unit = r.figure.unit;
+            let place = match (r.rank, r.top_percent()) {
+                (Some((rank, of)), Some(top)) => format!(" · #{rank} of {of}, top {top} %"),
+                _ => String::new(),
+            };
             (
-                s.label.clone(),
+                r.figure.label.to_string(),
                 format!(
-                    "{} (median {})",
-                    opt_figure(s.value, &s.unit),
-                    opt_figure(s.median, &s.unit)
+                    "{} (median {}){place}",
+                    opt_figure(r.value, unit),
+                    opt_figure(r.median, unit)
                 ),
                 true,
             )
@@ -208,7 +216,7 @@ pub async fn card_answer(
             (texts.totals)(&figures.totals),
             texts.note.map(|n| format!("\n{n}")).unwrap_or_default()
         ))
-        .fields(card_fields(&input.rows));
+        .fields(card_fields(&figures.rows));
     let png = render_png(move || render::render_player_card(&input)).await?;
     Ok(Answer::image(embed, png, texts.file))
 }

@@ -71,9 +71,17 @@ pub async fn is_admin(ctx: Context<'_>) -> bool {
         .is_some_and(|p| p.manage_guild() || p.administrator())
 }
 
+/// What a player option takes for the caller's own linked player.
+pub const ME: &str = "me";
+
+/// Whether `input` asks for the caller's linked player.
+pub fn is_me(input: &str) -> bool {
+    input.trim().eq_ignore_ascii_case(ME)
+}
+
 pub async fn resolve_player(ctx: Context<'_>, name: Option<&str>) -> Result<PlayerRow, Error> {
     let pool = &ctx.data().pool;
-    match name.map(str::trim).filter(|s| !s.is_empty()) {
+    match name.map(str::trim).filter(|s| !s.is_empty() && !is_me(s)) {
         Some(input) => find_player(pool, input).await,
         None => {
             let Some(guid) = queries::linked_guid(pool, ctx.author().id.get()).await? else {

@@ -155,16 +155,17 @@ pub fn user_message(e: &Error) -> String {
     }
 }
 
-/// `PROXIMITY_ENABLED=false` turns every command off but `/proximity_status`, which says so.
+/// `PROXIMITY_ENABLED=false` turns every command off but `/proximity_status`, which says so,
+/// and `/help`.
 async fn switched_on(ctx: Context<'_>) -> Result<bool, Error> {
-    if ctx.data().config.enabled || ctx.command().name == "proximity_status" {
+    if ctx.data().config.enabled || matches!(&*ctx.command().name, "proximity_status" | "help") {
         Ok(true)
     } else {
         Err(user_error(TURNED_OFF))
     }
 }
 
-/// What every command but `/proximity_status` answers while the feature is off.
+/// What the switched-off commands answer.
 pub const TURNED_OFF: &str =
     "Proximity is turned off on this server (PROXIMITY_ENABLED=false). An admin can turn it on.";
 

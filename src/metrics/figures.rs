@@ -254,6 +254,8 @@ pub struct Figure {
     pub samples: &'static str,
     pub min_samples: i64,
     pub sample_label: &'static str,
+    /// One sentence for `/help`, from the definitions in `metrics.md`.
+    pub meaning: &'static str,
 }
 
 impl Figure {
@@ -284,6 +286,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "lives",
         min_samples: 10,
+        meaning: "How far a player moves in one life: the summed 3D distance between consecutive path samples, averaged over lives.",
         sample_label: "lives",
     },
     Figure {
@@ -297,6 +300,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "lives",
         min_samples: 10,
+        meaning: "The share of a player's path samples taken while sprinting.",
         sample_label: "lives",
     },
     Figure {
@@ -310,6 +314,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "first_move_count",
         min_samples: 10,
+        meaning: "How long after spawning a player first moves (time_to_first_move_ms), averaged over the lives that moved.",
         sample_label: "spawns",
     },
     Figure {
@@ -323,6 +328,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 0.001,
         samples: "lives",
         min_samples: 10,
+        meaning: "How long a life lasts: from spawn to death, or to the round's end when alive, averaged over lives.",
         sample_label: "lives",
     },
     Figure {
@@ -336,6 +342,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "tp_rounds",
         min_samples: 3,
+        meaning: "Kills in crossfire (two or more attackers whose first hits on the target fall within 1 s), per round played.",
         sample_label: "rounds",
     },
     Figure {
@@ -349,6 +356,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "tr_rounds",
         min_samples: 3,
+        meaning: "Trades made per round: killing a teammate's killer within 3 s of the teammate's death.",
         sample_label: "rounds",
     },
     Figure {
@@ -362,6 +370,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 100.0,
         samples: "su_rounds",
         min_samples: 3,
+        meaning: "The share of a player's path samples with a living teammate within 600 units: high plays with the team, low is a lone wolf.",
         sample_label: "rounds",
     },
     Figure {
@@ -375,6 +384,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 100.0,
         samples: "times_targeted",
         min_samples: 20,
+        meaning: "Fights a player was the target of and got away from (5 s without damage and 300 units from the last hit), per fight.",
         sample_label: "fights",
     },
     Figure {
@@ -388,6 +398,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "tp_rounds",
         min_samples: 3,
+        meaning: "Damage a player takes in fights, per round played.",
         sample_label: "rounds",
     },
     Figure {
@@ -401,6 +412,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "tp_rounds",
         min_samples: 3,
+        meaning: "Kills per round played.",
         sample_label: "rounds",
     },
     Figure {
@@ -414,6 +426,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "tp_rounds",
         min_samples: 3,
+        meaning: "Damage a player deals in fights, per round played.",
         sample_label: "rounds",
     },
     Figure {
@@ -427,6 +440,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 100.0,
         samples: "kills",
         min_samples: 10,
+        meaning: "The share of a player's kills made in crossfire.",
         sample_label: "kills",
     },
     Figure {
@@ -440,6 +454,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 0.001,
         samples: "times_targeted",
         min_samples: 20,
+        meaning: "How long the fights a player is the target of last, from first hit to their end.",
         sample_label: "fights",
     },
     Figure {
@@ -453,6 +468,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "return_fire_count",
         min_samples: 10,
+        meaning: "How long a targeted player takes to hit back after the first hit on them (the tracker's return_fire_ms), over the fights where they did within 5 s.",
         sample_label: "reactions",
     },
     Figure {
@@ -466,6 +482,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "dodge_count",
         min_samples: 10,
+        meaning: "How long a targeted player takes to react by moving after the first hit on them (the tracker's dodge_reaction_ms), over the fights where they did within 5 s.",
         sample_label: "reactions",
     },
     Figure {
@@ -479,6 +496,7 @@ pub const FIGURES: &[Figure] = &[
         scale: 1.0,
         samples: "lives",
         min_samples: 10,
+        meaning: "Kills per life: the fights a player ended as the killer, over their lives.",
         sample_label: "lives",
     },
 ];

@@ -62,10 +62,12 @@ async fn startup_registers_every_command_with_admin_permissions() {
         names,
         vec![
             "best_duo",
+            "compare",
             "crossfire_partners",
             "engagement_stats",
             "escape_artists",
             "heatmap",
+            "help",
             "leaderboard",
             "link",
             "link_confirm",
@@ -73,6 +75,7 @@ async fn startup_registers_every_command_with_admin_permissions() {
             "proximity_import",
             "proximity_scan",
             "proximity_status",
+            "round",
             "unlink",
         ]
     );

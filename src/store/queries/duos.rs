@@ -71,3 +71,41 @@ pub async fn crossfire_partners(
     .push_bind(limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
+
+/// Two players together in scope: the rounds both played (either team), and their pair figures
+/// (crossfires, crossfire kills, rounds on the same team).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Together {
+    pub shared_rounds: i64,
+    pub crossfires: i64,
+    pub crossfire_kills: i64,
+    pub rounds_together: i64,
+}
+
+pub async fn together(
+    pool: &PgPool,
+    a: &str,
+    b: &str,
+    scope: &Scope,
+) -> Result<Together, StoreError> {
+    let mut q = QueryBuilder::new(
+        "SELECT (SELECT count(*) FROM round_players pa
+                 JOIN round_players pb ON pb.round_id = pa.round_id AND pb.guid = ",
+    );
+    q.push_bind(b.to_string())
+        .push(" JOIN rounds r ON r.id = pa.round_id WHERE pa.guid = ")
+        .push_bind(a.to_string());
+    scope.push_filters(&mut q);
+    q.push(
+        ") AS shared_rounds,
+         coalesce(sum(x.crossfires), 0)::int8 AS crossfires,
+         coalesce(sum(x.crossfire_kills), 0)::int8 AS crossfire_kills,
+         coalesce(sum(x.together), 0)::int8 AS rounds_together FROM ",
+    );
+    scope.push_pair_figures(&mut q, Some(a));
+    q.push(" WHERE x.guid_a = ")
+        .push_bind(b.to_string())
+        .push(" OR x.guid_b = ")
+        .push_bind(b.to_string());
+    Ok(q.build_query_as().fetch_one(pool).await?)
+}

@@ -12,7 +12,7 @@ mod scope;
 mod status;
 mod summaries;
 
-pub use duos::{best_duos, crossfire_partners};
+pub use duos::{Together, best_duos, crossfire_partners, together};
 pub use heatmaps::{HeatPointRow, heatmap};
 pub use leaderboards::{EscapeRow, RankedPlayer, escape_artists, leaderboard};
 pub use links::{
@@ -23,7 +23,8 @@ pub use players::{
     CardFigure, CardFigures, PlayerRow, all_player_names, find_players, player, player_card,
 };
 pub use rounds::{
-    DuoFigures, PlayerFigure, RoundHeadline, RoundPost, delete_round, maps, round, round_post,
+    DuoFigures, PlayerFigure, RoundHeadline, RoundPost, delete_round, latest_round, maps, round,
+    round_post,
 };
 pub use scope::{Periods, Scope};
 pub use status::{DbCounts, TrackerVersion, db_counts, tracker_versions};

@@ -5,7 +5,7 @@ use sqlx::{FromRow, PgPool, QueryBuilder, Row};
 
 use super::figure_sql;
 use super::scope::Scope;
-use crate::metrics::{Card, Figure, PlayerSums, PlayerTotals};
+use crate::metrics::{Better, Card, Figure, PlayerSums, PlayerTotals};
 use crate::store::StoreError;
 
 #[derive(Debug, Clone, FromRow, PartialEq, Eq)]
@@ -76,6 +76,18 @@ pub struct CardFigure {
     pub figure: &'static Figure,
     pub value: Option<f64>,
     pub median: Option<f64>,
+    /// The player's place among the players ranked on this figure (as on `/leaderboard`),
+    /// and how many are ranked; `None` below the figure's minimum samples.
+    pub rank: Option<(i64, i64)>,
+}
+
+impl CardFigure {
+    /// The share of ranked players at or above this place, in whole percent (1–100).
+    pub fn top_percent(&self) -> Option<i64> {
+        self.rank
+            .filter(|(_, of)| *of > 0)
+            .map(|(rank, of)| ((100 * rank + of - 1) / of).clamp(1, 100))
+    }
 }
 
 /// `card`'s figures of one player in scope and their medians over the players the card counts
@@ -121,25 +133,72 @@ pub async fn player_card(
     q.push_bind(guid.to_string());
     // The player's own row even for a bot; the medians of people only (unless bots count).
     q.push(format!(
-        " UNION ALL SELECT 1, NULL, {} FROM pp WHERE true{} ORDER BY which",
+        " UNION ALL SELECT 1, NULL, {} FROM pp WHERE true{}",
         medians.join(", "),
         scope.people_only("guid")
     ));
+    // Places as `/leaderboard` ranks them: among players with the figure's minimum samples.
+    let ranked = |f: &Figure| {
+        format!(
+            "o.{s} >= {min}{people}",
+            s = f.samples,
+            min = f.min_samples,
+            people = scope.people_only("o.guid")
+        )
+    };
+    let places: Vec<String> = figures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let op = match f.better {
+                Better::Higher => ">",
+                Better::Lower => "<",
+            };
+            format!(
+                "CASE WHEN m.{s} >= {min} AND m.f{i} IS NOT NULL THEN (SELECT 1 + count(*)
+                     FROM pp o WHERE o.f{i} {op} m.f{i} AND {r})::float8 END",
+                s = f.samples,
+                min = f.min_samples,
+                r = ranked(f)
+            )
+        })
+        .collect();
+    let counts: Vec<String> = figures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            format!(
+                "(SELECT count(*) FROM pp o WHERE o.f{i} IS NOT NULL AND {})::float8",
+                ranked(f)
+            )
+        })
+        .collect();
+    q.push(format!(
+        " UNION ALL SELECT 2, NULL, {} FROM pp m WHERE m.guid = ",
+        places.join(", ")
+    ));
+    q.push_bind(guid.to_string());
+    q.push(format!(
+        " UNION ALL SELECT 3, NULL, {} ORDER BY which",
+        counts.join(", ")
+    ));
     let rows = q.build().fetch_all(pool).await?;
-    let (Some(me), Some(median)) = (
-        rows.iter().find(|r| r.get::<i32, _>("which") == 0),
-        rows.iter().find(|r| r.get::<i32, _>("which") == 1),
-    ) else {
+    let row = |which: i32| rows.iter().find(|r| r.get::<i32, _>("which") == which);
+    let (Some(me), Some(median), Some(place), Some(count)) = (row(0), row(1), row(2), row(3))
+    else {
         return Ok(None);
     };
     let totals: sqlx::types::Json<PlayerTotals> = me.try_get("totals")?;
     let mut out = Vec::with_capacity(figures.len());
     for (i, figure) in figures.into_iter().enumerate() {
         let column = format!("f{i}");
+        let place: Option<f64> = place.try_get(column.as_str())?;
+        let count: Option<f64> = count.try_get(column.as_str())?;
         out.push(CardFigure {
             figure,
             value: me.try_get(column.as_str())?,
             median: median.try_get(column.as_str())?,
+            rank: place.zip(count).map(|(p, c)| (p as i64, c as i64)),
         });
     }
     Ok(Some(CardFigures {

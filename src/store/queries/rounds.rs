@@ -146,3 +146,29 @@ pub async fn maps(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
     .fetch_all(pool)
     .await?)
 }
+
+/// The latest round played (of the player `guid` when given, on `day` when given, UTC).
+pub async fn latest_round(
+    pool: &PgPool,
+    guid: Option<&str>,
+    day: Option<chrono::NaiveDate>,
+) -> Result<Option<i64>, StoreError> {
+    let day_filter = "($2::date IS NULL OR r.played_at >= $2::date::timestamptz
+                       AND r.played_at < ($2::date + 1)::timestamptz)";
+    let sql = match guid {
+        Some(_) => format!(
+            "SELECT r.id FROM round_players p JOIN rounds r ON r.id = p.round_id
+             WHERE p.guid = $1 AND {day_filter}
+             ORDER BY r.played_at DESC, r.id DESC LIMIT 1"
+        ),
+        None => format!(
+            "SELECT r.id FROM rounds r WHERE $1::text IS NULL AND {day_filter}
+             ORDER BY r.played_at DESC, r.id DESC LIMIT 1"
+        ),
+    };
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(guid)
+        .bind(day)
+        .fetch_optional(pool)
+        .await?)
+}
