@@ -376,11 +376,6 @@ fn draw_legend(
         HPos::Left,
         VPos::Center,
     );
-    let plain = anchored(
-        text(size::SMALL, false, theme::TEXT),
-        HPos::Left,
-        VPos::Center,
-    );
     let muted = anchored(
         text(size::SMALL, false, theme::MUTED),
         HPos::Left,
@@ -388,7 +383,7 @@ fn draw_legend(
     );
     let spot = fit(area, legend::spot_meaning(kind), &strong, width);
     put(area, &spot, &strong, (LEFT, LEGEND_Y[0]))?;
-    let colour = fit(area, legend::colour_meaning(kind), &strong, width);
+    let colour = fit(area, legend::colour_meaning(kind, by_team), &strong, width);
     put(area, &colour, &strong, (LEFT, LEGEND_Y[1]))?;
     let total = density.weight.round() as i64;
     if by_team {
@@ -396,10 +391,7 @@ fn draw_legend(
         let allies = format!("Allies {}", fmt_int(density.weight_allies.round() as i64));
         legend::team_swatches(area, (LEFT, LEGEND_Y[2]), [&axis, &allies, "both teams"])?;
     } else {
-        put(area, "little", &plain, (LEFT, LEGEND_Y[2]))?;
-        let x = LEFT + text_width(area, "little", &plain) as i32 + 10;
-        legend::density_swatch(area, (x, LEGEND_Y[2]), 200)?;
-        put(area, "much", &plain, (x + 210, LEGEND_Y[2]))?;
+        legend::density_swatch(area, (LEFT, LEGEND_Y[2]), 200, kind)?;
     }
     let mut note = vec![
         format!("{} {}", fmt_int(total), count_noun(kind, total)),
@@ -610,6 +602,18 @@ mod tests {
                 ],
             ),
         ];
+        let no_teams: Vec<HeatPoint> = pts.iter().map(|p| HeatPoint { team: None, ..*p }).collect();
+        let r = heatmap(&input("supply", HeatKind::Kills, no_teams)).unwrap();
+        let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
+        for line in [
+            "Each spot: where a victim fell",
+            "Colour: how many kills",
+            "few",
+            "many",
+        ] {
+            assert!(texts.contains(&line), "{line:?} in {texts:?}");
+        }
+        assert!(!texts.iter().any(|t| t.contains("team")), "{texts:?}");
         for (kind, lines) in cases {
             let r = heatmap(&input("supply", kind, pts.clone())).unwrap();
             let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();

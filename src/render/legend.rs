@@ -18,12 +18,22 @@ pub(crate) fn spot_meaning(kind: HeatKind) -> &'static str {
     }
 }
 
-/// What a spot's colour is.
-pub(crate) fn colour_meaning(kind: HeatKind) -> &'static str {
+/// What a spot's colour is: a team when the map is painted by team, else how much is there.
+pub(crate) fn colour_meaning(kind: HeatKind, by_team: bool) -> &'static str {
+    match (kind, by_team) {
+        (HeatKind::Kills, true) => "Colour: the killer's team",
+        (HeatKind::Deaths, true) => "Colour: the team of the player who died",
+        (HeatKind::Kills, false) => "Colour: how many kills",
+        (HeatKind::Deaths, false) => "Colour: how many deaths",
+        (HeatKind::Movement, _) => "Colour: time spent there",
+    }
+}
+
+/// The words at the two ends of a one-channel colour scale.
+pub(crate) fn scale_ends(kind: HeatKind) -> (&'static str, &'static str) {
     match kind {
-        HeatKind::Kills => "Colour: the killer's team",
-        HeatKind::Deaths => "Colour: the team of the player who died",
-        HeatKind::Movement => "Colour: time spent there",
+        HeatKind::Movement => ("little", "much"),
+        HeatKind::Kills | HeatKind::Deaths => ("few", "many"),
     }
 }
 
@@ -80,13 +90,23 @@ pub(crate) fn team_swatches(
     Ok(x - 20)
 }
 
-/// The swatch of a one-channel map (movement), from rare to often.
+/// The swatch of a one-channel map, `w` pixels long between the words at its ends.
 pub(crate) fn density_swatch(
     area: &Area<'_>,
     (x, cy): (i32, i32),
     w: i32,
+    kind: HeatKind,
 ) -> Result<(), RenderError> {
-    swatch(area, (x, cy), w, heat_colour)
+    let style = anchored(
+        text(size::SMALL, false, theme::TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    let (low, high) = scale_ends(kind);
+    put(area, low, &style, (x, cy))?;
+    let x = x + text_width(area, low, &style) as i32 + 10;
+    swatch(area, (x, cy), w, heat_colour)?;
+    put(area, high, &style, (x + w + 10, cy))
 }
 
 #[cfg(test)]
@@ -99,11 +119,23 @@ mod tests {
             spot_meaning(HeatKind::Kills),
             "Each spot: where a victim fell"
         );
-        assert_eq!(colour_meaning(HeatKind::Kills), "Colour: the killer's team");
-        assert!(spot_meaning(HeatKind::Deaths).contains("died"));
         assert_eq!(
-            colour_meaning(HeatKind::Deaths),
+            colour_meaning(HeatKind::Kills, true),
+            "Colour: the killer's team"
+        );
+        assert_eq!(
+            spot_meaning(HeatKind::Deaths),
+            "Each spot: where a player died"
+        );
+        assert_eq!(
+            colour_meaning(HeatKind::Deaths, true),
             "Colour: the team of the player who died"
         );
+        // Without teams the colour is only how many: it must not claim a team.
+        assert_eq!(
+            colour_meaning(HeatKind::Kills, false),
+            "Colour: how many kills"
+        );
+        assert_eq!(scale_ends(HeatKind::Kills), ("few", "many"));
     }
 }

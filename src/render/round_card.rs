@@ -337,12 +337,15 @@ fn mini_legend(area: &Area<'_>, by_team: bool) -> Result<(), RenderError> {
     );
     let spot = fit(area, legend::spot_meaning(HeatKind::Kills), &style, width);
     put(area, &spot, &style, (x, MINI_LEGEND_Y[0]))?;
+    let colour = legend::colour_meaning(HeatKind::Kills, by_team);
+    let colour = fit(area, colour, &style, width);
+    put(area, &colour, &style, (x, MINI_LEGEND_Y[1]))?;
     if by_team {
-        let colour = fit(area, legend::colour_meaning(HeatKind::Kills), &style, width);
-        put(area, &colour, &style, (x, MINI_LEGEND_Y[1]))?;
         legend::team_swatches(area, (x, MINI_LEGEND_Y[2]), ["Axis", "Allies", "both"])?;
+        Ok(())
+    } else {
+        legend::density_swatch(area, (x, MINI_LEGEND_Y[2]), 160, HeatKind::Kills)
     }
-    Ok(())
 }
 
 #[cfg(test)]
