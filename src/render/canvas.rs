@@ -108,7 +108,8 @@ pub(crate) fn draw_err<E: std::fmt::Display>(e: E) -> RenderError {
 }
 
 /// The drawing area every renderer draws on: plotters' area over the canvas buffer, plus the
-/// texts drawn on it so far (so the readability rule can be checked on what was drawn).
+/// texts drawn on it so far. Text goes through [`put`] / [`put_halo`] only, so that every text
+/// is recorded and the readability rule is checked on all of them.
 pub(crate) struct Area<'a> {
     inner: DrawingArea<BitMapBackend<'a>, Shift>,
     texts: RefCell<Vec<TextDraw>>,

@@ -151,7 +151,7 @@ fn duo_row(
         HPos::Right,
         VPos::Center,
     );
-    let kills = fmt_int(row.crossfire_kills);
+    let kills = fit(area, &fmt_int(row.crossfire_kills), &kills_style, 160);
     put(area, &kills, &kills_style, (RIGHT, line1))?;
     let names_style = anchored(
         text(size::BODY, true, theme::TEXT),

@@ -4,8 +4,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::canvas::{
-    Area, Canvas, Rendered, anchored, display_name, draw_err, ensure_fonts, fit, fmt_int, fmt_num,
-    no_data, put, put_halo, size, text, text_width, theme,
+    Area, Canvas, Rendered, anchored, display_name, draw_err, ensure_fonts, fit, fmt_compact,
+    fmt_int, fmt_num, no_data, put, put_halo, size, text, text_width, theme,
 };
 use super::density::{Density, Frame, View};
 use super::{RenderError, legend};
@@ -387,8 +387,11 @@ fn draw_legend(
     put(area, &colour, &strong, (LEFT, LEGEND_Y[1]))?;
     let total = density.weight.round() as i64;
     if by_team {
-        let axis = format!("Axis {}", fmt_int(density.weight_axis.round() as i64));
-        let allies = format!("Allies {}", fmt_int(density.weight_allies.round() as i64));
+        let axis = format!("Axis {}", fmt_compact(density.weight_axis.round() as i64));
+        let allies = format!(
+            "Allies {}",
+            fmt_compact(density.weight_allies.round() as i64)
+        );
         legend::team_swatches(area, (LEFT, LEGEND_Y[2]), [&axis, &allies, "both teams"])?;
     } else {
         legend::density_swatch(area, (LEFT, LEGEND_Y[2]), 200, kind)?;
