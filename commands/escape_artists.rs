@@ -75,7 +75,7 @@ async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
                 samples: r.times_targeted,
             })
             .collect(),
-        lower_is_better: false,
+        better: crate::metrics::Better::Higher,
     };
     let png = reply::render_png(move || render::render_leaderboard(&input)).await?;
     let embed = Embed::new()

@@ -3,7 +3,7 @@
 
 use crate::format::Team;
 use crate::heat::HeatKind;
-use crate::metrics::{Better, Figure};
+use crate::metrics::Figure;
 use crate::names::clean_name;
 use crate::render::{
     CardStat, DuoRow, DuosInput, HeatPoint, HeatmapInput, LeaderRow, LeaderboardInput,
@@ -169,7 +169,7 @@ pub fn leaderboard_input(
                 samples: r.samples,
             })
             .collect(),
-        lower_is_better: spec.better == Better::Lower,
+        better: spec.better,
     }
 }
 
@@ -211,7 +211,7 @@ pub fn card_rows(card: &CardFigures) -> Vec<CardStat> {
             value: r.value,
             median: r.median,
             unit: r.figure.unit.to_string(),
-            higher_is_better: r.figure.better == Better::Higher,
+            better: r.figure.better,
         })
         .collect()
 }

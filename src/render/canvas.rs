@@ -1,6 +1,8 @@
 //! Shared drawing plumbing: the embedded font, the colour theme, an RGB canvas that encodes to
 //! PNG, text helpers and number formatting.
 
+use std::cell::RefCell;
+use std::ops::Deref;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
@@ -29,7 +31,8 @@ pub(crate) fn ensure_fonts() -> Result<(), RenderError> {
     .map_err(RenderError::Font)
 }
 
-/// Colours of the dark theme (Discord's dark palette) and the team colours.
+/// Colours of the dark theme. Text colours keep the readability rule's contrast on every
+/// surface (see [`super::readability`]); team colours are for teams only.
 pub(crate) mod theme {
     use plotters::style::RGBColor;
 
@@ -39,30 +42,44 @@ pub(crate) mod theme {
     pub const PANEL: RGBColor = RGBColor(43, 45, 49);
     /// The darkest surface (map area).
     pub const DEEP: RGBColor = RGBColor(30, 31, 34);
-    /// Lines and tracks on panels.
+    /// Lines and empty bar tracks (never text).
     pub const LINE: RGBColor = RGBColor(64, 66, 73);
     /// Main text.
     pub const TEXT: RGBColor = RGBColor(242, 243, 245);
-    /// Secondary text.
+    /// Secondary text: at least 6:1 on every surface.
     pub const MUTED: RGBColor = RGBColor(181, 186, 193);
-    /// Tertiary text, hints.
-    pub const FAINT: RGBColor = RGBColor(128, 132, 142);
-    /// Discord's accent colour.
-    pub const BLURPLE: RGBColor = RGBColor(88, 101, 242);
-    /// Better than the reference.
-    pub const GOOD: RGBColor = RGBColor(35, 165, 90);
-    /// Worse than the reference.
-    pub const BAD: RGBColor = RGBColor(242, 63, 67);
-    /// Highlights (objectives, the best duo).
+    /// Highlights (crossfires, the best duo, objectives).
     pub const YELLOW: RGBColor = RGBColor(254, 231, 92);
-    /// Axis team.
+    /// Better than the median: teal, so that it is neither a team colour nor the green half of
+    /// a red/green pair.
+    pub const BETTER: RGBColor = RGBColor(72, 207, 173);
+    /// Worse than the median: orange, far in hue from the teal and from both teams.
+    pub const WORSE: RGBColor = RGBColor(245, 153, 76);
+    /// Axis team, and nothing else.
     pub const AXIS: RGBColor = RGBColor(235, 69, 69);
-    /// Allies team.
+    /// Allies team, and nothing else.
     pub const ALLIES: RGBColor = RGBColor(66, 145, 245);
+    /// Where both teams are (the mix of the two team colours on heatmaps).
+    pub const BOTH_TEAMS: RGBColor = RGBColor(170, 90, 220);
     /// Rank 1, 2 and 3 bars.
     pub const GOLD: RGBColor = RGBColor(241, 196, 15);
     pub const SILVER: RGBColor = RGBColor(189, 195, 199);
     pub const BRONZE: RGBColor = RGBColor(205, 127, 50);
+    /// Bars below the podium: a neutral slate, not a team blue.
+    pub const SLATE: RGBColor = RGBColor(116, 122, 136);
+}
+
+/// Font sizes (plotters' size: the font's ascent-to-descent height in pixels) for the
+/// 640 px wide images; [`SMALL`](size::SMALL) is the least the readability rule allows there.
+pub(crate) mod size {
+    /// Secondary lines, column heads, legends.
+    pub const SMALL: f64 = 19.0;
+    /// Names and labels.
+    pub const BODY: f64 = 21.0;
+    /// Values next to names.
+    pub const VALUE: f64 = 22.0;
+    /// Image titles and big numbers.
+    pub const TITLE: f64 = 30.0;
 }
 
 /// A text style of the embedded font.
@@ -90,14 +107,62 @@ pub(crate) fn draw_err<E: std::fmt::Display>(e: E) -> RenderError {
     RenderError::Draw(e.to_string())
 }
 
-/// The drawing area type every renderer draws on.
-pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+/// The drawing area every renderer draws on: plotters' area over the canvas buffer, plus the
+/// texts drawn on it so far. Text goes through [`put`] / [`put_halo`] only, so that every text
+/// is recorded and the readability rule is checked on all of them.
+pub(crate) struct Area<'a> {
+    inner: DrawingArea<BitMapBackend<'a>, Shift>,
+    texts: RefCell<Vec<TextDraw>>,
+}
+
+impl<'a> Deref for Area<'a> {
+    type Target = DrawingArea<BitMapBackend<'a>, Shift>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+/// One text as drawn: what the readability rule needs to judge it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct TextDraw {
+    pub text: String,
+    /// Plotters' font size: the font's ascent-to-descent height in image pixels.
+    pub size: f64,
+    pub bold: bool,
+    pub colour: RGBColor,
+    /// The outline drawn around the glyphs (text over a heatmap), which is then its background.
+    pub halo: Option<RGBColor>,
+    /// The x the text is anchored at and which part of it sits there: 0 left, 0.5 centre, 1 right.
+    pub x: i32,
+    pub align: f64,
+    /// The baseline's y.
+    pub baseline: i32,
+}
+
+/// A finished image: the PNG, which is all the bot posts, and every text drawn on it in
+/// drawing order, which the readability test checks.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) struct Rendered {
+    pub width: u32,
+    pub height: u32,
+    pub png: Vec<u8>,
+    pub texts: Vec<TextDraw>,
+}
+
+impl Rendered {
+    /// The PNG, which is all the bot posts.
+    pub fn into_png(self) -> Vec<u8> {
+        self.png
+    }
+}
 
 /// An RGB image buffer of a fixed size.
 pub(crate) struct Canvas {
     pub width: u32,
     pub height: u32,
     pub rgb: Vec<u8>,
+    texts: Vec<TextDraw>,
 }
 
 impl Canvas {
@@ -107,7 +172,12 @@ impl Canvas {
         for _ in 0..width as usize * height as usize {
             rgb.extend_from_slice(&[bg.0, bg.1, bg.2]);
         }
-        Self { width, height, rgb }
+        Self {
+            width,
+            height,
+            rgb,
+            texts: Vec::new(),
+        }
     }
 
     /// Draws with plotters on the buffer (the buffer keeps what was there before).
@@ -115,10 +185,16 @@ impl Canvas {
     where
         F: FnOnce(&Area<'_>) -> Result<(), RenderError>,
     {
-        let area = BitMapBackend::with_buffer(&mut self.rgb, (self.width, self.height))
-            .into_drawing_area();
+        let area = Area {
+            inner: BitMapBackend::with_buffer(&mut self.rgb, (self.width, self.height))
+                .into_drawing_area(),
+            texts: RefCell::new(Vec::new()),
+        };
         f(&area)?;
-        area.present().map_err(draw_err)
+        let Area { inner, texts } = area;
+        inner.present().map_err(draw_err)?;
+        self.texts.extend(texts.into_inner());
+        Ok(())
     }
 
     /// Blends `colour` over pixel (x, y) with opacity `alpha` (0..1); outside pixels are ignored.
@@ -135,8 +211,8 @@ impl Canvas {
         }
     }
 
-    /// Encodes the buffer as an 8-bit RGB PNG.
-    pub fn into_png(self) -> Result<Vec<u8>, RenderError> {
+    /// Encodes the buffer as an 8-bit RGB PNG, with the texts drawn.
+    pub fn finish(self) -> Result<Rendered, RenderError> {
         let mut out = Vec::new();
         {
             let mut encoder = png::Encoder::new(&mut out, self.width, self.height);
@@ -153,7 +229,22 @@ impl Canvas {
                 .finish()
                 .map_err(|e| RenderError::Encode(e.to_string()))?;
         }
-        Ok(out)
+        Ok(Rendered {
+            width: self.width,
+            height: self.height,
+            png: out,
+            texts: self.texts,
+        })
+    }
+}
+
+/// Where plotters puts the baseline of text anchored at `y`, as a share of the font size below
+/// `y`, after [`put`]'s correction.
+fn baseline_offset(v: VPos) -> f64 {
+    match v {
+        VPos::Top => 0.62,
+        VPos::Center => 0.327,
+        VPos::Bottom => 0.024,
     }
 }
 
@@ -168,16 +259,54 @@ pub(crate) fn put(
     style: &TextStyle<'static>,
     pos: (i32, i32),
 ) -> Result<(), RenderError> {
+    put_recorded(area, s, style, pos, None)
+}
+
+fn put_recorded(
+    area: &Area<'_>,
+    s: &str,
+    style: &TextStyle<'static>,
+    pos: (i32, i32),
+    halo: Option<RGBColor>,
+) -> Result<(), RenderError> {
     if s.is_empty() {
         return Ok(());
     }
+    draw_plain(area, s, style, pos)?;
+    let size = style.font.get_size();
+    let c = style.color.rgb;
+    area.texts.borrow_mut().push(TextDraw {
+        text: s.to_string(),
+        size,
+        bold: matches!(style.font.get_style(), FontStyle::Bold),
+        colour: RGBColor(c.0, c.1, c.2),
+        halo,
+        x: pos.0,
+        align: match style.pos.h_pos {
+            HPos::Left => 0.0,
+            HPos::Center => 0.5,
+            HPos::Right => 1.0,
+        },
+        baseline: pos.1 + (size * baseline_offset(style.pos.v_pos)).round() as i32,
+    });
+    Ok(())
+}
+
+/// Draws without recording (the halo's copies are outline, not text).
+fn draw_plain(
+    area: &Area<'_>,
+    s: &str,
+    style: &TextStyle<'static>,
+    pos: (i32, i32),
+) -> Result<(), RenderError> {
     let k = match style.pos.v_pos {
         VPos::Top => 0.12,
         VPos::Center => 0.23,
         VPos::Bottom => 0.33,
     };
     let dy = (style.font.get_size() * k).round() as i32;
-    area.draw_text(s, style, (pos.0, pos.1 + dy))
+    area.inner
+        .draw_text(s, style, (pos.0, pos.1 + dy))
         .map_err(draw_err)
 }
 
@@ -188,6 +317,9 @@ pub(crate) fn put_halo(
     style: &TextStyle<'static>,
     pos: (i32, i32),
 ) -> Result<(), RenderError> {
+    if s.is_empty() {
+        return Ok(());
+    }
     let halo = TextStyle {
         color: theme::DEEP.to_backend_color(),
         ..style.clone()
@@ -202,9 +334,9 @@ pub(crate) fn put_halo(
         (0, -2),
         (-2, 0),
     ] {
-        put(area, s, &halo, (pos.0 + dx, pos.1 + dy))?;
+        draw_plain(area, s, &halo, (pos.0 + dx, pos.1 + dy))?;
     }
-    put(area, s, style, pos)
+    put_recorded(area, s, style, pos, Some(theme::DEEP))
 }
 
 /// Width in pixels of `s` drawn with `style`.
@@ -361,15 +493,25 @@ pub(crate) fn no_data(
     put(
         area,
         "No data",
-        &anchored(text(30.0, true, theme::MUTED), HPos::Center, VPos::Center),
-        (cx, cy - 16),
+        &anchored(
+            text(size::TITLE, true, theme::MUTED),
+            HPos::Center,
+            VPos::Center,
+        ),
+        (cx, cy - 18),
     )?;
-    put(
+    let style = anchored(
+        text(size::SMALL, false, theme::MUTED),
+        HPos::Center,
+        VPos::Center,
+    );
+    let hint = fit(
         area,
         hint,
-        &anchored(text(18.0, false, theme::FAINT), HPos::Center, VPos::Center),
-        (cx, cy + 20),
-    )
+        &style,
+        (rect.1.0 - rect.0.0 - 24).max(40) as u32,
+    );
+    put(area, &hint, &style, (cx, cy + 22))
 }
 
 #[cfg(test)]
@@ -412,6 +554,50 @@ mod tests {
                 .collect();
             let mid = (rows[0] + rows[rows.len() - 1]) as f64 / 2.0;
             assert!((mid - 100.0).abs() <= 1.5, "size {size}: rows {rows:?}");
+        }
+    }
+
+    /// Hue in degrees and saturation (HSV) of a colour.
+    fn hue_sat(c: RGBColor) -> (f64, f64) {
+        let [r, g, b] = [c.0, c.1, c.2].map(|v| f64::from(v) / 255.0);
+        let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+        let d = max - min;
+        let hue = if d == 0.0 {
+            0.0
+        } else if max == r {
+            60.0 * ((g - b) / d).rem_euclid(6.0)
+        } else if max == g {
+            60.0 * ((b - r) / d + 2.0)
+        } else {
+            60.0 * ((r - g) / d + 4.0)
+        };
+        (hue, if max == 0.0 { 0.0 } else { d / max })
+    }
+
+    #[test]
+    fn team_hues_are_for_teams_only() {
+        // Every other coloured (not grey) theme colour is at least 25° of hue from both teams,
+        // so red never means "worse" and blue never means anything but Allies.
+        let teams = [hue_sat(theme::AXIS).0, hue_sat(theme::ALLIES).0];
+        for c in [
+            theme::BETTER,
+            theme::WORSE,
+            theme::YELLOW,
+            theme::GOLD,
+            theme::BRONZE,
+            theme::SLATE,
+            theme::SILVER,
+            theme::MUTED,
+        ] {
+            let (hue, sat) = hue_sat(c);
+            if sat < 0.25 {
+                continue;
+            }
+            for team in teams {
+                let d = (hue - team).abs();
+                let d = d.min(360.0 - d);
+                assert!(d >= 25.0, "{c:?} is {d:.0}° from a team colour");
+            }
         }
     }
 

@@ -396,9 +396,8 @@ pub(crate) fn heat_colour(s: f32) -> [f32; 3] {
 /// Team colour by axis share (0 = all allies, 1 = all axis), brighter towards the peak `s`.
 /// Mixed areas go through a saturated violet rather than the grey of a straight blend.
 pub(crate) fn team_heat_colour(axis_share: f32, s: f32) -> [f32; 3] {
-    const MIXED: [f32; 3] = [170.0, 90.0, 220.0];
     let rgb = |c: plotters::style::RGBColor| [c.0 as f32, c.1 as f32, c.2 as f32];
-    let (axis, allies) = (rgb(theme::AXIS), rgb(theme::ALLIES));
+    let (axis, allies, mixed) = (rgb(theme::AXIS), rgb(theme::ALLIES), rgb(theme::BOTH_TEAMS));
     // Stretch the share a little so a 65/35 area already reads as mostly one team.
     let share = (0.5 + (axis_share - 0.5) * 1.5).clamp(0.0, 1.0);
     let lerp = |a: [f32; 3], b: [f32; 3], t: f32| {
@@ -409,9 +408,9 @@ pub(crate) fn team_heat_colour(axis_share: f32, s: f32) -> [f32; 3] {
         ]
     };
     let base = if share < 0.5 {
-        lerp(allies, MIXED, share * 2.0)
+        lerp(allies, mixed, share * 2.0)
     } else {
-        lerp(MIXED, axis, share * 2.0 - 1.0)
+        lerp(mixed, axis, share * 2.0 - 1.0)
     };
     let dim = 0.5 + 0.5 * s;
     let glow = 0.4 * s.powi(6);

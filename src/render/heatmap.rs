@@ -3,25 +3,35 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::RenderError;
 use super::canvas::{
-    Area, Canvas, anchored, display_name, draw_err, ensure_fonts, fit, fmt_int, fmt_num, no_data,
-    put, put_halo, text, text_width, theme,
+    Area, Canvas, Rendered, anchored, display_name, draw_err, ensure_fonts, fit, fmt_compact,
+    fmt_int, fmt_num, no_data, put, put_halo, size, text, text_width, theme,
 };
 use super::density::{Density, Frame, View};
+use super::{RenderError, legend};
 use crate::format::Team;
 use crate::heat::HeatKind;
-use crate::maps::{MapInfo, map_info};
+use crate::maps::{MapInfo, Objective, map_info};
 
 /// Heatmap image width in pixels.
-pub const HEATMAP_WIDTH: u32 = 1000;
-/// Heatmap image height in pixels: a 100 px title band, a 920 × 920 map area and a legend band.
-pub const HEATMAP_HEIGHT: u32 = 1120;
+pub const HEATMAP_WIDTH: u32 = 640;
+/// Heatmap image height in pixels: an 86 px title band, a 600 × 600 map area, the legend and
+/// the key of up to [`KEY_ROWS`] × 2 numbered objectives.
+pub const HEATMAP_HEIGHT: u32 = 1000;
 
 /// Pixel region (x, y, width, height) the map frame is fitted into.
-const MAP_REGION: (f64, f64, f64, f64) = (40.0, 104.0, 920.0, 920.0);
+const MAP_REGION: (f64, f64, f64, f64) = (20.0, 86.0, 600.0, 600.0);
 /// Kernel standard deviation as a share of the frame's longer side.
 const SIGMA_FRAC: f64 = 0.015;
+/// Left and right edges of the text.
+const LEFT: i32 = 20;
+const RIGHT: i32 = HEATMAP_WIDTH as i32 - 20;
+/// Centre lines of the legend's four lines.
+const LEGEND_Y: [i32; 4] = [708, 738, 768, 798];
+/// First line of the objective key, its line pitch and lines per column (two columns).
+const KEY_Y: i32 = 836;
+const KEY_PITCH: i32 = 28;
+const KEY_ROWS: usize = 6;
 
 /// The words a heatmap uses for what it counts.
 fn noun(kind: HeatKind) -> &'static str {
@@ -80,10 +90,16 @@ pub struct HeatmapInput {
 /// The map frame is fitted into a square area with north up; a faint line marks every 512
 /// world units. The density is a Gaussian kernel estimate (σ = 1.5 % of the frame) on a
 /// 256-cell grid, shown on a square-root scale: the inferno colour scale for one channel, or
-/// allies blue → axis red by the local team share when kills / deaths carry teams. Objectives
-/// of known maps are marked and named. No points (or none inside the frame) give the same
-/// image with a "No data" notice.
+/// allies blue → axis red by the local team share when kills / deaths carry teams. The legend
+/// says what a spot is (kills: where a victim fell; deaths: where a player died) and what its
+/// colour is (the killer's team; the team of the player who died). Objectives of known maps
+/// are numbered on the map and named in a key under it. No points (or none inside the frame)
+/// give the same image with a "No data" notice.
 pub fn render_heatmap(input: &HeatmapInput) -> Result<Vec<u8>, RenderError> {
+    heatmap(input).map(Rendered::into_png)
+}
+
+pub(crate) fn heatmap(input: &HeatmapInput) -> Result<Rendered, RenderError> {
     ensure_fonts()?;
     let info = map_info(&input.map);
     let frame = match info {
@@ -101,9 +117,8 @@ pub fn render_heatmap(input: &HeatmapInput) -> Result<Vec<u8>, RenderError> {
     })?;
     density.paint(&mut canvas, &view);
     canvas.draw(|area| {
-        if let Some(m) = info {
-            draw_objectives(area, &view, m)?;
-        }
+        let objectives = numbered_objectives(info, &view);
+        draw_markers(area, &view, &objectives)?;
         draw_compass_and_scale(area, &view)?;
         if density.is_empty() {
             let hint = if density.clipped > 0 {
@@ -116,9 +131,10 @@ pub fn render_heatmap(input: &HeatmapInput) -> Result<Vec<u8>, RenderError> {
             };
             no_data(area, view.rect(), &hint)?;
         }
-        draw_legend(area, input.kind, &density, by_team)
+        draw_legend(area, input.kind, &density, by_team)?;
+        draw_key(area, info.is_some(), &objectives)
     })?;
-    canvas.into_png()
+    canvas.finish()
 }
 
 fn draw_header(
@@ -131,13 +147,18 @@ fn draw_header(
         None if input.map.trim().is_empty() => "unknown map".to_string(),
         None => input.map.trim().to_string(),
     };
-    let title = format!("{map} · {} heatmap", noun(input.kind));
-    put(
+    let title_style = anchored(
+        text(size::TITLE, true, theme::TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    let title = fit(
         area,
-        &title,
-        &anchored(text(34.0, true, theme::TEXT), HPos::Left, VPos::Center),
-        (40, 38),
-    )?;
+        &format!("{map} · {} heatmap", noun(input.kind)),
+        &title_style,
+        (RIGHT - LEFT) as u32,
+    );
+    put(area, &title, &title_style, (LEFT, 32))?;
     let mut parts = vec![match &input.player_label {
         Some(raw) => display_name(raw),
         None => "all players".to_string(),
@@ -153,9 +174,13 @@ fn draw_header(
     if known.is_none() {
         parts.push("map frame from the data".to_string());
     }
-    let sub_style = anchored(text(20.0, false, theme::MUTED), HPos::Left, VPos::Center);
-    let sub = fit(area, &parts.join(" · "), &sub_style, 920);
-    put(area, &sub, &sub_style, (40, 78))
+    let sub_style = anchored(
+        text(size::SMALL, false, theme::MUTED),
+        HPos::Left,
+        VPos::Center,
+    );
+    let sub = fit(area, &parts.join(" · "), &sub_style, (RIGHT - LEFT) as u32);
+    put(area, &sub, &sub_style, (LEFT, 64))
 }
 
 fn draw_panel(area: &Area<'_>, view: &View) -> Result<(), RenderError> {
@@ -194,45 +219,91 @@ fn objective_colour(kind: &str) -> RGBColor {
     }
 }
 
-fn draw_objectives(area: &Area<'_>, view: &View, map: &MapInfo) -> Result<(), RenderError> {
-    let (p0, p1) = view.rect();
-    let style = text(15.0, true, theme::TEXT);
-    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
-    for o in &map.objectives {
-        if !view.frame.contains(o.x, o.y) {
+/// An objective inside the frame with its number on the map and in the key.
+struct Numbered<'a> {
+    number: usize,
+    objective: &'a Objective,
+    at: (i32, i32),
+}
+
+/// The map's objectives inside the frame, numbered from 1, as many as the key has room for.
+/// An objective listed again at the same place (maps repeat them per stage) keeps one number.
+fn numbered_objectives<'a>(info: Option<&'a MapInfo>, view: &View) -> Vec<Numbered<'a>> {
+    let Some(m) = info else {
+        return Vec::new();
+    };
+    let mut out: Vec<Numbered> = Vec::new();
+    for o in m
+        .objectives
+        .iter()
+        .filter(|o| view.frame.contains(o.x, o.y))
+    {
+        let repeated = out.iter().any(|n| {
+            n.objective.name == o.name && (n.objective.x - o.x).hypot(n.objective.y - o.y) < 128.0
+        });
+        if repeated || out.len() == 2 * KEY_ROWS {
             continue;
         }
-        let (px, py) = view.project(o.x, o.y);
-        let (px, py) = (px.round() as i32, py.round() as i32);
-        let r = 8;
-        let diamond = vec![(px, py - r), (px + r, py), (px, py + r), (px - r, py)];
-        area.draw(&Polygon::new(
-            diamond.clone(),
-            objective_colour(&o.kind).filled(),
-        ))
-        .map_err(draw_err)?;
-        let mut outline = diamond;
-        outline.push((px, py - r));
-        area.draw(&PathElement::new(outline, theme::DEEP.stroke_width(2)))
-            .map_err(draw_err)?;
+        let (x, y) = view.project(o.x, o.y);
+        out.push(Numbered {
+            number: out.len() + 1,
+            objective: o,
+            at: (x.round() as i32, y.round() as i32),
+        });
+    }
+    out
+}
 
-        // Label beside the marker, on the first side where it neither leaves the panel nor
-        // overlaps an earlier label.
-        let w = text_width(area, &o.name, &style) as i32;
-        let h = 18;
+/// An objective's diamond, `r` pixels from centre to tip.
+fn diamond(area: &Area<'_>, (x, y): (i32, i32), r: i32, kind: &str) -> Result<(), RenderError> {
+    let points = vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)];
+    area.draw(&Polygon::new(
+        points.clone(),
+        objective_colour(kind).filled(),
+    ))
+    .map_err(draw_err)?;
+    let mut outline = points;
+    outline.push((x, y - r));
+    area.draw(&PathElement::new(outline, theme::DEEP.stroke_width(2)))
+        .map_err(draw_err)
+}
+
+/// Diamonds on the map, each with its number beside it (names are in the key: at the size a
+/// phone shows, names would cover the map).
+fn draw_markers(area: &Area<'_>, view: &View, objectives: &[Numbered]) -> Result<(), RenderError> {
+    let (p0, p1) = view.rect();
+    let style = anchored(text(size::SMALL, true, theme::TEXT), HPos::Left, VPos::Top);
+    for o in objectives {
+        diamond(area, o.at, 8, &o.objective.kind)?;
+    }
+    // Every number on the first side where it stays inside the panel and off the other
+    // markers and numbers.
+    let h = size::SMALL.round() as i32;
+    let mut taken: Vec<(i32, i32, i32, i32)> = objectives
+        .iter()
+        .map(|o| (o.at.0 - 9, o.at.1 - 9, o.at.0 + 9, o.at.1 + 9))
+        .collect();
+    for o in objectives {
+        let label = o.number.to_string();
+        let w = text_width(area, &label, &style) as i32;
+        let (px, py) = o.at;
         let candidates = [
-            (px + 13, py - h / 2),
-            (px - 13 - w, py - h / 2),
-            (px - w / 2, py - 14 - h),
-            (px - w / 2, py + 14),
+            (px + 12, py - h / 2),
+            (px - 12 - w, py - h / 2),
+            (px - w / 2, py - 12 - h),
+            (px - w / 2, py + 12),
+            (px + 10, py - 10 - h),
+            (px + 10, py + 10),
+            (px - 10 - w, py - 10 - h),
+            (px - 10 - w, py + 10),
         ];
         let inside = |&(x, y): &(i32, i32)| {
-            x >= p0.0 + 2 && x + w <= p1.0 - 2 && y >= p0.1 + 2 && y + h <= p1.1 - 2
+            x >= p0.0 + 3 && x + w <= p1.0 - 3 && y >= p0.1 + 3 && y + h <= p1.1 - 3
         };
         let free = |&(x, y): &(i32, i32)| {
-            placed
+            taken
                 .iter()
-                .all(|&(a, b, c, d)| x + w < a || x > c || y + h < b || y > d)
+                .all(|&(a, b, c, d)| x + w + 2 <= a || x >= c + 2 || y + h + 2 <= b || y >= d + 2)
         };
         let pos = candidates
             .iter()
@@ -240,13 +311,8 @@ fn draw_objectives(area: &Area<'_>, view: &View, map: &MapInfo) -> Result<(), Re
             .or_else(|| candidates.iter().find(|c| inside(c)))
             .copied()
             .unwrap_or(candidates[0]);
-        placed.push((pos.0, pos.1, pos.0 + w, pos.1 + h));
-        put_halo(
-            area,
-            &o.name,
-            &anchored(style.clone(), HPos::Left, VPos::Top),
-            pos,
-        )?;
+        taken.push((pos.0, pos.1, pos.0 + w, pos.1 + h));
+        put_halo(area, &label, &style, pos)?;
     }
     Ok(())
 }
@@ -254,7 +320,7 @@ fn draw_objectives(area: &Area<'_>, view: &View, map: &MapInfo) -> Result<(), Re
 fn draw_compass_and_scale(area: &Area<'_>, view: &View) -> Result<(), RenderError> {
     let (p0, p1) = view.rect();
     // North arrow, top right.
-    let (nx, ny) = (p1.0 - 28, p0.1 + 16);
+    let (nx, ny) = (p1.0 - 24, p0.1 + 12);
     area.draw(&Polygon::new(
         vec![(nx, ny), (nx + 9, ny + 20), (nx - 9, ny + 20)],
         theme::MUTED.filled(),
@@ -263,17 +329,21 @@ fn draw_compass_and_scale(area: &Area<'_>, view: &View) -> Result<(), RenderErro
     put_halo(
         area,
         "N",
-        &anchored(text(16.0, true, theme::MUTED), HPos::Center, VPos::Top),
-        (nx, ny + 24),
+        &anchored(
+            text(size::SMALL, true, theme::MUTED),
+            HPos::Center,
+            VPos::Top,
+        ),
+        (nx, ny + 26),
     )?;
-    // Scale bar, bottom left: the largest round length up to 200 px.
+    // Scale bar, bottom left: the largest round length up to 160 px.
     let scale = view.scale();
     let len = [4000.0, 2000.0, 1000.0, 500.0, 250.0, 100.0]
         .into_iter()
-        .find(|l| l * scale <= 200.0)
+        .find(|l| l * scale <= 160.0)
         .unwrap_or(100.0);
     let px_len = (len * scale).round() as i32;
-    let (x0, y0) = (p0.0 + 18, p1.1 - 20);
+    let (x0, y0) = (p0.0 + 14, p1.1 - 14);
     let style = theme::MUTED.stroke_width(2);
     area.draw(&PathElement::new(vec![(x0, y0), (x0 + px_len, y0)], style))
         .map_err(draw_err)?;
@@ -284,117 +354,95 @@ fn draw_compass_and_scale(area: &Area<'_>, view: &View) -> Result<(), RenderErro
     put_halo(
         area,
         &format!("{} units", fmt_num(len)),
-        &anchored(text(14.0, false, theme::MUTED), HPos::Left, VPos::Bottom),
-        (x0, y0 - 8),
+        &anchored(
+            text(size::SMALL, false, theme::MUTED),
+            HPos::Left,
+            VPos::Bottom,
+        ),
+        (x0, y0 - 10),
     )
 }
 
-/// Draws a horizontal colour bar from `colour(s)` for s in 0..1 with "low"/"high" ends.
-fn colour_bar(
-    area: &Area<'_>,
-    (x, y, w, h): (i32, i32, i32, i32),
-    label: &str,
-    colour: impl Fn(f32) -> [f32; 3],
-) -> Result<(), RenderError> {
-    for i in 0..w {
-        let s = (i as f32 + 0.5) / w as f32;
-        let alpha = (s / 0.3).min(1.0);
-        let c = colour(s);
-        let bg = theme::DEEP;
-        let mix = |c: f32, b: u8| (b as f32 + (c - b as f32) * alpha).round() as u8;
-        let rgb = RGBColor(mix(c[0], bg.0), mix(c[1], bg.1), mix(c[2], bg.2));
-        area.draw(&Rectangle::new(
-            [(x + i, y), (x + i + 1, y + h)],
-            rgb.filled(),
-        ))
-        .map_err(draw_err)?;
-    }
-    area.draw(&Rectangle::new(
-        [(x, y), (x + w, y + h)],
-        theme::LINE.stroke_width(1),
-    ))
-    .map_err(draw_err)?;
-    let small = text(14.0, false, theme::FAINT);
-    put(
-        area,
-        "low",
-        &anchored(small.clone(), HPos::Left, VPos::Top),
-        (x, y + h + 5),
-    )?;
-    put(
-        area,
-        "high",
-        &anchored(small, HPos::Right, VPos::Top),
-        (x + w, y + h + 5),
-    )?;
-    put(
-        area,
-        label,
-        &anchored(text(16.0, true, theme::MUTED), HPos::Left, VPos::Bottom),
-        (x, y - 6),
-    )
-}
-
+/// What a spot is, what its colour is, the swatches of the colour scale and the counts.
 fn draw_legend(
     area: &Area<'_>,
     kind: HeatKind,
     density: &Density,
     by_team: bool,
 ) -> Result<(), RenderError> {
-    let y = 1060;
-    if by_team {
-        let who = if kind == HeatKind::Kills {
-            "killer"
-        } else {
-            "victim"
-        };
-        colour_bar(area, (40, y, 200, 16), &format!("Axis {who}"), |s| {
-            super::density::team_heat_colour(1.0, s)
-        })?;
-        colour_bar(area, (270, y, 200, 16), &format!("Allies {who}"), |s| {
-            super::density::team_heat_colour(0.0, s)
-        })?;
-    } else {
-        colour_bar(
-            area,
-            (40, y, 430, 16),
-            "density",
-            super::density::heat_colour,
-        )?;
-    }
+    let width = (RIGHT - LEFT) as u32;
+    let strong = anchored(
+        text(size::SMALL, true, theme::TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    let muted = anchored(
+        text(size::SMALL, false, theme::MUTED),
+        HPos::Left,
+        VPos::Center,
+    );
+    let spot = fit(area, legend::spot_meaning(kind), &strong, width);
+    put(area, &spot, &strong, (LEFT, LEGEND_Y[0]))?;
+    let colour = fit(area, legend::colour_meaning(kind, by_team), &strong, width);
+    put(area, &colour, &strong, (LEFT, LEGEND_Y[1]))?;
     let total = density.weight.round() as i64;
-    let mut line = format!("{} {}", fmt_int(total), count_noun(kind, total));
     if by_team {
-        line = format!(
-            "{line}  ·  axis {}  ·  allies {}",
-            fmt_int(density.weight_axis.round() as i64),
-            fmt_int(density.weight_allies.round() as i64)
+        let axis = format!("Axis {}", fmt_compact(density.weight_axis.round() as i64));
+        let allies = format!(
+            "Allies {}",
+            fmt_compact(density.weight_allies.round() as i64)
         );
+        legend::team_swatches(area, (LEFT, LEGEND_Y[2]), [&axis, &allies, "both teams"])?;
+    } else {
+        legend::density_swatch(area, (LEFT, LEGEND_Y[2]), 200, kind)?;
     }
-    put(
-        area,
-        &line,
-        &anchored(text(20.0, true, theme::TEXT), HPos::Right, VPos::Center),
-        (960, y + 2),
-    )?;
-    let mut note = vec![];
-    if by_team {
-        note.push("violet: both teams".to_string());
-    }
+    let mut note = vec![
+        format!("{} {}", fmt_int(total), count_noun(kind, total)),
+        "brighter: more".to_string(),
+        "square-root scale".to_string(),
+    ];
     if density.clipped > 0 {
-        note.push(format!(
-            "{} outside the map frame left out",
-            fmt_int(density.clipped as i64)
-        ));
+        note.push(format!("{} off the map", fmt_int(density.clipped as i64)));
     }
-    note.push("square-root scale".to_string());
-    let note = note.join(" · ");
-    put(
-        area,
-        &note,
-        &anchored(text(14.0, false, theme::FAINT), HPos::Right, VPos::Center),
-        (960, y + 30),
-    )
+    let note = fit(area, &note.join(" · "), &muted, width);
+    put(area, &note, &muted, (LEFT, LEGEND_Y[3]))
+}
+
+/// The numbered objectives' names, in two columns under the legend.
+fn draw_key(area: &Area<'_>, known: bool, objectives: &[Numbered]) -> Result<(), RenderError> {
+    let muted = anchored(
+        text(size::SMALL, false, theme::MUTED),
+        HPos::Left,
+        VPos::Center,
+    );
+    if objectives.is_empty() {
+        let note = if known {
+            "No objective positions known for this map"
+        } else {
+            "Unknown map: no objectives shown"
+        };
+        return put(area, note, &muted, (LEFT, KEY_Y));
+    }
+    let number = anchored(
+        text(size::SMALL, true, theme::TEXT),
+        HPos::Right,
+        VPos::Center,
+    );
+    let name = anchored(
+        text(size::SMALL, false, theme::TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    let column = (RIGHT - LEFT) / 2;
+    for (i, o) in objectives.iter().enumerate() {
+        let x = LEFT + column * (i / KEY_ROWS) as i32;
+        let y = KEY_Y + KEY_PITCH * (i % KEY_ROWS) as i32;
+        diamond(area, (x + 8, y), 7, &o.objective.kind)?;
+        put(area, &o.number.to_string(), &number, (x + 44, y))?;
+        let label = fit(area, &o.objective.name, &name, (column - 62) as u32);
+        put(area, &label, &name, (x + 52, y))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -477,10 +525,7 @@ mod tests {
         let img = Image::decode(&png);
         let view = View::fit(Frame::from_map(map_info("supply").unwrap()), MAP_REGION);
         let (ex, ey) = view.project(hot.0, hot.1);
-        assert!(
-            ex > 500.0 + 40.0 && ey < 104.0 + 460.0,
-            "north-east quadrant"
-        );
+        assert!(ex > 320.0 && ey < 86.0 + 300.0, "north-east quadrant");
         let p = img.pixel(ex as u32, ey as u32);
         assert!(p[0] > 240 && p[1] > 240 && p[2] > 140, "peak colour {p:?}");
         // Points at the south-west cluster are weaker: less bright.
@@ -503,7 +548,8 @@ mod tests {
         }));
         let mut inp = input("adlernest", HeatKind::Kills, pts);
         inp.player_label = Some(b"^1Red^7Baron".to_vec());
-        let png = render_heatmap(&inp).unwrap();
+        let r = heatmap(&inp).unwrap();
+        let png = r.png;
         save("heatmap_adlernest_kills.png", &png);
         let img = Image::decode(&png);
         let view = View::fit(Frame::from_map(map_info("adlernest").unwrap()), MAP_REGION);
@@ -513,6 +559,129 @@ mod tests {
         let (lx, ly) = view.project(allies_spot.0 + 16.0, allies_spot.1);
         let l = img.pixel(lx as u32, ly as u32);
         assert!(l[2] as i32 > l[0] as i32 + 60, "allies spot is blue: {l:?}");
+    }
+
+    #[test]
+    fn legends_say_what_spots_and_colours_are() {
+        let team = |i: usize| {
+            Some(if i.is_multiple_of(3) {
+                Team::Allies
+            } else {
+                Team::Axis
+            })
+        };
+        let pts: Vec<HeatPoint> = (0..30)
+            .map(|i| kill(-1000.0 + i as f64 * 20.0, 500.0, team(i)))
+            .collect();
+        let cases = [
+            (
+                HeatKind::Kills,
+                [
+                    "Each spot: where a victim fell",
+                    "Colour: the killer's team",
+                    "Axis 20",
+                    "Allies 10",
+                    "both teams",
+                ],
+            ),
+            (
+                HeatKind::Deaths,
+                [
+                    "Each spot: where a player died",
+                    "Colour: the team of the player who died",
+                    "Axis 20",
+                    "Allies 10",
+                    "both teams",
+                ],
+            ),
+            (
+                HeatKind::Movement,
+                [
+                    "Each spot: where players were",
+                    "Colour: time spent there",
+                    "little",
+                    "much",
+                    "30 samples · brighter: more · square-root scale",
+                ],
+            ),
+        ];
+        let no_teams: Vec<HeatPoint> = pts.iter().map(|p| HeatPoint { team: None, ..*p }).collect();
+        let r = heatmap(&input("supply", HeatKind::Kills, no_teams)).unwrap();
+        let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
+        for line in [
+            "Each spot: where a victim fell",
+            "Colour: how many kills",
+            "few",
+            "many",
+        ] {
+            assert!(texts.contains(&line), "{line:?} in {texts:?}");
+        }
+        assert!(!texts.iter().any(|t| t.contains("team")), "{texts:?}");
+        for (kind, lines) in cases {
+            let r = heatmap(&input("supply", kind, pts.clone())).unwrap();
+            let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
+            for line in lines {
+                assert!(texts.contains(&line), "{kind:?}: {line:?} in {texts:?}");
+            }
+            // Nothing calls the spots where killers stood.
+            assert!(
+                texts.iter().all(|t| !t.to_lowercase().contains("killer ")),
+                "{texts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn objectives_repeated_at_one_place_keep_one_number() {
+        // te_escape2 lists its four objectives three times over.
+        let info = map_info("te_escape2").unwrap();
+        assert_eq!(info.objectives.len(), 12);
+        let view = View::fit(Frame::from_map(info), MAP_REGION);
+        let names: Vec<&str> = numbered_objectives(Some(info), &view)
+            .iter()
+            .map(|n| n.objective.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Secret Exit",
+                "Command Post",
+                "Health and Ammo Cabinets",
+                "Holy Grail"
+            ]
+        );
+    }
+
+    #[test]
+    fn objectives_are_numbered_on_the_map_and_named_in_the_key() {
+        let r = heatmap(&input("supply", HeatKind::Kills, vec![])).unwrap();
+        let info = map_info("supply").unwrap();
+        let view = View::fit(Frame::from_map(info), MAP_REGION);
+        let ((x0, y0), (x1, y1)) = view.rect();
+        let n = info.objectives.len();
+        assert_eq!(n, 6);
+        for (i, o) in info.objectives.iter().enumerate() {
+            let number = (i + 1).to_string();
+            let on_map: Vec<_> = r
+                .texts
+                .iter()
+                .filter(|t| t.text == number && t.halo.is_some())
+                .collect();
+            assert_eq!(on_map.len(), 1, "{number}");
+            let t = on_map[0];
+            assert!(t.x > x0 && t.x < x1 && t.baseline > y0 && t.baseline < y1);
+            let (px, py) = view.project(o.x, o.y);
+            assert!((t.x as f64 - px).abs() < 40.0 && (t.baseline as f64 - py).abs() < 40.0);
+            // The key: the same number, then the name, on one line under the legend.
+            let key = r
+                .texts
+                .iter()
+                .position(|t| t.text == number && t.halo.is_none())
+                .unwrap_or_else(|| panic!("{number} in the key"));
+            assert_eq!(r.texts[key + 1].text, o.name);
+            assert_eq!(r.texts[key + 1].baseline, r.texts[key].baseline);
+            assert!(r.texts[key].baseline > KEY_Y);
+        }
     }
 
     #[test]

@@ -5,6 +5,13 @@
 //! Images have fixed, documented sizes (see the `*_WIDTH` / `*_HEIGHT` constants and the
 //! `*_height` functions) and use a dark theme that sits well in Discord's dark mode.
 //!
+//! Every image is 640 px wide and designed for the about 360 px Discord shows it at on a
+//! phone: [`readability`] states the rule for text size and contrast, and a test checks it on
+//! every text of every image kind. Colours have one meaning each: red and blue are the Axis
+//! and Allies teams and nothing else; better and worse than the median are teal and orange,
+//! always with a sign and the word ("+11% · better"); which way is better comes from the
+//! figure ([`crate::metrics::Figure::better`]).
+//!
 //! Text uses DejaVu Sans embedded in the binary (no system fonts, no fontconfig); it is registered
 //! with plotters under the family name `"sans-serif"` once per process, by every public render
 //! function. The map facts come from [`crate::maps`].
@@ -13,23 +20,33 @@
 //! so the bot can always post something.
 
 mod canvas;
-mod cards;
+mod compare;
 mod density;
+mod duos;
 mod heatmap;
 mod leaderboard;
+mod legend;
+mod player_card;
+pub mod readability;
+mod round_card;
 
+#[cfg(test)]
+mod samples;
 #[cfg(test)]
 mod testutil;
 
-pub use cards::{
-    CardStat, PLAYER_CARD_MAX_ROWS, PLAYER_CARD_WIDTH, PlayerCardInput, ROUND_CARD_HEIGHT,
-    ROUND_CARD_WIDTH, RoundCardInput, RoundDuo, player_card_height, render_player_card,
-    render_round_card,
-};
+pub use duos::{DUOS_MAX_ROWS, DUOS_WIDTH, DuoRow, DuosInput, duos_height, render_duos};
 pub use heatmap::{HEATMAP_HEIGHT, HEATMAP_WIDTH, HeatPoint, HeatmapInput, render_heatmap};
 pub use leaderboard::{
-    DUOS_MAX_ROWS, DUOS_WIDTH, DuoRow, DuosInput, LEADERBOARD_MAX_ROWS, LEADERBOARD_WIDTH,
-    LeaderRow, LeaderboardInput, duos_height, leaderboard_height, render_duos, render_leaderboard,
+    LEADERBOARD_MAX_ROWS, LEADERBOARD_WIDTH, LeaderRow, LeaderboardInput, leaderboard_height,
+    render_leaderboard,
+};
+pub use player_card::{
+    CardStat, PLAYER_CARD_MAX_ROWS, PLAYER_CARD_WIDTH, PlayerCardInput, player_card_height,
+    render_player_card,
+};
+pub use round_card::{
+    ROUND_CARD_HEIGHT, ROUND_CARD_WIDTH, RoundCardInput, RoundDuo, render_round_card,
 };
 
 /// Why an image could not be produced. None of these is expected in practice: they mean the

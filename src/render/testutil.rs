@@ -69,6 +69,20 @@ impl Image {
     }
 }
 
+impl Image {
+    /// The rightmost x in `x0..=x1` on row `y` whose pixel is close to `colour`.
+    pub fn last_of(&self, y: u32, x0: u32, x1: u32, colour: [u8; 3]) -> Option<u32> {
+        (x0..=x1.min(self.width - 1))
+            .rev()
+            .find(|&x| close(self.pixel(x, y), colour, 12))
+    }
+}
+
+/// A theme colour as the pixel it paints.
+pub(crate) fn rgb(c: plotters::style::RGBColor) -> [u8; 3] {
+    [c.0, c.1, c.2]
+}
+
 /// Whether two colours differ by at most `tol` in every channel.
 pub(crate) fn close(a: [u8; 3], b: [u8; 3], tol: i32) -> bool {
     a.iter()

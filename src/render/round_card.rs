@@ -1,0 +1,438 @@
+//! The post-round summary card.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::canvas::{
+    Area, Canvas, Rendered, anchored, display_name, draw_err, ensure_fonts, fit, fmt_duration_ms,
+    fmt_int, fmt_num, put, size, text, text_width, theme,
+};
+use super::density::{Density, Frame, View};
+use super::heatmap::HeatPoint;
+use super::{RenderError, legend};
+use crate::heat::HeatKind;
+use crate::maps::map_info;
+
+/// Round card width in pixels.
+pub const ROUND_CARD_WIDTH: u32 = 640;
+/// Round card height in pixels.
+pub const ROUND_CARD_HEIGHT: u32 = 690;
+const LEFT: i32 = 24;
+const RIGHT: i32 = ROUND_CARD_WIDTH as i32 - 24;
+/// The top lists' column: left edge and width.
+const LIST_X: i32 = LEFT;
+const LIST_W: i32 = 262;
+/// Mini heatmap region (x, y, width, height).
+const MINI_REGION: (f64, f64, f64, f64) = (300.0, 316.0, 316.0, 270.0);
+/// Centre lines of the mini map's legend.
+const MINI_LEGEND_Y: [i32; 3] = [604, 632, 660];
+
+/// The round's best duo, as shown on the round card.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundDuo {
+    pub name_a: Vec<u8>,
+    pub name_b: Vec<u8>,
+    pub crossfires: i64,
+    pub crossfire_kills: i64,
+}
+
+/// Everything the post-round summary card shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundCardInput {
+    /// Map name; a known map frames the mini heatmap.
+    pub map: String,
+    /// Round number (1 or 2 in stopwatch).
+    pub round: i32,
+    /// Round length.
+    pub duration_ms: i64,
+    /// Players who took part.
+    pub players: i64,
+    /// Engagements recorded.
+    pub engagements: i64,
+    /// Crossfire engagements.
+    pub crossfires: i64,
+    /// Engagements that ended in an escape.
+    pub escapes: i64,
+    /// The round's best crossfire pair, if any.
+    pub best_duo: Option<RoundDuo>,
+    /// Most damage dealt: (raw name, damage), best first; up to five are shown.
+    pub top_damage: Vec<(Vec<u8>, f64)>,
+    /// Most escapes: (raw name, escapes), best first; up to five are shown.
+    pub top_escapes: Vec<(Vec<u8>, i64)>,
+    /// Where the round's victims fell, with the killer's team; empty to leave the map bare.
+    pub kill_points: Vec<HeatPoint>,
+}
+
+/// Draws the post-round summary, [`ROUND_CARD_WIDTH`] × [`ROUND_CARD_HEIGHT`]: map, round and
+/// duration; tiles with players, engagements, crossfires and escapes; the best duo; top damage
+/// and top escapes; and a small kill map in the map's frame: where the victims fell, coloured
+/// by the killer's team, with a legend that says so.
+pub fn render_round_card(input: &RoundCardInput) -> Result<Vec<u8>, RenderError> {
+    round_card(input).map(Rendered::into_png)
+}
+
+pub(crate) fn round_card(input: &RoundCardInput) -> Result<Rendered, RenderError> {
+    ensure_fonts()?;
+    let info = map_info(&input.map);
+    let frame = match info {
+        Some(m) => Frame::from_map(m),
+        None => Frame::from_points(&input.kill_points),
+    };
+    let view = View::fit(frame, MINI_REGION);
+    let by_team = input.kill_points.iter().any(|p| p.team.is_some());
+    let density = Density::estimate(frame, &input.kill_points, by_team, 0.02);
+
+    let mut canvas = Canvas::new(ROUND_CARD_WIDTH, ROUND_CARD_HEIGHT, theme::BG);
+    canvas.draw(|area| {
+        let map = match info {
+            Some(m) => m.name.as_str(),
+            None if input.map.trim().is_empty() => "unknown map",
+            None => input.map.trim(),
+        };
+        let title_style = anchored(
+            text(size::TITLE, true, theme::TEXT),
+            HPos::Left,
+            VPos::Center,
+        );
+        let title = fit(
+            area,
+            &format!("{map} · round {}", input.round),
+            &title_style,
+            (RIGHT - LEFT) as u32,
+        );
+        put(area, &title, &title_style, (LEFT, 34))?;
+        put(
+            area,
+            &format!("Round summary · {}", fmt_duration_ms(input.duration_ms)),
+            &anchored(
+                text(size::SMALL, false, theme::MUTED),
+                HPos::Left,
+                VPos::Center,
+            ),
+            (LEFT, 68),
+        )?;
+        tiles(area, input)?;
+        best_duo(area, input.best_duo.as_ref())?;
+
+        let damage: Vec<(String, String)> = input
+            .top_damage
+            .iter()
+            .take(5)
+            .map(|(n, v)| (display_name(n), fmt_num(*v)))
+            .collect();
+        let escapes: Vec<(String, String)> = input
+            .top_escapes
+            .iter()
+            .take(5)
+            .map(|(n, v)| (display_name(n), fmt_int(*v)))
+            .collect();
+        top_list(area, 300, "TOP DAMAGE", &damage)?;
+        top_list(area, 496, "TOP ESCAPES", &escapes)?;
+
+        let (p0, p1) = view.rect();
+        let kills = density.weight.round() as i64;
+        put(
+            area,
+            &format!(
+                "KILL MAP · {} {}",
+                fmt_int(kills),
+                if kills == 1 { "KILL" } else { "KILLS" }
+            ),
+            &anchored(
+                text(size::SMALL, true, theme::MUTED),
+                HPos::Left,
+                VPos::Center,
+            ),
+            (MINI_REGION.0 as i32, 300),
+        )?;
+        area.draw(&Rectangle::new([p0, p1], theme::DEEP.filled()))
+            .map_err(draw_err)?;
+        area.draw(&Rectangle::new([p0, p1], theme::LINE.stroke_width(2)))
+            .map_err(draw_err)
+    })?;
+    density.paint(&mut canvas, &view);
+    canvas.draw(|area| {
+        let (p0, p1) = view.rect();
+        if density.is_empty() {
+            put(
+                area,
+                "no kill positions",
+                &anchored(
+                    text(size::SMALL, false, theme::MUTED),
+                    HPos::Center,
+                    VPos::Center,
+                ),
+                ((p0.0 + p1.0) / 2, (p0.1 + p1.1) / 2),
+            )?;
+        }
+        if let Some(m) = info {
+            for o in &m.objectives {
+                if view.frame.contains(o.x, o.y) {
+                    let (x, y) = view.project(o.x, o.y);
+                    let (x, y) = (x.round() as i32, y.round() as i32);
+                    area.draw(&Polygon::new(
+                        vec![(x, y - 5), (x + 5, y), (x, y + 5), (x - 5, y)],
+                        theme::YELLOW.filled(),
+                    ))
+                    .map_err(draw_err)?;
+                }
+            }
+        }
+        mini_legend(area, by_team)
+    })?;
+    canvas.finish()
+}
+
+/// Four tiles: players, engagements, crossfires (highlighted) and escapes.
+fn tiles(area: &Area<'_>, input: &RoundCardInput) -> Result<(), RenderError> {
+    let tiles = [
+        ("players", input.players, theme::TEXT),
+        ("engagements", input.engagements, theme::TEXT),
+        ("crossfires", input.crossfires, theme::YELLOW),
+        ("escapes", input.escapes, theme::TEXT),
+    ];
+    let gap = 8;
+    let w = (RIGHT - LEFT - 3 * gap) / 4;
+    for (i, (label, n, colour)) in tiles.into_iter().enumerate() {
+        let x = LEFT + i as i32 * (w + gap);
+        area.draw(&Rectangle::new(
+            [(x, 92), (x + w, 174)],
+            theme::PANEL.filled(),
+        ))
+        .map_err(draw_err)?;
+        let number = anchored(text(size::TITLE, true, colour), HPos::Center, VPos::Center);
+        let n = fit(area, &fmt_int(n), &number, (w - 12) as u32);
+        put(area, &n, &number, (x + w / 2, 120))?;
+        let label_style = anchored(
+            text(size::SMALL, false, theme::MUTED),
+            HPos::Center,
+            VPos::Center,
+        );
+        put(area, label, &label_style, (x + w / 2, 154))?;
+    }
+    Ok(())
+}
+
+fn best_duo(area: &Area<'_>, duo: Option<&RoundDuo>) -> Result<(), RenderError> {
+    put(
+        area,
+        "BEST DUO",
+        &anchored(
+            text(size::SMALL, true, theme::MUTED),
+            HPos::Left,
+            VPos::Center,
+        ),
+        (LEFT, 200),
+    )?;
+    let Some(d) = duo else {
+        return put(
+            area,
+            "no crossfire pair this round",
+            &anchored(
+                text(size::BODY, false, theme::MUTED),
+                HPos::Left,
+                VPos::Center,
+            ),
+            (LEFT, 230),
+        );
+    };
+    let names_style = anchored(
+        text(size::BODY, true, theme::YELLOW),
+        HPos::Left,
+        VPos::Center,
+    );
+    let names = super::duos::pair_names(
+        area,
+        &display_name(&d.name_a),
+        &display_name(&d.name_b),
+        &names_style,
+        (RIGHT - LEFT) as u32,
+    );
+    put(area, &names, &names_style, (LEFT, 230))?;
+    put(
+        area,
+        &format!(
+            "{} crossfires · {} crossfire kills",
+            fmt_int(d.crossfires),
+            fmt_int(d.crossfire_kills)
+        ),
+        &anchored(
+            text(size::SMALL, false, theme::MUTED),
+            HPos::Left,
+            VPos::Center,
+        ),
+        (LEFT, 258),
+    )
+}
+
+/// A titled list of up to five (name, value) lines in the left column, its title at `y`.
+fn top_list(
+    area: &Area<'_>,
+    y: i32,
+    title: &str,
+    rows: &[(String, String)],
+) -> Result<(), RenderError> {
+    put(
+        area,
+        title,
+        &anchored(
+            text(size::SMALL, true, theme::MUTED),
+            HPos::Left,
+            VPos::Center,
+        ),
+        (LIST_X, y),
+    )?;
+    if rows.is_empty() {
+        return put(
+            area,
+            "—",
+            &anchored(
+                text(size::BODY, false, theme::MUTED),
+                HPos::Left,
+                VPos::Center,
+            ),
+            (LIST_X, y + 30),
+        );
+    }
+    let name_style = anchored(
+        text(size::SMALL, false, theme::TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    let value_style = anchored(
+        text(size::SMALL, true, theme::TEXT),
+        HPos::Right,
+        VPos::Center,
+    );
+    for (i, (name, value)) in rows.iter().enumerate() {
+        let ly = y + 30 + i as i32 * 29;
+        let rank_colour = super::leaderboard::bar_colour(i + 1);
+        area.draw(&Rectangle::new(
+            [(LIST_X, ly - 10), (LIST_X + 3, ly + 10)],
+            rank_colour.filled(),
+        ))
+        .map_err(draw_err)?;
+        let value = fit(area, value, &value_style, 90);
+        let value_w = text_width(area, &value, &value_style) as i32;
+        let name = fit(
+            area,
+            name,
+            &name_style,
+            (LIST_W - 12 - value_w - 12).max(40) as u32,
+        );
+        put(area, &name, &name_style, (LIST_X + 12, ly))?;
+        put(area, &value, &value_style, (LIST_X + LIST_W, ly))?;
+    }
+    Ok(())
+}
+
+/// Under the kill map: what a spot is and what its colour is, with the team swatches.
+fn mini_legend(area: &Area<'_>, by_team: bool) -> Result<(), RenderError> {
+    let x = MINI_REGION.0 as i32;
+    let width = MINI_REGION.2 as u32;
+    let style = anchored(
+        text(size::SMALL, false, theme::TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    let spot = fit(area, legend::spot_meaning(HeatKind::Kills), &style, width);
+    put(area, &spot, &style, (x, MINI_LEGEND_Y[0]))?;
+    let colour = legend::colour_meaning(HeatKind::Kills, by_team);
+    let colour = fit(area, colour, &style, width);
+    put(area, &colour, &style, (x, MINI_LEGEND_Y[1]))?;
+    if by_team {
+        legend::team_swatches(area, (x, MINI_LEGEND_Y[2]), ["Axis", "Allies", "both"])?;
+        Ok(())
+    } else {
+        legend::density_swatch(area, (x, MINI_LEGEND_Y[2]), 160, HeatKind::Kills)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Team;
+    use crate::render::testutil::{Image, save};
+
+    pub(crate) fn round_input(points: Vec<HeatPoint>) -> RoundCardInput {
+        RoundCardInput {
+            map: "supply".into(),
+            round: 2,
+            duration_ms: 754_000,
+            players: 12,
+            engagements: 348,
+            crossfires: 61,
+            escapes: 44,
+            best_duo: Some(RoundDuo {
+                name_a: b"^3Alpha".to_vec(),
+                name_b: b"^4Bravo the Magnificent".to_vec(),
+                crossfires: 11,
+                crossfire_kills: 6,
+            }),
+            top_damage: vec![
+                (b"^1Heavy^7Hitter".to_vec(), 4821.0),
+                (b"Medic".to_vec(), 3210.0),
+                ([b'L'; 45].to_vec(), 2999.0),
+                (b"four".to_vec(), 1200.0),
+                (b"five".to_vec(), 800.0),
+                (b"six (hidden)".to_vec(), 10.0),
+            ],
+            top_escapes: vec![(b"Slippery".to_vec(), 7), (b"Eel".to_vec(), 5)],
+            kill_points: points,
+        }
+    }
+
+    #[test]
+    fn mini_heatmap_marks_the_kills_and_says_what_they_are() {
+        let spot = (-2000.0, -1500.0);
+        let pts: Vec<HeatPoint> = (0..30)
+            .map(|i| HeatPoint {
+                x: spot.0 + (i % 3) as f64 * 10.0,
+                y: spot.1,
+                weight: 1.0,
+                team: Some(Team::Axis),
+            })
+            .collect();
+        let r = round_card(&round_input(pts)).unwrap();
+        save("round_card.png", &r.png);
+        let img = Image::decode(&r.png);
+        assert_eq!(
+            (img.width, img.height),
+            (ROUND_CARD_WIDTH, ROUND_CARD_HEIGHT)
+        );
+        let view = View::fit(Frame::from_map(map_info("supply").unwrap()), MINI_REGION);
+        let (x, y) = view.project(spot.0 + 10.0, spot.1);
+        let p = img.pixel(x as u32, y as u32);
+        assert!(p[0] as i32 > p[2] as i32 + 60, "axis kills are red: {p:?}");
+        let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
+        for line in [
+            "KILL MAP · 30 KILLS",
+            "Each spot: where a victim fell",
+            "Colour: the killer's team",
+            "Axis",
+            "Allies",
+            "both",
+        ] {
+            assert!(texts.contains(&line), "{line:?} in {texts:?}");
+        }
+    }
+
+    #[test]
+    fn without_data() {
+        let mut input = round_input(vec![]);
+        input.map = String::new();
+        input.best_duo = None;
+        input.top_damage.clear();
+        input.top_escapes.clear();
+        let r = round_card(&input).unwrap();
+        save("round_card_empty.png", &r.png);
+        let img = Image::decode(&r.png);
+        assert_eq!(
+            (img.width, img.height),
+            (ROUND_CARD_WIDTH, ROUND_CARD_HEIGHT)
+        );
+        let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
+        assert!(texts.contains(&"no kill positions"), "{texts:?}");
+        assert!(texts.contains(&"no crossfire pair this round"), "{texts:?}");
+    }
+}
