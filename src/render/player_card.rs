@@ -373,6 +373,7 @@ mod tests {
                     figure,
                     value: Some(value),
                     median: Some(100.0),
+                    rank: None,
                 };
                 let stats = crate::present::card_rows(&crate::store::queries::CardFigures {
                     totals: Default::default(),

@@ -103,6 +103,7 @@ fn card_figure(f: &'static Figure, i: usize) -> CardFigure {
         figure: f,
         value: (i != 7).then_some(median * factor),
         median: Some(median),
+        rank: None,
     }
 }
 
@@ -343,6 +344,7 @@ pub(crate) fn every_image() -> Vec<(&'static str, Rendered)> {
                             figure,
                             value,
                             median,
+                            rank: None,
                         })
                         .collect(),
                 },

@@ -153,7 +153,13 @@ async fn a_new_file_is_imported_and_its_summary_posted_without_pinging_anyone() 
     );
     assert!(top_damage.starts_with(&expected), "{top_damage:?}");
     let card = post.file("round.png").expect("summary card");
-    assert_eq!(png_size(&card.bytes), (900, 500));
+    assert_eq!(
+        png_size(&card.bytes),
+        (
+            proximity::render::ROUND_CARD_WIDTH,
+            proximity::render::ROUND_CARD_HEIGHT
+        )
+    );
     println!("file → summary posted in {elapsed:?}");
     env.finish().await;
 }
