@@ -7,7 +7,7 @@ use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
-use crate::present::{self, discord_name, kills_per_round, scope_text};
+use crate::present::{self, scope_text};
 use crate::render::{self, DUOS_MAX_ROWS};
 use crate::store::queries::{self, Scope};
 
@@ -44,23 +44,12 @@ async fn answer(pool: &PgPool, scope: &Scope, min: i64) -> Result<Answer, Error>
             scope_text(scope)
         )));
     }
-    let lines = rows.iter().take(10).map(|d| {
-        format!(
-            "{} + {} — {} crossfires, {} crossfire kills, {} rounds together ({:.2} kills/round)",
-            discord_name(&d.name_a),
-            discord_name(&d.name_b),
-            d.crossfires,
-            d.crossfire_kills,
-            d.rounds_together,
-            kills_per_round(d.crossfire_kills, d.rounds_together)
-        )
-    });
+    let input = present::duos_input(&rows, scope, min);
     let description = format!(
         "{} · at least {min} crossfires\n{}",
         scope_text(scope),
-        reply::numbered(lines)
+        reply::quoted_duos(&input, false)
     );
-    let input = present::duos_input(&rows, scope, min);
     let png = reply::render_png(move || render::render_duos(&input)).await?;
     let embed = Embed::new().title("Best duos").description(description);
     Ok(Answer::image(embed, png, "best_duo.png"))

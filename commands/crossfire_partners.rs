@@ -7,7 +7,7 @@ use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
-use crate::present::{discord_name, kills_per_round, scope_label, scope_text};
+use crate::present::{kills_per_round, scope_label, scope_text};
 use crate::render::{self, DUOS_MAX_ROWS, DuoRow, DuosInput};
 use crate::store::queries::{self, PlayerRow, Scope};
 
@@ -47,16 +47,6 @@ async fn answer(
             scope_text(scope)
         )));
     }
-    let lines = rows.iter().take(10).map(|d| {
-        format!(
-            "{} — {} crossfires, {} crossfire kills, {} rounds together",
-            discord_name(&d.name_a),
-            d.crossfires,
-            d.crossfire_kills,
-            d.rounds_together
-        )
-    });
-    let description = format!("{}\n{}", scope_text(scope), reply::numbered(lines));
     let input = DuosInput {
         title: format!(
             "Crossfire partners of {}",
@@ -75,6 +65,11 @@ async fn answer(
             })
             .collect(),
     };
+    let description = format!(
+        "{}\n{}",
+        scope_text(scope),
+        reply::quoted_duos(&input, true)
+    );
     let png = reply::render_png(move || render::render_duos(&input)).await?;
     let embed = Embed::new()
         .title(format!("Crossfire partners of {shown}"))

@@ -7,7 +7,7 @@ use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
-use crate::present::{discord_name, scope_text};
+use crate::present::{scope_label, scope_text};
 use crate::render::{self, LEADERBOARD_MAX_ROWS, LeaderRow, LeaderboardInput};
 use crate::store::queries::{self, Scope};
 
@@ -43,27 +43,11 @@ async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
             scope_text(scope)
         )));
     }
-    let lines = rows.iter().take(10).map(|r| {
-        format!(
-            "{} — {} escapes of {} fights ({:.1} %), {} of {} when focused",
-            discord_name(&r.name),
-            r.escapes,
-            r.times_targeted,
-            r.rate_pct(),
-            r.focus_escapes,
-            r.times_focused
-        )
-    });
-    let description = format!(
-        "{} · at least {MIN_FIGHTS} fights\n{}",
-        scope_text(scope),
-        reply::numbered(lines)
-    );
     let input = LeaderboardInput {
         title: "Escape artists".to_string(),
         subtitle: format!(
             "{} · escapes, at least {MIN_FIGHTS} fights",
-            scope_text(scope)
+            scope_label(scope)
         ),
         unit: String::new(),
         samples_label: "fights".to_string(),
@@ -77,6 +61,28 @@ async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
             .collect(),
         better: crate::metrics::Better::Higher,
     };
+    // The image ranks escapes; the rate and focused escapes are said here only. Rows are
+    // ranked by the query (ties by fewer fights), which is the image's order.
+    let entries = render::leaderboard_entries(&input);
+    let description = format!(
+        "{} · at least {MIN_FIGHTS} fights\n{}",
+        scope_text(scope),
+        reply::quoted_entries(&entries, |e| {
+            // The entry's row is the one built from `rows` at the same place.
+            let i = input
+                .rows
+                .iter()
+                .position(|r| std::ptr::eq(r, e.row))
+                .unwrap_or(0);
+            let r = &rows[i];
+            format!(
+                " · {:.1} % escaped, {} of {} when focused",
+                r.rate_pct(),
+                r.focus_escapes,
+                r.times_focused
+            )
+        })
+    );
     let png = reply::render_png(move || render::render_leaderboard(&input)).await?;
     let embed = Embed::new()
         .title("Escape artists")

@@ -9,7 +9,7 @@ use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
 use crate::metrics::Figure;
-use crate::present::{self, discord_name, scope_text};
+use crate::present::{self, scope_text};
 use crate::render::{self, LEADERBOARD_MAX_ROWS};
 use crate::store::queries::{self, Scope};
 
@@ -46,23 +46,14 @@ async fn answer(pool: &PgPool, figure: &'static Figure, scope: &Scope) -> Result
             scope_text(scope)
         )));
     }
-    let lines = rows.iter().take(10).map(|r| {
-        format!(
-            "{} — {} ({} {})",
-            discord_name(&r.name),
-            reply::figure(r.value, figure.unit),
-            r.samples,
-            figure.sample_label
-        )
-    });
+    let input = present::leaderboard_input(figure, &rows, scope);
     let description = format!(
         "{} · at least {} {}\n{}",
         scope_text(scope),
         figure.min_samples,
         figure.sample_label,
-        reply::numbered(lines)
+        reply::quoted_entries(&render::leaderboard_entries(&input), |_| String::new())
     );
-    let input = present::leaderboard_input(figure, &rows, scope);
     let png = reply::render_png(move || render::render_leaderboard(&input)).await?;
     let embed = Embed::new().title(figure.title).description(description);
     Ok(Answer::image(embed, png, "leaderboard.png"))

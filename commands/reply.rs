@@ -141,15 +141,66 @@ where
     Ok(cell.get_or_try_init(|| make).await?.clone())
 }
 
-/// Numbered embed lines ("**1.** …"), whole lines within Discord's description limit (with
-/// room for a line above them).
-pub fn numbered(lines: impl IntoIterator<Item = String>) -> String {
-    let lines: Vec<String> = lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, line)| format!("**{}.** {line}", i + 1))
+/// How many of an image's rows its embed quotes: the image carries the rest.
+pub const QUOTED_ROWS: usize = 3;
+
+/// The top of a ranked image, in the image's own ranks and texts: "**#1** Name — value
+/// (samples)", then how many more the image shows. `extra` adds what the image does not show.
+pub fn quoted_entries(
+    entries: &[render::LeaderEntry<'_>],
+    extra: impl Fn(&render::LeaderEntry<'_>) -> String,
+) -> String {
+    let mut lines: Vec<String> = entries
+        .iter()
+        .take(QUOTED_ROWS)
+        .map(|e| {
+            format!(
+                "**#{}** {} — {} ({}){}",
+                e.rank,
+                present::discord_name(&e.row.name_raw),
+                e.value,
+                e.samples,
+                extra(e)
+            )
+        })
         .collect();
-    limits::lines_within(&lines, limits::DESCRIPTION - 200)
+    if entries.len() > QUOTED_ROWS {
+        lines.push(format!("… {} ranked in the image.", entries.len()));
+    }
+    lines.join("\n")
+}
+
+/// The top of a duos image, in its order and texts: "**#1** A + B — 9 crossfire kills · 16
+/// crossfires · 6 rounds · 1.50 kills/round", then how many more the image shows. With
+/// `partner_only`, only the first name (the partner; the second is the player asked about).
+pub fn quoted_duos(input: &render::DuosInput, partner_only: bool) -> String {
+    let rows = render::ranked_duos(input);
+    let mut lines: Vec<String> = rows
+        .iter()
+        .take(QUOTED_ROWS)
+        .enumerate()
+        .map(|(i, d)| {
+            let names = if partner_only {
+                present::discord_name(&d.name_a)
+            } else {
+                format!(
+                    "{} + {}",
+                    present::discord_name(&d.name_a),
+                    present::discord_name(&d.name_b)
+                )
+            };
+            format!(
+                "**#{}** {names} — {} crossfire kills · {}",
+                i + 1,
+                render::duo_kills(d),
+                render::duo_stats(d)
+            )
+        })
+        .collect();
+    if rows.len() > QUOTED_ROWS {
+        lines.push(format!("… {} ranked in the image.", rows.len()));
+    }
+    lines.join("\n")
 }
 
 /// A card's figures as inline embed fields: "value (median m) · #3 of 40, top 8 %".

@@ -62,8 +62,9 @@ pub fn render_duos(input: &DuosInput) -> Result<Vec<u8>, RenderError> {
     duos(input).map(Rendered::into_png)
 }
 
-pub(crate) fn duos(input: &DuosInput) -> Result<Rendered, RenderError> {
-    ensure_fonts()?;
+/// The pairs the image shows, in its order: crossfire kills, then crossfires (stable), cut to
+/// [`DUOS_MAX_ROWS`]. The embed beside the image quotes the same order.
+pub fn ranked_duos(input: &DuosInput) -> Vec<&DuoRow> {
     let mut rows: Vec<&DuoRow> = input.rows.iter().collect();
     rows.sort_by(|a, b| {
         b.crossfire_kills
@@ -71,6 +72,32 @@ pub(crate) fn duos(input: &DuosInput) -> Result<Rendered, RenderError> {
             .then(b.crossfires.cmp(&a.crossfires))
     });
     rows.truncate(DUOS_MAX_ROWS);
+    rows
+}
+
+/// The line under a pair's names: "31 crossfires · 14 rounds · 1.21 kills/round".
+pub fn duo_stats(row: &DuoRow) -> String {
+    format!(
+        "{} crossfires · {} {} · {}",
+        fmt_int(row.crossfires),
+        fmt_int(row.rounds_together),
+        if row.rounds_together == 1 {
+            "round"
+        } else {
+            "rounds"
+        },
+        with_unit(fmt_num(row.kills_per_round), "kills/round"),
+    )
+}
+
+/// A pair's crossfire kills as the image writes them.
+pub fn duo_kills(row: &DuoRow) -> String {
+    fmt_int(row.crossfire_kills)
+}
+
+pub(crate) fn duos(input: &DuosInput) -> Result<Rendered, RenderError> {
+    ensure_fonts()?;
+    let rows = ranked_duos(input);
     let height = duos_height(rows.len());
     let mut canvas = Canvas::new(DUOS_WIDTH, height, theme::BG);
     canvas.draw(|area| {
@@ -151,7 +178,7 @@ fn duo_row(
         HPos::Right,
         VPos::Center,
     );
-    let kills = fit(area, &fmt_int(row.crossfire_kills), &kills_style, 160);
+    let kills = fit(area, &duo_kills(row), &kills_style, 160);
     put(area, &kills, &kills_style, (RIGHT, line1))?;
     let names_style = anchored(
         text(size::BODY, true, theme::TEXT),
@@ -168,17 +195,7 @@ fn duo_row(
     );
     put(area, &names, &names_style, (NAME_X, line1))?;
 
-    let stats = format!(
-        "{} crossfires · {} {} · {}",
-        fmt_int(row.crossfires),
-        fmt_int(row.rounds_together),
-        if row.rounds_together == 1 {
-            "round"
-        } else {
-            "rounds"
-        },
-        with_unit(fmt_num(row.kills_per_round), "kills/round"),
-    );
+    let stats = duo_stats(row);
     let stats_style = anchored(
         text(size::SMALL, false, theme::MUTED),
         HPos::Left,

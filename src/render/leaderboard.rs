@@ -69,9 +69,52 @@ pub fn render_leaderboard(input: &LeaderboardInput) -> Result<Vec<u8>, RenderErr
     leaderboard(input).map(Rendered::into_png)
 }
 
+/// One row of a leaderboard as the image draws it: rank, player, and the value and sample
+/// texts. The embed beside the image quotes these, so both say the same.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeaderEntry<'a> {
+    pub rank: usize,
+    pub row: &'a LeaderRow,
+    pub value: String,
+    pub samples: String,
+}
+
+/// The rows the image shows, ranked (competition ranks), cut, and formatted with one number of
+/// decimals for the whole board (by its largest value), so values line up.
+pub fn leaderboard_entries(input: &LeaderboardInput) -> Vec<LeaderEntry<'_>> {
+    let rows = ranked(&input.rows, input.better);
+    let finite = rows.iter().map(|(_, r)| r.value).filter(|v| v.is_finite());
+    let decimals = if finite.clone().all(|v| v == v.trunc()) {
+        0
+    } else {
+        decimals_for_size(finite.fold(0.0f64, |m, v| m.max(v.abs())))
+    };
+    rows.into_iter()
+        .map(|(rank, row)| LeaderEntry {
+            rank,
+            row,
+            value: with_unit(fmt_num_with(row.value, decimals), &input.unit),
+            samples: samples_text(row.samples, &input.samples_label),
+        })
+        .collect()
+}
+
+/// "12 rounds", "1 life", or "n=12" without a label.
+fn samples_text(samples: i64, label: &str) -> String {
+    match label.trim() {
+        "" => format!("n={}", fmt_compact(samples)),
+        // "1 round" and "1 life", not "1 rounds" and "1 lives".
+        "lives" if samples == 1 => "1 life".to_string(),
+        label if samples == 1 && label.len() > 1 && label.ends_with('s') => {
+            format!("1 {}", &label[..label.len() - 1])
+        }
+        label => format!("{} {label}", fmt_compact(samples)),
+    }
+}
+
 pub(crate) fn leaderboard(input: &LeaderboardInput) -> Result<Rendered, RenderError> {
     ensure_fonts()?;
-    let rows = ranked(&input.rows, input.better);
+    let rows = leaderboard_entries(input);
     let height = leaderboard_height(rows.len());
     let mut canvas = Canvas::new(LEADERBOARD_WIDTH, height, theme::BG);
     canvas.draw(|area| {
@@ -87,17 +130,10 @@ pub(crate) fn leaderboard(input: &LeaderboardInput) -> Result<Rendered, RenderEr
                 "",
             );
         }
-        let best = rows[0].1.value;
-        // One number of decimals for the whole board (by its largest value), so values line up.
-        let finite = rows.iter().map(|(_, r)| r.value).filter(|v| v.is_finite());
-        let decimals = if finite.clone().all(|v| v == v.trunc()) {
-            0
-        } else {
-            decimals_for_size(finite.fold(0.0f64, |m, v| m.max(v.abs())))
-        };
-        for (i, (rank, row)) in rows.iter().enumerate() {
+        let best = rows[0].row.value;
+        for (i, entry) in rows.iter().enumerate() {
             let y = HEADER + ROW * i as i32;
-            lb_row(area, input, y, (i, *rank), row, best, decimals)?;
+            lb_row(area, input, y, i, entry, best)?;
         }
         Ok(())
     })?;
@@ -206,11 +242,11 @@ fn lb_row(
     area: &Area<'_>,
     input: &LeaderboardInput,
     y: i32,
-    (index, rank): (usize, usize),
-    row: &LeaderRow,
+    index: usize,
+    entry: &LeaderEntry<'_>,
     best: f64,
-    decimals: usize,
 ) -> Result<(), RenderError> {
+    let (rank, row) = (entry.rank, entry.row);
     let (line1, line2) = (y + 18, y + 40);
     if index.is_multiple_of(2) {
         area.draw(&Rectangle::new(
@@ -225,8 +261,7 @@ fn lb_row(
         HPos::Right,
         VPos::Center,
     );
-    let value = with_unit(fmt_num_with(row.value, decimals), &input.unit);
-    let value = fit(area, &value, &value_style, 170);
+    let value = fit(area, &entry.value, &value_style, 170);
     put(area, &value, &value_style, (RIGHT, line1))?;
     let name_style = anchored(
         text(size::BODY, false, theme::TEXT),
@@ -257,15 +292,6 @@ fn lb_row(
         ))
         .map_err(draw_err)?;
     }
-    let samples = match input.samples_label.trim() {
-        "" => format!("n={}", fmt_compact(row.samples)),
-        // "1 round" and "1 life", not "1 rounds" and "1 lives".
-        "lives" if row.samples == 1 => "1 life".to_string(),
-        label if row.samples == 1 && label.len() > 1 && label.ends_with('s') => {
-            format!("1 {}", &label[..label.len() - 1])
-        }
-        label => format!("{} {label}", fmt_compact(row.samples)),
-    };
     let samples_style = anchored(
         text(size::SMALL, false, theme::MUTED),
         HPos::Right,
@@ -273,7 +299,7 @@ fn lb_row(
     );
     let samples = fit(
         area,
-        &samples,
+        &entry.samples,
         &samples_style,
         (RIGHT - NAME_X - BAR_LEN - 16) as u32,
     );

@@ -35,11 +35,14 @@ mod samples;
 #[cfg(test)]
 mod testutil;
 
-pub use duos::{DUOS_MAX_ROWS, DUOS_WIDTH, DuoRow, DuosInput, duos_height, render_duos};
+pub use duos::{
+    DUOS_MAX_ROWS, DUOS_WIDTH, DuoRow, DuosInput, duo_kills, duo_stats, duos_height, ranked_duos,
+    render_duos,
+};
 pub use heatmap::{HEATMAP_HEIGHT, HEATMAP_WIDTH, HeatPoint, HeatmapInput, render_heatmap};
 pub use leaderboard::{
-    LEADERBOARD_MAX_ROWS, LEADERBOARD_WIDTH, LeaderRow, LeaderboardInput, leaderboard_height,
-    render_leaderboard,
+    LEADERBOARD_MAX_ROWS, LEADERBOARD_WIDTH, LeaderEntry, LeaderRow, LeaderboardInput,
+    leaderboard_entries, leaderboard_height, render_leaderboard,
 };
 pub use player_card::{
     CardStat, PLAYER_CARD_MAX_ROWS, PLAYER_CARD_WIDTH, PlayerCardInput, player_card_height,

@@ -102,15 +102,58 @@ fn is_bot(guid: &str) -> bool {
     guid.to_uppercase().starts_with("OMNIBOT")
 }
 
-/// `(guid, name)` of every player, cleaned for embeds.
-async fn names(pool: &PgPool) -> BTreeMap<String, String> {
-    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT guid, name FROM players")
+/// `(guid, raw name)` of every player.
+async fn raw_names(pool: &PgPool) -> BTreeMap<String, Vec<u8>> {
+    sqlx::query_as::<_, (String, Vec<u8>)>("SELECT guid, name FROM players")
         .fetch_all(pool)
         .await
-        .expect("players");
-    rows.into_iter()
-        .map(|(g, n)| (g, proximity::present::discord_name(&n)))
+        .expect("players")
+        .into_iter()
         .collect()
+}
+
+fn duo_row(a: &[u8], b: &[u8], crossfires: i64, kills: i64, together: i64) -> render::DuoRow {
+    render::DuoRow {
+        name_a: a.to_vec(),
+        name_b: b.to_vec(),
+        crossfires,
+        crossfire_kills: kills,
+        rounds_together: together,
+        kills_per_round: if together > 0 {
+            kills as f64 / together as f64
+        } else {
+            0.0
+        },
+    }
+}
+
+/// What a duos embed quotes of its image: the image's first three pairs (crossfire kills, then
+/// crossfires; the given order on ties) in the image's texts, and how many it shows.
+fn quoted_duos(rows: &[(String, render::DuoRow)]) -> String {
+    let mut order: Vec<&(String, render::DuoRow)> = rows.iter().collect();
+    order.sort_by(|(_, a), (_, b)| {
+        b.crossfire_kills
+            .cmp(&a.crossfire_kills)
+            .then(b.crossfires.cmp(&a.crossfires))
+    });
+    let shown = order.len().min(render::DUOS_MAX_ROWS);
+    let mut lines: Vec<String> = order
+        .iter()
+        .take(3)
+        .enumerate()
+        .map(|(i, (names, d))| {
+            format!(
+                "**#{}** {names} — {} crossfire kills · {}",
+                i + 1,
+                render::duo_kills(d),
+                render::duo_stats(d)
+            )
+        })
+        .collect();
+    if shown > 3 {
+        lines.push(format!("… {shown} ranked in the image."));
+    }
+    lines.join("\n")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,22 +237,19 @@ async fn heatmap_and_best_duo_answer_with_exact_figures() {
         .collect();
     ranked.sort_by(|(ka, a), (kb, b)| b.1.cmp(&a.1).then(b.0.cmp(&a.0)).then(ka.cmp(kb)));
     assert!(ranked.len() >= 2, "the samples have duos");
-    let who = names(pool).await;
-    let expected: Vec<String> = ranked
+    let raw = raw_names(pool).await;
+    let duos: Vec<(String, render::DuoRow)> = ranked
         .iter()
-        .take(10)
-        .enumerate()
-        .map(|(i, ((a, b), (c, k, t)))| {
-            let per_round = if *t > 0 { *k as f64 / *t as f64 } else { 0.0 };
-            format!(
-                "**{}.** {} + {} — {c} crossfires, {k} crossfire kills, {t} rounds together \
-                 ({per_round:.2} kills/round)",
-                i + 1,
-                who[a],
-                who[b]
-            )
+        .map(|((a, b), (c, k, t))| {
+            let names = format!(
+                "{} + {}",
+                proximity::present::discord_name(&raw[a]),
+                proximity::present::discord_name(&raw[b])
+            );
+            (names, duo_row(&raw[a], &raw[b], *c, *k, *t))
         })
         .collect();
+    let expected = quoted_duos(&duos);
     let reply = env
         .run(ALICE, "best_duo", json!({"min_crossfires": min}))
         .await;
@@ -219,10 +259,7 @@ async fn heatmap_and_best_duo_answer_with_exact_figures() {
     assert_eq!(embed["title"], json!("Best duos"));
     assert_eq!(
         description(&embed),
-        format!(
-            "all maps, all time · at least {min} crossfires\n{}",
-            expected.join("\n")
-        )
+        format!("all maps, all time · at least {min} crossfires\n{expected}")
     );
 
     env.finish().await;
@@ -258,7 +295,6 @@ async fn teamplay_sums(pool: &PgPool, columns: &[&str]) -> BTreeMap<String, (i64
 async fn ranking_and_player_commands_answer_with_exact_figures() {
     let env = Env::start().await;
     let pool = env.pool();
-    let who = names(pool).await;
 
     // Crossfire kills per round, among players with 3 rounds.
     let sums = teamplay_sums(pool, &["crossfire_kills"]).await;
@@ -268,12 +304,27 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         .map(|(g, (rounds, s))| (g.clone(), s[0] as f64 / *rounds as f64, *rounds))
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-    let lines: Vec<String> = ranked
-        .iter()
-        .take(10)
-        .enumerate()
-        .map(|(i, (g, v, n))| format!("**{}.** {} — {v:.2} ({n} rounds)", i + 1, who[g]))
-        .collect();
+    let raw = raw_names(pool).await;
+    let figure = &proximity::metrics::FIGURES[CROSSFIRE_KILLS as usize];
+    let board = render::LeaderboardInput {
+        title: String::new(),
+        subtitle: String::new(),
+        unit: figure.unit.to_string(),
+        samples_label: figure.sample_label.to_string(),
+        rows: ranked
+            .iter()
+            .map(|(g, v, n)| render::LeaderRow {
+                name_raw: raw[g].clone(),
+                value: *v,
+                samples: *n,
+            })
+            .collect(),
+        better: figure.better,
+    };
+    let quoted =
+        proximity::commands::reply::quoted_entries(&render::leaderboard_entries(&board), |_| {
+            String::new()
+        });
     let reply = env
         .run(ALICE, "leaderboard", json!({"metric": CROSSFIRE_KILLS}))
         .await;
@@ -288,10 +339,7 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
     assert_eq!(embed["title"], json!("Crossfire kills per round"));
     assert_eq!(
         description(&embed),
-        format!(
-            "all maps, all time · at least 3 rounds\n{}",
-            lines.join("\n")
-        )
+        format!("all maps, all time · at least 3 rounds\n{quoted}")
     );
 
     // Escape artists: escapes, fewest fights first on ties, at least 20 fights.
@@ -317,23 +365,36 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
             .then(a.0.cmp(b.0))
     });
     assert!(!ranked.is_empty(), "the samples have escape artists");
-    let lines: Vec<String> = ranked
-        .iter()
-        .take(10)
-        .enumerate()
-        .map(|(i, (g, s))| {
+    let board = render::LeaderboardInput {
+        title: String::new(),
+        subtitle: String::new(),
+        unit: String::new(),
+        samples_label: "fights".to_string(),
+        rows: ranked
+            .iter()
+            .map(|(g, s)| render::LeaderRow {
+                name_raw: raw[*g].clone(),
+                value: s[0] as f64,
+                samples: s[1],
+            })
+            .collect(),
+        better: proximity::metrics::Better::Higher,
+    };
+    let quoted =
+        proximity::commands::reply::quoted_entries(&render::leaderboard_entries(&board), |e| {
+            let i = board
+                .rows
+                .iter()
+                .position(|r| std::ptr::eq(r, e.row))
+                .unwrap();
+            let s = ranked[i].1;
             format!(
-                "**{}.** {} — {} escapes of {} fights ({:.1} %), {} of {} when focused",
-                i + 1,
-                who[*g],
-                s[0],
-                s[1],
+                " · {:.1} % escaped, {} of {} when focused",
                 100.0 * s[0] as f64 / s[1] as f64,
                 s[2],
                 s[3]
             )
-        })
-        .collect();
+        });
     let reply = env.run(ALICE, "escape_artists", json!({})).await;
     let (embed, size) = image_reply(&reply, "escape_artists.png");
     assert_eq!(
@@ -345,10 +406,7 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
     );
     assert_eq!(
         description(&embed),
-        format!(
-            "all maps, all time · at least 20 fights\n{}",
-            lines.join("\n")
-        )
+        format!("all maps, all time · at least 20 fights\n{quoted}")
     );
 
     // /link with a coloured, differently cased name is a claim; once an admin confirms it,
@@ -481,18 +539,14 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         .collect();
     ranked.sort_by(|(ga, a), (gb, b)| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(ga.cmp(gb)));
     assert!(!ranked.is_empty());
-    let lines: Vec<String> = ranked
+    let partners: Vec<(String, render::DuoRow)> = ranked
         .iter()
-        .take(10)
-        .enumerate()
-        .map(|(i, (g, (c, k, t)))| {
-            format!(
-                "**{}.** {} — {c} crossfires, {k} crossfire kills, {t} rounds together",
-                i + 1,
-                who[g]
-            )
+        .map(|(g, (c, k, t))| {
+            let name = proximity::present::discord_name(&raw[g]);
+            (name, duo_row(&raw[g], &raw[&guid], *c, *k, *t))
         })
         .collect();
+    let quoted = quoted_duos(&partners);
     let reply = env
         .run(
             BOB,
@@ -509,10 +563,7 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         )
     );
     assert_eq!(embed["title"], json!("Crossfire partners of LuckyStrike"));
-    assert_eq!(
-        description(&embed),
-        format!("all maps, all time\n{}", lines.join("\n"))
-    );
+    assert_eq!(description(&embed), format!("all maps, all time\n{quoted}"));
 
     // Only admins remove other accounts' links; anyone removes their own.
     let reply = env

@@ -23,12 +23,12 @@ async fn samples_db() -> TestDb {
     db
 }
 
-/// The ranked lines of a list embed, without their rank numbers ("**3.** ").
+/// The ranked lines of a list embed, without their ranks ("**#3** ").
 fn entries(description: &str) -> Vec<String> {
     description
         .lines()
-        .filter_map(|l| l.strip_prefix("**"))
-        .filter_map(|l| l.split_once(".** ").map(|(_, rest)| rest.to_string()))
+        .filter_map(|l| l.strip_prefix("**#"))
+        .filter_map(|l| l.split_once("** ").map(|(_, rest)| rest.to_string()))
         .collect()
 }
 
@@ -150,6 +150,11 @@ fn value_of(line: &str) -> f64 {
     after
         .split_whitespace()
         .next()
+        .map(|v| {
+            v.replace(',', "")
+                .trim_end_matches(|c: char| !c.is_ascii_digit())
+                .to_string()
+        })
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no value in {line:?}"))
 }
