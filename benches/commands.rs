@@ -89,6 +89,15 @@ async fn main() -> anyhow::Result<()> {
     )
     .fetch_one(&pool)
     .await?;
+    // Their most frequent teammate, for /compare.
+    let mate: String = sqlx::query_scalar(
+        "SELECT b.guid FROM round_players a JOIN round_players b
+             ON b.round_id = a.round_id AND b.guid <> a.guid
+         WHERE a.guid = $1 GROUP BY b.guid ORDER BY count(*) DESC, b.guid LIMIT 1",
+    )
+    .bind(&guid)
+    .fetch_one(&pool)
+    .await?;
     // Every run asks something slightly different (the period moves by a day), so that each
     // one is computed and rendered: identical requests would be answered from the cache.
     // "10y" is 3650 − run days (all ten years, less at most a month), "30d" is 30 + run days.
@@ -186,6 +195,18 @@ async fn main() -> anyhow::Result<()> {
             "crossfire kills all time, cached",
             Box::new(|_| json!({"metric": 4})),
         ),
+        ("round", "a player's latest, cached", {
+            let g = g.clone();
+            Box::new(move |_| json!({"player": g}))
+        }),
+        ("round", "a day's latest", {
+            // One day per run, so each is looked up and rendered.
+            Box::new(move |r| json!({"date": format!("2025-03-{:02}", 1 + r)}))
+        }),
+        ("compare", "10y", {
+            let (g, m) = (g.clone(), mate.clone());
+            Box::new(move |r| json!({"player1": g, "player2": m, "days": all(r)}))
+        }),
         ("proximity_status", "(admin)", Box::new(|_| json!({}))),
         ("link", "", {
             let g = g.clone();

@@ -203,24 +203,18 @@ pub fn quoted_duos(input: &render::DuosInput, partner_only: bool) -> String {
     lines.join("\n")
 }
 
-/// A card's figures as inline embed fields: "value (median m) · #3 of 40, top 8 %".
+/// A card's figures as inline embed fields, saying what the image does not: the player's place
+/// among the ranked players ("#3 of 40 · top 8 %"), or what ranks them. Values and medians are
+/// the image's.
 pub fn card_fields(rows: &[CardFigure]) -> Vec<(String, String, bool)> {
     rows.iter()
         .map(|r| {
-            let unit = r.figure.unit;
+            let f = r.figure;
             let place = match (r.rank, r.top_percent()) {
-                (Some((rank, of)), Some(top)) => format!(" · #{rank} of {of}, top {top} %"),
-                _ => String::new(),
+                (Some((rank, of)), Some(top)) => format!("#{rank} of {of} · top {top} %"),
+                _ => format!("not ranked: needs {} {}", f.min_samples, f.sample_label),
             };
-            (
-                r.figure.label.to_string(),
-                format!(
-                    "{} (median {}){place}",
-                    opt_figure(r.value, unit),
-                    opt_figure(r.median, unit)
-                ),
-                true,
-            )
+            (f.label.to_string(), place, true)
         })
         .collect()
 }

@@ -507,13 +507,22 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
             s[0], s[2], s[1], s[3], s[4]
         )
     );
+    // The escape rate's place among people targeted often enough, from the raw sums.
+    let escape = proximity::metrics::Figure::by_key("escape rate").unwrap();
+    let rates: Vec<f64> = teamplay_sums(pool, &["escapes", "times_targeted"])
+        .await
+        .iter()
+        .filter(|(g, (_, v))| !is_bot(g) && v[1] >= escape.min_samples)
+        .map(|(_, (_, v))| v[0] as f64 / v[1] as f64)
+        .collect();
+    let mine = s[4] as f64 / s[3] as f64;
+    let place = 1 + rates.iter().filter(|r| **r > mine).count();
+    let top = (100 * place).div_ceil(rates.len());
     let escape_field = &embed["fields"][3];
     assert_eq!(escape_field["name"], json!("Escape rate"));
-    assert!(
-        escape_field["value"]
-            .as_str()
-            .unwrap_or("")
-            .starts_with(&format!("{:.1} %", 100.0 * s[4] as f64 / s[3] as f64))
+    assert_eq!(
+        escape_field["value"],
+        json!(format!("#{place} of {} · top {top} %", rates.len()))
     );
 
     // Crossfire partners of the linked player, from the pair rows.

@@ -337,7 +337,7 @@ async fn round_compare_and_the_card_s_places() {
         .unwrap()
         .to_string();
     assert!(
-        field.contains(&format!("#{place} of {}, top ", board.len())),
+        field.starts_with(&format!("#{place} of {} · top ", board.len())),
         "{field}"
     );
 
