@@ -1,11 +1,9 @@
 //! `/link player`: claim a player as yours; an admin confirms the claim with `/link_confirm`
 //! (an admin's own claim needs no one else).
 
-use poise::CreateReply;
-
 use super::autocomplete::autocomplete_player;
 use super::resolve;
-use crate::bot::{Context, Error, acknowledge, limits};
+use crate::bot::{Context, Error, acknowledge};
 use crate::present::{discord_name, escape_markdown};
 use crate::store::queries;
 
@@ -40,11 +38,5 @@ pub async fn link(
              the claim."
         )
     };
-    ctx.send(
-        CreateReply::default()
-            .content(limits::content(&text))
-            .ephemeral(true),
-    )
-    .await?;
-    Ok(())
+    super::reply::say_private(ctx, &text).await
 }

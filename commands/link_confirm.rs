@@ -1,6 +1,5 @@
 //! `/link_confirm claim` (admins): confirm a player's `/link` claim.
 
-use poise::CreateReply;
 use poise::serenity_prelude as serenity;
 
 use crate::bot::{Context, Error, acknowledge, limits, user_error};
@@ -35,16 +34,8 @@ pub async fn link_confirm(
     let name = queries::player(pool, &guid)
         .await?
         .map_or_else(|| "(unknown player)".to_string(), |p| discord_name(&p.name));
-    ctx.send(
-        CreateReply::default()
-            .content(limits::content(&format!(
-                "Linked <@{user}> to {name} ({}).",
-                escape_markdown(&guid)
-            )))
-            .ephemeral(true),
-    )
-    .await?;
-    Ok(())
+    let text = format!("Linked <@{user}> to {name} ({}).", escape_markdown(&guid));
+    super::reply::say_private(ctx, &text).await
 }
 
 /// Waiting claims: "discord name → player (…GUID end)", the account id as value.

@@ -86,6 +86,17 @@ pub async fn send_answer(ctx: Context<'_>, answer: Answer) -> Result<(), Error> 
     Ok(())
 }
 
+/// A private text reply, within Discord's content limit.
+pub async fn say_private(ctx: Context<'_>, text: &str) -> Result<(), Error> {
+    ctx.send(
+        CreateReply::default()
+            .content(limits::content(text))
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
+
 /// How long an answer is reused for the same request while no round is imported or deleted
 /// (relative periods move on, so not for ever).
 const CACHE_TTL: Duration = Duration::from_secs(60);

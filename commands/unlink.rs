@@ -1,10 +1,8 @@
 //! `/unlink [player]`: remove your link (or claim); admins can remove anyone's link to a player.
 
-use poise::CreateReply;
-
 use super::autocomplete::autocomplete_player;
 use super::resolve;
-use crate::bot::{Context, Error, acknowledge, limits, user_error};
+use crate::bot::{Context, Error, acknowledge, user_error};
 use crate::present::discord_name;
 use crate::store::queries;
 
@@ -42,11 +40,5 @@ pub async fn unlink(
             )
         }
     };
-    ctx.send(
-        CreateReply::default()
-            .content(limits::content(&text))
-            .ephemeral(true),
-    )
-    .await?;
-    Ok(())
+    super::reply::say_private(ctx, &text).await
 }

@@ -127,33 +127,15 @@ fn duo_row(a: &[u8], b: &[u8], crossfires: i64, kills: i64, together: i64) -> re
     }
 }
 
-/// What a duos embed quotes of its image: the image's first three pairs (crossfire kills, then
-/// crossfires; the given order on ties) in the image's texts, and how many it shows.
-fn quoted_duos(rows: &[(String, render::DuoRow)]) -> String {
-    let mut order: Vec<&(String, render::DuoRow)> = rows.iter().collect();
-    order.sort_by(|(_, a), (_, b)| {
-        b.crossfire_kills
-            .cmp(&a.crossfire_kills)
-            .then(b.crossfires.cmp(&a.crossfires))
-    });
-    let shown = order.len().min(render::DUOS_MAX_ROWS);
-    let mut lines: Vec<String> = order
-        .iter()
-        .take(3)
-        .enumerate()
-        .map(|(i, (names, d))| {
-            format!(
-                "**#{}** {names} — {} crossfire kills · {}",
-                i + 1,
-                render::duo_kills(d),
-                render::duo_stats(d)
-            )
-        })
-        .collect();
-    if shown > 3 {
-        lines.push(format!("… {shown} ranked in the image."));
-    }
-    lines.join("\n")
+/// What a duos embed quotes of its image, for pairs computed here (the partner first, and
+/// only the partner's name with `partner_only`).
+fn quoted_duos(rows: Vec<render::DuoRow>, partner_only: bool) -> String {
+    let input = render::DuosInput {
+        title: String::new(),
+        subtitle: String::new(),
+        rows,
+    };
+    proximity::commands::reply::quoted_duos(&input, partner_only)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,18 +220,11 @@ async fn heatmap_and_best_duo_answer_with_exact_figures() {
     ranked.sort_by(|(ka, a), (kb, b)| b.1.cmp(&a.1).then(b.0.cmp(&a.0)).then(ka.cmp(kb)));
     assert!(ranked.len() >= 2, "the samples have duos");
     let raw = raw_names(pool).await;
-    let duos: Vec<(String, render::DuoRow)> = ranked
+    let duos: Vec<render::DuoRow> = ranked
         .iter()
-        .map(|((a, b), (c, k, t))| {
-            let names = format!(
-                "{} + {}",
-                proximity::present::discord_name(&raw[a]),
-                proximity::present::discord_name(&raw[b])
-            );
-            (names, duo_row(&raw[a], &raw[b], *c, *k, *t))
-        })
+        .map(|((a, b), (c, k, t))| duo_row(&raw[a], &raw[b], *c, *k, *t))
         .collect();
-    let expected = quoted_duos(&duos);
+    let expected = quoted_duos(duos, false);
     let reply = env
         .run(ALICE, "best_duo", json!({"min_crossfires": min}))
         .await;
@@ -548,14 +523,11 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         .collect();
     ranked.sort_by(|(ga, a), (gb, b)| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(ga.cmp(gb)));
     assert!(!ranked.is_empty());
-    let partners: Vec<(String, render::DuoRow)> = ranked
+    let partners: Vec<render::DuoRow> = ranked
         .iter()
-        .map(|(g, (c, k, t))| {
-            let name = proximity::present::discord_name(&raw[g]);
-            (name, duo_row(&raw[g], &raw[&guid], *c, *k, *t))
-        })
+        .map(|(g, (c, k, t))| duo_row(&raw[g], &raw[&guid], *c, *k, *t))
         .collect();
-    let quoted = quoted_duos(&partners);
+    let quoted = quoted_duos(partners, true);
     let reply = env
         .run(
             BOB,
