@@ -17,7 +17,7 @@ pub async fn link(
 ) -> Result<(), Error> {
     acknowledge(ctx).await?;
     let pool = &ctx.data().pool;
-    let who = resolve::find_player(pool, &player).await?;
+    let who = resolve::resolve_player(ctx, Some(&player)).await?;
     let user = ctx.author().id.get();
     let shown = format!(
         "{} ({})",
@@ -28,7 +28,7 @@ pub async fn link(
         format!("Your account is already linked to {shown}.")
     } else if resolve::is_admin(ctx).await {
         queries::request_link(pool, user, &ctx.author().name, &who.guid).await?;
-        queries::confirm_link(pool, user, user).await?;
+        queries::confirm_link(pool, user, &who.guid, user).await?;
         format!("Linked your account to {shown}. Commands without a name now show this player.")
     } else {
         queries::request_link(pool, user, &ctx.author().name, &who.guid).await?;

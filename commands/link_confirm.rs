@@ -23,14 +23,20 @@ pub async fn link_confirm(
 ) -> Result<(), Error> {
     acknowledge(ctx).await?;
     let pool = &ctx.data().pool;
-    let Ok(user) = claim.trim().parse::<u64>() else {
+    // The choice names the account and the player claimed, so a claim changed after the
+    // admin picked it is not confirmed in its place.
+    let Some((user, guid)) = claim
+        .trim()
+        .split_once(':')
+        .and_then(|(u, g)| Some((u.parse::<u64>().ok()?, g.to_string())))
+    else {
         return Err(user_error("Pick a claim from the list."));
     };
-    let Some(guid) = queries::confirm_link(pool, user, ctx.author().id.get()).await? else {
+    if !queries::confirm_link(pool, user, &guid, ctx.author().id.get()).await? {
         return Err(user_error(
-            "That account has no waiting claim (it was confirmed or withdrawn already).",
+            "That claim is no longer waiting (it was confirmed, changed or withdrawn).",
         ));
-    };
+    }
     let name = queries::player(pool, &guid)
         .await?
         .map_or_else(|| "(unknown player)".to_string(), |p| discord_name(&p.name));
@@ -57,7 +63,7 @@ async fn autocomplete_claim(
             let name = format!("{} → {player} (…{tail})", c.discord_name);
             serenity::AutocompleteChoice::new(
                 limits::choice_name(&name),
-                c.discord_user_id.to_string(),
+                format!("{}:{}", c.discord_user_id, c.guid),
             )
         })
         .collect();

@@ -34,7 +34,7 @@ pub async fn round(
         None => None,
     };
     let who = match player.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) => Some(resolve::find_player(pool, p).await?),
+        Some(p) => Some(resolve::resolve_player(ctx, Some(p)).await?),
         None => match queries::linked_guid(pool, ctx.author().id.get()).await? {
             Some(guid) => queries::player(pool, &guid).await?,
             None => None,

@@ -31,7 +31,7 @@ pub async fn unlink(
                      without a player to remove your own.",
                 ));
             }
-            let who = resolve::find_player(pool, input).await?;
+            let who = resolve::resolve_player(ctx, Some(input)).await?;
             let n = queries::unlink_player(pool, &who.guid).await?;
             format!(
                 "Removed {n} link{} to {}.",

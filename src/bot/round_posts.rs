@@ -46,11 +46,12 @@ impl Poster {
     pub async fn run(self, mut events: broadcast::Receiver<ScanEvent>) {
         self.check_channel().await;
         let mut backoff = Backoff::new(self.timing.retry_min, self.timing.retry_max);
+        let mut sent = Vec::new();
         loop {
             let attempt = if self.scanner.status().scanning {
                 Ok(0)
             } else {
-                post_waiting(&self.http, &self.pool, self.channel, self.bots).await
+                post_waiting(&self.http, &self.pool, self.channel, self.bots, &mut sent).await
             };
             let wait = match attempt {
                 Ok(_) => {
@@ -108,13 +109,20 @@ impl Poster {
 /// Posts the summaries of the rounds waiting for one: each round on its own, or one digest for
 /// more than [`DIGEST_AFTER`]. A round is marked posted as soon as its message is accepted;
 /// each message carries a nonce Discord enforces, so a post repeated after a lost answer is
-/// not shown twice. Returns how many rounds were posted.
+/// not shown twice. `sent` holds rounds Discord accepted but the database has not recorded yet
+/// (it failed): they are recorded first, so a long database outage does not repost them.
+/// Returns how many rounds were posted.
 pub async fn post_waiting(
     http: &serenity::Http,
     pool: &PgPool,
     channel: serenity::ChannelId,
     bots: bool,
+    sent: &mut Vec<i64>,
 ) -> anyhow::Result<usize> {
+    if !sent.is_empty() {
+        queries::mark_posted(pool, sent).await?;
+        sent.clear();
+    }
     let ids = queries::unposted_rounds(pool).await?;
     if ids.len() > DIGEST_AFTER {
         let mut shown = Vec::with_capacity(DIGEST_LINES);
@@ -133,7 +141,9 @@ pub async fn post_waiting(
             .enforce_nonce(true)
             .allowed_mentions(serenity::CreateAllowedMentions::new());
         channel.send_message(http, message).await?;
+        sent.extend_from_slice(&ids);
         queries::mark_posted(pool, &ids).await?;
+        sent.clear();
         return Ok(ids.len());
     }
     for id in &ids {
@@ -153,7 +163,9 @@ pub async fn post_waiting(
                 .allowed_mentions(serenity::CreateAllowedMentions::new());
             channel.send_message(http, message).await?;
         }
+        sent.push(*id);
         queries::mark_posted(pool, &[*id]).await?;
+        sent.clear();
     }
     Ok(ids.len())
 }

@@ -409,15 +409,33 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         .autocomplete(BOB, "link_confirm", json!({"claim": "luck"}))
         .choices(T)
         .await;
+    let claim = format!("{}:{guid}", ALICE.id);
     assert_eq!(
         claims,
         vec![
             json!({"name": format!("alice → LuckyStrike (…{})", &guid[guid.len() - 8..]),
-                    "value": ALICE.id.to_string()})
+                    "value": claim.clone()})
         ]
     );
+    // A claim changed after the admin picked it is not confirmed in its place.
+    let other: String = sqlx::query_scalar("SELECT guid FROM players WHERE match_key = 'viper'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    env.run(ALICE, "link", json!({"player": other.clone()}))
+        .await;
     let reply = env
-        .run(BOB, "link_confirm", json!({"claim": ALICE.id.to_string()}))
+        .run(BOB, "link_confirm", json!({"claim": claim.clone()}))
+        .await;
+    assert!(
+        reply.text().starts_with("That claim is no longer waiting"),
+        "{}",
+        reply.text()
+    );
+    env.run(ALICE, "link", json!({"player": guid.clone()}))
+        .await;
+    let reply = env
+        .run(BOB, "link_confirm", json!({"claim": claim.clone()}))
         .await;
     assert!(reply.ephemeral());
     assert_eq!(
@@ -425,13 +443,9 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
         format!("Linked <@{}> to LuckyStrike ({guid}).", ALICE.id)
     );
     let reply = env
-        .run(BOB, "link_confirm", json!({"claim": ALICE.id.to_string()}))
+        .run(BOB, "link_confirm", json!({"claim": claim.clone()}))
         .await;
-    assert!(
-        reply
-            .text()
-            .starts_with("That account has no waiting claim")
-    );
+    assert!(reply.text().starts_with("That claim is no longer waiting"));
     let (rounds, lives): (i64, i64) =
         sqlx::query_as("SELECT count(DISTINCT round_id), count(*) FROM lives WHERE guid = $1")
             .bind(&guid)

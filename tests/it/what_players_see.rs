@@ -377,5 +377,12 @@ async fn round_compare_and_the_card_s_places() {
         "{}",
         reply.embeds[0]
     );
+    // "me" names the caller's player in every player option, /unlink's included.
+    let reply = env
+        .fake
+        .invoke(BOB, "unlink", json!({"player": "me"}))
+        .reply(T)
+        .await;
+    assert_eq!(reply.text(), "Removed 1 link to LuckyStrike.");
     env.finish().await;
 }

@@ -55,21 +55,24 @@ pub async fn link_requests(
     .await?)
 }
 
-/// Turns `discord_user`'s waiting claim into a link confirmed by `admin`, in one transaction.
-/// Returns the claimed GUID, or `None` when there is no claim.
+/// Turns `discord_user`'s waiting claim to be `guid` into a link confirmed by `admin`, in one
+/// transaction. False when there is no such claim (none, or one to another player).
 pub async fn confirm_link(
     pool: &PgPool,
     discord_user: u64,
+    guid: &str,
     admin: u64,
-) -> Result<Option<String>, StoreError> {
+) -> Result<bool, StoreError> {
     let mut tx = pool.begin().await?;
-    let guid: Option<String> = sqlx::query_scalar(
-        "DELETE FROM discord_link_requests WHERE discord_user_id = $1 RETURNING guid",
-    )
-    .bind(discord_user as i64)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(guid) = &guid {
+    let claimed =
+        sqlx::query("DELETE FROM discord_link_requests WHERE discord_user_id = $1 AND guid = $2")
+            .bind(discord_user as i64)
+            .bind(guid)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+    if claimed {
         sqlx::query(
             "INSERT INTO discord_links (discord_user_id, guid, confirmed_by) VALUES ($1, $2, $3)
              ON CONFLICT (discord_user_id) DO UPDATE
@@ -82,7 +85,7 @@ pub async fn confirm_link(
         .await?;
     }
     tx.commit().await?;
-    Ok(guid)
+    Ok(claimed)
 }
 
 /// Removes `discord_user`'s link and waiting claim; whether there was either.

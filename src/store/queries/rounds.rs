@@ -83,13 +83,11 @@ pub async fn round_post(
     let Some(round) = round(pool, round_id).await? else {
         return Ok(None);
     };
-    let people = |column: &str| {
-        if bots {
-            String::new()
-        } else {
-            format!(" AND NOT is_bot_guid({column})")
-        }
+    let scope = super::Scope {
+        bots,
+        ..super::Scope::all()
     };
+    let people = |column: &str| scope.people_only(column);
     let top = |column: &'static str| {
         let sql = format!(
             "SELECT t.guid, marked_name(p.name, t.guid) AS name, t.{column}::int8 AS value
