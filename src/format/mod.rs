@@ -6,11 +6,13 @@
 mod digest;
 mod model;
 mod parse;
+mod weapons;
 mod write;
 
 pub use digest::canonical_digest;
 pub use model::*;
 pub use parse::{ParseError, ParseOptions, parse, parse_with};
+pub use weapons::{WEAPON_COUNT, is_bullet_weapon, is_known_weapon, weapon_name};
 pub use write::write;
 
 #[cfg(test)]

@@ -403,6 +403,189 @@ pub struct ReactionMetric {
     pub duration: i64,
 }
 
+vocabulary!(
+    /// How a player downed by an enemy ended (KILL_OUTCOME `outcome`). `Expired` only occurs in
+    /// older files.
+    KillFate {
+        Gibbed = "gibbed",
+        Revived = "revived",
+        TappedOut = "tapped_out",
+        RoundEnd = "round_end",
+        Expired = "expired",
+    }
+);
+
+/// Where a bullet hit landed: the engine's hit-region counters (`HR_HEAD` 0 .. `HR_LEGS` 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HitRegion {
+    Head = 0,
+    Arms = 1,
+    Body = 2,
+    Legs = 3,
+}
+
+impl HitRegion {
+    pub const ALL: [HitRegion; 4] = [
+        HitRegion::Head,
+        HitRegion::Arms,
+        HitRegion::Body,
+        HitRegion::Legs,
+    ];
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(HitRegion::Head),
+            1 => Some(HitRegion::Arms),
+            2 => Some(HitRegion::Body),
+            3 => Some(HitRegion::Legs),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            HitRegion::Head => "head",
+            HitRegion::Arms => "arms",
+            HitRegion::Body => "body",
+            HitRegion::Legs => "legs",
+        }
+    }
+}
+
+/// A row of REVIVES: a medic brought a downed teammate back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Revive {
+    pub time: i64,
+    /// The engine's record of who revived, never a guess.
+    pub medic_guid: String,
+    pub medic_name: Name,
+    pub revived_guid: String,
+    pub revived_name: Name,
+    /// The revived player's position.
+    pub pos: Vec3,
+    /// 2D distance to the nearest living enemy; `None` when there was none.
+    pub distance_to_enemy: Option<f64>,
+    pub nearest_enemy_guid: Option<String>,
+    /// The revived player had taken enemy damage in the 3000 ms before the revive.
+    pub under_fire: bool,
+}
+
+/// A row of KILL_OUTCOME: how a player downed by an enemy ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KillOutcome {
+    pub kill_time: i64,
+    pub victim_guid: String,
+    pub victim_name: Name,
+    pub killer_guid: String,
+    pub killer_name: Name,
+    /// MOD_* means of death.
+    pub kill_mod: i64,
+    pub outcome: KillFate,
+    pub outcome_time: i64,
+    pub delta_ms: i64,
+    /// How long the kill kept the victim out of the game; `None` when the file leaves it empty.
+    pub effective_denied_ms: Option<i64>,
+    pub gibber_guid: Option<String>,
+    pub gibber_name: Option<Name>,
+    pub reviver_guid: Option<String>,
+    pub reviver_name: Option<Name>,
+}
+
+/// A row of WEAPON_ACCURACY: one player's use of one weapon in the round.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeaponAccuracy {
+    pub player_guid: String,
+    pub player_name: Name,
+    pub team: Team,
+    /// WP_* number.
+    pub weapon: i64,
+    pub shots_fired: i64,
+    pub hits: i64,
+    pub kills: i64,
+    pub headshots: i64,
+}
+
+/// A row of HIT_REGIONS: one bullet hit on a living enemy and where it landed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HitRegionHit {
+    pub time: i64,
+    pub attacker_guid: String,
+    pub attacker_name: Name,
+    pub victim_guid: String,
+    pub victim_name: Name,
+    /// WP_* number.
+    pub weapon: i64,
+    pub region: HitRegion,
+    pub damage: i64,
+}
+
+/// A row of SPAWN_TIMING: how an enemy kill fell against the victim team's reinforcement wave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpawnTiming {
+    pub killer_guid: String,
+    pub killer_name: Name,
+    pub killer_team: Team,
+    pub victim_guid: String,
+    pub victim_name: Name,
+    pub victim_team: Team,
+    pub kill_time: i64,
+    /// The victim team's reinforcement interval; the three wave fields are `None` when unknown.
+    pub enemy_spawn_interval: Option<i64>,
+    pub time_to_next_spawn: Option<i64>,
+    /// `time_to_next_spawn / enemy_spawn_interval`, as written (three decimals).
+    pub spawn_timing_score: Option<f64>,
+    /// Seconds to each team's next wave, one decimal.
+    pub killer_reinf: Option<f64>,
+    pub victim_reinf: Option<f64>,
+}
+
+/// The sections of "the rest of the game" about medics, gunfights and spawn timing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GameSection {
+    Revives,
+    KillOutcome,
+    WeaponAccuracy,
+    HitRegions,
+    SpawnTiming,
+}
+
+impl GameSection {
+    pub const ALL: [GameSection; 5] = [
+        GameSection::Revives,
+        GameSection::KillOutcome,
+        GameSection::WeaponAccuracy,
+        GameSection::HitRegions,
+        GameSection::SpawnTiming,
+    ];
+
+    /// The section's name in the file.
+    pub fn name(self) -> &'static str {
+        match self {
+            GameSection::Revives => "REVIVES",
+            GameSection::KillOutcome => "KILL_OUTCOME",
+            GameSection::WeaponAccuracy => "WEAPON_ACCURACY",
+            GameSection::HitRegions => "HIT_REGIONS",
+            GameSection::SpawnTiming => "SPAWN_TIMING",
+        }
+    }
+
+    /// Its name in the header's `capabilities`.
+    pub fn capability(self) -> &'static str {
+        match self {
+            GameSection::Revives => "revives",
+            GameSection::KillOutcome => "kill_outcome",
+            GameSection::WeaponAccuracy => "weapon_accuracy",
+            GameSection::HitRegions => "hit_regions",
+            GameSection::SpawnTiming => "spawn_timing",
+        }
+    }
+
+    /// Bit in a stored round's `recorded` mask.
+    pub fn bit(self) -> i16 {
+        1 << (self as i16)
+    }
+}
+
 /// A section this reader does not use: its name and how many rows it had.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SkippedSection {
@@ -422,6 +605,13 @@ pub struct Round {
     pub objective_focus: Option<Vec<ObjectiveFocus>>,
     /// `None` when the file has no REACTION_METRICS section (it is optional).
     pub reactions: Option<Vec<ReactionMetric>>,
+    /// The five sections below are `None` when the file does not hold them: not recorded, which
+    /// is not the same as none happened (see [`Round::records`]).
+    pub revives: Option<Vec<Revive>>,
+    pub kill_outcomes: Option<Vec<KillOutcome>>,
+    pub weapon_accuracy: Option<Vec<WeaponAccuracy>>,
+    pub hit_regions: Option<Vec<HitRegionHit>>,
+    pub spawn_timing: Option<Vec<SpawnTiming>>,
     /// Sections present in the file that this reader skipped, in file order.
     pub skipped: Vec<SkippedSection>,
     /// Whether the file ended with `# END`.
@@ -439,9 +629,41 @@ impl Round {
             movement_heatmap: Vec::new(),
             objective_focus: None,
             reactions: None,
+            revives: None,
+            kill_outcomes: None,
+            weapon_accuracy: None,
+            hit_regions: None,
+            spawn_timing: None,
             skipped: Vec::new(),
             has_end_marker: true,
         }
+    }
+
+    /// Whether the round recorded `section`: the file holds it, or the header's `capabilities`
+    /// says the tracker had it switched on (an absent section is then "on but empty").
+    pub fn records(&self, section: GameSection) -> bool {
+        let present = match section {
+            GameSection::Revives => self.revives.is_some(),
+            GameSection::KillOutcome => self.kill_outcomes.is_some(),
+            GameSection::WeaponAccuracy => self.weapon_accuracy.is_some(),
+            GameSection::HitRegions => self.hit_regions.is_some(),
+            GameSection::SpawnTiming => self.spawn_timing.is_some(),
+        };
+        present
+            || self
+                .header
+                .capabilities
+                .iter()
+                .any(|(name, on)| *on && name == section.capability())
+    }
+
+    /// The `recorded` mask of [`GameSection::bit`]s.
+    pub fn recorded_mask(&self) -> i16 {
+        GameSection::ALL
+            .iter()
+            .filter(|s| self.records(**s))
+            .map(|s| s.bit())
+            .sum()
     }
 
     /// The round's end on the round clock: the latest time any row mentions.
