@@ -212,6 +212,7 @@ pub fn card_rows(card: &CardFigures) -> Vec<CardStat> {
             median: r.median,
             unit: r.figure.unit.to_string(),
             better: r.figure.better,
+            recorded: !r.figure.unrecorded_in(&card.totals),
         })
         .collect()
 }

@@ -1563,7 +1563,7 @@ fn opt_float(bytes: &[u8], field: impl Label, max: f64) -> FieldResult<Option<f6
 /// A `WP_*` or `MOD_*` number: any non-negative id is kept (an id this reader does not know is
 /// reported by the importer, not refused).
 fn id_number(bytes: &[u8], field: impl Label) -> FieldResult<i64> {
-    int_in(bytes, field, 0, 65_535)
+    int_in(bytes, field, 0, 9_999)
 }
 
 fn parse_revive(line: &[u8]) -> FieldResult<Revive> {

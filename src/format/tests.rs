@@ -1428,7 +1428,7 @@ fn bad_game_rows_name_their_section_line_and_field() {
             "AAAA;^1Vic^7tim;AXIS;-3;90;20;1;2",
             "WEAPON_ACCURACY",
             "weapon_id",
-            "-3 is outside 0..=65535",
+            "-3 is outside 0..=9999",
         ),
     ];
     for (find, replace, section, field, message) in cases {

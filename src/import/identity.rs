@@ -8,7 +8,10 @@
 //!   round with different rows, such as a partial file imported before the tracker finished it,
 //!   and the finished file.
 //!
-//! A file whose digest is stored is a repeat. A file whose key is stored with another digest
+//! A file whose digest is stored is a repeat, unless it records sections of the rest of the game
+//! (revives, weapons...) that the stored round lacks: then it replaces the stored round, so
+//! that importing the files of rounds stored before the reader knew those sections fills them
+//! in. A file whose key is stored with another digest
 //! replaces the stored round when it is more of the round: complete where the stored one was
 //! not, or, both incomplete, longer. Otherwise the stored round stands and the file is a repeat.
 //! A replacement happens in the transaction that writes the new round: the stored round is
@@ -28,13 +31,27 @@ pub enum Verdict {
     Repeat(i64),
 }
 
-/// The rule of the module doc, for a new file that is complete or not and lasts `duration_ms`.
-pub fn verdict(complete: bool, duration_ms: i64, stored: Option<StoredVersion>) -> Verdict {
+/// The rule of the module doc, for a new file that is complete or not, lasts `duration_ms` and
+/// records the sections `recorded` (`Round::recorded_mask`).
+pub fn verdict(
+    complete: bool,
+    duration_ms: i64,
+    recorded: i16,
+    stored: Option<StoredVersion>,
+) -> Verdict {
     let Some(s) = stored else {
         return Verdict::New;
     };
+    let fills_in = recorded & !s.recorded != 0;
+    if s.same_digest {
+        return if fills_in {
+            Verdict::Replace(s.round_id)
+        } else {
+            Verdict::Repeat(s.round_id)
+        };
+    }
     let more = !s.has_end_marker && (complete || duration_ms > s.duration_ms);
-    if s.same_digest || !more {
+    if !more {
         Verdict::Repeat(s.round_id)
     } else {
         Verdict::Replace(s.round_id)
@@ -56,17 +73,31 @@ mod tests {
             same_digest,
             has_end_marker,
             duration_ms,
+            recorded: 0,
         })
+    }
+
+    #[test]
+    fn the_same_round_with_sections_the_stored_one_lacks_fills_them_in() {
+        let with = |recorded| {
+            stored(true, true, 100).map(|s| StoredVersion { recorded, ..s })
+        };
+        assert_eq!(verdict(true, 100, 0b1011, with(0)), Verdict::Replace(7));
+        assert_eq!(verdict(true, 100, 0b1011, with(0b0001)), Verdict::Replace(7));
+        assert_eq!(verdict(true, 100, 0b1011, with(0b1011)), Verdict::Repeat(7));
+        // Fewer sections than stored never replaces what is there.
+        assert_eq!(verdict(true, 100, 0b0001, with(0b1011)), Verdict::Repeat(7));
+        assert_eq!(verdict(false, 100, 0, with(0b1011)), Verdict::Repeat(7));
     }
 
     #[test]
     fn the_same_digest_is_always_a_repeat() {
         assert_eq!(
-            verdict(true, 900, stored(true, false, 100)),
+            verdict(true, 900, 0, stored(true, false, 100)),
             Verdict::Repeat(7)
         );
         assert_eq!(
-            verdict(false, 100, stored(true, true, 100)),
+            verdict(false, 100, 0, stored(true, true, 100)),
             Verdict::Repeat(7)
         );
     }
@@ -74,19 +105,19 @@ mod tests {
     #[test]
     fn more_of_a_partial_round_replaces_it() {
         assert_eq!(
-            verdict(true, 100, stored(false, false, 500)),
+            verdict(true, 100, 0, stored(false, false, 500)),
             Verdict::Replace(7)
         );
         assert_eq!(
-            verdict(false, 600, stored(false, false, 500)),
+            verdict(false, 600, 0, stored(false, false, 500)),
             Verdict::Replace(7)
         );
         assert_eq!(
-            verdict(false, 500, stored(false, false, 500)),
+            verdict(false, 500, 0, stored(false, false, 500)),
             Verdict::Repeat(7)
         );
         assert_eq!(
-            verdict(false, 400, stored(false, false, 500)),
+            verdict(false, 400, 0, stored(false, false, 500)),
             Verdict::Repeat(7)
         );
     }
@@ -94,14 +125,14 @@ mod tests {
     #[test]
     fn a_complete_stored_round_stands() {
         assert_eq!(
-            verdict(true, 900, stored(false, true, 500)),
+            verdict(true, 900, 0, stored(false, true, 500)),
             Verdict::Repeat(7)
         );
         assert_eq!(
-            verdict(false, 900, stored(false, true, 500)),
+            verdict(false, 900, 0, stored(false, true, 500)),
             Verdict::Repeat(7)
         );
-        assert_eq!(verdict(true, 900, None), Verdict::New);
+        assert_eq!(verdict(true, 900, 0, None), Verdict::New);
     }
 
     #[test]

@@ -169,7 +169,12 @@ async fn write_round(
     if pending.is_none() {
         // A round with this digest or key is stored: which, and whether this file is more of it.
         let stored = began.stored_version(&record.played_digest, key).await?;
-        match identity::verdict(record.has_end_marker, record.duration_ms, stored) {
+        match identity::verdict(
+            record.has_end_marker,
+            record.duration_ms,
+            record.recorded,
+            stored,
+        ) {
             Verdict::Replace(old) => {
                 replaced = Some(old);
                 pending = began.insert_round(&record, Some(old)).await?;

@@ -61,6 +61,7 @@ pub fn round_record(
             .map(|s| json!({"name": s.name, "rows": s.rows}))
             .collect(),
         has_end_marker: round.has_end_marker,
+        recorded: round.recorded_mask(),
         engagements: s.engagements as i32,
         crossfires: s.crossfires as i32,
         escapes: s.escapes as i32,

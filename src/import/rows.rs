@@ -9,7 +9,7 @@ use crate::format::{Engagement, Outcome, Round};
 use crate::heat::{HeatCell, KILL_BIN, PRESENCE_CELL};
 use crate::metrics::{
     LifeProfile, MetricParams, PlayerSums, RoundMetrics, StagedMetrics, SumValue, TradeEvent,
-    death_position, player_sums,
+    death_position, player_sums, round_teams, weapon_uses,
 };
 use crate::store::StoreError;
 use crate::store::codec::{
@@ -87,6 +87,10 @@ pub fn build(
         player_trade_rows(round_id, &metrics)?,
         support_rows(round_id, &metrics)?,
         player_round_total_rows(round_id, round, &metrics)?,
+        revive_rows(round_id, round)?,
+        kill_outcome_rows(round_id, round)?,
+        spawn_timing_rows(round_id, round)?,
+        weapon_rows(round_id, round)?,
     );
     Ok(Some(metrics))
 }
@@ -206,6 +210,133 @@ fn reaction_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
             .put(column(rs, |x| ms(x.return_fire_ms)))?
             .put(column(rs, |x| ms(x.dodge_reaction_ms)))?
             .put(column(rs, |x| ms(x.support_reaction_ms)))?;
+    }
+    Ok(rows)
+}
+
+/// The revives, as one row of parallel arrays in file order; none when not recorded.
+fn revive_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_revives",
+        &[
+            "round_id",
+            "time_ms",
+            "medic_guid",
+            "revived_guid",
+            "x",
+            "y",
+            "z",
+            "distance_to_enemy",
+            "nearest_enemy_guid",
+            "under_fire",
+        ],
+    );
+    if let Some(rs) = round.revives.as_deref().filter(|r| !r.is_empty()) {
+        rows.row()?
+            .put(round_id)?
+            .put(column(rs, |x| x.time as i32))?
+            .put(column(rs, |x| x.medic_guid.as_str()))?
+            .put(column(rs, |x| x.revived_guid.as_str()))?
+            .put(column(rs, |x| x.pos.x as f32))?
+            .put(column(rs, |x| x.pos.y as f32))?
+            .put(column(rs, |x| x.pos.z as f32))?
+            .put(column(rs, |x| x.distance_to_enemy.map(|d| d as f32)))?
+            .put(column(rs, |x| x.nearest_enemy_guid.as_deref()))?
+            .put(column(rs, |x| x.under_fire))?;
+    }
+    Ok(rows)
+}
+
+/// How each enemy kill's victim ended, one row of parallel arrays; none when not recorded.
+fn kill_outcome_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_kill_outcomes",
+        &[
+            "round_id",
+            "kill_time",
+            "victim_guid",
+            "victim_team",
+            "killer_guid",
+            "kill_mod",
+            "outcome",
+            "outcome_time",
+            "denied_ms",
+            "gibber_guid",
+            "reviver_guid",
+        ],
+    );
+    if let Some(ks) = round.kill_outcomes.as_deref().filter(|k| !k.is_empty()) {
+        let teams = round_teams(round);
+        rows.row()?
+            .put(round_id)?
+            .put(column(ks, |x| x.kill_time as i32))?
+            .put(column(ks, |x| x.victim_guid.as_str()))?
+            .put(column(ks, |x| {
+                teams.get(x.victim_guid.as_str()).map_or(0, |t| team_code(*t))
+            }))?
+            .put(column(ks, |x| x.killer_guid.as_str()))?
+            .put(column(ks, |x| x.kill_mod as i16))?
+            .put(column(ks, |x| x.outcome.as_str()))?
+            .put(column(ks, |x| x.outcome_time as i32))?
+            .put(column(ks, |x| x.effective_denied_ms.map(|v| v as i32)))?
+            .put(column(ks, |x| x.gibber_guid.as_deref()))?
+            .put(column(ks, |x| x.reviver_guid.as_deref()))?;
+    }
+    Ok(rows)
+}
+
+/// Each enemy kill against the victim team's wave, one row of parallel arrays; none when not
+/// recorded.
+fn spawn_timing_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_spawn_timings",
+        &[
+            "round_id",
+            "killer_guid",
+            "victim_guid",
+            "victim_team",
+            "kill_time",
+            "interval_ms",
+            "to_next_ms",
+            "score",
+        ],
+    );
+    if let Some(ts) = round.spawn_timing.as_deref().filter(|t| !t.is_empty()) {
+        rows.row()?
+            .put(round_id)?
+            .put(column(ts, |x| x.killer_guid.as_str()))?
+            .put(column(ts, |x| x.victim_guid.as_str()))?
+            .put(column(ts, |x| team_code(x.victim_team)))?
+            .put(column(ts, |x| x.kill_time as i32))?
+            .put(column(ts, |x| x.enemy_spawn_interval.map(|v| v as i32)))?
+            .put(column(ts, |x| x.time_to_next_spawn.map(|v| v as i32)))?
+            .put(column(ts, |x| x.spawn_timing_score))?;
+    }
+    Ok(rows)
+}
+
+/// Each player's use of each weapon (`metrics::weapon_uses`).
+fn weapon_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_weapons",
+        &[
+            "round_id", "guid", "weapon", "shots", "hits", "kills", "headshots", "head", "arms",
+            "body", "legs",
+        ],
+    );
+    for u in weapon_uses(round) {
+        let row = rows
+            .row()?
+            .put(round_id)?
+            .put(u.guid.as_str())?
+            .put(u.weapon as i16)?
+            .put(u.shots as i32)?
+            .put(u.hits as i32)?
+            .put(u.kills as i32)?
+            .put(u.headshots as i32)?;
+        for n in u.regions {
+            row.put(n as i32)?;
+        }
     }
     Ok(rows)
 }
@@ -743,6 +874,10 @@ mod tests {
                 "player_trades",
                 "player_support",
                 "player_round_totals",
+                "round_revives",
+                "round_kill_outcomes",
+                "round_spawn_timings",
+                "round_weapons",
             ]
         );
         let rows = |name: &str| tables.iter().find(|t| t.0 == name).map(|t| t.1);

@@ -160,6 +160,37 @@ player_sums! {
     return_fire_count: i32,
     dodge_sum_ms: i64,
     dodge_count: i32,
+    /// 1 when the player had a life in a round that recorded WEAPON_ACCURACY.
+    wa_rounds: i32,
+    /// Shots, hits and headshots with bullet weapons (`format::is_bullet_weapon`).
+    shots: i64,
+    hits: i64,
+    headshots: i64,
+    /// 1 when the player had a life in a round that recorded REVIVES.
+    rv_rounds: i32,
+    revives_given: i32,
+    revives_received: i32,
+    /// Revives given to a teammate who had taken enemy damage in the 3 s before.
+    revives_under_fire: i32,
+    /// 1 when the player had a life in a round that recorded KILL_OUTCOME.
+    ko_rounds: i32,
+    /// Times downed by an enemy, and how those downs ended.
+    enemy_downs: i32,
+    times_revived: i32,
+    times_gibbed: i32,
+    times_tapped_out: i32,
+    /// Downed enemies this player gibbed.
+    gibs: i32,
+    /// Σ effective_denied_ms of the player's kills.
+    time_denied_ms: i64,
+    /// Teammates (same round team) downed by enemies, and those of them this player revived.
+    team_downs: i32,
+    downs_revived: i32,
+    /// 1 when the player had a life in a round that recorded SPAWN_TIMING.
+    st_rounds: i32,
+    /// Σ and count of the spawn_timing_score of the player's kills that have one.
+    spawn_score_sum: f64,
+    spawn_score_count: i32,
 }
 
 /// Every player's sums in `round`, by GUID. Each figure is narrowed to its column's type before
@@ -213,6 +244,7 @@ pub fn player_sums<'a>(round: &'a Round, m: &'a RoundMetrics) -> BTreeMap<&'a st
         p.su_samples += i64::from(x.samples as i32);
         p.su_supported += i64::from(x.supported_samples as i32);
     }
+    super::game::add_game_sums(round, &mut players);
     for x in round.reactions.iter().flatten() {
         let p = players.entry(&x.target_guid).or_default();
         if let Some(ms) = x.return_fire_ms {
@@ -256,6 +288,9 @@ pub struct Figure {
     pub sample_label: &'static str,
     /// One sentence for `/help`, from the definitions in `metrics.md`.
     pub meaning: &'static str,
+    /// The column counting the rounds that recorded what the figure is made of, for figures of
+    /// sections a tracker may not write: 0 of them is "not recorded", not "none".
+    pub recorded_by: Option<&'static str>,
 }
 
 impl Figure {
@@ -266,9 +301,19 @@ impl Figure {
         (den != 0.0).then(|| self.scale * num / den)
     }
 
-    /// The figure by its key.
+    /// The figure by its key, ranked or card-only.
     pub fn by_key(key: &str) -> Option<&'static Figure> {
-        FIGURES.iter().find(|f| f.key == key)
+        FIGURES
+            .iter()
+            .chain(CARD_ONLY_FIGURES)
+            .find(|f| f.key == key)
+    }
+
+    /// Whether `t` comes from rounds none of which recorded this figure's section.
+    pub fn unrecorded_in(&self, t: &PlayerTotals) -> bool {
+        self.recorded_by
+            .and_then(|c| t.get(c))
+            .is_some_and(|rounds| rounds == 0.0)
     }
 }
 
@@ -288,6 +333,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 10,
         meaning: "How far a player moves in one life: the summed 3D distance between consecutive path samples, averaged over lives.",
         sample_label: "lives",
+        recorded_by: None,
     },
     Figure {
         key: "sprint",
@@ -302,6 +348,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 10,
         meaning: "The share of a player's path samples taken while sprinting.",
         sample_label: "lives",
+        recorded_by: None,
     },
     Figure {
         key: "spawn reaction",
@@ -316,6 +363,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 10,
         meaning: "How long after spawning a player first moves (time_to_first_move_ms), averaged over the lives that moved.",
         sample_label: "spawns",
+        recorded_by: None,
     },
     Figure {
         key: "survival",
@@ -330,6 +378,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 10,
         meaning: "How long a life lasts: from spawn to death, or to the round's end when alive, averaged over lives.",
         sample_label: "lives",
+        recorded_by: None,
     },
     Figure {
         key: "crossfire kills",
@@ -344,6 +393,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 3,
         meaning: "Kills in crossfire (two or more attackers whose first hits on the target fall within 1 s), per round played.",
         sample_label: "rounds",
+        recorded_by: None,
     },
     Figure {
         key: "trades",
@@ -358,6 +408,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 3,
         meaning: "Trades made per round: killing a teammate's killer within 3 s of the teammate's death.",
         sample_label: "rounds",
+        recorded_by: None,
     },
     Figure {
         key: "support uptime",
@@ -372,6 +423,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 3,
         meaning: "The share of a player's path samples with a living teammate within 600 units: high plays with the team, low is a lone wolf.",
         sample_label: "rounds",
+        recorded_by: None,
     },
     Figure {
         key: "escape rate",
@@ -386,6 +438,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 20,
         meaning: "Fights a player was the target of and got away from (5 s without damage and 300 units from the last hit), per fight.",
         sample_label: "fights",
+        recorded_by: None,
     },
     Figure {
         key: "damage taken",
@@ -400,6 +453,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 3,
         meaning: "Damage a player takes in fights, per round played.",
         sample_label: "rounds",
+        recorded_by: None,
     },
     Figure {
         key: "kills per round",
@@ -414,6 +468,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 3,
         meaning: "Kills per round played.",
         sample_label: "rounds",
+        recorded_by: None,
     },
     Figure {
         key: "damage dealt",
@@ -428,6 +483,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 3,
         meaning: "Damage a player deals in fights, per round played.",
         sample_label: "rounds",
+        recorded_by: None,
     },
     Figure {
         key: "crossfire share",
@@ -442,6 +498,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 10,
         meaning: "The share of a player's kills made in crossfire.",
         sample_label: "kills",
+        recorded_by: None,
     },
     Figure {
         key: "fight length",
@@ -456,6 +513,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 20,
         meaning: "How long the fights a player is the target of last, from first hit to their end.",
         sample_label: "fights",
+        recorded_by: None,
     },
     Figure {
         key: "return fire",
@@ -470,6 +528,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 10,
         meaning: "How long a targeted player takes to hit back after the first hit on them (the tracker's return_fire_ms), over the fights where they did within 5 s.",
         sample_label: "reactions",
+        recorded_by: None,
     },
     Figure {
         key: "dodge reaction",
@@ -484,6 +543,7 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 10,
         meaning: "How long a targeted player takes to react by moving after the first hit on them (the tracker's dodge_reaction_ms), over the fights where they did within 5 s.",
         sample_label: "reactions",
+        recorded_by: None,
     },
     Figure {
         key: "kills per life",
@@ -498,6 +558,191 @@ pub const FIGURES: &[Figure] = &[
         min_samples: 10,
         meaning: "Kills per life: the fights a player ended as the killer, over their lives.",
         sample_label: "lives",
+        recorded_by: None,
+    },
+    Figure {
+        key: "accuracy",
+        title: "Accuracy (bullet weapons)",
+        label: "Accuracy",
+        unit: "%",
+        better: Better::Higher,
+        numerator: "hits",
+        denominator: "shots",
+        scale: 100.0,
+        samples: "shots",
+        min_samples: 100,
+        meaning: "Hits on living enemies per shot fired, over bullet weapons (pistols, SMGs, rifles, FG42, MG42/Browning, MP34); explosives and blades stay out.",
+        sample_label: "shots",
+        recorded_by: Some("wa_rounds"),
+    },
+    Figure {
+        key: "headshots",
+        title: "Headshot share of hits",
+        label: "Headshot %",
+        unit: "%",
+        better: Better::Higher,
+        numerator: "headshots",
+        denominator: "hits",
+        scale: 100.0,
+        samples: "shots",
+        min_samples: 100,
+        meaning: "The share of a player's bullet hits that landed in the head.",
+        sample_label: "shots",
+        recorded_by: Some("wa_rounds"),
+    },
+    Figure {
+        key: "revives",
+        title: "Revives given per round",
+        label: "Revives given / round",
+        unit: "",
+        better: Better::Higher,
+        numerator: "revives_given",
+        denominator: "rv_rounds",
+        scale: 1.0,
+        samples: "rv_rounds",
+        min_samples: 3,
+        meaning: "Teammates a player revived (the engine's record of the medic), per round played.",
+        sample_label: "rounds",
+        recorded_by: Some("rv_rounds"),
+    },
+    Figure {
+        key: "gibs",
+        title: "Gibs per round",
+        label: "Gibs / round",
+        unit: "",
+        better: Better::Higher,
+        numerator: "gibs",
+        denominator: "ko_rounds",
+        scale: 1.0,
+        samples: "ko_rounds",
+        min_samples: 3,
+        meaning: "Downed enemies a player finished off by destroying the body (so no medic could revive them), per round played.",
+        sample_label: "rounds",
+        recorded_by: Some("ko_rounds"),
+    },
+    Figure {
+        key: "time denied",
+        title: "Time denied per round",
+        label: "Time denied / round",
+        unit: "s",
+        better: Better::Higher,
+        numerator: "time_denied_ms",
+        denominator: "ko_rounds",
+        scale: 0.001,
+        samples: "ko_rounds",
+        min_samples: 3,
+        meaning: "How long a player's kills kept enemies out of the game: for each kill, the time to the victim's revive, or to their next spawn when gibbed or tapped out; per round played.",
+        sample_label: "rounds",
+        recorded_by: Some("ko_rounds"),
+    },
+    Figure {
+        key: "spawn timing",
+        title: "Spawn timing of kills",
+        label: "Spawn timing",
+        unit: "",
+        better: Better::Higher,
+        numerator: "spawn_score_sum",
+        denominator: "spawn_score_count",
+        scale: 1.0,
+        samples: "spawn_score_count",
+        min_samples: 20,
+        meaning: "The mean of a player's kills' time to the victim team's next wave over its interval: 1.00 = every kill right after the enemy's wave (the longest wait), 0 = just before it.",
+        sample_label: "kills",
+        recorded_by: Some("st_rounds"),
+    },
+];
+
+/// Figures shown on cards but not offered by the leaderboard (Discord allows 25 choices).
+pub const CARD_ONLY_FIGURES: &[Figure] = &[
+    Figure {
+        key: "revives received",
+        title: "Revives received per round",
+        label: "Revives received / round",
+        unit: "",
+        better: Better::Higher,
+        numerator: "revives_received",
+        denominator: "rv_rounds",
+        scale: 1.0,
+        samples: "rv_rounds",
+        min_samples: 3,
+        meaning: "Times a player was revived by a teammate, per round played.",
+        sample_label: "rounds",
+        recorded_by: Some("rv_rounds"),
+    },
+    Figure {
+        key: "revived share",
+        title: "Downs revived",
+        label: "Downs revived",
+        unit: "%",
+        better: Better::Higher,
+        numerator: "times_revived",
+        denominator: "enemy_downs",
+        scale: 100.0,
+        samples: "enemy_downs",
+        min_samples: 10,
+        meaning: "Of the times an enemy downed the player, the share a medic revived.",
+        sample_label: "downs",
+        recorded_by: Some("ko_rounds"),
+    },
+    Figure {
+        key: "gibbed share",
+        title: "Downs gibbed",
+        label: "Downs gibbed",
+        unit: "%",
+        better: Better::Lower,
+        numerator: "times_gibbed",
+        denominator: "enemy_downs",
+        scale: 100.0,
+        samples: "enemy_downs",
+        min_samples: 10,
+        meaning: "Of the times an enemy downed the player, the share that ended gibbed.",
+        sample_label: "downs",
+        recorded_by: Some("ko_rounds"),
+    },
+    Figure {
+        key: "tapped out share",
+        title: "Downs tapped out",
+        label: "Downs tapped out",
+        unit: "%",
+        better: Better::Lower,
+        numerator: "times_tapped_out",
+        denominator: "enemy_downs",
+        scale: 100.0,
+        samples: "enemy_downs",
+        min_samples: 10,
+        meaning: "Of the times an enemy downed the player, the share that went to limbo without being gibbed or revived (tap-out or the reinforcement wave).",
+        sample_label: "downs",
+        recorded_by: Some("ko_rounds"),
+    },
+    Figure {
+        key: "revive share",
+        title: "Revive share of the team's downs",
+        label: "Revive share of team downs",
+        unit: "%",
+        better: Better::Higher,
+        numerator: "downs_revived",
+        denominator: "team_downs",
+        scale: 100.0,
+        samples: "rv_rounds",
+        min_samples: 3,
+        meaning: "Of the teammates downed by enemies in a player's rounds, the share this player revived.",
+        sample_label: "rounds",
+        recorded_by: Some("ko_rounds"),
+    },
+    Figure {
+        key: "revives under fire",
+        title: "Revives under fire per round",
+        label: "Revives under fire / round",
+        unit: "",
+        better: Better::Higher,
+        numerator: "revives_under_fire",
+        denominator: "rv_rounds",
+        scale: 1.0,
+        samples: "rv_rounds",
+        min_samples: 3,
+        meaning: "Revives of a teammate who had been shot by an enemy in the 3 s before, per round played.",
+        sample_label: "rounds",
+        recorded_by: Some("rv_rounds"),
     },
 ];
 
@@ -524,6 +769,16 @@ impl Card {
                 "escape rate",
                 "survival",
                 "kills per life",
+                "accuracy",
+                "headshots",
+                "revives",
+                "revives received",
+                "gibs",
+                "revived share",
+                "gibbed share",
+                "tapped out share",
+                "time denied",
+                "spawn timing",
             ],
             Card::Engagements => &[
                 "kills per round",
@@ -562,8 +817,11 @@ mod tests {
 
     #[test]
     fn every_figure_is_made_of_declared_sums() {
-        for f in FIGURES {
-            for column in [f.numerator, f.denominator, f.samples] {
+        for f in FIGURES.iter().chain(CARD_ONLY_FIGURES) {
+            for column in [f.numerator, f.denominator, f.samples]
+                .into_iter()
+                .chain(f.recorded_by)
+            {
                 assert!(
                     PlayerSums::COLUMNS.contains(&column),
                     "{}: {column} is not a sum",
@@ -575,10 +833,18 @@ mod tests {
                 "a Discord choice name"
             );
         }
-        let mut keys: Vec<&str> = FIGURES.iter().map(|f| f.key).collect();
+        let mut keys: Vec<&str> = FIGURES
+            .iter()
+            .chain(CARD_ONLY_FIGURES)
+            .map(|f| f.key)
+            .collect();
         keys.sort_unstable();
         keys.dedup();
-        assert_eq!(keys.len(), FIGURES.len(), "keys are unique");
+        assert_eq!(
+            keys.len(),
+            FIGURES.len() + CARD_ONLY_FIGURES.len(),
+            "keys are unique"
+        );
         assert!(FIGURES.len() <= 25, "Discord shows at most 25 choices");
         for card in [Card::Player, Card::Engagements] {
             assert_eq!(

@@ -33,6 +33,7 @@
 //!   across rounds; percentages are 0–100.
 
 mod figures;
+mod game;
 mod movement;
 mod pairs;
 mod summary;
@@ -41,8 +42,9 @@ mod teamplay;
 mod trades;
 
 pub use figures::{
-    Better, Card, FIGURES, Figure, PlayerSums, PlayerTotals, SumValue, Total, Widened, player_sums,
+    Better, CARD_ONLY_FIGURES, Card, FIGURES, Figure, PlayerSums, PlayerTotals, SumValue, Total, Widened, player_sums,
 };
+pub use game::{WeaponUse, round_teams, weapon_uses};
 pub use movement::{LifeProfile, life_profile, life_profiles};
 pub use pairs::{PairStats, crossfire_pairs, crossfire_participants, pairs};
 pub use summary::{BestDuo, CellKills, PlayerAmount, RoundSummary, kill_heatmap, summary};

@@ -15,7 +15,7 @@ use crate::metrics::Better;
 /// Player card width in pixels.
 pub const PLAYER_CARD_WIDTH: u32 = 640;
 /// Stats shown at most on a player card.
-pub const PLAYER_CARD_MAX_ROWS: usize = 12;
+pub const PLAYER_CARD_MAX_ROWS: usize = 20;
 const HEADER: i32 = 120;
 const ROW: i32 = 72;
 /// Left and right edges of the content.
@@ -46,6 +46,9 @@ pub struct CardStat {
     pub unit: String,
     /// The figure's better direction ([`crate::metrics::Figure::better`]).
     pub better: Better,
+    /// False when none of the player's rounds recorded what the figure is made of (another
+    /// tracker's files): the value reads "not recorded" rather than "—".
+    pub recorded: bool,
 }
 
 /// Everything a player card shows.
@@ -176,7 +179,11 @@ fn stat_row(area: &Area<'_>, y: i32, index: usize, stat: &CardStat) -> Result<()
         HPos::Right,
         VPos::Center,
     );
-    let value = fit(area, &show(stat.value), &value_style, 200);
+    let shown = match stat.value {
+        None if !stat.recorded => "not recorded".to_string(),
+        v => show(v),
+    };
+    let value = fit(area, &shown, &value_style, 200);
     put(area, &value, &value_style, (RIGHT, line1))?;
     let label_style = anchored(
         text(size::BODY, true, theme::TEXT),
@@ -271,6 +278,7 @@ mod tests {
             median: Some(median),
             unit: unit.into(),
             better,
+            recorded: true,
         }
     }
 
@@ -409,6 +417,7 @@ mod tests {
                 median: Some(1.0),
                 unit: "".into(),
                 better: Better::Higher,
+                recorded: true,
             },
             CardStat {
                 label: "Escape rate".into(),
@@ -416,15 +425,24 @@ mod tests {
                 median: None,
                 unit: "%".into(),
                 better: Better::Higher,
+                recorded: true,
             },
             stat("Zero median", 3.0, 0.0, "", Better::Higher),
             stat("NaN", f64::NAN, f64::INFINITY, "", Better::Higher),
+            CardStat {
+                label: "Accuracy".into(),
+                value: None,
+                median: Some(30.0),
+                unit: "%".into(),
+                better: Better::Higher,
+                recorded: false,
+            },
         ]);
         input.name = [b'N'; 50].to_vec();
         let r = player_card(&input).unwrap();
         save("player_card_missing.png", &r.png);
         let img = Image::decode(&r.png);
-        assert_eq!(img.height, player_card_height(4));
+        assert_eq!(img.height, player_card_height(5));
         // No ratio, no bar: the tracks stay empty; the median's tick only where it scales.
         for i in 0..4 {
             for colour in [theme::BETTER, theme::WORSE, theme::MUTED] {
@@ -436,10 +454,13 @@ mod tests {
         let marks: Vec<&str> = r
             .texts
             .iter()
-            .filter(|t| t.text == "—" || t.text == "better")
+            .filter(|t| ["—", "better", "not recorded"].contains(&t.text.as_str()))
             .map(|t| t.text.as_str())
             .collect();
-        assert_eq!(marks, ["—", "—", "—", "better", "—", "—"]);
+        assert_eq!(
+            marks,
+            ["—", "—", "—", "better", "—", "—", "not recorded", "—"]
+        );
 
         let empty = render_player_card(&PlayerCardInput {
             rows: vec![],

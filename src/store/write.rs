@@ -58,8 +58,9 @@ pub async fn stored_from_file(
     .await?)
 }
 
-/// A stored round found by digest or key: id, same digest, end marker, duration.
-type Version = (i64, bool, bool, i64);
+/// A stored round found by digest or key: id, same digest, end marker, duration, recorded
+/// sections.
+type Version = (i64, bool, bool, i64, i16);
 
 async fn versions<'e>(
     conn: impl sqlx::PgExecutor<'e>,
@@ -69,7 +70,7 @@ async fn versions<'e>(
 ) -> Result<Option<Version>, StoreError> {
     let (map, round, start) = key.unwrap_or(("", 0, 0));
     let sql = format!(
-        "SELECT id, played_digest = $1, has_end_marker, duration_ms FROM rounds
+        "SELECT id, played_digest = $1, has_end_marker, duration_ms, recorded FROM rounds
          WHERE played_digest = $1 OR (map = $2 AND round_number = $3 AND start_unix = $4
                                       AND start_unix > 0)
          ORDER BY played_digest = $1 DESC LIMIT 1 {lock}"
@@ -101,6 +102,8 @@ pub struct RoundRecord {
     pub params: serde_json::Value,
     pub skipped: serde_json::Value,
     pub has_end_marker: bool,
+    /// The sections of the rest of the game the round recorded (`Round::recorded_mask`).
+    pub recorded: i16,
     pub engagements: i32,
     pub crossfires: i32,
     pub escapes: i32,
@@ -129,6 +132,8 @@ pub struct StoredVersion {
     pub same_digest: bool,
     pub has_end_marker: bool,
     pub duration_ms: i64,
+    /// Its `recorded` sections.
+    pub recorded: i16,
 }
 
 impl RoundTx {
@@ -146,11 +151,12 @@ impl RoundTx {
     ) -> Result<Option<StoredVersion>, StoreError> {
         let found = versions(&mut *self.tx, digest, key, "FOR UPDATE").await?;
         Ok(found.map(
-            |(round_id, same_digest, has_end_marker, duration_ms)| StoredVersion {
+            |(round_id, same_digest, has_end_marker, duration_ms, recorded)| StoredVersion {
                 round_id,
                 same_digest,
                 has_end_marker,
                 duration_ms,
+                recorded,
             },
         ))
     }
@@ -207,9 +213,9 @@ impl RoundTx {
                      start_unix, end_unix, played_at, duration_ms, banner, tracker_version,
                      capabilities, params, skipped_sections, has_end_marker, file_bytes,
                      engagement_count, crossfire_count, escape_count, kill_count, player_count,
-                     support_mean_pct)
+                     support_mean_pct, recorded)
                  VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,
-                         $20,$21)
+                         $20,$21,$32)
                  ON CONFLICT DO NOTHING
                  RETURNING id),
              listed AS (
@@ -250,6 +256,7 @@ impl RoundTx {
         .bind(&d.names)
         .bind(&d.display_names)
         .bind(&d.match_keys)
+        .bind(r.recorded)
         .fetch_one(&mut *self.tx)
         .await?;
         if listed.is_none() {
