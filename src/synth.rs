@@ -196,6 +196,11 @@ pub fn synth_round(opts: &SynthOptions) -> Round {
         ("reactions".into(), true),
         ("objective_focus".into(), false),
     ];
+    h.capabilities.extend(
+        GameSection::ALL
+            .iter()
+            .map(|s| (s.capability().to_string(), true)),
+    );
 
     let end = i64::from(opts.duration_s) * 1000;
     let mut fights: BTreeMap<usize, OpenFight> = BTreeMap::new();
@@ -509,7 +514,190 @@ pub fn synth_round(opts: &SynthOptions) -> Round {
     round.kill_heatmap = kills.into_values().collect();
     round.movement_heatmap = movement.into_values().collect();
     round.reactions = Some(reactions(&round, &players, &hits));
+    game_sections(&mut round, opts.seed, end);
     round
+}
+
+/// The rest of the game, from the fights that happened: how each killed player ended (a medic
+/// teammate alive at the time may revive, else gibbed or tapped out before the next wave),
+/// shots and hit regions behind each attacker's hits, and each kill against the victim team's
+/// wave. Drawn from a generator of its own so the match above is the same with or without it.
+fn game_sections(round: &mut Round, seed: u64, end: i64) {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x6A3E_5EC7_10_u64);
+    let interval = |team: Team| if team == Team::Axis { 30_000 } else { 20_000 };
+    let next_wave = |team: Team, t: i64| (t / interval(team) + 1) * interval(team);
+    let spawn_after = |guid: &str, t: i64| {
+        round
+            .tracks
+            .iter()
+            .filter(|l| l.guid == guid && l.spawn_time > t)
+            .map(|l| l.spawn_time)
+            .min()
+            .unwrap_or(end)
+    };
+    let living_medic = |team: Team, t: i64, not: &str| {
+        round
+            .tracks
+            .iter()
+            .find(|l| {
+                l.team == team
+                    && l.class == PlayerClass::Medic
+                    && l.guid != not
+                    && l.spawn_time <= t
+                    && l.death_time.is_none_or(|d| d > t)
+            })
+            .map(|l| (l.guid.clone(), l.name.clone()))
+    };
+    let mut revives = Vec::new();
+    let mut outcomes = Vec::new();
+    let mut timings = Vec::new();
+    for e in round
+        .engagements
+        .iter()
+        .filter(|e| e.outcome == Outcome::Killed)
+    {
+        let (Some(killer_guid), Some(killer_name)) = (&e.killer_guid, &e.killer_name) else {
+            continue;
+        };
+        let kill = e.end_time;
+        let respawn = spawn_after(&e.target_guid, kill);
+        let killer_team = e
+            .attackers
+            .iter()
+            .find(|a| &a.guid == killer_guid)
+            .map_or(Team::ALL[0], |a| a.team);
+        let roll: f64 = rng.random();
+        let medic = living_medic(e.target_team, kill, &e.target_guid);
+        let at = (kill + rng.random_range(1_500..9_000))
+            .min(respawn)
+            .min(end);
+        let (outcome, gibber, reviver) = match medic {
+            Some(m) if roll < 0.35 && at < respawn => (KillFate::Revived, None, Some(m)),
+            _ if roll < 0.65 => (
+                KillFate::Gibbed,
+                Some((killer_guid.clone(), killer_name.clone())),
+                None,
+            ),
+            _ if respawn >= end => (KillFate::RoundEnd, None, None),
+            _ => (KillFate::TappedOut, None, None),
+        };
+        let outcome_time = match outcome {
+            KillFate::RoundEnd => end,
+            KillFate::TappedOut => respawn,
+            _ => at,
+        };
+        let denied = match outcome {
+            KillFate::Revived => outcome_time - kill,
+            _ => respawn - kill,
+        };
+        if let Some((medic_guid, medic_name)) = &reviver {
+            revives.push(Revive {
+                time: outcome_time,
+                medic_guid: medic_guid.clone(),
+                medic_name: medic_name.clone(),
+                revived_guid: e.target_guid.clone(),
+                revived_name: e.target_name.clone(),
+                pos: e.end,
+                distance_to_enemy: None,
+                nearest_enemy_guid: None,
+                under_fire: outcome_time - kill <= 3_000,
+            });
+        }
+        outcomes.push(KillOutcome {
+            kill_time: kill,
+            victim_guid: e.target_guid.clone(),
+            victim_name: e.target_name.clone(),
+            killer_guid: killer_guid.clone(),
+            killer_name: killer_name.clone(),
+            kill_mod: 8,
+            outcome,
+            outcome_time,
+            delta_ms: outcome_time - kill,
+            effective_denied_ms: Some(denied),
+            gibber_guid: gibber.as_ref().map(|g| g.0.clone()),
+            gibber_name: gibber.map(|g| g.1),
+            reviver_guid: reviver.as_ref().map(|r| r.0.clone()),
+            reviver_name: reviver.map(|r| r.1),
+        });
+        let to_next = next_wave(e.target_team, kill) - kill;
+        let tenths = |ms: i64| (ms as f64 / 100.0).round() / 10.0;
+        timings.push(SpawnTiming {
+            killer_guid: killer_guid.clone(),
+            killer_name: killer_name.clone(),
+            killer_team,
+            victim_guid: e.target_guid.clone(),
+            victim_name: e.target_name.clone(),
+            victim_team: e.target_team,
+            kill_time: kill,
+            enemy_spawn_interval: Some(interval(e.target_team)),
+            time_to_next_spawn: Some(to_next),
+            spawn_timing_score: Some(
+                (to_next as f64 / interval(e.target_team) as f64 * 1000.0).round() / 1000.0,
+            ),
+            killer_reinf: Some(tenths(next_wave(killer_team, kill) - kill)),
+            victim_reinf: Some(tenths(to_next)),
+        });
+    }
+
+    // Every hit of the fights, its region drawn (bullets only), and shots at each player's aim.
+    let mut accuracy: BTreeMap<(String, i64), WeaponAccuracy> = BTreeMap::new();
+    let mut regions = Vec::new();
+    for e in &round.engagements {
+        for a in &e.attackers {
+            for &(weapon, n) in &a.weapons {
+                let w =
+                    accuracy
+                        .entry((a.guid.clone(), weapon))
+                        .or_insert_with(|| WeaponAccuracy {
+                            player_guid: a.guid.clone(),
+                            player_name: a.name.clone(),
+                            team: a.team,
+                            weapon,
+                            shots_fired: 0,
+                            hits: 0,
+                            kills: 0,
+                            headshots: 0,
+                        });
+                w.hits += n;
+                if a.got_kill && a.weapons.first().map(|x| x.0) == Some(weapon) {
+                    w.kills += 1;
+                }
+                if !is_bullet_weapon(weapon) {
+                    continue;
+                }
+                for i in 0..n {
+                    let region = match rng.random_range(0..20) {
+                        0..=2 => HitRegion::Head,
+                        3..=6 => HitRegion::Arms,
+                        7..=15 => HitRegion::Body,
+                        _ => HitRegion::Legs,
+                    };
+                    w.headshots += i64::from(region == HitRegion::Head);
+                    let span = (a.last_hit - a.first_hit).max(0);
+                    regions.push(HitRegionHit {
+                        time: a.first_hit + span * i / n.max(1),
+                        attacker_guid: a.guid.clone(),
+                        attacker_name: a.name.clone(),
+                        victim_guid: e.target_guid.clone(),
+                        victim_name: e.target_name.clone(),
+                        weapon,
+                        region,
+                        damage: (a.damage / a.hits.max(1)).max(1),
+                    });
+                }
+            }
+        }
+    }
+    let mut accuracy: Vec<WeaponAccuracy> = accuracy.into_values().collect();
+    for w in &mut accuracy {
+        let aim = rng.random_range(0.18..0.45);
+        w.shots_fired = (w.hits as f64 / aim).ceil() as i64;
+    }
+    round.revives = Some(revives);
+    round.kill_outcomes = Some(outcomes);
+    round.weapon_accuracy = Some(accuracy);
+    round.hit_regions = Some(regions);
+    round.spawn_timing = Some(timings);
 }
 
 fn bounds(map: &str) -> (f64, f64, f64, f64) {

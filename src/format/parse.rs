@@ -1567,7 +1567,8 @@ fn id_number(bytes: &[u8], field: impl Label) -> FieldResult<i64> {
 }
 
 fn parse_revive(line: &[u8]) -> FieldResult<Revive> {
-    let f = split_exact::<11>(line, b';').or_else(|found| field_count_error("REVIVES", 11, found))?;
+    let f =
+        split_exact::<11>(line, b';').or_else(|found| field_count_error("REVIVES", 11, found))?;
     Ok(Revive {
         time: time(f[0], "time")?,
         medic_guid: guid(f[1], "medic_guid")?,
@@ -1628,8 +1629,8 @@ fn parse_weapon_accuracy(line: &[u8]) -> FieldResult<WeaponAccuracy> {
 }
 
 fn parse_hit_region(line: &[u8]) -> FieldResult<HitRegionHit> {
-    let f = split_exact::<8>(line, b';')
-        .or_else(|found| field_count_error("HIT_REGIONS", 8, found))?;
+    let f =
+        split_exact::<8>(line, b';').or_else(|found| field_count_error("HIT_REGIONS", 8, found))?;
     let region = int(f[6], "region")?;
     Ok(HitRegionHit {
         time: time(f[0], "time")?,

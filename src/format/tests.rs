@@ -1310,7 +1310,13 @@ fn the_five_game_sections_parse_field_by_field() {
     assert_eq!(k[0].reviver_guid.as_deref(), Some("DDDD"));
     let w = r.weapon_accuracy.as_ref().unwrap();
     assert_eq!(
-        (w[0].weapon, w[0].shots_fired, w[0].hits, w[0].kills, w[0].headshots),
+        (
+            w[0].weapon,
+            w[0].shots_fired,
+            w[0].hits,
+            w[0].kills,
+            w[0].headshots
+        ),
         (8, 120, 40, 1, 6)
     );
     let h = r.hit_regions.as_ref().unwrap();
@@ -1327,7 +1333,13 @@ fn the_five_game_sections_parse_field_by_field() {
             t[0].killer_reinf,
             t[0].victim_reinf
         ),
-        (Some(30000), Some(27700), Some(0.923), Some(12.3), Some(27.7))
+        (
+            Some(30000),
+            Some(27700),
+            Some(0.923),
+            Some(12.3),
+            Some(27.7)
+        )
     );
     assert_eq!(
         (t[1].enemy_spawn_interval, t[1].spawn_timing_score),
@@ -1477,6 +1489,10 @@ fn the_deployed_trackers_v6_file_imports_its_sections_and_skips_the_rest() {
         .collect();
     assert_eq!(
         skipped,
-        [("TEAM_COHESION", 2), ("SHOT_FIRED", 3), ("CONSTRUCTION_EVENTS", 1)]
+        [
+            ("TEAM_COHESION", 2),
+            ("SHOT_FIRED", 3),
+            ("CONSTRUCTION_EVENTS", 1)
+        ]
     );
 }

@@ -79,11 +79,12 @@ mod tests {
 
     #[test]
     fn the_same_round_with_sections_the_stored_one_lacks_fills_them_in() {
-        let with = |recorded| {
-            stored(true, true, 100).map(|s| StoredVersion { recorded, ..s })
-        };
+        let with = |recorded| stored(true, true, 100).map(|s| StoredVersion { recorded, ..s });
         assert_eq!(verdict(true, 100, 0b1011, with(0)), Verdict::Replace(7));
-        assert_eq!(verdict(true, 100, 0b1011, with(0b0001)), Verdict::Replace(7));
+        assert_eq!(
+            verdict(true, 100, 0b1011, with(0b0001)),
+            Verdict::Replace(7)
+        );
         assert_eq!(verdict(true, 100, 0b1011, with(0b1011)), Verdict::Repeat(7));
         // Fewer sections than stored never replaces what is there.
         assert_eq!(verdict(true, 100, 0b0001, with(0b1011)), Verdict::Repeat(7));

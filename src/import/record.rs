@@ -126,5 +126,56 @@ pub fn notes(round: &Round, m: &RoundMetrics) -> Vec<String> {
             )),
         }
     }
+    notes.extend(game_notes(round));
+    notes
+}
+
+/// Oddities of the rest of the game that the format allows and the import keeps: weapon ids
+/// this reader does not know (kept under their number), and revives naming a player who has
+/// no other row in the round.
+fn game_notes(round: &Round) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut unknown: std::collections::BTreeSet<i64> = Default::default();
+    for w in round.weapon_accuracy.iter().flatten() {
+        if !crate::format::is_known_weapon(w.weapon) {
+            unknown.insert(w.weapon);
+        }
+    }
+    for h in round.hit_regions.iter().flatten() {
+        if !crate::format::is_known_weapon(h.weapon) {
+            unknown.insert(h.weapon);
+        }
+    }
+    if !unknown.is_empty() {
+        let ids: Vec<String> = unknown.iter().map(i64::to_string).collect();
+        notes.push(format!(
+            "weapon ids {} are not ET:Legacy weapons this reader knows; their rows are kept under \
+             their numbers",
+            ids.join(", ")
+        ));
+    }
+    let seen: std::collections::BTreeSet<&str> = round
+        .tracks
+        .iter()
+        .map(|t| t.guid.as_str())
+        .chain(round.engagements.iter().flat_map(|e| {
+            std::iter::once(e.target_guid.as_str())
+                .chain(e.attackers.iter().map(|a| a.guid.as_str()))
+        }))
+        .collect();
+    for r in round.revives.iter().flatten() {
+        for (role, guid) in [
+            ("medic", &r.medic_guid),
+            ("revived player", &r.revived_guid),
+        ] {
+            if !seen.contains(guid.as_str()) {
+                notes.push(format!(
+                    "REVIVES at {} ms names {role} {guid}, who has no life or fight in the round; \
+                     the revive is kept",
+                    r.time
+                ));
+            }
+        }
+    }
     notes
 }

@@ -272,7 +272,9 @@ fn kill_outcome_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreErro
             .put(column(ks, |x| x.kill_time as i32))?
             .put(column(ks, |x| x.victim_guid.as_str()))?
             .put(column(ks, |x| {
-                teams.get(x.victim_guid.as_str()).map_or(0, |t| team_code(*t))
+                teams
+                    .get(x.victim_guid.as_str())
+                    .map_or(0, |t| team_code(*t))
             }))?
             .put(column(ks, |x| x.killer_guid.as_str()))?
             .put(column(ks, |x| x.kill_mod as i16))?
@@ -320,8 +322,17 @@ fn weapon_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
     let mut rows = CopyRows::new(
         "round_weapons",
         &[
-            "round_id", "guid", "weapon", "shots", "hits", "kills", "headshots", "head", "arms",
-            "body", "legs",
+            "round_id",
+            "guid",
+            "weapon",
+            "shots",
+            "hits",
+            "kills",
+            "headshots",
+            "head",
+            "arms",
+            "body",
+            "legs",
         ],
     );
     for u in weapon_uses(round) {

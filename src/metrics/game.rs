@@ -157,10 +157,7 @@ mod tests {
         // Bullets only: the syringe (11) stays out of AX2's accuracy.
         assert_eq!((p(AX2).shots, p(AX2).hits, p(AX2).headshots), (10, 4, 0));
         assert_eq!((p(AL1).shots, p(AL1).hits, p(AL1).headshots), (60, 12, 3));
-        assert_eq!(
-            (p(AX2).revives_given, p(AX2).revives_under_fire),
-            (1, 1)
-        );
+        assert_eq!((p(AX2).revives_given, p(AX2).revives_under_fire), (1, 1));
         assert_eq!((p(AL2).revives_given, p(AL1).revives_received), (1, 1));
         assert_eq!(
             (
@@ -182,7 +179,12 @@ mod tests {
         assert!((p(AL1).spawn_score_sum - 1.334).abs() < 1e-9);
         // Hit regions were not recorded; the other four sections were.
         assert_eq!(
-            (p(AX1).wa_rounds, p(AX1).rv_rounds, p(AX1).ko_rounds, p(AX1).st_rounds),
+            (
+                p(AX1).wa_rounds,
+                p(AX1).rv_rounds,
+                p(AX1).ko_rounds,
+                p(AX1).st_rounds
+            ),
             (1, 1, 1, 1)
         );
     }

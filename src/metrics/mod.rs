@@ -42,7 +42,8 @@ mod teamplay;
 mod trades;
 
 pub use figures::{
-    Better, CARD_ONLY_FIGURES, Card, FIGURES, Figure, PlayerSums, PlayerTotals, SumValue, Total, Widened, player_sums,
+    Better, CARD_ONLY_FIGURES, Card, FIGURES, Figure, PlayerSums, PlayerTotals, SumValue, Total,
+    Widened, player_sums,
 };
 pub use game::{WeaponUse, round_teams, weapon_uses};
 pub use movement::{LifeProfile, life_profile, life_profiles};

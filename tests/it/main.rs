@@ -13,6 +13,7 @@
 //! - `discord_rules`: the bot under Discord's limits, deadlines and failures.
 //! - `cli`: the `proximity` command line, its output into pipes and its exit codes.
 //! - `fake_discord`: the fake Discord and its OpenAPI validator themselves.
+//! - `gunfights`: medics, gunfights and spawn timing in the store.
 //! - `tracker`: the game-server tracker in the simulated ET:Legacy server.
 //! - `what_players_see`: bots, directions, readable answers, the commands players reach for.
 
@@ -21,6 +22,7 @@ mod cli;
 mod commands;
 mod discord_rules;
 mod fake_discord;
+mod gunfights;
 mod scanner;
 mod store;
 mod tracker;

@@ -34,7 +34,7 @@ async fn count(pool: &sqlx::PgPool, table: &str) -> i64 {
         .expect("count")
 }
 
-const ROUND_TABLES: [&str; 15] = [
+const ROUND_TABLES: [&str; 19] = [
     "rounds",
     "round_players",
     "engagements",
@@ -49,17 +49,22 @@ const ROUND_TABLES: [&str; 15] = [
     "player_support",
     "round_reactions",
     "objective_focus",
+    "round_revives",
+    "round_kill_outcomes",
+    "round_spawn_timings",
+    "round_weapons",
     "players",
 ];
 
 /// Tables written from a round's rows: the all-players presence, the monthly/yearly totals and
 /// the list of rounds not added to them yet.
-const TOTAL_TABLES: [&str; 6] = [
+const TOTAL_TABLES: [&str; 7] = [
     "round_presence",
     "player_round_totals",
     "player_totals",
     "pair_totals",
     "heat_totals",
+    "weapon_totals",
     "totals_pending",
 ];
 
@@ -135,11 +140,12 @@ async fn hand_written_round_gives_exact_rows() {
     };
     // rounds, round_players (lives' players), engagements, lives, kill cells, movement cells,
     // presence cells, pairs, teamplay, trade events (one row), player trades, support, reactions
-    // (one row), objective focus, player directory.
+    // (one row), objective focus, revives, kill outcomes, spawn timing, weapons (the hand
+    // round has none of the five sections), player directory.
     assert_eq!(
         counts,
         vec![
-            1, 2, 2, 2, 1, 1, counts[6], counts[7], 3, 1, counts[10], 2, 1, 1, 3
+            1, 2, 2, 2, 1, 1, counts[6], counts[7], 3, 1, counts[10], 2, 1, 1, 0, 0, 0, 0, 3
         ]
     );
     assert!(counts[6] >= 2, "presence cells of two lives");
@@ -301,9 +307,11 @@ async fn per_round_totals_written_by_the_importer_equal_the_view_sums() {
          INSERT INTO player_round_totals
          SELECT round_id, guid COLLATE \"C\", {sums} FROM player_round_figures GROUP BY 1, 2;
          UPDATE written SET distance = round(distance::numeric, 6),
-             sprint_weighted = round(sprint_weighted::numeric, 6);
+             sprint_weighted = round(sprint_weighted::numeric, 6),
+             spawn_score_sum = round(spawn_score_sum::numeric, 6);
          UPDATE player_round_totals SET distance = round(distance::numeric, 6),
-             sprint_weighted = round(sprint_weighted::numeric, 6);",
+             sprint_weighted = round(sprint_weighted::numeric, 6),
+             spawn_score_sum = round(spawn_score_sum::numeric, 6);",
         sums = sums.join(", ")
     )))
     .execute(&mut *tx)

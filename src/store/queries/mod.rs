@@ -3,6 +3,7 @@
 //! ([`scope`]); averages are sums divided by sums, so they are exact across rounds.
 
 mod duos;
+mod gunfights;
 mod heatmaps;
 mod leaderboards;
 mod links;
@@ -13,6 +14,7 @@ mod status;
 mod summaries;
 
 pub use duos::{Together, best_duos, crossfire_partners, together};
+pub use gunfights::{MedicRow, WeaponRow, medics, weapons};
 pub use heatmaps::{HeatPointRow, heatmap};
 pub use leaderboards::{EscapeRow, RankedPlayer, escape_artists, leaderboard};
 pub use links::{

@@ -113,11 +113,6 @@ pub async fn player_card(
         .map(|i| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY f{i})"))
         .collect();
     let own: Vec<String> = (0..figures.len()).map(|i| format!("f{i}")).collect();
-    let totals = PlayerSums::COLUMNS
-        .iter()
-        .map(|c| format!("'{c}', {c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut q = QueryBuilder::new(format!(
         "WITH pp AS (SELECT x.guid, {}, {} FROM ",
         sums.join(", "),
@@ -126,7 +121,7 @@ pub async fn player_card(
     scope.push_player_figures(&mut q, None);
     q.push(format!(
         " GROUP BY x.guid HAVING sum({}) > 0)
-         SELECT 0 AS which, json_build_object({totals}) AS totals, {} FROM pp WHERE guid = ",
+         SELECT 0 AS which, to_json(pp) AS totals, {} FROM pp WHERE guid = ",
         card.counts_players_with(),
         own.join(", ")
     ));

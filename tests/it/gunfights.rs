@@ -1,0 +1,502 @@
+//! Medics, gunfights and spawn timing in the store: both trackers' files import their sections
+//! exactly, a round stored without them is filled in once, totals follow every import and
+//! deletion, and the reads behind `/weapons` and `/medics` equal sums over the raw rows.
+
+use std::collections::BTreeMap;
+
+use proximity::format::{self, GameSection, KillFate, ParseOptions, Round, is_bullet_weapon};
+use proximity::import::{self, ImportOutcome};
+use proximity::metrics::{MetricParams, weapon_uses};
+use proximity::store::queries::{self, Scope};
+use proximity::store::totals;
+use proximity::synth::{SynthOptions, synth_round};
+use proximity_testkit::TestDb;
+
+const DEPLOYED: &[u8] = include_bytes!("../fixtures/deployed_v6_round.txt");
+const AX1: &str = "1A2B3C4D5E6F70811A2B3C4D5E6F7081";
+const AX2: &str = "2B3C4D5E6F7081922B3C4D5E6F708192";
+const AL1: &str = "3C4D5E6F708192A33C4D5E6F708192A3";
+const AL2: &str = "4D5E6F708192A3B44D5E6F708192A3B4";
+
+async fn import_file(
+    pool: &sqlx::PgPool,
+    name: &str,
+    bytes: &[u8],
+    complete: bool,
+) -> ImportOutcome {
+    import::import_bytes(
+        pool,
+        name,
+        bytes.to_vec(),
+        complete,
+        &MetricParams::default(),
+    )
+    .await
+    .expect("imports")
+    .outcome
+}
+
+fn deployed() -> Round {
+    format::parse_with(
+        DEPLOYED,
+        ParseOptions {
+            assume_complete: true,
+        },
+    )
+    .expect("fixture parses")
+}
+
+/// `(guid, revives_given, revives_received, enemy_downs, gibs, time_denied_ms, shots, hits,
+/// headshots, wa_rounds, spawn_score_count)` of each player in the round.
+type Sums = (String, i32, i32, i32, i32, i64, i64, i64, i64, i32, i32);
+
+async fn round_sums(pool: &sqlx::PgPool, round_id: i64) -> Vec<Sums> {
+    sqlx::query_as(
+        "SELECT guid, revives_given, revives_received, enemy_downs, gibs, time_denied_ms, shots,
+                hits, headshots, wa_rounds, spawn_score_count
+         FROM player_round_totals WHERE round_id = $1 ORDER BY guid",
+    )
+    .bind(round_id)
+    .fetch_all(pool)
+    .await
+    .expect("sums")
+}
+
+#[tokio::test]
+async fn the_deployed_trackers_v6_file_imports_its_sections_row_for_row() {
+    let db = TestDb::new().await;
+    let id = import_file(
+        &db.pool,
+        "2026-01-10-183820-supply-round-1_engagements.txt",
+        DEPLOYED,
+        true,
+    )
+    .await
+    .round_id();
+    let recorded: i16 = sqlx::query_scalar("SELECT recorded FROM rounds WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    // Every section but HIT_REGIONS, which this file does not hold.
+    assert_eq!(recorded, 0b10111);
+    let (medics, revived, under_fire): (Vec<String>, Vec<String>, Vec<bool>) = sqlx::query_as(
+        "SELECT medic_guid, revived_guid, under_fire FROM round_revives WHERE round_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (medics, revived, under_fire),
+        (
+            vec![AL2.to_string(), AX2.to_string()],
+            vec![AL1.to_string(), AX1.to_string()],
+            vec![false, true]
+        )
+    );
+    let (outcomes, teams, denied): (Vec<String>, Vec<i16>, Vec<i32>) = sqlx::query_as(
+        "SELECT outcome, victim_team, denied_ms FROM round_kill_outcomes WHERE round_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (outcomes, teams, denied),
+        (
+            ["tapped_out", "round_end", "revived", "gibbed"]
+                .map(String::from)
+                .to_vec(),
+            vec![2, 1, 1, 2],
+            vec![5000, 2000, 4000, 10000]
+        )
+    );
+    let weapons: Vec<(String, i16, i32, i32, i32, i32)> = sqlx::query_as(
+        "SELECT guid, weapon, shots, hits, kills, headshots FROM round_weapons
+         WHERE round_id = $1 ORDER BY guid, weapon",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        weapons,
+        [
+            (AX1.to_string(), 3, 45, 9, 1, 1),
+            (AX2.to_string(), 2, 10, 4, 1, 0),
+            (AX2.to_string(), 11, 1, 0, 0, 0),
+            (AL1.to_string(), 8, 60, 12, 2, 3),
+            (AL2.to_string(), 10, 30, 3, 0, 1),
+        ]
+    );
+    // The per-player sums, each from the file's rows: bullets only (the syringe stays out).
+    assert_eq!(
+        round_sums(&db.pool, id).await,
+        [
+            (AX1.into(), 0, 1, 1, 1, 10000, 45, 9, 1, 1, 1),
+            (AX2.into(), 1, 0, 1, 0, 5000, 10, 4, 0, 1, 1),
+            (AL1.into(), 0, 1, 1, 0, 6000, 60, 12, 3, 1, 2),
+            (AL2.into(), 1, 0, 1, 0, 0, 30, 3, 1, 1, 0),
+        ]
+    );
+    db.drop_db().await;
+}
+
+/// The round as the deployed tracker writes it (the sections, no `capabilities` for them).
+fn deployed_style(r: &Round) -> Round {
+    let mut r = r.clone();
+    r.header
+        .capabilities
+        .retain(|(name, _)| !GameSection::ALL.iter().any(|s| s.capability() == name));
+    r
+}
+
+/// The same round as a reader that did not know the five sections stored it.
+fn without_game_sections(r: &Round) -> Round {
+    let mut r = r.clone();
+    r.revives = None;
+    r.kill_outcomes = None;
+    r.weapon_accuracy = None;
+    r.hit_regions = None;
+    r.spawn_timing = None;
+    r
+}
+
+#[tokio::test]
+async fn a_round_stored_before_is_filled_in_once_when_its_file_comes_again() {
+    let db = TestDb::new().await;
+    let full = deployed_style(&synth_round(&SynthOptions::new("supply", 1, 12, 240, 41)));
+    let old = without_game_sections(&full);
+    assert_eq!(
+        format::canonical_digest(&old),
+        format::canonical_digest(&full)
+    );
+    let first = import_file(&db.pool, "old.txt", &format::write(&old), false).await;
+    let stored = round_sums(&db.pool, first.round_id()).await;
+    assert!(
+        stored.iter().all(|s| (s.1, s.6, s.9) == (0, 0, 0)),
+        "{stored:?}"
+    );
+    totals::add_all_pending(&db.pool).await.unwrap();
+
+    let again = import_file(&db.pool, "new.txt", &format::write(&full), false).await;
+    let ImportOutcome::Replaced { round_id, previous } = again else {
+        panic!("{again:?}");
+    };
+    assert_eq!(previous, first.round_id());
+    let rounds: i64 = sqlx::query_scalar("SELECT count(*) FROM rounds")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(rounds, 1);
+    let filled = round_sums(&db.pool, round_id).await;
+    let revives: i32 = filled.iter().map(|s| s.1).sum();
+    assert_eq!(revives as usize, full.revives.as_ref().unwrap().len());
+    assert!(revives > 0);
+    // Once filled in, neither file changes anything.
+    for (name, bytes) in [
+        ("new.txt", format::write(&full)),
+        ("old.txt", format::write(&old)),
+    ] {
+        let outcome = import_file(&db.pool, name, &bytes, false).await;
+        assert_eq!(
+            outcome,
+            ImportOutcome::AlreadyImported { round_id },
+            "{name}"
+        );
+    }
+    totals::add_all_pending(&db.pool).await.unwrap();
+    assert_weapon_totals_are_their_rounds(&db.pool).await;
+    let given: i64 =
+        sqlx::query_scalar("SELECT sum(revives_given)::int8 FROM player_totals WHERE months = 12")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(given, i64::from(revives));
+    db.drop_db().await;
+}
+
+/// Every weapon total equals the sum of its rounds' rows, and no total row counts no round.
+async fn assert_weapon_totals_are_their_rounds(pool: &sqlx::PgPool) {
+    let mismatched: i64 = sqlx::query_scalar(
+        "WITH expected AS (
+             SELECT p.months, p.bucket, p.map, w.guid, w.weapon, count(*)::int4 AS rounds,
+                    sum(w.shots)::int8 AS shots, sum(w.hits)::int8 AS hits,
+                    sum(w.kills)::int8 AS kills, sum(w.headshots)::int8 AS headshots,
+                    sum(w.head)::int8 AS head, sum(w.arms)::int8 AS arms,
+                    sum(w.body)::int8 AS body, sum(w.legs)::int8 AS legs
+             FROM round_weapons w JOIN round_periods p ON p.round_id = w.round_id
+             WHERE w.round_id NOT IN (SELECT round_id FROM totals_pending)
+             GROUP BY 1, 2, 3, 4, 5)
+         SELECT count(*) FROM ((TABLE expected EXCEPT TABLE weapon_totals)
+                               UNION ALL (TABLE weapon_totals EXCEPT TABLE expected)) d",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(mismatched, 0);
+}
+
+#[tokio::test]
+async fn deleting_rounds_subtracts_their_weapons_and_medic_figures_exactly() {
+    let db = TestDb::new().await;
+    let mut ids = Vec::new();
+    let mut rounds = Vec::new();
+    for seed in 0..4 {
+        let mut opts = SynthOptions::new(
+            ["supply", "frostbite"][seed % 2],
+            1,
+            10,
+            180,
+            60 + seed as u64,
+        );
+        opts.start_unix = 1_767_225_600 + seed as i64 * 40 * 86_400;
+        let r = synth_round(&opts);
+        ids.push(
+            import_file(&db.pool, &format!("r{seed}.txt"), &format::write(&r), false)
+                .await
+                .round_id(),
+        );
+        rounds.push(r);
+    }
+    totals::add_all_pending(&db.pool).await.unwrap();
+    assert_weapon_totals_are_their_rounds(&db.pool).await;
+    let all = queries::weapons(
+        &db.pool,
+        None,
+        &Scope {
+            bots: true,
+            ..Scope::all()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(all, expected_weapons(&rounds, None));
+    assert!(queries::delete_round(&db.pool, ids[1]).await.unwrap());
+    assert_weapon_totals_are_their_rounds(&db.pool).await;
+    let rest: Vec<Round> = rounds
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, r)| r.clone())
+        .collect();
+    let scope = Scope {
+        bots: true,
+        ..Scope::all()
+    };
+    assert_eq!(
+        queries::weapons(&db.pool, None, &scope).await.unwrap(),
+        expected_weapons(&rest, None)
+    );
+    assert_eq!(
+        medic_table(&queries::medics(&db.pool, &scope, 100).await.unwrap()),
+        expected_medics(&rest)
+    );
+    for id in [ids[0], ids[2], ids[3]] {
+        assert!(queries::delete_round(&db.pool, id).await.unwrap());
+    }
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM weapon_totals")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    db.drop_db().await;
+}
+
+/// `/weapons`' rows computed from the files' rows alone (weapon number order for ties).
+fn expected_weapons(rounds: &[Round], guid: Option<&str>) -> Vec<queries::WeaponRow> {
+    let mut by: BTreeMap<i64, queries::WeaponRow> = BTreeMap::new();
+    for r in rounds {
+        for u in weapon_uses(r)
+            .into_iter()
+            .filter(|u| guid.is_none_or(|g| g == u.guid))
+        {
+            let w = by.entry(u.weapon).or_insert(queries::WeaponRow {
+                weapon: u.weapon as i16,
+                rounds: 0,
+                shots: 0,
+                hits: 0,
+                kills: 0,
+                headshots: 0,
+                head: 0,
+                arms: 0,
+                body: 0,
+                legs: 0,
+            });
+            w.rounds += 1;
+            w.shots += u.shots;
+            w.hits += u.hits;
+            w.kills += u.kills;
+            w.headshots += u.headshots;
+            w.head += u.regions[0];
+            w.arms += u.regions[1];
+            w.body += u.regions[2];
+            w.legs += u.regions[3];
+        }
+    }
+    let mut rows: Vec<_> = by.into_values().collect();
+    rows.sort_by_key(|w| (-w.kills, -w.shots, w.weapon));
+    rows
+}
+
+type MedicLine = (String, i64, i64, i64, i64);
+
+fn medic_table(rows: &[queries::MedicRow]) -> Vec<MedicLine> {
+    rows.iter()
+        .map(|m| {
+            (
+                m.guid.clone(),
+                m.revives_given,
+                m.revives_under_fire,
+                m.downs_revived,
+                m.team_downs,
+            )
+        })
+        .collect()
+}
+
+/// `/medics` computed from the rows: revives and revives under fire from REVIVES, the downs of
+/// each medic's round team from KILL_OUTCOME.
+fn expected_medics(rounds: &[Round]) -> Vec<MedicLine> {
+    let mut by: BTreeMap<String, MedicLine> = BTreeMap::new();
+    fn line<'a>(by: &'a mut BTreeMap<String, MedicLine>, g: &str) -> &'a mut MedicLine {
+        by.entry(g.to_string())
+            .or_insert((g.to_string(), 0, 0, 0, 0))
+    }
+    for r in rounds {
+        for v in r.revives.iter().flatten() {
+            let m = line(&mut by, &v.medic_guid);
+            m.1 += 1;
+            m.2 += i64::from(v.under_fire);
+        }
+        let team_of: BTreeMap<&str, format::Team> =
+            r.tracks.iter().map(|t| (t.guid.as_str(), t.team)).collect();
+        for k in r.kill_outcomes.iter().flatten() {
+            if k.outcome == KillFate::Revived
+                && let Some(g) = &k.reviver_guid
+            {
+                line(&mut by, g).3 += 1;
+            }
+            if let Some(team) = team_of.get(k.victim_guid.as_str()) {
+                for (g, t) in &team_of {
+                    if t == team && *g != k.victim_guid {
+                        line(&mut by, g).4 += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut rows: Vec<MedicLine> = by.into_values().filter(|m| m.1 > 0).collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    rows
+}
+
+#[tokio::test]
+async fn a_bad_section_row_fails_the_file_naming_section_line_and_field_and_stores_nothing() {
+    let db = TestDb::new().await;
+    let text = String::from_utf8(DEPLOYED.to_vec()).unwrap();
+    let bad = text.replacen(
+        &format!("{AL1};^2Lia;ALLIES;8;60;12;2;3"),
+        &format!("{AL1};^2Lia;ALLIES;8;60;-12;2;3"),
+        1,
+    );
+    assert_ne!(bad, text);
+    let line = bad.lines().position(|l| l.contains(";-12;")).unwrap() + 1;
+    let err = import::import_bytes(
+        &db.pool,
+        "bad.txt",
+        bad.into_bytes(),
+        true,
+        &MetricParams::default(),
+    )
+    .await
+    .expect_err("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("line {line}"))
+            && message.contains("WEAPON_ACCURACY")
+            && message.contains("hits"),
+        "{message}"
+    );
+    let rounds: i64 = sqlx::query_scalar("SELECT count(*) FROM rounds")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let weapons: i64 = sqlx::query_scalar("SELECT count(*) FROM round_weapons")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!((rounds, weapons), (0, 0));
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn odd_rows_the_format_allows_are_kept_and_reported() {
+    let db = TestDb::new().await;
+    let text = String::from_utf8(DEPLOYED.to_vec())
+        .unwrap()
+        .replacen(
+            &format!("{AX2};^4Doc^7Ax;AXIS;11;1;0;0;0"),
+            &format!("{AX2};^4Doc^7Ax;AXIS;77;1;0;0;0"),
+            1,
+        )
+        .replacen(
+            &format!("35000;{AL2}"),
+            "35000;FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+            1,
+        );
+    let report = import::import_bytes(
+        &db.pool,
+        "odd.txt",
+        text.into_bytes(),
+        true,
+        &MetricParams::default(),
+    )
+    .await
+    .expect("kept");
+    assert_eq!(
+        report.notes,
+        [
+            "weapon ids 77 are not ET:Legacy weapons this reader knows; their rows are kept under their numbers",
+            "REVIVES at 35000 ms names medic FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF, who has no life or fight in the round; the revive is kept",
+        ]
+    );
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM round_weapons WHERE weapon = 77")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn bullet_accuracy_and_headshots_per_player_equal_the_files() {
+    let db = TestDb::new().await;
+    let r = synth_round(&SynthOptions::new("supply", 1, 12, 300, 77));
+    import_file(&db.pool, "a.txt", &format::write(&r), false).await;
+    let guid = r.tracks[0].guid.clone();
+    let (shots, hits, heads) = r
+        .weapon_accuracy
+        .iter()
+        .flatten()
+        .filter(|w| w.player_guid == guid && is_bullet_weapon(w.weapon))
+        .fold((0, 0, 0), |a, w| {
+            (a.0 + w.shots_fired, a.1 + w.hits, a.2 + w.headshots)
+        });
+    let stored: (i64, i64, i64) =
+        sqlx::query_as("SELECT shots, hits, headshots FROM player_round_totals WHERE guid = $1")
+            .bind(&guid)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, (shots, hits, heads));
+    assert!(shots > 0);
+    assert_eq!(
+        queries::weapons(&db.pool, Some(&guid), &Scope::all())
+            .await
+            .unwrap(),
+        expected_weapons(std::slice::from_ref(&r), Some(&guid))
+    );
+    db.drop_db().await;
+}
