@@ -29,6 +29,7 @@ mod legend;
 mod player_card;
 pub mod readability;
 mod round_card;
+mod weapons;
 
 #[cfg(test)]
 mod samples;
@@ -50,6 +51,10 @@ pub use player_card::{
 };
 pub use round_card::{
     ROUND_CARD_HEIGHT, ROUND_CARD_WIDTH, RoundCardInput, RoundDuo, render_round_card,
+};
+pub use weapons::{
+    REGION_COLOURS, WEAPONS_MAX_ROWS, WEAPONS_WIDTH, WeaponLine, WeaponsInput, region_widths,
+    render_weapons, weapons_height,
 };
 
 /// Why an image could not be produced. None of these is expected in practice: they mean the

@@ -6,7 +6,7 @@ use super::canvas::Rendered;
 use super::{
     DUOS_MAX_ROWS, DuoRow, DuosInput, HeatPoint, HeatmapInput, LEADERBOARD_MAX_ROWS, LeaderRow,
     LeaderboardInput, RoundCardInput, RoundDuo, duos, heatmap, leaderboard, player_card,
-    round_card,
+    round_card, weapons,
 };
 use crate::format::Team;
 use crate::heat::HeatKind;
@@ -15,7 +15,7 @@ use crate::present;
 use crate::store::queries::{CardFigure, CardFigures, DuoFigures, RankedPlayer, Scope};
 
 /// How many images [`every_image`] renders.
-pub(crate) const IMAGE_COUNT: usize = 18;
+pub(crate) const IMAGE_COUNT: usize = 20;
 
 /// A 32-character name with colour codes: the longest a name is shown.
 const LONG: &[u8] = b"^1W^7W^4W^7_the_^3Unpronounceable^7_Wanderer_XL";
@@ -379,6 +379,32 @@ pub(crate) fn every_image() -> Vec<(&'static str, Rendered)> {
         (
             "round_card_empty",
             ok(round_card::round_card(&round(vec![], false))),
+        ),
+        (
+            "weapons",
+            ok(weapons::weapons(&weapons::WeaponsInput {
+                title: format!("Weapons · {}", crate::names::clean_name(LONG)),
+                subtitle: present::scope_label(&on_map),
+                rows: (0..weapons::WEAPONS_MAX_ROWS as i64)
+                    .map(|i| weapons::WeaponLine {
+                        name: crate::format::weapon_name(i + 20),
+                        shots: 1_234_567 / (i + 1),
+                        hits: 345_678 / (i + 1),
+                        kills: 99_999 / (i + 1),
+                        headshots: 45_678 / (i + 1),
+                        regions: if i % 3 == 2 { [0; 4] } else { [i + 1, 3, 9, 2] },
+                        bullets: i % 4 != 3,
+                    })
+                    .collect(),
+            })),
+        ),
+        (
+            "weapons_empty",
+            ok(weapons::weapons(&weapons::WeaponsInput {
+                title: "Weapons".into(),
+                subtitle: present::scope_label(&all),
+                rows: vec![],
+            })),
         ),
     ]
 }
