@@ -11,7 +11,9 @@
 use super::model::*;
 
 /// The BLAKE3 hash of `round`'s header and rows in the canonical form of the module doc. Sections
-/// the reader skipped and the end marker are not part of it.
+/// the reader skipped and the end marker are not part of it, nor are REVIVES, KILL_OUTCOME,
+/// WEAPON_ACCURACY, HIT_REGIONS and SPAWN_TIMING: a file imported before this reader knew them
+/// must stay the same round (the importer fills them in instead).
 pub fn canonical_digest(round: &Round) -> [u8; 32] {
     let mut c = Canon::default();
     header(&mut c, &round.header);

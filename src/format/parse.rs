@@ -159,6 +159,7 @@ enum SectionKind {
     MovementHeatmap,
     ObjectiveFocus,
     ReactionMetrics,
+    Game(GameSection),
     Skipped,
 }
 
@@ -171,6 +172,11 @@ impl SectionKind {
             b"MOVEMENT_HEATMAP" => SectionKind::MovementHeatmap,
             b"OBJECTIVE_FOCUS" => SectionKind::ObjectiveFocus,
             b"REACTION_METRICS" => SectionKind::ReactionMetrics,
+            b"REVIVES" => SectionKind::Game(GameSection::Revives),
+            b"KILL_OUTCOME" => SectionKind::Game(GameSection::KillOutcome),
+            b"WEAPON_ACCURACY" => SectionKind::Game(GameSection::WeaponAccuracy),
+            b"HIT_REGIONS" => SectionKind::Game(GameSection::HitRegions),
+            b"SPAWN_TIMING" => SectionKind::Game(GameSection::SpawnTiming),
             _ => SectionKind::Skipped,
         }
     }
@@ -314,6 +320,13 @@ impl<'a> Parser<'a> {
                     match kind {
                         SectionKind::ObjectiveFocus => r.objective_focus = Some(Vec::new()),
                         SectionKind::ReactionMetrics => r.reactions = Some(Vec::new()),
+                        SectionKind::Game(g) => match g {
+                            GameSection::Revives => r.revives = Some(Vec::new()),
+                            GameSection::KillOutcome => r.kill_outcomes = Some(Vec::new()),
+                            GameSection::WeaponAccuracy => r.weapon_accuracy = Some(Vec::new()),
+                            GameSection::HitRegions => r.hit_regions = Some(Vec::new()),
+                            GameSection::SpawnTiming => r.spawn_timing = Some(Vec::new()),
+                        },
                         SectionKind::Skipped => r.skipped.push(SkippedSection {
                             name: lossy(comment),
                             rows: 0,
@@ -490,6 +503,11 @@ struct Parsed {
     movement_heatmap: Vec<MovementCell>,
     objective_focus: Vec<ObjectiveFocus>,
     reactions: Vec<ReactionMetric>,
+    revives: Vec<Revive>,
+    kill_outcomes: Vec<KillOutcome>,
+    weapon_accuracy: Vec<WeaponAccuracy>,
+    hit_regions: Vec<HitRegionHit>,
+    spawn_timing: Vec<SpawnTiming>,
 }
 
 impl Parsed {
@@ -500,6 +518,11 @@ impl Parsed {
         self.movement_heatmap.append(&mut later.movement_heatmap);
         self.objective_focus.append(&mut later.objective_focus);
         self.reactions.append(&mut later.reactions);
+        self.revives.append(&mut later.revives);
+        self.kill_outcomes.append(&mut later.kill_outcomes);
+        self.weapon_accuracy.append(&mut later.weapon_accuracy);
+        self.hit_regions.append(&mut later.hit_regions);
+        self.spawn_timing.append(&mut later.spawn_timing);
     }
 
     /// Moves the rows into `round`, whose optional sections are already `Some` when present.
@@ -514,6 +537,18 @@ impl Parsed {
         if !self.reactions.is_empty() {
             round.reactions = Some(self.reactions);
         }
+        fill(&mut round.revives, self.revives);
+        fill(&mut round.kill_outcomes, self.kill_outcomes);
+        fill(&mut round.weapon_accuracy, self.weapon_accuracy);
+        fill(&mut round.hit_regions, self.hit_regions);
+        fill(&mut round.spawn_timing, self.spawn_timing);
+    }
+}
+
+/// Puts parsed rows into a section the outline found (rows only exist under their section).
+fn fill<T>(section: &mut Option<Vec<T>>, rows: Vec<T>) {
+    if !rows.is_empty() {
+        *section = Some(rows);
     }
 }
 
@@ -569,6 +604,21 @@ fn parse_rows_here(rows: &[Row]) -> Result<Parsed, ParseError> {
             }
             SectionKind::ObjectiveFocus => parse_objective(line).map(|o| p.objective_focus.push(o)),
             SectionKind::ReactionMetrics => parse_reaction(line).map(|m| p.reactions.push(m)),
+            SectionKind::Game(GameSection::Revives) => {
+                parse_revive(line).map(|r| p.revives.push(r))
+            }
+            SectionKind::Game(GameSection::KillOutcome) => {
+                parse_kill_outcome(line).map(|k| p.kill_outcomes.push(k))
+            }
+            SectionKind::Game(GameSection::WeaponAccuracy) => {
+                parse_weapon_accuracy(line).map(|w| p.weapon_accuracy.push(w))
+            }
+            SectionKind::Game(GameSection::HitRegions) => {
+                parse_hit_region(line).map(|h| p.hit_regions.push(h))
+            }
+            SectionKind::Game(GameSection::SpawnTiming) => {
+                parse_spawn_timing(line).map(|t| p.spawn_timing.push(t))
+            }
             SectionKind::Skipped => Ok(()),
         };
         result.map_err(|e| ParseError {
@@ -1491,6 +1541,127 @@ fn reaction_fields(line: &[u8]) -> FieldResult<ReactionMetric> {
         start_time: time(f[10], "start_time")?,
         end_time: time(f[11], "end_time")?,
         duration: time(f[12], "duration")?,
+    })
+}
+
+fn opt_name(bytes: &[u8], field: impl Label) -> FieldResult<Option<Name>> {
+    if bytes.is_empty() {
+        Ok(None)
+    } else {
+        name(bytes, field).map(Some)
+    }
+}
+
+fn opt_float(bytes: &[u8], field: impl Label, max: f64) -> FieldResult<Option<f64>> {
+    if bytes.is_empty() {
+        Ok(None)
+    } else {
+        non_negative(bytes, field, max).map(Some)
+    }
+}
+
+/// A `WP_*` or `MOD_*` number: any non-negative id is kept (an id this reader does not know is
+/// reported by the importer, not refused).
+fn id_number(bytes: &[u8], field: impl Label) -> FieldResult<i64> {
+    int_in(bytes, field, 0, 65_535)
+}
+
+fn parse_revive(line: &[u8]) -> FieldResult<Revive> {
+    let f = split_exact::<11>(line, b';').or_else(|found| field_count_error("REVIVES", 11, found))?;
+    Ok(Revive {
+        time: time(f[0], "time")?,
+        medic_guid: guid(f[1], "medic_guid")?,
+        medic_name: name(f[2], "medic_name")?,
+        revived_guid: guid(f[3], "revived_guid")?,
+        revived_name: name(f[4], "revived_name")?,
+        pos: Vec3::new(coord(f[5], "x")?, coord(f[6], "y")?, coord(f[7], "z")?),
+        distance_to_enemy: opt_float(f[8], "distance_to_enemy", 1e9)?,
+        nearest_enemy_guid: opt_guid(f[9], "nearest_enemy_guid")?,
+        under_fire: flag(f[10], "under_fire")?,
+    })
+}
+
+fn parse_kill_outcome(line: &[u8]) -> FieldResult<KillOutcome> {
+    let f = split_exact::<14>(line, b';')
+        .or_else(|found| field_count_error("KILL_OUTCOME", 14, found))?;
+    let k = KillOutcome {
+        kill_time: time(f[0], "kill_time")?,
+        victim_guid: guid(f[1], "victim_guid")?,
+        victim_name: name(f[2], "victim_name")?,
+        killer_guid: guid(f[3], "killer_guid")?,
+        killer_name: name(f[4], "killer_name")?,
+        kill_mod: id_number(f[5], "kill_mod")?,
+        outcome: word(f[6], "outcome", KillFate::parse_word, "kill outcome")?,
+        outcome_time: time(f[7], "outcome_time")?,
+        delta_ms: time(f[8], "delta_ms")?,
+        effective_denied_ms: opt_time(f[9], "effective_denied_ms")?,
+        gibber_guid: opt_guid(f[10], "gibber_guid")?,
+        gibber_name: opt_name(f[11], "gibber_name")?,
+        reviver_guid: opt_guid(f[12], "reviver_guid")?,
+        reviver_name: opt_name(f[13], "reviver_name")?,
+    };
+    if k.outcome_time < k.kill_time {
+        return field_err(
+            "outcome_time",
+            format!(
+                "{} ms is before the kill at {} ms",
+                k.outcome_time, k.kill_time
+            ),
+        );
+    }
+    Ok(k)
+}
+
+fn parse_weapon_accuracy(line: &[u8]) -> FieldResult<WeaponAccuracy> {
+    let f = split_exact::<8>(line, b';')
+        .or_else(|found| field_count_error("WEAPON_ACCURACY", 8, found))?;
+    Ok(WeaponAccuracy {
+        player_guid: guid(f[0], "player_guid")?,
+        player_name: name(f[1], "player_name")?,
+        team: team(f[2], "team")?,
+        weapon: id_number(f[3], "weapon_id")?,
+        shots_fired: count(f[4], "shots_fired")?,
+        hits: count(f[5], "hits")?,
+        kills: count(f[6], "kills")?,
+        headshots: count(f[7], "headshots")?,
+    })
+}
+
+fn parse_hit_region(line: &[u8]) -> FieldResult<HitRegionHit> {
+    let f = split_exact::<8>(line, b';')
+        .or_else(|found| field_count_error("HIT_REGIONS", 8, found))?;
+    let region = int(f[6], "region")?;
+    Ok(HitRegionHit {
+        time: time(f[0], "time")?,
+        attacker_guid: guid(f[1], "attacker_guid")?,
+        attacker_name: name(f[2], "attacker_name")?,
+        victim_guid: guid(f[3], "victim_guid")?,
+        victim_name: name(f[4], "victim_name")?,
+        weapon: id_number(f[5], "weapon")?,
+        region: HitRegion::from_code(region).ok_or_else(|| FieldError {
+            field: "region".into(),
+            message: format!("{region} is not a hit region (0 head, 1 arms, 2 body, 3 legs)"),
+        })?,
+        damage: count(f[7], "damage")?,
+    })
+}
+
+fn parse_spawn_timing(line: &[u8]) -> FieldResult<SpawnTiming> {
+    let f = split_exact::<12>(line, b';')
+        .or_else(|found| field_count_error("SPAWN_TIMING", 12, found))?;
+    Ok(SpawnTiming {
+        killer_guid: guid(f[0], "killer_guid")?,
+        killer_name: name(f[1], "killer_name")?,
+        killer_team: team(f[2], "killer_team")?,
+        victim_guid: guid(f[3], "victim_guid")?,
+        victim_name: name(f[4], "victim_name")?,
+        victim_team: team(f[5], "victim_team")?,
+        kill_time: time(f[6], "kill_time")?,
+        enemy_spawn_interval: opt_time(f[7], "enemy_spawn_interval")?,
+        time_to_next_spawn: opt_time(f[8], "time_to_next_spawn")?,
+        spawn_timing_score: opt_float(f[9], "spawn_timing_score", 1000.0)?,
+        killer_reinf: opt_float(f[10], "killer_reinf", 3600.0)?,
+        victim_reinf: opt_float(f[11], "victim_reinf", 3600.0)?,
     })
 }
 

@@ -795,6 +795,187 @@ fn header_strategy() -> impl Strategy<Value = Header> {
         )
 }
 
+fn non_empty_name() -> impl Strategy<Value = Name> {
+    name_strategy().prop_filter("a name the file can tell from none", |n| !n.0.is_empty())
+}
+
+fn revive_strategy() -> impl Strategy<Value = Revive> {
+    (
+        (time_strategy(), guid_strategy(), name_strategy()),
+        (guid_strategy(), name_strategy(), vec3_strategy()),
+        (
+            proptest::option::of((tenths(0..100_000), guid_strategy())),
+            any::<bool>(),
+        ),
+    )
+        .prop_map(
+            |(
+                (time, medic_guid, medic_name),
+                (revived_guid, revived_name, pos),
+                (enemy, under_fire),
+            )| Revive {
+                time,
+                medic_guid,
+                medic_name,
+                revived_guid,
+                revived_name,
+                pos,
+                distance_to_enemy: enemy.as_ref().map(|e| e.0),
+                nearest_enemy_guid: enemy.map(|e| e.1),
+                under_fire,
+            },
+        )
+}
+
+fn kill_outcome_strategy() -> impl Strategy<Value = KillOutcome> {
+    (
+        (time_strategy(), guid_strategy(), name_strategy()),
+        (guid_strategy(), name_strategy(), 0i64..67),
+        (
+            proptest::sample::select(KillFate::ALL),
+            0i64..60_000,
+            opt_time_strategy(),
+        ),
+        (
+            proptest::option::of((guid_strategy(), non_empty_name())),
+            proptest::option::of((guid_strategy(), non_empty_name())),
+        ),
+    )
+        .prop_map(
+            |(
+                (kill_time, victim_guid, victim_name),
+                (killer_guid, killer_name, kill_mod),
+                (outcome, delta_ms, effective_denied_ms),
+                (gibber, reviver),
+            )| KillOutcome {
+                kill_time,
+                victim_guid,
+                victim_name,
+                killer_guid,
+                killer_name,
+                kill_mod,
+                outcome,
+                outcome_time: kill_time + delta_ms,
+                delta_ms,
+                effective_denied_ms,
+                gibber_guid: gibber.as_ref().map(|g| g.0.clone()),
+                gibber_name: gibber.map(|g| g.1),
+                reviver_guid: reviver.as_ref().map(|g| g.0.clone()),
+                reviver_name: reviver.map(|g| g.1),
+            },
+        )
+}
+
+fn weapon_accuracy_strategy() -> impl Strategy<Value = WeaponAccuracy> {
+    (
+        guid_strategy(),
+        name_strategy(),
+        proptest::sample::select(Team::ALL),
+        0i64..80,
+        (0i64..5000, 0i64..5000, 0i64..100, 0i64..500),
+    )
+        .prop_map(
+            |(player_guid, player_name, team, weapon, (shots_fired, hits, kills, headshots))| {
+                WeaponAccuracy {
+                    player_guid,
+                    player_name,
+                    team,
+                    weapon,
+                    shots_fired,
+                    hits,
+                    kills,
+                    headshots,
+                }
+            },
+        )
+}
+
+fn hit_region_strategy() -> impl Strategy<Value = HitRegionHit> {
+    (
+        (time_strategy(), guid_strategy(), name_strategy()),
+        (guid_strategy(), name_strategy()),
+        (
+            0i64..60,
+            proptest::sample::select(HitRegion::ALL.to_vec()),
+            0i64..200,
+        ),
+    )
+        .prop_map(
+            |(
+                (time, attacker_guid, attacker_name),
+                (victim_guid, victim_name),
+                (weapon, region, damage),
+            )| HitRegionHit {
+                time,
+                attacker_guid,
+                attacker_name,
+                victim_guid,
+                victim_name,
+                weapon,
+                region,
+                damage,
+            },
+        )
+}
+
+fn spawn_timing_strategy() -> impl Strategy<Value = SpawnTiming> {
+    (
+        (
+            guid_strategy(),
+            name_strategy(),
+            proptest::sample::select(Team::ALL),
+        ),
+        (
+            guid_strategy(),
+            name_strategy(),
+            proptest::sample::select(Team::ALL),
+        ),
+        time_strategy(),
+        proptest::option::of((1i64..60_000, 0i64..60_000, 0u32..1000, 0i32..600, 0i32..600)),
+    )
+        .prop_map(
+            |(
+                (killer_guid, killer_name, killer_team),
+                (victim_guid, victim_name, victim_team),
+                kill_time,
+                wave,
+            )| SpawnTiming {
+                killer_guid,
+                killer_name,
+                killer_team,
+                victim_guid,
+                victim_name,
+                victim_team,
+                kill_time,
+                enemy_spawn_interval: wave.map(|w| w.0),
+                time_to_next_spawn: wave.map(|w| w.1),
+                spawn_timing_score: wave.map(|w| f64::from(w.2) / 1000.0),
+                killer_reinf: wave.map(|w| f64::from(w.3) / 10.0),
+                victim_reinf: wave.map(|w| f64::from(w.4) / 10.0),
+            },
+        )
+}
+
+/// The five sections of the rest of the game, each absent or with a few rows.
+#[allow(clippy::type_complexity)]
+fn game_sections_strategy() -> impl Strategy<
+    Value = (
+        Option<Vec<Revive>>,
+        Option<Vec<KillOutcome>>,
+        Option<Vec<WeaponAccuracy>>,
+        Option<Vec<HitRegionHit>>,
+        Option<Vec<SpawnTiming>>,
+    ),
+> {
+    (
+        proptest::option::of(proptest::collection::vec(revive_strategy(), 0..3)),
+        proptest::option::of(proptest::collection::vec(kill_outcome_strategy(), 0..3)),
+        proptest::option::of(proptest::collection::vec(weapon_accuracy_strategy(), 0..3)),
+        proptest::option::of(proptest::collection::vec(hit_region_strategy(), 0..3)),
+        proptest::option::of(proptest::collection::vec(spawn_timing_strategy(), 0..3)),
+    )
+}
+
 fn round_strategy() -> impl Strategy<Value = Round> {
     (
         header_strategy(),
@@ -919,17 +1100,36 @@ fn round_strategy() -> impl Strategy<Value = Round> {
                 movement_heatmap,
                 objective_focus,
                 reactions,
+                revives: None,
+                kill_outcomes: None,
+                weapon_accuracy: None,
+                hit_regions: None,
+                spawn_timing: None,
                 skipped: Vec::new(),
                 has_end_marker: true,
             },
         )
 }
 
+/// A round with any of the five sections of the rest of the game.
+fn full_round_strategy() -> impl Strategy<Value = Round> {
+    (round_strategy(), game_sections_strategy()).prop_map(|(mut r, g)| {
+        (
+            r.revives,
+            r.kill_outcomes,
+            r.weapon_accuracy,
+            r.hit_regions,
+            r.spawn_timing,
+        ) = g;
+        r
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn parse_inverts_write(round in round_strategy()) {
+    fn parse_inverts_write(round in full_round_strategy()) {
         let text = write(&round);
         let parsed = parse(&text);
         prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed, String::from_utf8_lossy(&text));
@@ -965,6 +1165,14 @@ proptest! {
                 part
             );
         }
+    }
+    /// What the round's players did besides fighting and moving is not part of its identity:
+    /// a file imported before the reader knew these sections stays the same round.
+    #[test]
+    fn the_game_sections_leave_the_digest_alone(a in full_round_strategy(), g in game_sections_strategy()) {
+        let mut b = a.clone();
+        (b.revives, b.kill_outcomes, b.weapon_accuracy, b.hit_regions, b.spawn_timing) = g;
+        prop_assert_eq!(canonical_digest(&a), canonical_digest(&b));
     }
 }
 
@@ -1017,4 +1225,258 @@ fn impossible_rows_are_refused_with_their_line_and_field() {
     }
     // A frame's rounding is not an error.
     parse(sample_with("2;5000;11000;6000;", "2;5000;11000;6050;").as_bytes()).unwrap();
+}
+
+/// The five sections of the rest of the game, as our tracker writes them.
+const GAME_SECTIONS: &str = "
+# REVIVES
+# time;medic_guid;medic_name;revived_guid;revived_name;x;y;z;distance_to_enemy;nearest_enemy_guid;under_fire
+2900;DDDD;Doc;AAAA;^1Vic^7tim;110.5;-220.0;30.0;640.2;BBBB;1
+4000;DDDD;Doc;EEEE;Lonely;0.0;0.0;0.0;;;0
+
+# KILL_OUTCOME
+# kill_time;victim_guid;victim_name;killer_guid;killer_name;kill_mod;outcome;outcome_time;delta_ms;effective_denied_ms;gibber_guid;gibber_name;reviver_guid;reviver_name
+2300;AAAA;^1Vic^7tim;BBBB;Killer;9;revived;2900;600;600;;;DDDD;Doc
+7000;CCCC;Helper;AAAA;^1Vic^7tim;8;gibbed;7500;500;13000;AAAA;^1Vic^7tim;;
+
+# WEAPON_ACCURACY
+# player_guid;player_name;team;weapon_id;shots_fired;hits;kills;headshots
+BBBB;Killer;ALLIES;8;120;40;1;6
+AAAA;^1Vic^7tim;AXIS;3;90;20;1;2
+
+# HIT_REGIONS
+# time;attacker_guid;attacker_name;victim_guid;victim_name;weapon;region;damage
+1000;BBBB;Killer;AAAA;^1Vic^7tim;8;0;50
+1200;BBBB;Killer;AAAA;^1Vic^7tim;8;2;18
+
+# SPAWN_TIMING
+# killer_guid;killer_name;killer_team;victim_guid;victim_name;victim_team;kill_time;enemy_spawn_interval;time_to_next_spawn;spawn_timing_score;killer_reinf;victim_reinf
+BBBB;Killer;ALLIES;AAAA;^1Vic^7tim;AXIS;2300;30000;27700;0.923;12.3;27.7
+AAAA;^1Vic^7tim;AXIS;CCCC;Helper;ALLIES;7000;;;;;
+";
+
+fn game_sample() -> String {
+    SAMPLE.replacen("\n# END\n", &format!("{GAME_SECTIONS}\n# END\n"), 1)
+}
+
+fn game_sample_with(find: &str, replace: &str) -> String {
+    let s = game_sample();
+    assert!(s.contains(find), "{find}");
+    s.replacen(find, replace, 1)
+}
+
+#[test]
+fn the_five_game_sections_parse_field_by_field() {
+    let r = parse(game_sample().as_bytes()).unwrap();
+    let revives = r.revives.as_ref().unwrap();
+    assert_eq!(
+        revives[0],
+        Revive {
+            time: 2900,
+            medic_guid: "DDDD".into(),
+            medic_name: "Doc".into(),
+            revived_guid: "AAAA".into(),
+            revived_name: "^1Vic^7tim".into(),
+            pos: Vec3::new(110.5, -220.0, 30.0),
+            distance_to_enemy: Some(640.2),
+            nearest_enemy_guid: Some("BBBB".into()),
+            under_fire: true,
+        }
+    );
+    assert_eq!(
+        (revives[1].distance_to_enemy, &revives[1].nearest_enemy_guid),
+        (None, &None)
+    );
+    let k = r.kill_outcomes.as_ref().unwrap();
+    assert_eq!(
+        k[1],
+        KillOutcome {
+            kill_time: 7000,
+            victim_guid: "CCCC".into(),
+            victim_name: "Helper".into(),
+            killer_guid: "AAAA".into(),
+            killer_name: "^1Vic^7tim".into(),
+            kill_mod: 8,
+            outcome: KillFate::Gibbed,
+            outcome_time: 7500,
+            delta_ms: 500,
+            effective_denied_ms: Some(13000),
+            gibber_guid: Some("AAAA".into()),
+            gibber_name: Some("^1Vic^7tim".into()),
+            reviver_guid: None,
+            reviver_name: None,
+        }
+    );
+    assert_eq!(k[0].reviver_guid.as_deref(), Some("DDDD"));
+    let w = r.weapon_accuracy.as_ref().unwrap();
+    assert_eq!(
+        (w[0].weapon, w[0].shots_fired, w[0].hits, w[0].kills, w[0].headshots),
+        (8, 120, 40, 1, 6)
+    );
+    let h = r.hit_regions.as_ref().unwrap();
+    assert_eq!(
+        (h[0].region, h[1].region, h[1].damage),
+        (HitRegion::Head, HitRegion::Body, 18)
+    );
+    let t = r.spawn_timing.as_ref().unwrap();
+    assert_eq!(
+        (
+            t[0].enemy_spawn_interval,
+            t[0].time_to_next_spawn,
+            t[0].spawn_timing_score,
+            t[0].killer_reinf,
+            t[0].victim_reinf
+        ),
+        (Some(30000), Some(27700), Some(0.923), Some(12.3), Some(27.7))
+    );
+    assert_eq!(
+        (t[1].enemy_spawn_interval, t[1].spawn_timing_score),
+        (None, None)
+    );
+    for s in GameSection::ALL {
+        assert!(r.records(s), "{s:?}");
+    }
+    assert_eq!(parse(&write(&r)).unwrap(), r);
+}
+
+#[test]
+fn a_missing_game_section_is_not_recorded_unless_the_capabilities_say_it_was_on() {
+    let r = parse(SAMPLE.as_bytes()).unwrap();
+    assert_eq!(r.revives, None);
+    assert!(!r.records(GameSection::Revives));
+    assert_eq!(r.recorded_mask(), 0);
+    let on = sample_with(
+        "capabilities=engagements:1,tracks:1,objective_focus:0",
+        "capabilities=engagements:1,revives:1,hit_regions:0",
+    );
+    let r = parse(on.as_bytes()).unwrap();
+    assert_eq!(r.revives, None);
+    assert!(r.records(GameSection::Revives));
+    assert!(!r.records(GameSection::HitRegions));
+    assert_eq!(r.recorded_mask(), GameSection::Revives.bit());
+    // A section header with no rows: recorded, nothing happened.
+    let empty = SAMPLE.replacen(
+        "\n# END\n",
+        "\n# HIT_REGIONS\n# time;attacker_guid\n\n# END\n",
+        1,
+    );
+    let r = parse(empty.as_bytes()).unwrap();
+    assert_eq!(r.hit_regions, Some(Vec::new()));
+    assert!(r.records(GameSection::HitRegions));
+}
+
+#[test]
+fn bad_game_rows_name_their_section_line_and_field() {
+    let line_of = |text: &str, find: &str| {
+        text.lines()
+            .position(|l| l.contains(find))
+            .expect("row present")
+            + 1
+    };
+    let cases: [(&str, &str, &str, &str, &str); 8] = [
+        (
+            "4000;DDDD;Doc;EEEE;Lonely;0.0;0.0;0.0;;;0",
+            "4000;DDDD;Doc;EEEE;Lonely;0.0;0.0;0.0;;0",
+            "REVIVES",
+            "(row)",
+            "11 `;`-separated fields, this one has 10",
+        ),
+        (
+            "BBBB;Killer;ALLIES;8;120;40;1;6",
+            "BBBB;Killer;ALLIES;8;-120;40;1;6",
+            "WEAPON_ACCURACY",
+            "shots_fired",
+            "-120 is outside 0..=",
+        ),
+        (
+            "1200;BBBB;Killer;AAAA;^1Vic^7tim;8;2;18",
+            "1200;BBBB;Killer;AAAA;^1Vic^7tim;8;7;18",
+            "HIT_REGIONS",
+            "region",
+            "7 is not a hit region",
+        ),
+        (
+            "9;revived;2900;600;600;;;DDDD;Doc",
+            "9;resurrected;2900;600;600;;;DDDD;Doc",
+            "KILL_OUTCOME",
+            "outcome",
+            "`resurrected` is not a known kill outcome",
+        ),
+        (
+            "9;revived;2900;600;600;;;DDDD;Doc",
+            "9;revived;2000;600;600;;;DDDD;Doc",
+            "KILL_OUTCOME",
+            "outcome_time",
+            "before the kill",
+        ),
+        (
+            "2300;30000;27700;0.923;12.3;27.7",
+            "2300;30000;27700;-0.5;12.3;27.7",
+            "SPAWN_TIMING",
+            "spawn_timing_score",
+            "outside 0..=1000",
+        ),
+        (
+            "2900;DDDD;Doc;AAAA;^1Vic^7tim;110.5;-220.0;30.0;640.2;BBBB;1",
+            "2900;DDDD;Doc;AAAA;^1Vic^7tim;110.5;-220.0;30.0;640.2;BBBB;yes",
+            "REVIVES",
+            "under_fire",
+            "`yes` is not 0 or 1",
+        ),
+        (
+            "AAAA;^1Vic^7tim;AXIS;3;90;20;1;2",
+            "AAAA;^1Vic^7tim;AXIS;-3;90;20;1;2",
+            "WEAPON_ACCURACY",
+            "weapon_id",
+            "-3 is outside 0..=65535",
+        ),
+    ];
+    for (find, replace, section, field, message) in cases {
+        let text = game_sample_with(find, replace);
+        let e = err(&text);
+        assert_eq!(
+            (
+                e.section.as_deref(),
+                e.line,
+                e.field.as_deref(),
+                e.message.contains(message)
+            ),
+            (Some(section), line_of(&text, replace), Some(field), true),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn the_deployed_trackers_v6_file_imports_its_sections_and_skips_the_rest() {
+    let bytes = include_bytes!("../../tests/fixtures/deployed_v6_round.txt");
+    assert_eq!(
+        parse(bytes).unwrap_err().message,
+        "the file has no `# END` marker: it is incomplete (or from another tracker; import it as complete once it has stopped growing)"
+    );
+    let r = parse_with(
+        bytes,
+        ParseOptions {
+            assume_complete: true,
+            ..ParseOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.header.banner, Banner::V6);
+    assert_eq!(r.revives.as_ref().map(Vec::len), Some(2));
+    assert_eq!(r.kill_outcomes.as_ref().map(Vec::len), Some(4));
+    assert_eq!(r.weapon_accuracy.as_ref().map(Vec::len), Some(5));
+    assert_eq!(r.spawn_timing.as_ref().map(Vec::len), Some(4));
+    // The deployed tracker had no hit regions in this round's build: not recorded, not zero.
+    assert_eq!(r.hit_regions, None);
+    assert!(!r.records(GameSection::HitRegions));
+    let skipped: Vec<(&str, usize)> = r
+        .skipped
+        .iter()
+        .map(|s| (s.name.as_str(), s.rows))
+        .collect();
+    assert_eq!(
+        skipped,
+        [("TEAM_COHESION", 2), ("SHOT_FIRED", 3), ("CONSTRUCTION_EVENTS", 1)]
+    );
 }

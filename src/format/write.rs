@@ -14,6 +14,14 @@ const OBJECTIVE_COLUMNS: &str =
     "guid;name;team;objective;avg_distance;time_within_radius_ms;samples";
 const REACTION_COLUMNS: &str = "engagement_id;target_guid;target_name;target_team;target_class;outcome;num_attackers;return_fire_ms;dodge_reaction_ms;support_reaction_ms;start_time;end_time;duration";
 
+const REVIVE_COLUMNS: &str = "time;medic_guid;medic_name;revived_guid;revived_name;x;y;z;distance_to_enemy;nearest_enemy_guid;under_fire";
+const KILL_OUTCOME_COLUMNS: &str = "kill_time;victim_guid;victim_name;killer_guid;killer_name;kill_mod;outcome;outcome_time;delta_ms;effective_denied_ms;gibber_guid;gibber_name;reviver_guid;reviver_name";
+const WEAPON_ACCURACY_COLUMNS: &str =
+    "player_guid;player_name;team;weapon_id;shots_fired;hits;kills;headshots";
+const HIT_REGION_COLUMNS: &str =
+    "time;attacker_guid;attacker_name;victim_guid;victim_name;weapon;region;damage";
+const SPAWN_TIMING_COLUMNS: &str = "killer_guid;killer_name;killer_team;victim_guid;victim_name;victim_team;kill_time;enemy_spawn_interval;time_to_next_spawn;spawn_timing_score;killer_reinf;victim_reinf";
+
 /// Writes `round` as a round file. Names are sanitised the way the tracker does it (`; | ,` and
 /// tabs become `_`, newlines are dropped), so any `Round` produces a file that parses.
 /// Skipped sections are not written: their rows were never kept.
@@ -122,9 +130,109 @@ fn write_into(round: &Round, out: &mut Vec<u8>) {
             );
         }
     }
+    write_game_sections(round, out);
     if round.has_end_marker {
         out.extend_from_slice(b"\n# END\n");
     }
+}
+
+/// REVIVES, KILL_OUTCOME, WEAPON_ACCURACY, HIT_REGIONS and SPAWN_TIMING, those the round holds.
+fn write_game_sections(round: &Round, out: &mut Vec<u8>) {
+    if let Some(rows) = &round.revives {
+        section(out, "REVIVES", REVIVE_COLUMNS);
+        for r in rows {
+            let _ = write!(out, "{};{};", r.time, r.medic_guid);
+            name(out, &r.medic_name);
+            let _ = write!(out, ";{};", r.revived_guid);
+            name(out, &r.revived_name);
+            out.push(b';');
+            vec3(out, &r.pos, ';');
+            let _ = writeln!(
+                out,
+                ";{};{};{}",
+                opt_tenths(r.distance_to_enemy),
+                r.nearest_enemy_guid.as_deref().unwrap_or(""),
+                u8::from(r.under_fire)
+            );
+        }
+    }
+    if let Some(rows) = &round.kill_outcomes {
+        section(out, "KILL_OUTCOME", KILL_OUTCOME_COLUMNS);
+        for k in rows {
+            let _ = write!(out, "{};{};", k.kill_time, k.victim_guid);
+            name(out, &k.victim_name);
+            let _ = write!(out, ";{};", k.killer_guid);
+            name(out, &k.killer_name);
+            let _ = write!(
+                out,
+                ";{};{};{};{};{};{};",
+                k.kill_mod,
+                k.outcome,
+                k.outcome_time,
+                k.delta_ms,
+                opt(k.effective_denied_ms),
+                k.gibber_guid.as_deref().unwrap_or("")
+            );
+            if let Some(n) = &k.gibber_name {
+                name(out, n);
+            }
+            let _ = write!(out, ";{};", k.reviver_guid.as_deref().unwrap_or(""));
+            if let Some(n) = &k.reviver_name {
+                name(out, n);
+            }
+            out.push(b'\n');
+        }
+    }
+    if let Some(rows) = &round.weapon_accuracy {
+        section(out, "WEAPON_ACCURACY", WEAPON_ACCURACY_COLUMNS);
+        for w in rows {
+            let _ = write!(out, "{};", w.player_guid);
+            name(out, &w.player_name);
+            let _ = writeln!(
+                out,
+                ";{};{};{};{};{};{}",
+                w.team, w.weapon, w.shots_fired, w.hits, w.kills, w.headshots
+            );
+        }
+    }
+    if let Some(rows) = &round.hit_regions {
+        section(out, "HIT_REGIONS", HIT_REGION_COLUMNS);
+        for h in rows {
+            let _ = write!(out, "{};{};", h.time, h.attacker_guid);
+            name(out, &h.attacker_name);
+            let _ = write!(out, ";{};", h.victim_guid);
+            name(out, &h.victim_name);
+            let _ = writeln!(out, ";{};{};{}", h.weapon, h.region as u8, h.damage);
+        }
+    }
+    if let Some(rows) = &round.spawn_timing {
+        section(out, "SPAWN_TIMING", SPAWN_TIMING_COLUMNS);
+        for t in rows {
+            let _ = write!(out, "{};", t.killer_guid);
+            name(out, &t.killer_name);
+            let _ = write!(out, ";{};{};", t.killer_team, t.victim_guid);
+            name(out, &t.victim_name);
+            let score = t
+                .spawn_timing_score
+                .map(|v| format!("{v:.3}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                ";{};{};{};{};{};{};{}",
+                t.victim_team,
+                t.kill_time,
+                opt(t.enemy_spawn_interval),
+                opt(t.time_to_next_spawn),
+                score,
+                opt_tenths(t.killer_reinf),
+                opt_tenths(t.victim_reinf)
+            );
+        }
+    }
+}
+
+fn opt_tenths(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.1}")).unwrap_or_default()
 }
 
 fn section(out: &mut Vec<u8>, name: &str, columns: &str) {
