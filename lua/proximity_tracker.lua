@@ -675,8 +675,8 @@ local function record_revive(cn, rt, medic)
         d.outcome, d.otime, d.rguid, d.rname = "revived", rt, mguid, mname
         outcome_row(d, rt)
     end
-    if not CONFIG.features.revives then
-        return
+    if not CONFIG.features.revives or mguid == "" then
+        return -- no medic on record (a REVIVES row always names one)
     end
     local x, y, z = origin(cn)
     local vteam = team_of(cn)
@@ -701,8 +701,8 @@ local function record_revive(cn, rt, medic)
 end
 
 -- Completes a revive announced by et_ClientSpawn(revived=1). The medic is the engine's record:
--- et_Revive's reviver (2.84+), else the `Medic_Revive:` log line, else pers.lastrevive_client,
--- which the engine sets after the spawn callback (so it is read here, not there).
+-- et_Revive's reviver (2.84+), else the `Medic_Revive:` log line (dedicated servers), else
+-- pers.lastrevive_client, which the engine sets after the spawn callback (read a frame later).
 local function finish_revive(cn, force, medic)
     local rt = R.revive_pending[cn]
     if not rt then
@@ -712,8 +712,6 @@ local function finish_revive(cn, force, medic)
         return -- health not final yet (2.83: no et_Revive); retry next frame
     end
     R.revive_pending[cn] = nil
-    medic = medic or R.revive_medic[cn]
-    R.revive_medic[cn] = nil
     if medic == nil then
         medic = gget(cn, "pers.lastrevive_client")
     end
@@ -775,7 +773,6 @@ local function begin_round(level_time, resumed)
         reinf = nil,               -- reinforcement offsets per team (false: unreadable)
         downs = {},                -- cn -> an enemy kill whose victim is still down
         awaiting = {},             -- cn -> a gibbed/tapped-out kill waiting for the next spawn
-        revive_medic = {},         -- cn -> medic named by the `Medic_Revive:` line
         last_enemy_dmg = {},       -- cn -> round time of the last enemy damage taken
         wrecs = {},
         revive_rows = {},
@@ -1401,9 +1398,10 @@ end
 local function on_print(text)
     local medic, revivee = text:match("^Medic_Revive: (%d+) (%d+)")
     if medic then
+        -- Printed once the revive is complete (origin and health final): finish it now.
         revivee = tointeger(tonumber(revivee))
-        if R.revive_pending[revivee] then
-            R.revive_medic[revivee] = tointeger(tonumber(medic))
+        if revivee and R.revive_pending[revivee] then
+            finish_revive(revivee, true, tointeger(tonumber(medic)))
         end
     elseif text:find("^Exit:") then
         R.exited = true

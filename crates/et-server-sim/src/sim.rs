@@ -1020,7 +1020,9 @@ impl Server {
         // PROXIMITY_TRACKER runs another tracker file instead (the bench compares two versions).
         match std::env::var_os("PROXIMITY_TRACKER") {
             Some(p) => PathBuf::from(p),
-            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../lua/proximity_tracker.lua"),
+            None => {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../lua/proximity_tracker.lua")
+            }
         }
     }
 
@@ -2270,8 +2272,8 @@ impl Server {
         }
         let pre = self.world.borrow().clients[target].health;
         // G_LogRegionHit runs before the Lua hook, whatever the team or gamestate.
-        let region = (client_attacker && pre > 0 && is_bullet_mod(mod_) && region < 4)
-            .then_some(region);
+        let region =
+            (client_attacker && pre > 0 && is_bullet_mod(mod_) && region < 4).then_some(region);
         if let Some(r) = region {
             self.w().clients[attacker as usize].hit_regions[r] += 1;
         }
@@ -2303,8 +2305,8 @@ impl Server {
             }
             if enemy && pre > 0 {
                 let a = attacker as usize;
-                let wp = weapon_of_mod(mod_)
-                    .unwrap_or_else(|| self.world.borrow().clients[a].ps.weapon);
+                let wp =
+                    weapon_of_mod(mod_).unwrap_or_else(|| self.world.borrow().clients[a].ps.weapon);
                 let rec = self.truth_weapon(a, wp);
                 rec.hits += 1;
                 if region == Some(c::HR_HEAD) {
@@ -2334,9 +2336,12 @@ impl Server {
             self.die(target, attacker, mod_);
         } else if pre <= 0 && now < c::FORCE_LIMBO_HEALTH {
             // The body is destroyed (limbo below -113, gibbed at -175): no obituary.
-            let gibber = (0..c::MAX_CLIENTS as i64)
-                .contains(&attacker)
-                .then(|| self.world.borrow().clients[attacker as usize].guid.trim().to_string());
+            let gibber = (0..c::MAX_CLIENTS as i64).contains(&attacker).then(|| {
+                self.world.borrow().clients[attacker as usize]
+                    .guid
+                    .trim()
+                    .to_string()
+            });
             if live {
                 self.truth_down_ends(target, Fate::Gibbed, gibber);
             }
@@ -2399,8 +2404,8 @@ impl Server {
             }
             if let (LifeEnd::Killed, Some((kguid, kteam))) = (kind, &kinfo) {
                 let k = killer as usize;
-                let wp = weapon_of_mod(mod_)
-                    .unwrap_or_else(|| self.world.borrow().clients[k].ps.weapon);
+                let wp =
+                    weapon_of_mod(mod_).unwrap_or_else(|| self.world.borrow().clients[k].ps.weapon);
                 self.truth_weapon(k, wp).kills += 1;
                 let (victim_next_wave, victim_interval) =
                     self.next_wave_ms(vteam).unwrap_or((0, 0));

@@ -601,7 +601,7 @@ fn parse_timing(line: &str) -> Result<TimingRow, String> {
         return Err("wave fields without an interval".into());
     }
     if let (Some(l), Some(n), Some(sc)) = (r.interval, r.time_to_next, r.score) {
-        if l <= 0 || !(1..=l).contains(&n) || (sc - n as f64 / l as f64).abs() > 0.0005 {
+        if l <= 0 || !(1..=l).contains(&n) || (sc - n as f64 / l as f64).abs() > 0.00051 {
             return Err("score != time_to_next / interval".into());
         }
     }
@@ -834,6 +834,90 @@ pub fn cross_check(bytes: &[u8], rf: &RoundFile) -> proximity::format::Round {
             (b.id, b.return_fire, b.dodge, b.support)
         );
         assert_eq!(a.outcome.as_str(), b.outcome);
+    }
+    let revives = r.revives.as_ref().expect("REVIVES section");
+    assert_eq!(revives.len(), rf.revives.len());
+    for (a, b) in revives.iter().zip(&rf.revives) {
+        assert_eq!(
+            (a.time, &a.medic_guid, &a.revived_guid, a.under_fire),
+            (b.time, &b.medic_guid, &b.revived_guid, b.under_fire)
+        );
+        assert_eq!(a.medic_name.as_bytes(), b.medic_name.as_bytes());
+        assert_eq!([a.pos.x, a.pos.y, a.pos.z], b.pos);
+        assert_eq!(a.distance_to_enemy, b.distance_to_enemy);
+        assert_eq!(
+            a.nearest_enemy_guid.as_deref().unwrap_or(""),
+            b.nearest_enemy_guid
+        );
+    }
+    let outcomes = r.kill_outcomes.as_ref().expect("KILL_OUTCOME section");
+    assert_eq!(outcomes.len(), rf.outcomes.len());
+    for (a, b) in outcomes.iter().zip(&rf.outcomes) {
+        assert_eq!(
+            (a.kill_time, &a.victim_guid, &a.killer_guid, a.kill_mod),
+            (b.kill_time, &b.victim_guid, &b.killer_guid, b.kill_mod)
+        );
+        assert_eq!(a.outcome.as_str(), b.outcome);
+        assert_eq!(
+            (a.outcome_time, a.delta_ms, a.effective_denied_ms),
+            (b.outcome_time, b.delta_ms, Some(b.effective_denied_ms))
+        );
+        assert_eq!(a.gibber_guid.as_deref().unwrap_or(""), b.gibber_guid);
+        assert_eq!(a.reviver_guid.as_deref().unwrap_or(""), b.reviver_guid);
+    }
+    let accuracy = r.weapon_accuracy.as_ref().expect("WEAPON_ACCURACY section");
+    assert_eq!(accuracy.len(), rf.accuracy.len());
+    for (a, b) in accuracy.iter().zip(&rf.accuracy) {
+        assert_eq!(
+            (&a.player_guid, a.team.as_str(), a.weapon),
+            (&b.guid, b.team.as_str(), b.weapon)
+        );
+        assert_eq!(
+            (a.shots_fired, a.hits, a.kills, a.headshots),
+            (b.shots, b.hits, b.kills, b.headshots)
+        );
+    }
+    let regions = r.hit_regions.as_ref().expect("HIT_REGIONS section");
+    assert_eq!(regions.len(), rf.regions.len());
+    for (a, b) in regions.iter().zip(&rf.regions) {
+        assert_eq!(
+            (
+                a.time,
+                &a.attacker_guid,
+                &a.victim_guid,
+                a.weapon,
+                a.region as i64,
+                a.damage
+            ),
+            (
+                b.time,
+                &b.attacker_guid,
+                &b.victim_guid,
+                b.weapon,
+                b.region,
+                b.damage
+            )
+        );
+    }
+    let timing = r.spawn_timing.as_ref().expect("SPAWN_TIMING section");
+    assert_eq!(timing.len(), rf.timing.len());
+    for (a, b) in timing.iter().zip(&rf.timing) {
+        assert_eq!(
+            (&a.killer_guid, &a.victim_guid, a.kill_time),
+            (&b.killer_guid, &b.victim_guid, b.kill_time)
+        );
+        assert_eq!(
+            (a.killer_team.as_str(), a.victim_team.as_str()),
+            (b.killer_team.as_str(), b.victim_team.as_str())
+        );
+        assert_eq!(
+            (a.enemy_spawn_interval, a.time_to_next_spawn),
+            (b.interval, b.time_to_next)
+        );
+        assert_eq!(
+            (a.spawn_timing_score, a.killer_reinf, a.victim_reinf),
+            (b.score, b.killer_reinf, b.victim_reinf)
+        );
     }
     r
 }
