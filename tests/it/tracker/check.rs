@@ -532,7 +532,7 @@ fn parse_outcome(line: &str) -> Result<OutcomeRow, String> {
     if r.effective_denied_ms < r.delta_ms {
         return Err("denied shorter than the time down".into());
     }
-    if (r.outcome == "revived") != !r.reviver_guid.is_empty()
+    if (r.outcome == "revived") == r.reviver_guid.is_empty()
         || (r.outcome != "gibbed" && !r.gibber_guid.is_empty())
         || f[11].is_empty() != r.gibber_guid.is_empty()
         || f[13].is_empty() != r.reviver_guid.is_empty()
@@ -600,10 +600,10 @@ fn parse_timing(line: &str) -> Result<TimingRow, String> {
     if r.interval.is_none() && (r.time_to_next.is_some() || r.score.is_some()) {
         return Err("wave fields without an interval".into());
     }
-    if let (Some(l), Some(n), Some(sc)) = (r.interval, r.time_to_next, r.score) {
-        if l <= 0 || !(1..=l).contains(&n) || (sc - n as f64 / l as f64).abs() > 0.00051 {
-            return Err("score != time_to_next / interval".into());
-        }
+    if let (Some(l), Some(n), Some(sc)) = (r.interval, r.time_to_next, r.score)
+        && (l <= 0 || !(1..=l).contains(&n) || (sc - n as f64 / l as f64).abs() > 0.00051)
+    {
+        return Err("score != time_to_next / interval".into());
     }
     Ok(r)
 }
