@@ -221,8 +221,9 @@ pub fn play(cfg: MatchConfig) -> Server {
             }
         }
         // Rare events.
-        if rng.random_bool(0.002) {
-            // Team kill with a grenade.
+        if rng.random_bool(0.004) {
+            // Friendly fire: a bullet in a team mate (the engine counts its region too) or a
+            // team kill with a grenade.
             let a = rng.random_range(0..n);
             let team = s.world.borrow().clients[a].team;
             let mates: Vec<usize> = (0..n)
@@ -233,7 +234,17 @@ pub fn play(cfg: MatchConfig) -> Server {
                 .collect();
             if s.world.borrow().clients[a].is_alive() && !mates.is_empty() {
                 let v = mates[rng.random_range(0..mates.len())];
-                s.damage(v, a as i64, 150, c::MOD_GRENADE_PINEAPPLE);
+                if rng.random_bool(0.5) {
+                    let (class, team) = {
+                        let w = s.world.borrow();
+                        (w.clients[a].player_type, w.clients[a].team)
+                    };
+                    s.weapon_fire(a);
+                    let r = region(&mut rng);
+                    s.damage_region(v, a as i64, 5, loadout(class, team).mod_, r);
+                } else {
+                    s.damage(v, a as i64, 150, c::MOD_GRENADE_PINEAPPLE);
+                }
             }
         }
         if rng.random_bool(0.0015) {

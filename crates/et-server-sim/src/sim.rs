@@ -1704,7 +1704,7 @@ impl Server {
         let l = w.limbotime(team);
         let lt = w.level_time;
         let mut prev = w.wave_clock(team, lt)?;
-        let dt = 1000 / w.sv_fps;
+        let dt = (1000 / w.sv_fps.max(1)).max(1);
         let mut t = lt;
         loop {
             t += dt;
