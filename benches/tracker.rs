@@ -4,7 +4,9 @@
 //! worst ≤ 50 ms.
 //!
 //! The time includes the simulated engine's side of every `et.*` call the tracker makes (field
-//! reads, file writes), as on a real server.
+//! reads, file writes), as on a real server. The match fires every weapon at its real rate, so
+//! `et_WeaponFire` is part of the load. `PROXIMITY_TRACKER=<file>` runs another tracker file on
+//! the same match (compare a change with the previous version, alternating runs).
 
 use et_server_sim::matchgen::{MatchConfig, play};
 use et_server_sim::sim::EngineVersion;

@@ -4,7 +4,9 @@ proximity_tracker.lua: ET:Legacy proximity tracker (round file V4, see round_fil
 Drop this file into the server's fs_game folder and add it to `lua_modules`, next to other
 modules (for example `lua_modules "c0rnp0rn.lua proximity_tracker.lua"`). It records, for every
 live round, the fights (engagements, crossfires, escapes), one track per life with a 200 ms path,
-heatmaps and reaction metrics, and writes `proximity/<date>-<map>-round-<N>_engagements.txt`
+heatmaps and reaction metrics, revives (with the engine's own record of the medic), how every
+player downed by an enemy ended, shots/hits/headshots per weapon, hit regions and how each kill
+fell against the enemy's reinforcement wave, and writes `proximity/<date>-<map>-round-<N>_engagements.txt`
 (via `<name>.tmp` and a rename) at round end, or at shutdown if the round is cut short.
 
 It defines no globals besides the et_* callbacks, never returns a value from a callback and
@@ -28,7 +30,13 @@ local CONFIG = {
         player_tracks = true,
         heatmaps = true,
         reactions = true,
+        revives = true,
+        kill_outcome = true,
+        weapon_accuracy = true,
+        hit_regions = true,
+        spawn_timing = true,
     },
+    under_fire_ms = 3000,            -- enemy damage this long before a revive = under fire
 }
 
 local VERSION = "proximity-tracker 1.0.0"
@@ -46,6 +54,11 @@ local PM_DEAD = 3
 local STAT_SPRINTTIME = 8
 local MOD_FALLING, MOD_SUICIDE, MOD_SWITCHTEAM = 32, 33, 59
 local CS_LEVEL_START_TIME = et.CS_LEVEL_START_TIME or 11
+local CS_REINFSEEDS = et.CS_REINFSEEDS or 31
+local REINF_SEEDS = { 11, 3, 13, 7, 2, 5, 1, 17 } -- aReinfSeeds (bg_misc.c)
+local FORCE_LIMBO_HEALTH, GIB_HEALTH = -113, -175
+local HIT_REGIONS = "pers.playerStats.hitRegions"
+local HR_HEAD = 0
 local FS_WRITE = et.FS_WRITE or 1
 local TEAM_NAME = { [1] = "AXIS", [2] = "ALLIES" }
 local CLASS_NAME = { [0] = "SOLDIER", [1] = "MEDIC", [2] = "ENGINEER", [3] = "FIELDOPS", [4] = "COVERTOPS" }
@@ -59,9 +72,13 @@ local MOD_WEAPON = {
     [56] = 46, [61] = 48, [62] = 49, [63] = 51, [64] = 53, [65] = 1, [66] = 54,
 }
 
+-- Deployed (set) variants fire under their own number; their hits come back as the base weapon.
+local WEAPON_BASE = { [43] = 34, [47] = 30, [50] = 49, [52] = 51 }
+
 ---------------------------------------------------------------------------------------------------
 -- Module state (all local; a lua_restart starts from scratch and initialises lazily)
 
+local back_in              -- defined with the kill outcomes, used by the tracks
 local inited = false       -- et_InitGame or the first et_RunFrame ran in this VM
 local maxclients = 64
 local group_count = 4      -- players are sampled in this many staggered groups
@@ -251,6 +268,7 @@ local function start_track(cn, t)
     p.track = tr
     R.track_count = R.track_count + 1
     path_point(cn, tr, t, "spawn")
+    back_in(cn, t)
 end
 
 -- The life is over for good: format its row now (spreads the cost of writing the file).
@@ -458,24 +476,252 @@ local function dodge_check(E, t, vx, vy, stance)
 end
 
 ---------------------------------------------------------------------------------------------------
+-- Gunfights: shots, hits, headshots per weapon, hit regions
+
+-- The attacker's hit-region counters as they stand: later hits are told apart by their growth.
+local function region_baseline(cn)
+    local p = player(cn)
+    p.hr = { gget(cn, HIT_REGIONS, 0), gget(cn, HIT_REGIONS, 1), gget(cn, HIT_REGIONS, 2),
+        gget(cn, HIT_REGIONS, 3) }
+end
+
+-- The region of the hit being reported: the engine counts it before et_Damage, so it is the one
+-- counter that grew since the last look (nil: no region, or a change that cannot be told apart).
+local function region_delta(cn)
+    local p = player(cn)
+    local hr = p.hr
+    if not hr then
+        region_baseline(cn)
+        return nil
+    end
+    local region, n = nil, 0
+    for i = 0, 3 do
+        local v = gget(cn, HIT_REGIONS, i)
+        if v ~= hr[i + 1] then
+            region, n = i, n + 1
+            hr[i + 1] = v
+        end
+    end
+    if n == 1 then
+        return region
+    end
+    return nil
+end
+
+-- One player's use of one weapon: created at the first shot, hit or kill with it.
+local function weapon_record(cn, wp)
+    local p = player(cn)
+    local ws = p.ws
+    if not ws then
+        ws = {}
+        p.ws = ws
+    end
+    local rec = ws[wp]
+    if not rec then
+        rec = { guid = client_guid(cn), name = client_name(cn), team = TEAM_NAME[team_of(cn)] or "AXIS",
+            wp = wp, shots = 0, hits = 0, kills = 0, hs = 0 }
+        ws[wp] = rec
+        local list = R.wrecs
+        list[#list + 1] = rec
+    end
+    return rec
+end
+
+local function first_shot(cn, wp)
+    local rec = weapon_record(cn, wp)
+    rec.shots = rec.shots + 1
+end
+
+-- A hit on a living enemy: weapon figures and, for bullets, where it landed.
+local function enemy_hit(attacker, target, damage, mod, region, t)
+    local wp = MOD_WEAPON[mod] or int(gget(attacker, "ps.weapon"))
+    local rec = weapon_record(attacker, wp)
+    rec.hits = rec.hits + 1
+    if region == HR_HEAD then
+        rec.hs = rec.hs + 1
+    end
+    if region and CONFIG.features.hit_regions then
+        local rows = R.region_rows
+        rows[#rows + 1] = fmt("%d;%s;%s;%s;%s;%d;%d;%d", t, rec.guid, rec.name, client_guid(target),
+            client_name(target), wp, region, damage)
+    end
+end
+
+---------------------------------------------------------------------------------------------------
+-- Spawn timing
+
+-- Reinforcement offsets (ms) per team from CS_REINFSEEDS, decoded as cgame does; nil if unreadable.
+local function reinf_offsets()
+    local t = {}
+    for n in (et.trap_GetConfigstring(CS_REINFSEEDS) or ""):gmatch("%d+") do
+        t[#t + 1] = tointeger(tonumber(n))
+    end
+    if #t < 10 or not t[1] or not t[2] then
+        return nil
+    end
+    local bi, ri = t[1] >> 3, t[2] >> 2
+    if bi > 7 or ri > 7 then
+        return nil
+    end
+    local vb, vr = t[3 + bi], t[3 + ri]
+    if not vb or not vr then
+        return nil
+    end
+    return { [1] = (vr // REINF_SEEDS[ri + 1]) * 1000, [2] = (vb // REINF_SEEDS[bi + 1]) * 1000 }
+end
+
+-- A team's reinforcement interval and the ms to its next wave (the engine's own rule, read now:
+-- map scripts change the limbo times); nil when unknown.
+local function next_wave(team)
+    local L = tointeger(tonumber(et.trap_Cvar_Get(team == 1 and "g_redlimbotime" or "g_bluelimbotime")))
+    if not L or L <= 0 then
+        return nil, nil
+    end
+    if R.reinf == nil then
+        R.reinf = reinf_offsets() or false
+    end
+    local off = R.reinf and R.reinf[team]
+    if not off then
+        return L, nil
+    end
+    return L, L - (off + R.t) % L
+end
+
+local function reinf_seconds(ms)
+    if ms == nil then
+        return ""
+    end
+    return fmt("%.1f", ms / 1000)
+end
+
+local function spawn_timing_row(kguid, kname, kteam, vguid, vname, vteam, t)
+    local L, left = next_wave(vteam)
+    local _, kleft = next_wave(kteam)
+    local score = ""
+    if L and left then
+        score = fmt("%.3f", left / L)
+    end
+    local rows = R.timing_rows
+    rows[#rows + 1] = fmt("%s;%s;%s;%s;%s;%s;%d;%s;%s;%s;%s;%s", kguid, kname, TEAM_NAME[kteam],
+        vguid, vname, TEAM_NAME[vteam], t, opt(L), opt(left), score, reinf_seconds(kleft),
+        reinf_seconds(left))
+end
+
+---------------------------------------------------------------------------------------------------
+-- Downed players: revived, gibbed, tapped out, still down at the round end
+
+local function outcome_row(d, back)
+    local denied = d.outcome == "revived" and d.otime - d.t or back - d.t
+    local rows = R.outcome_rows
+    rows[#rows + 1] = fmt("%d;%s;%s;%s;%s;%d;%s;%d;%d;%d;%s;%s;%s;%s", d.t, d.vguid, d.vname,
+        d.kguid, d.kname, d.mod, d.outcome, d.otime, d.otime - d.t, denied, d.gguid or "",
+        d.gname or "", d.rguid or "", d.rname or "")
+end
+
+-- The victim is back in the world (spawn) or gone (disconnect, round end): the kill's time
+-- denied ends here.
+function back_in(cn, t)
+    local d = R.awaiting[cn]
+    if d then
+        R.awaiting[cn] = nil
+        outcome_row(d, t)
+    end
+end
+
+-- The body left the world without a revive (gibbed by `who`, or tapped out).
+local function down_over(cn, outcome, t, who)
+    local d = R.downs[cn]
+    if not d then
+        return
+    end
+    R.downs[cn] = nil
+    d.outcome, d.otime = outcome, t
+    if who then
+        d.gguid, d.gname = client_guid(who), client_name(who)
+    end
+    back_in(cn, t)
+    R.awaiting[cn] = d
+end
+
+local function on_enemy_kill(victim, killer, mod, vteam, kteam, t)
+    local F = CONFIG.features
+    local kguid, kname = client_guid(killer), client_name(killer)
+    local vguid, vname = client_guid(victim), client_name(victim)
+    local wp = MOD_WEAPON[mod] or int(gget(killer, "ps.weapon"))
+    local rec = weapon_record(killer, wp)
+    rec.kills = rec.kills + 1
+    if F.spawn_timing then
+        spawn_timing_row(kguid, kname, kteam, vguid, vname, vteam, t)
+    end
+    back_in(victim, t)
+    R.downs[victim] = { t = t, vguid = vguid, vname = vname, kguid = kguid, kname = kname, mod = mod }
+    if gget(victim, "health") <= GIB_HEALTH then
+        down_over(victim, "gibbed", t, killer)
+    end
+end
+
+---------------------------------------------------------------------------------------------------
 -- Revives
 
-local function finish_revive(cn, force)
-    if not R.revive_pending[cn] then
+local function record_revive(cn, rt, medic)
+    local mguid, mname = "", ""
+    if medic and medic >= 0 and medic < maxclients then
+        mguid, mname = client_guid(medic), client_name(medic)
+    end
+    local vguid, vname = client_guid(cn), client_name(cn)
+    local d = R.downs[cn]
+    if d then
+        R.downs[cn] = nil
+        d.outcome, d.otime, d.rguid, d.rname = "revived", rt, mguid, mname
+        outcome_row(d, rt)
+    end
+    if not CONFIG.features.revives or mguid == "" then
+        return -- no medic on record (a REVIVES row always names one)
+    end
+    local x, y, z = origin(cn)
+    local vteam = team_of(cn)
+    local best, bguid = nil, ""
+    for o = 0, maxclients - 1 do
+        if o ~= cn then
+            local team = gget(o, "sess.sessionTeam")
+            if (team == 1 or team == 2) and team ~= vteam and sampleable(o) then
+                local ox, oy = origin(o)
+                local d2 = (ox - x) * (ox - x) + (oy - y) * (oy - y)
+                if not best or d2 < best then
+                    best, bguid = d2, client_guid(o)
+                end
+            end
+        end
+    end
+    local hit = R.last_enemy_dmg[cn]
+    local rows = R.revive_rows
+    rows[#rows + 1] = fmt("%d;%s;%s;%s;%s;%.1f;%.1f;%.1f;%s;%s;%d", rt, mguid, mname, vguid, vname,
+        x, y, z, best and fmt("%.1f", sqrt(best)) or "", bguid,
+        (hit and rt - hit <= CONFIG.under_fire_ms) and 1 or 0)
+end
+
+-- Completes a revive announced by et_ClientSpawn(revived=1). The medic is the engine's record:
+-- et_Revive's reviver (2.84+), else the `Medic_Revive:` log line (dedicated servers), else
+-- pers.lastrevive_client, which the engine sets after the spawn callback (read a frame later).
+local function finish_revive(cn, force, medic)
+    local rt = R.revive_pending[cn]
+    if not rt then
         return
     end
-    local p = R.players[cn]
-    local tr = p and p.track
-    if not tr or not tr.dead then
-        R.revive_pending[cn] = nil
-        return
-    end
-    if not force and gget(cn, "health") <= 0 then
+    if not force and not medic and gget(cn, "health") <= 0 then
         return -- health not final yet (2.83: no et_Revive); retry next frame
     end
     R.revive_pending[cn] = nil
-    tr.dead, tr.death, tr.dtype, tr.stamina = false, 0, nil, nil
-    path_point(cn, tr, R.t, "revived")
+    if medic == nil then
+        medic = gget(cn, "pers.lastrevive_client")
+    end
+    local p = R.players[cn]
+    local tr = p and p.track
+    if tr and tr.dead then
+        tr.dead, tr.death, tr.dtype, tr.stamina = false, 0, nil, nil
+        path_point(cn, tr, R.t, "revived")
+    end
+    record_revive(cn, rt, medic)
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -523,8 +769,19 @@ local function begin_round(level_time, resumed)
         last_sample_t = -1,
         kill_heat = {},
         move_heat = {},
+        exited = false,            -- `Exit:` seen: the round is over, nothing more counts
+        reinf = nil,               -- reinforcement offsets per team (false: unreadable)
+        downs = {},                -- cn -> an enemy kill whose victim is still down
+        awaiting = {},             -- cn -> a gibbed/tapped-out kill waiting for the next spawn
+        last_enemy_dmg = {},       -- cn -> round time of the last enemy damage taken
+        wrecs = {},
+        revive_rows = {},
+        outcome_rows = {},
+        region_rows = {},
+        timing_rows = {},
     }
     R.t = level_clock(level_time)
+    R.reinf = reinf_offsets() or false
     if resumed then
         -- lua_restart mid-round: pick up the living players now.
         R.start_unix = R.start_unix - floor(R.t / 1000)
@@ -532,6 +789,7 @@ local function begin_round(level_time, resumed)
             if sampleable(cn) then
                 R.pending[cn] = R.t
                 confirm_spawn(cn, true)
+                region_baseline(cn)
             end
         end
     end
@@ -555,6 +813,14 @@ local function finish_round(how)
             end_alive_track(cn, p.track, t, how, false)
             p.track = nil
         end
+    end
+    for cn, d in pairs(D.downs) do
+        D.downs[cn] = nil
+        d.outcome, d.otime = "round_end", t
+        outcome_row(d, t)
+    end
+    for cn in pairs(D.awaiting) do
+        back_in(cn, t)
     end
     R = nil
     D.end_unix = os.time()
@@ -624,9 +890,11 @@ local function write_body(D, out)
     if D.allies_spawn then
         put(fmt("# allies_spawn_interval=%d\n", D.allies_spawn))
     end
-    put(fmt("# capabilities=engagements:%d,player_tracks:%d,kill_heatmap:%d,movement_heatmap:%d,reaction_metrics:%d,objective_focus:0\n",
+    put(fmt("# capabilities=engagements:%d,player_tracks:%d,kill_heatmap:%d,movement_heatmap:%d,reaction_metrics:%d,objective_focus:0,revives:%d,kill_outcome:%d,weapon_accuracy:%d,hit_regions:%d,spawn_timing:%d\n",
         F.engagements and 1 or 0, F.player_tracks and 1 or 0, F.heatmaps and 1 or 0,
-        F.heatmaps and 1 or 0, (F.reactions and F.engagements) and 1 or 0))
+        F.heatmaps and 1 or 0, (F.reactions and F.engagements) and 1 or 0, F.revives and 1 or 0,
+        F.kill_outcome and 1 or 0, F.weapon_accuracy and 1 or 0, F.hit_regions and 1 or 0,
+        F.spawn_timing and 1 or 0))
     if F.engagements then
         section("ENGAGEMENTS", "id;start_time;end_time;duration;target_guid;target_name;target_team;outcome;total_damage;killer_guid;killer_name;num_attackers;is_crossfire;crossfire_delay;crossfire_participants;start_x;start_y;start_z;end_x;end_y;end_z;distance_traveled;positions;attackers")
         for id = 1, D.next_id - 1 do
@@ -673,6 +941,51 @@ local function write_body(D, out)
                 put("\n")
             end
         end
+    end
+    local function rows(list)
+        for i = 1, #list do
+            put(list[i])
+            put("\n")
+        end
+    end
+    if F.revives then
+        section("REVIVES", "time;medic_guid;medic_name;revived_guid;revived_name;x;y;z;distance_to_enemy;nearest_enemy_guid;under_fire")
+        rows(D.revive_rows)
+    end
+    if F.kill_outcome then
+        section("KILL_OUTCOME", "kill_time;victim_guid;victim_name;killer_guid;killer_name;kill_mod;outcome;outcome_time;delta_ms;effective_denied_ms;gibber_guid;gibber_name;reviver_guid;reviver_name")
+        rows(D.outcome_rows)
+    end
+    if F.weapon_accuracy then
+        section("WEAPON_ACCURACY", "player_guid;player_name;team;weapon_id;shots_fired;hits;kills;headshots")
+        -- One row per player and weapon: a player who left and came back is merged by guid.
+        local merged, keys = {}, {}
+        for _, rec in ipairs(D.wrecs) do
+            local k = fmt("%s;%03d", rec.guid, rec.wp)
+            local m = merged[k]
+            if m then
+                m.shots, m.hits = m.shots + rec.shots, m.hits + rec.hits
+                m.kills, m.hs = m.kills + rec.kills, m.hs + rec.hs
+            else
+                merged[k] = { guid = rec.guid, name = rec.name, team = rec.team, wp = rec.wp,
+                    shots = rec.shots, hits = rec.hits, kills = rec.kills, hs = rec.hs }
+                keys[#keys + 1] = k
+            end
+        end
+        sort(keys)
+        for i = 1, #keys do
+            local m = merged[keys[i]]
+            put(fmt("%s;%s;%s;%d;%d;%d;%d;%d\n", m.guid, m.name, m.team, m.wp, m.shots, m.hits,
+                m.kills, m.hs))
+        end
+    end
+    if F.hit_regions then
+        section("HIT_REGIONS", "time;attacker_guid;attacker_name;victim_guid;victim_name;weapon;region;damage")
+        rows(D.region_rows)
+    end
+    if F.spawn_timing then
+        section("SPAWN_TIMING", "killer_guid;killer_name;killer_team;victim_guid;victim_name;victim_team;kill_time;enemy_spawn_interval;time_to_next_spawn;spawn_timing_score;killer_reinf;victim_reinf")
+        rows(D.timing_rows)
     end
     put("\n# END\n")
     flush()
@@ -823,6 +1136,12 @@ local function run_frame(level_time)
     for cn in pairs(R.revive_pending) do
         finish_revive(cn, false)
     end
+    -- Tap-outs have no callback: a downed player seen in limbo went there without a gib.
+    for cn in pairs(R.downs) do
+        if gget(cn, "ps.pm_flags") & PMF_LIMBO ~= 0 then
+            down_over(cn, "tapped_out", t)
+        end
+    end
     for cn in pairs(R.pending) do
         confirm_spawn(cn, false)
     end
@@ -844,24 +1163,43 @@ end
 -- Event handlers
 
 local function on_damage(target, attacker, damage, mod)
-    if gget(target, "health") <= 0 then
-        return -- a corpse or a downed body: gibbing opens nothing
+    local t = R.t
+    local F = CONFIG.features
+    local aclient = attacker >= 0 and attacker < maxclients and attacker ~= target
+    local region
+    if aclient then
+        region = region_delta(attacker)
     end
+    local health = gget(target, "health")
     local tteam = team_of(target)
-    if tteam ~= 1 and tteam ~= 2 then
+    local ateam = aclient and team_of(attacker) or nil
+    local enemy = aclient and (tteam == 1 or tteam == 2) and (ateam == 1 or ateam == 2)
+        and ateam ~= tteam
+    if enemy then
+        R.last_enemy_dmg[target] = t
+    end
+    if health <= 0 then
+        -- A downed body: opens nothing; destroyed below FORCE_LIMBO_HEALTH (gibbed).
+        if R.downs[target] and health - int(damage) < FORCE_LIMBO_HEALTH then
+            down_over(target, "gibbed", t, (attacker >= 0 and attacker < maxclients) and attacker or nil)
+        end
+        return
+    end
+    if not aclient or (tteam ~= 1 and tteam ~= 2) or (ateam ~= 1 and ateam ~= 2) then
         return
     end
     if gget(target, "ps.pm_flags") & (PMF_FOLLOW | PMF_LIMBO) ~= 0 then
         return
     end
-    local ateam = team_of(attacker)
-    if ateam ~= 1 and ateam ~= 2 then
-        return
-    end
-    local t = R.t
     confirm_spawn(target, true)
     finish_revive(target, true)
     damage = int(damage)
+    if enemy and F.weapon_accuracy then
+        enemy_hit(attacker, target, damage, mod, region, t)
+    end
+    if not F.engagements then
+        return
+    end
     local E = R.open[target]
     if not E then
         E = open_engagement(target, tteam, t)
@@ -877,13 +1215,13 @@ local function on_damage(target, attacker, damage, mod)
     local x, y, z = origin(target)
     E.hx, E.hy, E.hz = x, y, z
     add_point(E, t, x, y, z, "hit")
-    if CONFIG.features.heatmaps then
+    if F.heatmaps then
         local cell = heat_cell(R.move_heat, x, y, new_move_cell)
         if cell then
             cell[2] = cell[2] + 1
         end
     end
-    if CONFIG.features.reactions then
+    if F.reactions then
         reactions_on_hit(attacker, ateam, target, t)
     end
 end
@@ -918,6 +1256,10 @@ local function on_obituary(victim, killer, mod)
         end
         close_engagement(E, t, "killed")
     end
+    if kclient and kteam ~= vteam and (kteam == 1 or kteam == 2) and (vteam == 1 or vteam == 2)
+        and not R.exited then
+        on_enemy_kill(victim, killer, mod, vteam, kteam, t)
+    end
     if kclient and CONFIG.features.heatmaps and (kteam == 1 or kteam == 2) then
         local cell = heat_cell(R.kill_heat, x, y, new_kill_cell)
         if cell then
@@ -935,12 +1277,15 @@ end
 local function on_spawn(cn, revived)
     local p = player(cn)
     if revived == 1 then
-        if p.track and p.track.dead then
-            R.revive_pending[cn] = true
+        if not R.exited then
+            R.revive_pending[cn] = R.t
         end
         return
     end
     R.revive_pending[cn] = nil
+    -- Respawned while still counted down: it went to limbo without a gib.
+    down_over(cn, "tapped_out", R.t)
+    region_baseline(cn)
     if p.track then
         end_alive_track(cn, p.track, R.t, "unknown", true)
         p.track = nil
@@ -951,7 +1296,9 @@ end
 local function on_disconnect(cn)
     local t = R.t
     confirm_spawn(cn, false)
-    R.revive_pending[cn] = nil
+    finish_revive(cn, true)
+    down_over(cn, "tapped_out", t)
+    back_in(cn, t)
     local E = R.open[cn]
     if E then
         local x, y, z = origin(cn)
@@ -1027,13 +1374,51 @@ end
 
 function et_Revive(revivee, reviver, invulnEndTime)
     if R and revivee >= 0 and revivee < maxclients then
-        guard("et_Revive", finish_revive, revivee, false)
+        guard("et_Revive", finish_revive, revivee, true, reviver)
+    end
+end
+
+-- Counted per shot: kept to a table lookup and an increment (the first shot of a weapon is
+-- the only one that reads the engine).
+function et_WeaponFire(clientNum, weapon)
+    local r = R
+    if r and not r.exited and CONFIG.features.weapon_accuracy then
+        weapon = WEAPON_BASE[weapon] or weapon
+        local p = r.players[clientNum]
+        local ws = p and p.ws
+        local rec = ws and ws[weapon]
+        if rec then
+            rec.shots = rec.shots + 1
+        elseif clientNum >= 0 and clientNum < maxclients then
+            guard("et_WeaponFire", first_shot, clientNum, weapon)
+        end
+    end
+end
+
+local function on_print(text)
+    local medic, revivee = text:match("^Medic_Revive: (%d+) (%d+)")
+    if medic then
+        -- Printed once the revive is complete (origin and health final): finish it now.
+        revivee = tointeger(tonumber(revivee))
+        if revivee and R.revive_pending[revivee] then
+            finish_revive(revivee, true, tointeger(tonumber(medic)))
+        end
+    elseif text:find("^Exit:") then
+        R.exited = true
+    end
+end
+
+function et_Print(text)
+    if R and type(text) == "string" then
+        local c = text:byte(1)
+        if c == 77 or c == 69 then -- 'M'edic_Revive, 'E'xit
+            guard("et_Print", on_print, text)
+        end
     end
 end
 
 function et_Damage(target, attacker, damage, damageFlags, meansOfDeath)
-    if R and CONFIG.features.engagements and target >= 0 and target < maxclients
-        and attacker >= 0 and attacker < maxclients and attacker ~= target then
+    if R and target >= 0 and target < maxclients then
         guard("et_Damage", on_damage, target, attacker, damage, meansOfDeath)
     end
 end

@@ -3,8 +3,10 @@
 //! The server is `et_server_sim::sim` (section 6 of `reference/etlegacy_lua_api.md`), and
 //! `et_server_sim::matchgen` a seeded random match on it that records the ground truth; `check` is
 //! a strict reader of the round file, `scenarios` one exact scenario per rule and `random_match`
-//! the tests that compare the file with the ground truth.
+//! the tests that compare the file with the ground truth; `game` compares the medic, gunfight and
+//! spawn-timing sections with it.
 
 mod check;
+mod game;
 mod random_match;
 mod scenarios;

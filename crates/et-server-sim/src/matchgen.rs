@@ -1,10 +1,11 @@
 //! A seeded random match on the simulated server: N players for S seconds with realistic
 //! movement, fights with real weapon and MOD numbers, crossfires, escapes, team kills, falls,
 //! `/kill`, revives, gibs, tap-outs, respawn waves, a disconnect mid-fight (and a reconnect), a
-//! team switch, bots, a spectator and names with colour codes and separators. The server's
-//! `truth` holds what really happened.
+//! team switch, bots, a spectator and names with colour codes and separators. Players fire at
+//! their weapon's real rate, bullets land in head, arms, body or legs, grenades splash. The
+//! server's `truth` holds what really happened.
 
-use crate::sim::{EngineVersion, Mode, Server, c};
+use crate::sim::{EngineVersion, Mode, Server, c, grenade, loadout};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -19,22 +20,66 @@ pub struct MatchConfig {
     pub measure: bool,
 }
 
-/// Weapons per class and team: (means of death, damage range).
-fn weapon(class: i64, team: i64) -> (i64, std::ops::RangeInclusive<i64>) {
-    match (class, team) {
-        (2, 1) => (c::MOD_KAR98, 40..=70),
-        (2, _) => (c::MOD_CARBINE, 30..=60),
-        (4, _) => (c::MOD_STEN, 12..=18),
-        (3, _) => (c::MOD_GARAND, 30..=50),
-        (_, 1) => (c::MOD_MP40, 14..=20),
-        _ => (c::MOD_THOMPSON, 14..=20),
-    }
-}
-
 struct Bot {
     target: Option<usize>,
     downed_at: Option<i64>,
     down_fate: u8,
+    /// Round time of the next shot the weapon allows.
+    next_shot: i64,
+    next_grenade: i64,
+}
+
+/// Where a bullet that hits lands (HR_*): mostly body, some heads.
+fn region(rng: &mut StdRng) -> usize {
+    match rng.random_range(0..100) {
+        0..=13 => c::HR_HEAD,
+        14..=31 => c::HR_ARMS,
+        32..=79 => c::HR_BODY,
+        _ => c::HR_LEGS,
+    }
+}
+
+/// One shot of `cn` at `v` with its main weapon: a hit with the weapon's odds, in some region;
+/// a headshot does double damage (at least 50), as `G_DamageExt` does.
+fn shoot(s: &mut Server, rng: &mut StdRng, cn: usize, v: usize) {
+    let (class, team) = {
+        let w = s.world.borrow();
+        (w.clients[cn].player_type, w.clients[cn].team)
+    };
+    let spec = loadout(class, team);
+    s.weapon_fire(cn);
+    let odds = if spec.fire_ms >= 400 { 0.45 } else { 0.3 };
+    if rng.random_bool(odds) {
+        let r = region(rng);
+        let mut dmg = rng.random_range(spec.damage.clone());
+        if r == c::HR_HEAD {
+            dmg = (dmg * 2).max(50);
+        }
+        s.damage_region(v, cn as i64, dmg, spec.mod_, r);
+    }
+}
+
+/// A grenade thrown at `v`: it may hurt `v` and other living enemies near it (no hit region).
+fn throw_grenade(s: &mut Server, rng: &mut StdRng, cn: usize, v: usize, n: usize) {
+    let team = s.world.borrow().clients[cn].team;
+    let spec = grenade(team);
+    s.weapon_fire_with(cn, spec.wp);
+    let at = s.world.borrow().clients[v].ps.origin;
+    let near: Vec<usize> = (0..n)
+        .filter(|&o| {
+            let w = s.world.borrow();
+            let cl = &w.clients[o];
+            cl.is_alive()
+                && cl.team != team
+                && (cl.ps.origin[0] - at[0]).hypot(cl.ps.origin[1] - at[1]) < 350.0
+        })
+        .collect();
+    for o in near {
+        if rng.random_bool(0.6) {
+            let dmg = rng.random_range(spec.damage.clone());
+            s.damage_region(o, cn as i64, dmg, spec.mod_, c::HR_BODY);
+        }
+    }
 }
 
 /// Plays a whole match: warmup, the live round, intermission, the next map (which flushes the
@@ -63,12 +108,15 @@ pub fn play(cfg: MatchConfig) -> Server {
     // A spectator that follows somebody (its playerstate mirrors theirs).
     s.connect(n, "Spectator", c::TEAM_SPECTATOR, 0, false);
     // Warmup fights: must not be recorded.
+    // Warmup fights (shots, hits with regions, kills): must not be counted.
     for _ in 0..40 {
         s.frame();
         let a = rng.random_range(0..n);
         let v = rng.random_range(0..n);
-        if a != v {
-            s.damage(v, a as i64, 30, c::MOD_MP40);
+        if a != v && s.world.borrow().clients[a].is_alive() {
+            for _ in 0..3 {
+                shoot(&mut s, &mut rng, a, v);
+            }
         }
     }
     s.run_for(1000);
@@ -80,6 +128,8 @@ pub fn play(cfg: MatchConfig) -> Server {
             target: None,
             downed_at: None,
             down_fate: 0,
+            next_shot: 0,
+            next_grenade: 0,
         })
         .collect();
     let end = cfg.seconds * 1000;
@@ -87,19 +137,12 @@ pub fn play(cfg: MatchConfig) -> Server {
     let switch_at = end * 3 / 5;
     let mut disconnected: Option<(usize, i64)> = None;
     let mut switched = false;
-    let mut next_wave = [30_000i64, 20_000i64];
     let mut frame = 0u64;
+    // Respawn waves are the server's own (limbo times and reinforcement seeds).
     while s.round_time() < end {
         s.frame();
         frame += 1;
         let t = s.round_time();
-        // Respawn waves.
-        for (i, team) in [c::TEAM_AXIS, c::TEAM_ALLIES].into_iter().enumerate() {
-            if t >= next_wave[i] {
-                next_wave[i] += if i == 0 { 30_000 } else { 20_000 };
-                s.respawn_wave(team);
-            }
-        }
         // Movement: every player re-plans about once a second.
         for cn in 0..n {
             let alive = s.world.borrow().clients[cn].is_alive();
@@ -163,17 +206,24 @@ pub fn play(cfg: MatchConfig) -> Server {
                 bots[cn].target = None;
                 continue;
             }
-            if rng.random_bool(0.12) {
-                let v = bots[cn].target.unwrap();
-                let (m, range) = weapon(class, team);
-                let dmg = rng.random_range(range);
-                s.weapon_fire(cn);
-                s.damage(v, cn as i64, dmg, m);
+            // Automatic fire at the weapon's rate while engaged, now and then a grenade.
+            if t >= bots[cn].next_shot {
+                let Some(v) = bots[cn].target else { continue };
+                let spec = loadout(class, team);
+                if t >= bots[cn].next_grenade && rng.random_bool(0.02) {
+                    throw_grenade(&mut s, &mut rng, cn, v, n);
+                    bots[cn].next_grenade = t + grenade(team).fire_ms;
+                    bots[cn].next_shot = t + grenade(team).fire_ms;
+                } else {
+                    shoot(&mut s, &mut rng, cn, v);
+                    bots[cn].next_shot = t + spec.fire_ms;
+                }
             }
         }
         // Rare events.
-        if rng.random_bool(0.002) {
-            // Team kill with a grenade.
+        if rng.random_bool(0.004) {
+            // Friendly fire: a bullet in a team mate (the engine counts its region too) or a
+            // team kill with a grenade.
             let a = rng.random_range(0..n);
             let team = s.world.borrow().clients[a].team;
             let mates: Vec<usize> = (0..n)
@@ -184,7 +234,33 @@ pub fn play(cfg: MatchConfig) -> Server {
                 .collect();
             if s.world.borrow().clients[a].is_alive() && !mates.is_empty() {
                 let v = mates[rng.random_range(0..mates.len())];
-                s.damage(v, a as i64, 150, c::MOD_GRENADE_PINEAPPLE);
+                if rng.random_bool(0.5) {
+                    let (class, team) = {
+                        let w = s.world.borrow();
+                        (w.clients[a].player_type, w.clients[a].team)
+                    };
+                    s.weapon_fire(a);
+                    let r = region(&mut rng);
+                    s.damage_region(v, a as i64, 5, loadout(class, team).mod_, r);
+                } else {
+                    s.damage(v, a as i64, 150, c::MOD_GRENADE_PINEAPPLE);
+                }
+            }
+        }
+        if rng.random_bool(0.0015) {
+            // A panzerfaust: enough damage to gib at death.
+            let a = rng.random_range(0..n);
+            let (alive, team) = {
+                let w = s.world.borrow();
+                (w.clients[a].is_alive(), w.clients[a].team)
+            };
+            let victim = (0..n).find(|&v| {
+                let w = s.world.borrow();
+                w.clients[v].is_alive() && w.clients[v].team != team
+            });
+            if let (true, Some(v)) = (alive, victim) {
+                s.weapon_fire_with(a, c::WP_PANZERFAUST);
+                s.damage(v, a as i64, 300, c::MOD_PANZERFAUST);
             }
         }
         if rng.random_bool(0.003) {
@@ -242,7 +318,16 @@ pub fn play(cfg: MatchConfig) -> Server {
                     w.clients[m].is_alive() && w.clients[m].team != team
                 });
                 match enemy {
-                    Some(e) => s.damage(cn, e as i64, 200, c::MOD_MP40),
+                    Some(e) => {
+                        let (class, team) = {
+                            let w = s.world.borrow();
+                            (w.clients[e].player_type, w.clients[e].team)
+                        };
+                        // Shots at the body until it is destroyed.
+                        let spec = loadout(class, team);
+                        s.weapon_fire(e);
+                        s.damage(cn, e as i64, 200, spec.mod_);
+                    }
                     None => s.tap_out(cn),
                 }
             } else if since >= 3000 + fate as i64 * 400 {
@@ -254,8 +339,8 @@ pub fn play(cfg: MatchConfig) -> Server {
             let victim = (0..n).find(|&v| bots.iter().any(|b| b.target == Some(v)));
             if let Some(v) = victim {
                 let hitter = bots.iter().position(|b| b.target == Some(v)).unwrap();
-                let (m, _) = weapon(1, s.world.borrow().clients[hitter].team);
-                s.damage(v, hitter as i64, 5, m);
+                let spec = loadout(1, s.world.borrow().clients[hitter].team);
+                s.damage(v, hitter as i64, 5, spec.mod_);
                 s.disconnect(v);
                 for b in bots.iter_mut() {
                     if b.target == Some(v) {

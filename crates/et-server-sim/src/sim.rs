@@ -45,12 +45,20 @@ pub mod c {
     pub const CS_SERVERINFO: usize = 0;
     pub const CS_WOLFINFO: usize = 21;
     pub const CS_PLAYERS: usize = 689;
+    pub const CS_REINFSEEDS: usize = 31;
+    // Hit regions (`pers.playerStats.hitRegions` indexes).
+    pub const HR_HEAD: usize = 0;
+    pub const HR_ARMS: usize = 1;
+    pub const HR_BODY: usize = 2;
+    pub const HR_LEGS: usize = 3;
     // Means of death.
     pub const MOD_MP40: i64 = 8;
     pub const MOD_THOMPSON: i64 = 9;
     pub const MOD_STEN: i64 = 10;
     pub const MOD_GARAND: i64 = 11;
     pub const MOD_GRENADE_PINEAPPLE: i64 = 18;
+    pub const MOD_GRENADE_LAUNCHER: i64 = 16;
+    pub const MOD_PANZERFAUST: i64 = 15;
     pub const MOD_TRIGGER_HURT: i64 = 35;
     pub const MOD_FALLING: i64 = 32;
     pub const MOD_SUICIDE: i64 = 33;
@@ -59,12 +67,124 @@ pub mod c {
     pub const MOD_SWITCHTEAM: i64 = 59;
     // Weapons.
     pub const WP_MP40: i64 = 3;
+    pub const WP_GRENADE_LAUNCHER: i64 = 4;
+    pub const WP_PANZERFAUST: i64 = 5;
+    pub const WP_MEDIC_SYRINGE: i64 = 11;
     pub const WP_THOMPSON: i64 = 8;
     pub const WP_GRENADE_PINEAPPLE: i64 = 9;
     pub const WP_STEN: i64 = 10;
     pub const WP_KAR98: i64 = 23;
     pub const WP_CARBINE: i64 = 24;
+    pub const WP_GARAND: i64 = 25;
 }
+
+/// Means of death of the weapons that give hit regions (`IsHeadShotWeapon`): pistols, SMGs,
+/// rifles (scoped too), FG42, MG42/Browning and MP34. Explosives, knives and fire give none.
+pub fn is_bullet_mod(mod_: i64) -> bool {
+    matches!(
+        mod_,
+        1 | 2 | 3 | 6..=14 | 37 | 38 | 44 | 45 | 46 | 50 | 51 | 53..=56 | 62 | 66
+    )
+}
+
+/// The weapon (`WP_*`) behind a means of death, from the engine's weapon table (its `mod` and
+/// `splashMod` columns); `None` for deaths without a weapon.
+pub fn weapon_of_mod(mod_: i64) -> Option<i64> {
+    Some(match mod_ {
+        5 | 65 => 1,
+        6 => 2,
+        7 => 7,
+        8 => 3,
+        9 => 8,
+        10 => 10,
+        11 => 25,
+        12 => 14,
+        13 => 32,
+        14 => 42,
+        15 => 5,
+        16 => 4,
+        17 => 6,
+        18 => 9,
+        22 => 15,
+        24 => 11,
+        37 => 24,
+        38 => 23,
+        39 => 37,
+        40 => 38,
+        41 => 26,
+        42 => 27,
+        44 => 30,
+        45 => 39,
+        46 => 40,
+        50 => 31,
+        51 => 41,
+        52 => 34,
+        53 => 35,
+        54 => 36,
+        55 => 45,
+        56 => 46,
+        61 => 48,
+        62 => 49,
+        63 => 51,
+        64 => 53,
+        66 => 54,
+        _ => return None,
+    })
+}
+
+/// A weapon as the engine's weapon table defines it, with the damage the simulated players deal.
+#[derive(Clone, Debug)]
+pub struct WeaponSpec {
+    pub wp: i64,
+    pub mod_: i64,
+    /// `nextShotTime`: ms between two shots (automatic fire) or throws.
+    pub fire_ms: i64,
+    /// Damage of one body hit.
+    pub damage: std::ops::RangeInclusive<i64>,
+}
+
+/// The main weapon of a class on a team (soldier/medic/field ops SMG, engineer rifle, covert
+/// ops Sten), with the weapon table's fire rates.
+pub fn loadout(class: i64, team: i64) -> WeaponSpec {
+    let (wp, mod_, fire_ms, damage) = match (class, team) {
+        (4, _) => (c::WP_STEN, c::MOD_STEN, 150, 12..=16),
+        (2, 1) => (c::WP_KAR98, c::MOD_KAR98, 400, 30..=45),
+        (2, _) => (c::WP_CARBINE, c::MOD_CARBINE, 400, 30..=45),
+        (_, 1) => (c::WP_MP40, c::MOD_MP40, 150, 14..=20),
+        _ => (c::WP_THOMPSON, c::MOD_THOMPSON, 150, 14..=20),
+    };
+    WeaponSpec {
+        wp,
+        mod_,
+        fire_ms,
+        damage,
+    }
+}
+
+/// The team's hand grenade (thrown every 1600 ms at most).
+pub fn grenade(team: i64) -> WeaponSpec {
+    if team == c::TEAM_AXIS {
+        WeaponSpec {
+            wp: c::WP_GRENADE_LAUNCHER,
+            mod_: c::MOD_GRENADE_LAUNCHER,
+            fire_ms: 1600,
+            damage: 20..=90,
+        }
+    } else {
+        WeaponSpec {
+            wp: c::WP_GRENADE_PINEAPPLE,
+            mod_: c::MOD_GRENADE_PINEAPPLE,
+            fire_ms: 1600,
+            damage: 20..=90,
+        }
+    }
+}
+
+/// `aReinfSeeds` (bg_misc.c) and the reinforcement constants of bg_public.h.
+const REINF_SEEDS: [i64; 8] = [11, 3, 13, 7, 2, 5, 1, 17];
+const REINF_RANGE: i64 = 16;
+const REINF_BLUEDELT: i64 = 3;
+const REINF_REDDELT: i64 = 2;
 
 /// Which engine release to imitate: 2.83.1 has no `et_Revive` and no `et.EF_*` constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -171,6 +291,14 @@ pub struct Client {
     pub heading: [f64; 2],
     /// Simulation-only: the index of the player's current ground-truth life.
     pub life: Option<usize>,
+    /// `pers.lastReinforceTime`: the wave clock the last time this limbo player was checked.
+    pub last_reinforce_time: i64,
+    /// Simulation-only: the ground-truth kill (index in `Truth::kills`) this player is down from.
+    pub down: Option<usize>,
+    /// Simulation-only: ground-truth kills of this player that wait for the next spawn.
+    pub awaiting_spawn: Vec<usize>,
+    /// Simulation-only: round time of the last enemy damage this player took (alive or down).
+    pub last_enemy_hit: Option<i64>,
 }
 
 impl Client {
@@ -250,12 +378,101 @@ pub struct TruthDeath {
     pub killer_guid: Option<String>,
 }
 
+/// How a player downed by an enemy ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    Gibbed,
+    Revived,
+    TappedOut,
+    RoundEnd,
+}
+
+impl Fate {
+    pub fn word(self) -> &'static str {
+        match self {
+            Fate::Gibbed => "gibbed",
+            Fate::Revived => "revived",
+            Fate::TappedOut => "tapped_out",
+            Fate::RoundEnd => "round_end",
+        }
+    }
+}
+
+/// One kill by an enemy during the live round, and how the victim ended.
+#[derive(Clone, Debug)]
+pub struct TruthKill {
+    pub time: i64,
+    pub victim_guid: String,
+    pub victim_team: i64,
+    pub killer_guid: String,
+    pub killer_team: i64,
+    pub mod_: i64,
+    /// `None` while the victim is still down.
+    pub fate: Option<Fate>,
+    pub fate_time: Option<i64>,
+    /// Who dealt the damage that destroyed the body (a client), for `Gibbed`.
+    pub gibber_guid: Option<String>,
+    pub reviver_guid: Option<String>,
+    /// When the kill stopped keeping the victim out: the revive, the next spawn, the
+    /// disconnect or the round end.
+    pub back_time: Option<i64>,
+    /// The victim team's reinforcement interval at the kill (ms).
+    pub victim_interval: i64,
+    /// Ms from the kill to the first server frame at which the victim team's wave came.
+    pub victim_next_wave: i64,
+    pub killer_interval: i64,
+    pub killer_next_wave: i64,
+}
+
+/// One revive during the live round.
+#[derive(Clone, Debug)]
+pub struct TruthRevive {
+    pub time: i64,
+    pub medic_guid: String,
+    pub revived_guid: String,
+    pub pos: [f64; 3],
+    /// The nearest living enemy (2D) and its distance.
+    pub nearest_enemy: Option<(String, f64)>,
+    pub under_fire: bool,
+}
+
+/// One player's use of one weapon in the live round.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TruthWeapon {
+    /// The player's team at their first shot, hit or kill with this weapon.
+    pub team: i64,
+    pub shots: i64,
+    pub hits: i64,
+    pub kills: i64,
+    pub headshots: i64,
+}
+
+/// One bullet hit on a living enemy and the region the engine counted it in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TruthRegionHit {
+    pub time: i64,
+    pub attacker_guid: String,
+    pub victim_guid: String,
+    pub weapon: i64,
+    pub region: usize,
+    pub damage: i64,
+}
+
 /// What really happened in the live rounds played so far.
 #[derive(Clone, Debug, Default)]
 pub struct Truth {
     pub hits: Vec<TruthHit>,
     pub deaths: Vec<TruthDeath>,
     pub lives: Vec<TruthLife>,
+    pub kills: Vec<TruthKill>,
+    pub revives: Vec<TruthRevive>,
+    /// Per (guid, WP_*).
+    pub weapons: std::collections::BTreeMap<(String, i64), TruthWeapon>,
+    pub region_hits: Vec<TruthRegionHit>,
+    /// Round times of the frames at which each team's wave came (axis, allies).
+    pub waves: [Vec<i64>; 2],
+    /// Round time at which the round's end became visible (gamestate 3) or the game shut down.
+    pub round_end: Option<i64>,
 }
 
 /// Engine-side state shared with the Lua functions of the `et` table.
@@ -290,6 +507,10 @@ pub struct World {
     pub vm_registered: bool,
     /// Strict mode: undefined behaviour of the real engine is fatal.
     pub strict: bool,
+    /// `level.dwRedReinfOffset` / `dwBlueReinfOffset` (axis, allies), ms.
+    pub reinf_offsets: [i64; 2],
+    /// State of the game module's `rand()` (drives CS_REINFSEEDS).
+    pub rand_state: u64,
 }
 
 impl World {
@@ -355,7 +576,57 @@ impl World {
             modname: None,
             vm_registered: false,
             strict: true,
+            reinf_offsets: [0, 0],
+            rand_state: 0x5eed,
         }
+    }
+
+    /// The game module's `rand()`: 15-bit values, as glibc's `rand() % n` users see them.
+    fn rand(&mut self) -> i64 {
+        self.rand_state = self
+            .rand_state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.rand_state >> 33) & 0x7fff) as i64
+    }
+
+    /// `G_loadMatchGame`: new reinforcement seeds and offsets (every map and map_restart).
+    pub fn new_reinf_seeds(&mut self) {
+        let blue = self.rand() % 8;
+        let red = self.rand() % 8;
+        let b = (blue << REINF_BLUEDELT) + self.rand() % (1 << REINF_BLUEDELT);
+        let r = (red << REINF_REDDELT) + self.rand() % (1 << REINF_REDDELT);
+        let mut cs = format!("{b} {r}");
+        let mut values = [0i64; 8];
+        for (i, v) in values.iter_mut().enumerate() {
+            *v = (self.rand() % REINF_RANGE) * REINF_SEEDS[i];
+            cs.push_str(&format!(" {v}"));
+        }
+        self.reinf_offsets = [
+            1000 * values[red as usize] / REINF_SEEDS[red as usize],
+            1000 * values[blue as usize] / REINF_SEEDS[blue as usize],
+        ];
+        self.configstrings.insert(c::CS_REINFSEEDS, cs);
+    }
+
+    /// `g_redlimbotime` (axis) or `g_bluelimbotime` (allies), ms; 0 if unset.
+    pub fn limbotime(&self, team: i64) -> i64 {
+        let name = if team == c::TEAM_AXIS {
+            "g_redlimbotime"
+        } else {
+            "g_bluelimbotime"
+        };
+        self.cvar(name).parse().unwrap_or(0)
+    }
+
+    /// The wave clock of a team: `(offset + level.timeCurrent - level.startTime) % limbotime`.
+    pub fn wave_clock(&self, team: i64, level_time: i64) -> Option<i64> {
+        let l = self.limbotime(team);
+        if l <= 0 {
+            return None;
+        }
+        let off = self.reinf_offsets[(team - 1) as usize];
+        Some((off + level_time - self.level_start).rem_euclid(l))
     }
 
     /// Seconds since the epoch, simulated (advances with the server clock).
@@ -708,6 +979,10 @@ pub struct Server {
     pub intermission_queued: bool,
     pub spawn_points: [[f64; 3]; 2],
     pub vm_count: usize,
+    /// Whether limbo players respawn with their team's reinforcement wave (the engine's rule).
+    pub reinforcements: bool,
+    /// Each team's wave clock at the last client think (to see it wrap).
+    team_wave_clock: [Option<i64>; 2],
 }
 
 impl Server {
@@ -734,13 +1009,21 @@ impl Server {
             intermission_queued: false,
             spawn_points: [[-2000.0, -2000.0, 64.0], [2000.0, 2000.0, 64.0]],
             vm_count: 0,
+            reinforcements: true,
+            team_wave_clock: [None, None],
         }
     }
 
     /// The proximity tracker of this repository (`lua/proximity_tracker.lua` at the root of the
     /// workspace).
     pub fn tracker_path() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../lua/proximity_tracker.lua")
+        // PROXIMITY_TRACKER runs another tracker file instead (the bench compares two versions).
+        match std::env::var_os("PROXIMITY_TRACKER") {
+            Some(p) => PathBuf::from(p),
+            None => {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../lua/proximity_tracker.lua")
+            }
+        }
     }
 
     pub fn w(&self) -> std::cell::RefMut<'_, World> {
@@ -1355,9 +1638,10 @@ impl Server {
         1000 / self.world.borrow().sv_fps
     }
 
-    /// One ordinary server frame: players move, then `et_RunFrame`.
+    /// One ordinary server frame: limbo players check the wave, players move, then `et_RunFrame`.
     pub fn frame(&mut self) {
         let dt = self.frame_msec();
+        self.client_think();
         self.move_players(dt);
         let t = self.level_time() + dt;
         self.run_frame_at(t);
@@ -1365,9 +1649,71 @@ impl Server {
 
     /// One frame `ms` after the previous one (an irregular frame, e.g. after a hitch).
     pub fn advance(&mut self, ms: i64) {
+        self.client_think();
         self.move_players(ms);
         let t = self.level_time() + ms;
         self.run_frame_at(t);
+    }
+
+    /// The limbo part of `ClientThink` (g_active.c:1839-1850), run between frames with the last
+    /// frame's time: a limbo player respawns when its team's wave clock wrapped since it last
+    /// looked. Also records the frames at which each team's clock wrapped (the waves).
+    fn client_think(&mut self) {
+        if !self.reinforcements || self.intermission_queued || self.gamestate() == 3 {
+            return;
+        }
+        let lt = self.level_time();
+        let live = self.is_live();
+        for (i, team) in [c::TEAM_AXIS, c::TEAM_ALLIES].into_iter().enumerate() {
+            let clock = self.world.borrow().wave_clock(team, lt);
+            if let (Some(now), Some(prev)) = (clock, self.team_wave_clock[i])
+                && now < prev
+                && live
+            {
+                self.truth.waves[i].push(self.round_time());
+            }
+            self.team_wave_clock[i] = clock;
+        }
+        for cn in 0..c::MAX_CLIENTS {
+            let (limbo, team, last) = {
+                let w = self.world.borrow();
+                let cl = &w.clients[cn];
+                (
+                    cl.connected == 2 && cl.is_limbo(),
+                    cl.team,
+                    cl.last_reinforce_time,
+                )
+            };
+            if !limbo || (team != c::TEAM_AXIS && team != c::TEAM_ALLIES) {
+                continue;
+            }
+            let Some(test) = self.world.borrow().wave_clock(team, lt) else {
+                continue;
+            };
+            self.w().clients[cn].last_reinforce_time = test;
+            if test < last {
+                self.spawn(cn, false);
+            }
+        }
+    }
+
+    /// Ms from `level_time` to the first server frame at which `team`'s wave clock wraps
+    /// (frames every `frame_msec`, no pause), and the interval; `None` without an interval.
+    pub fn next_wave_ms(&self, team: i64) -> Option<(i64, i64)> {
+        let w = self.world.borrow();
+        let l = w.limbotime(team);
+        let lt = w.level_time;
+        let mut prev = w.wave_clock(team, lt)?;
+        let dt = (1000 / w.sv_fps.max(1)).max(1);
+        let mut t = lt;
+        loop {
+            t += dt;
+            let now = w.wave_clock(team, t)?;
+            if now < prev {
+                return Some((t - lt, l));
+            }
+            prev = now;
+        }
     }
 
     /// Runs ordinary frames for `ms` milliseconds of game time.
@@ -1383,6 +1729,7 @@ impl Server {
         let end = self.level_time() + ms;
         while self.level_time() < end {
             let dt = self.frame_msec();
+            self.client_think();
             self.w().level_start += dt;
             let t = self.level_time() + dt;
             self.run_frame_at(t);
@@ -1440,7 +1787,9 @@ impl Server {
             w.level_time = t;
             w.level_start = t;
             w.cvar_snapshot = w.cvars.clone();
+            w.new_reinf_seeds();
         }
+        self.team_wave_clock = [None, None];
         self.intermission_queued = false;
         self.load_vm();
         self.call("et_InitGame", &[t, 4242, restart as i64], Ret::Ignored);
@@ -1488,6 +1837,9 @@ impl Server {
     fn shutdown_game(&mut self, restart: bool) {
         if self.is_live() {
             self.end_truth_lives(LifeEnd::Shutdown);
+            let t = self.round_time();
+            self.truth.round_end = Some(t);
+            self.finish_truth_kills(t);
         }
         self.call("et_ShutdownGame", &[restart as i64], Ret::Ignored);
         self.end_frame_account();
@@ -1514,6 +1866,44 @@ impl Server {
             cl.mode = Mode::Still;
         }
         self.frame();
+        let t = self.round_time();
+        self.truth.round_end = Some(t);
+        self.finish_truth_kills(t);
+    }
+
+    /// The round is over at `t`: players still down stay down (`RoundEnd`), and kills waiting
+    /// for their victim's next spawn end here.
+    fn finish_truth_kills(&mut self, t: i64) {
+        for cn in 0..c::MAX_CLIENTS {
+            let (down, awaiting) = {
+                let mut w = self.w();
+                let cl = &mut w.clients[cn];
+                (cl.down.take(), std::mem::take(&mut cl.awaiting_spawn))
+            };
+            if let Some(k) = down {
+                let kill = &mut self.truth.kills[k];
+                kill.fate = Some(Fate::RoundEnd);
+                kill.fate_time = Some(t);
+                kill.back_time = Some(t);
+            }
+            for k in awaiting {
+                self.truth.kills[k].back_time = Some(t);
+            }
+        }
+    }
+
+    /// The victim of an open ground-truth down leaves the world without a revive: it waits for
+    /// its next spawn from now on.
+    fn truth_down_ends(&mut self, cn: usize, fate: Fate, gibber: Option<String>) {
+        let Some(k) = self.w().clients[cn].down.take() else {
+            return;
+        };
+        let t = self.round_time();
+        let kill = &mut self.truth.kills[k];
+        kill.fate = Some(fate);
+        kill.fate_time = Some(t);
+        kill.gibber_guid = gibber;
+        self.w().clients[cn].awaiting_spawn.push(k);
     }
 
     fn call_print(&mut self, text: &str) {
@@ -1555,6 +1945,13 @@ impl Server {
                 cl.netname.clear();
                 cl.connected = 1;
                 cl.life = None;
+                // ClientConnect clears gclient_t (pers.playerStats too).
+                cl.hit_regions = [0; 4];
+                cl.last_reinforce_time = 0;
+                cl.lastrevive_client = -1;
+                cl.down = None;
+                cl.awaiting_spawn.clear();
+                cl.last_enemy_hit = None;
             }
             let bot = self.world.borrow().clients[cn].is_bot;
             self.call(
@@ -1649,19 +2046,16 @@ impl Server {
     }
 
     fn weapon_for(class: i64, team: i64) -> i64 {
-        match (class, team) {
-            (4, _) => c::WP_STEN,
-            (2, 1) => c::WP_KAR98,
-            (2, _) => c::WP_CARBINE,
-            (_, 1) => c::WP_MP40,
-            _ => c::WP_THOMPSON,
-        }
+        loadout(class, team).wp
     }
 
     /// `ClientSpawn` (not a revive). Spectators get a following playerstate; a team join
     /// during a live round more than 600 ms after level start goes straight to limbo.
     pub fn spawn(&mut self, cn: usize, team_change: bool) {
         let live = self.is_live();
+        if live && self.world.borrow().clients[cn].down.is_some() {
+            self.truth_down_ends(cn, Fate::TappedOut, None);
+        }
         let (team, class) = {
             let w = self.world.borrow();
             (w.clients[cn].team, w.clients[cn].player_type)
@@ -1726,6 +2120,10 @@ impl Server {
                 revives: 0,
             });
             self.w().clients[cn].life = Some(idx);
+            let awaiting = std::mem::take(&mut self.w().clients[cn].awaiting_spawn);
+            for k in awaiting {
+                self.truth.kills[k].back_time = Some(t);
+            }
         }
     }
 
@@ -1796,37 +2194,89 @@ impl Server {
         self.w().clients[cn].ps.origin = pos;
     }
 
+    /// `FireWeapon` with the weapon in hand: one `et_WeaponFire` per shot, swing or throw.
     pub fn weapon_fire(&mut self, cn: usize) {
         let wp = self.world.borrow().clients[cn].ps.weapon;
-        self.call("et_WeaponFire", &[cn as i64, wp], Ret::ToIntegerOne);
+        self.weapon_fire_with(cn, wp);
     }
 
-    /// `G_Damage`: the engine filters, `et_Damage`, then health, death or gib.
+    /// `FireWeapon` with a given weapon (a grenade throw, a panzerfaust, the syringe).
+    pub fn weapon_fire_with(&mut self, cn: usize, wp: i64) {
+        self.call("et_WeaponFire", &[cn as i64, wp], Ret::ToIntegerOne);
+        if self.is_live() {
+            self.truth_weapon(cn, wp).shots += 1;
+        }
+    }
+
+    /// The ground-truth record of a player's use of a weapon (created with the current team).
+    fn truth_weapon(&mut self, cn: usize, wp: i64) -> &mut TruthWeapon {
+        let (guid, team) = {
+            let w = self.world.borrow();
+            (w.clients[cn].guid.trim().to_string(), w.clients[cn].team)
+        };
+        self.truth
+            .weapons
+            .entry((guid, wp))
+            .or_insert_with(|| TruthWeapon {
+                team,
+                ..TruthWeapon::default()
+            })
+    }
+
+    /// `G_Damage` with the engine choosing the body region for a bullet (see [`Self::damage_region`]).
     pub fn damage(&mut self, target: usize, attacker: i64, dmg: i64, mod_: i64) {
+        self.damage_region(target, attacker, dmg, mod_, c::HR_BODY);
+    }
+
+    /// `G_DamageExt`: the engine filters, the attacker's hit-region counter (bullets on a living
+    /// player only, `region` = HR_*), `et_Damage`, then health, death, limbo or gib.
+    pub fn damage_region(
+        &mut self,
+        target: usize,
+        attacker: i64,
+        dmg: i64,
+        mod_: i64,
+        region: usize,
+    ) {
         let gs = self.gamestate();
         if self.intermission_queued {
             return;
         }
-        let (target_team, target_connected) = {
+        let (target_team, target_connected, target_limbo) = {
             let w = self.world.borrow();
-            (w.clients[target].team, w.clients[target].connected)
+            let cl = &w.clients[target];
+            (cl.team, cl.connected, cl.is_limbo())
         };
-        if target_connected != 2 {
+        // A player in limbo is no longer in the world (its corpse is another entity).
+        if target_connected != 2 || target_limbo {
             return;
         }
         let warmup_damage = self.world.borrow().cvar("match_warmupDamage");
         if gs != 0 && warmup_damage == "0" {
             return;
         }
-        if (0..c::MAX_CLIENTS as i64).contains(&attacker) && attacker as usize != target {
+        let client_attacker =
+            (0..c::MAX_CLIENTS as i64).contains(&attacker) && attacker as usize != target;
+        let attacker_team = if client_attacker {
+            self.world.borrow().clients[attacker as usize].team
+        } else {
+            0
+        };
+        if client_attacker {
             let w = self.world.borrow();
-            let same = w.clients[attacker as usize].team == target_team;
+            let same = attacker_team == target_team;
             let ff = w.cvar("g_friendlyFire") != "0";
             if same && (!ff || (gs != 0 && warmup_damage == "1")) {
                 return;
             }
         }
         let pre = self.world.borrow().clients[target].health;
+        // G_LogRegionHit runs before the Lua hook, whatever the team or gamestate.
+        let region =
+            (client_attacker && pre > 0 && is_bullet_mod(mod_) && region < 4).then_some(region);
+        if let Some(r) = region {
+            self.w().clients[attacker as usize].hit_regions[r] += 1;
+        }
         self.call(
             "et_Damage",
             &[target as i64, attacker, dmg, 0, mod_],
@@ -1840,25 +2290,62 @@ impl Server {
             cl.ps.stats[c::STAT_HEALTH] = cl.health;
             cl.lasthurt_client = attacker;
             cl.lasthurt_mod = mod_;
-            if (0..c::MAX_CLIENTS as i64).contains(&attacker) && attacker as usize != target {
-                w.clients[attacker as usize].hit_regions[2] += 1;
-            }
         }
-        if live
-            && pre > 0
-            && (0..c::MAX_CLIENTS as i64).contains(&attacker)
-            && attacker as usize != target
-        {
-            self.truth.hits.push(TruthHit { damage: dmg });
+        let enemy = client_attacker
+            && (attacker_team == c::TEAM_AXIS || attacker_team == c::TEAM_ALLIES)
+            && (target_team == c::TEAM_AXIS || target_team == c::TEAM_ALLIES)
+            && attacker_team != target_team;
+        if live {
+            let t = self.round_time();
+            if pre > 0 && client_attacker {
+                self.truth.hits.push(TruthHit { damage: dmg });
+            }
+            if enemy {
+                self.w().clients[target].last_enemy_hit = Some(t);
+            }
+            if enemy && pre > 0 {
+                let a = attacker as usize;
+                let wp =
+                    weapon_of_mod(mod_).unwrap_or_else(|| self.world.borrow().clients[a].ps.weapon);
+                let rec = self.truth_weapon(a, wp);
+                rec.hits += 1;
+                if region == Some(c::HR_HEAD) {
+                    rec.headshots += 1;
+                }
+                if let Some(r) = region {
+                    let (ag, vg) = {
+                        let w = self.world.borrow();
+                        (
+                            w.clients[a].guid.trim().to_string(),
+                            w.clients[target].guid.trim().to_string(),
+                        )
+                    };
+                    self.truth.region_hits.push(TruthRegionHit {
+                        time: t,
+                        attacker_guid: ag,
+                        victim_guid: vg,
+                        weapon: wp,
+                        region: r,
+                        damage: dmg,
+                    });
+                }
+            }
         }
         let now = self.world.borrow().clients[target].health;
         if pre > 0 && now <= 0 {
             self.die(target, attacker, mod_);
-        } else if pre <= 0 && now <= c::FORCE_LIMBO_HEALTH {
-            // Gibbed or forced to limbo: no obituary.
-            if !self.world.borrow().clients[target].is_limbo() {
-                self.go_limbo(target);
+        } else if pre <= 0 && now < c::FORCE_LIMBO_HEALTH {
+            // The body is destroyed (limbo below -113, gibbed at -175): no obituary.
+            let gibber = (0..c::MAX_CLIENTS as i64).contains(&attacker).then(|| {
+                self.world.borrow().clients[attacker as usize]
+                    .guid
+                    .trim()
+                    .to_string()
+            });
+            if live {
+                self.truth_down_ends(target, Fate::Gibbed, gibber);
             }
+            self.go_limbo(target);
         }
     }
 
@@ -1888,6 +2375,7 @@ impl Server {
             self.call_print(&format!("Kill: {killer} {victim} {mod_}: x killed y\n"));
         }
         self.call("et_Obituary", &[victim as i64, killer, mod_], Ret::IsString);
+        let gibbed_at_death = self.world.borrow().clients[victim].health <= c::GIB_HEALTH;
         if live {
             let t = self.round_time();
             let (vteam, vguid, kinfo) = {
@@ -1914,6 +2402,38 @@ impl Server {
             if let Some((_, _)) = &kinfo {
                 self.w().clients[killer as usize].kills += 1;
             }
+            if let (LifeEnd::Killed, Some((kguid, kteam))) = (kind, &kinfo) {
+                let k = killer as usize;
+                let wp =
+                    weapon_of_mod(mod_).unwrap_or_else(|| self.world.borrow().clients[k].ps.weapon);
+                self.truth_weapon(k, wp).kills += 1;
+                let (victim_next_wave, victim_interval) =
+                    self.next_wave_ms(vteam).unwrap_or((0, 0));
+                let (killer_next_wave, killer_interval) =
+                    self.next_wave_ms(*kteam).unwrap_or((0, 0));
+                let idx = self.truth.kills.len();
+                self.truth.kills.push(TruthKill {
+                    time: t,
+                    victim_guid: vguid.trim().to_string(),
+                    victim_team: vteam,
+                    killer_guid: kguid.trim().to_string(),
+                    killer_team: *kteam,
+                    mod_,
+                    fate: None,
+                    fate_time: None,
+                    gibber_guid: None,
+                    reviver_guid: None,
+                    back_time: None,
+                    victim_interval,
+                    victim_next_wave,
+                    killer_interval,
+                    killer_next_wave,
+                });
+                self.w().clients[victim].down = Some(idx);
+                if gibbed_at_death {
+                    self.truth_down_ends(victim, Fate::Gibbed, Some(kguid.trim().to_string()));
+                }
+            }
             self.truth.deaths.push(TruthDeath {
                 time: t,
                 victim_guid: vguid,
@@ -1924,8 +2444,7 @@ impl Server {
                 self.truth.lives[l].end = Some(kind);
             }
         }
-        let h = self.world.borrow().clients[victim].health;
-        if h <= c::GIB_HEALTH {
+        if gibbed_at_death {
             self.go_limbo(victim);
             self.w().clients[victim].life = None;
         }
@@ -1939,11 +2458,15 @@ impl Server {
         self.die(cn, cn as i64, c::MOD_SUICIDE);
     }
 
-    /// A medic revives a downed player: `et_ClientSpawn(revived=1)`, then (≥2.84) `et_Revive`.
+    /// A medic revives a downed player with the syringe (`ReviveEntity`, g_weapon.c:320-420):
+    /// `et_WeaponFire(medic, WP_MEDIC_SYRINGE)`, `et_ClientSpawn(cn, 1, 0, 1)` while health is
+    /// not final, health set, `et_Revive` (2.84+), `pers.lastrevive_client = medic`, then the
+    /// caller's `Medic_Revive: medic revivee` log line (reaches `et_Print` on a dedicated server).
     pub fn revive(&mut self, cn: usize, medic: usize) {
         if !self.world.borrow().clients[cn].is_downed() {
             return;
         }
+        self.weapon_fire_with(medic, c::WP_MEDIC_SYRINGE);
         {
             let mut w = self.w();
             let cl = &mut w.clients[cn];
@@ -1959,7 +2482,6 @@ impl Server {
             let cl = &mut w.clients[cn];
             cl.health = 60;
             cl.ps.stats[c::STAT_HEALTH] = 60;
-            cl.lastrevive_client = medic as i64;
         }
         if self.world.borrow().version == EngineVersion::V2_85 {
             self.call(
@@ -1968,21 +2490,68 @@ impl Server {
                 Ret::ToIntegerOne,
             );
         }
+        self.w().clients[cn].lastrevive_client = medic as i64;
+        let line = format!("Medic_Revive: {medic} {cn}\n");
+        self.w().prints.push(line.clone());
+        if self.world.borrow().cvar("dedicated") != "0" {
+            self.call_print(&line);
+        }
         let life = self.world.borrow().clients[cn].life;
-        if self.is_live()
-            && let Some(l) = life
-        {
-            let lv = &mut self.truth.lives[l];
-            lv.death_time = None;
-            lv.end = None;
-            lv.revives += 1;
+        if self.is_live() {
+            let rt = self.round_time();
+            if let Some(l) = life {
+                let lv = &mut self.truth.lives[l];
+                lv.death_time = None;
+                lv.end = None;
+                lv.revives += 1;
+            }
+            let (medic_guid, revived_guid, pos, team, last_hit) = {
+                let w = self.world.borrow();
+                let cl = &w.clients[cn];
+                (
+                    w.clients[medic].guid.trim().to_string(),
+                    cl.guid.trim().to_string(),
+                    cl.ps.origin,
+                    cl.team,
+                    cl.last_enemy_hit,
+                )
+            };
+            let nearest_enemy = {
+                let w = self.world.borrow();
+                w.clients
+                    .iter()
+                    .filter(|o| o.is_alive() && o.team != team)
+                    .map(|o| {
+                        let d = (o.ps.origin[0] - pos[0]).hypot(o.ps.origin[1] - pos[1]);
+                        (o.guid.trim().to_string(), d)
+                    })
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+            };
+            self.truth.revives.push(TruthRevive {
+                time: rt,
+                medic_guid: medic_guid.clone(),
+                revived_guid,
+                pos,
+                nearest_enemy,
+                under_fire: last_hit.is_some_and(|h| rt - h <= 3000),
+            });
+            let down = self.w().clients[cn].down.take();
+            if let Some(k) = down {
+                let kill = &mut self.truth.kills[k];
+                kill.fate = Some(Fate::Revived);
+                kill.fate_time = Some(rt);
+                kill.reviver_guid = Some(medic_guid);
+                kill.back_time = Some(rt);
+            }
         }
     }
 
     /// A downed player taps out (no callback) and waits in limbo.
     pub fn tap_out(&mut self, cn: usize) {
         if self.world.borrow().clients[cn].is_downed() {
-            self.w().clients[cn].health = c::FORCE_LIMBO_HEALTH;
+            if self.is_live() {
+                self.truth_down_ends(cn, Fate::TappedOut, None);
+            }
             self.go_limbo(cn);
             self.w().clients[cn].life = None;
         }
@@ -1993,6 +2562,8 @@ impl Server {
         if self.world.borrow().clients[cn].is_alive() {
             self.die(cn, cn as i64, c::MOD_SWITCHTEAM);
         }
+        // A downed player who changes team goes to limbo without a revive.
+        self.tap_out(cn);
         self.w().clients[cn].life = None;
         self.w().clients[cn].team = team;
         self.call("et_ClientUserinfoChanged", &[cn as i64], Ret::Ignored);
@@ -2010,6 +2581,12 @@ impl Server {
                     lv.end = Some(LifeEnd::Disconnect);
                     lv.death_time = Some(t);
                 }
+            }
+            // Leaving ends the time a kill keeps the player out (there is no next spawn).
+            self.truth_down_ends(cn, Fate::TappedOut, None);
+            let awaiting = std::mem::take(&mut self.w().clients[cn].awaiting_spawn);
+            for k in awaiting {
+                self.truth.kills[k].back_time = Some(t);
             }
         }
         let mut w = self.w();

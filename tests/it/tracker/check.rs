@@ -86,6 +86,67 @@ pub struct Reaction {
     pub end: i64,
 }
 
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReviveRow {
+    pub time: i64,
+    pub medic_guid: String,
+    pub medic_name: String,
+    pub revived_guid: String,
+    pub pos: [f64; 3],
+    pub distance_to_enemy: Option<f64>,
+    pub nearest_enemy_guid: String,
+    pub under_fire: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutcomeRow {
+    pub kill_time: i64,
+    pub victim_guid: String,
+    pub killer_guid: String,
+    pub kill_mod: i64,
+    pub outcome: String,
+    pub outcome_time: i64,
+    pub delta_ms: i64,
+    pub effective_denied_ms: i64,
+    pub gibber_guid: String,
+    pub reviver_guid: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccuracyRow {
+    pub guid: String,
+    pub team: String,
+    pub weapon: i64,
+    pub shots: i64,
+    pub hits: i64,
+    pub kills: i64,
+    pub headshots: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionRow {
+    pub time: i64,
+    pub attacker_guid: String,
+    pub victim_guid: String,
+    pub weapon: i64,
+    pub region: i64,
+    pub damage: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimingRow {
+    pub killer_guid: String,
+    pub killer_team: String,
+    pub victim_guid: String,
+    pub victim_team: String,
+    pub kill_time: i64,
+    pub interval: Option<i64>,
+    pub time_to_next: Option<i64>,
+    pub score: Option<f64>,
+    pub killer_reinf: Option<f64>,
+    pub victim_reinf: Option<f64>,
+}
+
 /// A round file read strictly.
 #[derive(Clone, Debug, Default)]
 pub struct RoundFile {
@@ -96,6 +157,11 @@ pub struct RoundFile {
     pub kill_heatmap: Vec<[i64; 4]>,
     pub movement_heatmap: Vec<[i64; 5]>,
     pub reactions: Vec<Reaction>,
+    pub revives: Vec<ReviveRow>,
+    pub outcomes: Vec<OutcomeRow>,
+    pub accuracy: Vec<AccuracyRow>,
+    pub regions: Vec<RegionRow>,
+    pub timing: Vec<TimingRow>,
     pub sections: Vec<String>,
 }
 
@@ -387,6 +453,161 @@ fn parse_reaction(line: &str) -> Result<Reaction, String> {
     Ok(r)
 }
 
+fn fields<'a>(line: &'a str, n: usize, what: &str) -> Result<Vec<&'a str>, String> {
+    let f: Vec<&str> = line.split(';').collect();
+    if f.len() != n {
+        return Err(format!("{what}: {} fields", f.len()));
+    }
+    Ok(f)
+}
+
+fn guid(s: &str, what: &str) -> Result<String, String> {
+    if s.is_empty() || s.contains([';', '|', ',', ' ']) {
+        return Err(format!("{what}: bad guid {s:?}"));
+    }
+    Ok(s.to_string())
+}
+
+/// An optional number with exactly `decimals` decimals.
+fn opt_fixed(s: &str, decimals: usize, what: &str) -> Result<Option<f64>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let dot = s
+        .find('.')
+        .ok_or_else(|| format!("{what}: no decimal: {s:?}"))?;
+    if s.len() - dot - 1 != decimals {
+        return Err(format!("{what}: not {decimals} decimals: {s:?}"));
+    }
+    float(s, what).map(Some)
+}
+
+fn parse_revive(line: &str) -> Result<ReviveRow, String> {
+    let f = fields(line, 11, "REVIVES")?;
+    name(f[4], "revived name")?;
+    let medic_name = if f[1].is_empty() {
+        String::new()
+    } else {
+        name(f[2], "medic name")?
+    };
+    let distance = opt_fixed(f[8], 1, "distance_to_enemy")?;
+    if distance.is_some() == f[9].is_empty() {
+        return Err("distance and nearest enemy must come together".into());
+    }
+    Ok(ReviveRow {
+        time: int(f[0], "time")?,
+        medic_guid: f[1].to_string(),
+        medic_name,
+        revived_guid: guid(f[3], "revived guid")?,
+        pos: [coord(f[5], "x")?, coord(f[6], "y")?, coord(f[7], "z")?],
+        distance_to_enemy: distance,
+        nearest_enemy_guid: f[9].to_string(),
+        under_fire: bit(f[10], "under_fire")?,
+    })
+}
+
+fn parse_outcome(line: &str) -> Result<OutcomeRow, String> {
+    let f = fields(line, 14, "KILL_OUTCOME")?;
+    name(f[2], "victim name")?;
+    name(f[4], "killer name")?;
+    let r = OutcomeRow {
+        kill_time: int(f[0], "kill_time")?,
+        victim_guid: guid(f[1], "victim guid")?,
+        killer_guid: guid(f[3], "killer guid")?,
+        kill_mod: int(f[5], "kill_mod")?,
+        outcome: one_of(
+            f[6],
+            &["gibbed", "revived", "tapped_out", "round_end"],
+            "outcome",
+        )?,
+        outcome_time: int(f[7], "outcome_time")?,
+        delta_ms: int(f[8], "delta_ms")?,
+        effective_denied_ms: int(f[9], "effective_denied_ms")?,
+        gibber_guid: f[10].to_string(),
+        reviver_guid: f[12].to_string(),
+    };
+    if r.delta_ms != r.outcome_time - r.kill_time || r.delta_ms < 0 {
+        return Err("delta_ms != outcome_time - kill_time".into());
+    }
+    if r.effective_denied_ms < r.delta_ms {
+        return Err("denied shorter than the time down".into());
+    }
+    if (r.outcome == "revived") == r.reviver_guid.is_empty()
+        || (r.outcome != "gibbed" && !r.gibber_guid.is_empty())
+        || f[11].is_empty() != r.gibber_guid.is_empty()
+        || f[13].is_empty() != r.reviver_guid.is_empty()
+    {
+        return Err("gibber/reviver do not fit the outcome".into());
+    }
+    Ok(r)
+}
+
+fn parse_accuracy(line: &str) -> Result<AccuracyRow, String> {
+    let f = fields(line, 8, "WEAPON_ACCURACY")?;
+    name(f[1], "player name")?;
+    let r = AccuracyRow {
+        guid: guid(f[0], "player guid")?,
+        team: one_of(f[2], TEAMS, "team")?,
+        weapon: int(f[3], "weapon_id")?,
+        shots: int(f[4], "shots")?,
+        hits: int(f[5], "hits")?,
+        kills: int(f[6], "kills")?,
+        headshots: int(f[7], "headshots")?,
+    };
+    if r.shots < 0 || r.hits < 0 || r.kills < 0 || r.headshots < 0 || r.headshots > r.hits {
+        return Err("bad counts".into());
+    }
+    if r.shots + r.hits + r.kills == 0 {
+        return Err("row without shots, hits or kills".into());
+    }
+    Ok(r)
+}
+
+fn parse_region(line: &str) -> Result<RegionRow, String> {
+    let f = fields(line, 8, "HIT_REGIONS")?;
+    name(f[2], "attacker name")?;
+    name(f[4], "victim name")?;
+    let r = RegionRow {
+        time: int(f[0], "time")?,
+        attacker_guid: guid(f[1], "attacker guid")?,
+        victim_guid: guid(f[3], "victim guid")?,
+        weapon: int(f[5], "weapon")?,
+        region: int(f[6], "region")?,
+        damage: int(f[7], "damage")?,
+    };
+    if !(0..=3).contains(&r.region) {
+        return Err(format!("region {}", r.region));
+    }
+    Ok(r)
+}
+
+fn parse_timing(line: &str) -> Result<TimingRow, String> {
+    let f = fields(line, 12, "SPAWN_TIMING")?;
+    name(f[1], "killer name")?;
+    name(f[4], "victim name")?;
+    let r = TimingRow {
+        killer_guid: guid(f[0], "killer guid")?,
+        killer_team: one_of(f[2], TEAMS, "killer team")?,
+        victim_guid: guid(f[3], "victim guid")?,
+        victim_team: one_of(f[5], TEAMS, "victim team")?,
+        kill_time: int(f[6], "kill_time")?,
+        interval: opt_int(f[7], "enemy_spawn_interval")?,
+        time_to_next: opt_int(f[8], "time_to_next_spawn")?,
+        score: opt_fixed(f[9], 3, "spawn_timing_score")?,
+        killer_reinf: opt_fixed(f[10], 1, "killer_reinf")?,
+        victim_reinf: opt_fixed(f[11], 1, "victim_reinf")?,
+    };
+    if r.interval.is_none() && (r.time_to_next.is_some() || r.score.is_some()) {
+        return Err("wave fields without an interval".into());
+    }
+    if let (Some(l), Some(n), Some(sc)) = (r.interval, r.time_to_next, r.score)
+        && (l <= 0 || !(1..=l).contains(&n) || (sc - n as f64 / l as f64).abs() > 0.00051)
+    {
+        return Err("score != time_to_next / interval".into());
+    }
+    Ok(r)
+}
+
 /// Reads a whole file strictly. The last line must be `# END`.
 pub fn read(bytes: &[u8]) -> Result<RoundFile, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
@@ -467,11 +688,34 @@ pub fn read(bytes: &[u8]) -> Result<RoundFile, String> {
                 .movement_heatmap
                 .push(ints::<5>(l, "MOVEMENT_HEATMAP").map_err(ctx)?),
             "REACTION_METRICS" => rf.reactions.push(parse_reaction(l).map_err(ctx)?),
+            "REVIVES" => rf.revives.push(parse_revive(l).map_err(ctx)?),
+            "KILL_OUTCOME" => rf.outcomes.push(parse_outcome(l).map_err(ctx)?),
+            "WEAPON_ACCURACY" => rf.accuracy.push(parse_accuracy(l).map_err(ctx)?),
+            "HIT_REGIONS" => rf.regions.push(parse_region(l).map_err(ctx)?),
+            "SPAWN_TIMING" => rf.timing.push(parse_timing(l).map_err(ctx)?),
             other => return Err(ctx(format!("unexpected section {other}"))),
         }
     }
     if !ended {
         return Err("no # END".into());
+    }
+    // Every round declares and writes the five sections, even when nothing happened.
+    for (sec, cap) in [
+        ("REVIVES", "revives"),
+        ("KILL_OUTCOME", "kill_outcome"),
+        ("WEAPON_ACCURACY", "weapon_accuracy"),
+        ("HIT_REGIONS", "hit_regions"),
+        ("SPAWN_TIMING", "spawn_timing"),
+    ] {
+        if !rf.sections.iter().any(|s| s == sec) {
+            return Err(format!("section {sec} missing"));
+        }
+        if !rf.header["capabilities"]
+            .split(',')
+            .any(|c| c == format!("{cap}:1"))
+        {
+            return Err(format!("capability {cap}:1 missing"));
+        }
     }
     Ok(rf)
 }
@@ -590,6 +834,90 @@ pub fn cross_check(bytes: &[u8], rf: &RoundFile) -> proximity::format::Round {
             (b.id, b.return_fire, b.dodge, b.support)
         );
         assert_eq!(a.outcome.as_str(), b.outcome);
+    }
+    let revives = r.revives.as_ref().expect("REVIVES section");
+    assert_eq!(revives.len(), rf.revives.len());
+    for (a, b) in revives.iter().zip(&rf.revives) {
+        assert_eq!(
+            (a.time, &a.medic_guid, &a.revived_guid, a.under_fire),
+            (b.time, &b.medic_guid, &b.revived_guid, b.under_fire)
+        );
+        assert_eq!(a.medic_name.as_bytes(), b.medic_name.as_bytes());
+        assert_eq!([a.pos.x, a.pos.y, a.pos.z], b.pos);
+        assert_eq!(a.distance_to_enemy, b.distance_to_enemy);
+        assert_eq!(
+            a.nearest_enemy_guid.as_deref().unwrap_or(""),
+            b.nearest_enemy_guid
+        );
+    }
+    let outcomes = r.kill_outcomes.as_ref().expect("KILL_OUTCOME section");
+    assert_eq!(outcomes.len(), rf.outcomes.len());
+    for (a, b) in outcomes.iter().zip(&rf.outcomes) {
+        assert_eq!(
+            (a.kill_time, &a.victim_guid, &a.killer_guid, a.kill_mod),
+            (b.kill_time, &b.victim_guid, &b.killer_guid, b.kill_mod)
+        );
+        assert_eq!(a.outcome.as_str(), b.outcome);
+        assert_eq!(
+            (a.outcome_time, a.delta_ms, a.effective_denied_ms),
+            (b.outcome_time, b.delta_ms, Some(b.effective_denied_ms))
+        );
+        assert_eq!(a.gibber_guid.as_deref().unwrap_or(""), b.gibber_guid);
+        assert_eq!(a.reviver_guid.as_deref().unwrap_or(""), b.reviver_guid);
+    }
+    let accuracy = r.weapon_accuracy.as_ref().expect("WEAPON_ACCURACY section");
+    assert_eq!(accuracy.len(), rf.accuracy.len());
+    for (a, b) in accuracy.iter().zip(&rf.accuracy) {
+        assert_eq!(
+            (&a.player_guid, a.team.as_str(), a.weapon),
+            (&b.guid, b.team.as_str(), b.weapon)
+        );
+        assert_eq!(
+            (a.shots_fired, a.hits, a.kills, a.headshots),
+            (b.shots, b.hits, b.kills, b.headshots)
+        );
+    }
+    let regions = r.hit_regions.as_ref().expect("HIT_REGIONS section");
+    assert_eq!(regions.len(), rf.regions.len());
+    for (a, b) in regions.iter().zip(&rf.regions) {
+        assert_eq!(
+            (
+                a.time,
+                &a.attacker_guid,
+                &a.victim_guid,
+                a.weapon,
+                a.region as i64,
+                a.damage
+            ),
+            (
+                b.time,
+                &b.attacker_guid,
+                &b.victim_guid,
+                b.weapon,
+                b.region,
+                b.damage
+            )
+        );
+    }
+    let timing = r.spawn_timing.as_ref().expect("SPAWN_TIMING section");
+    assert_eq!(timing.len(), rf.timing.len());
+    for (a, b) in timing.iter().zip(&rf.timing) {
+        assert_eq!(
+            (&a.killer_guid, &a.victim_guid, a.kill_time),
+            (&b.killer_guid, &b.victim_guid, b.kill_time)
+        );
+        assert_eq!(
+            (a.killer_team.as_str(), a.victim_team.as_str()),
+            (b.killer_team.as_str(), b.victim_team.as_str())
+        );
+        assert_eq!(
+            (a.enemy_spawn_interval, a.time_to_next_spawn),
+            (b.interval, b.time_to_next)
+        );
+        assert_eq!(
+            (a.spawn_timing_score, a.killer_reinf, a.victim_reinf),
+            (b.score, b.killer_reinf, b.victim_reinf)
+        );
     }
     r
 }

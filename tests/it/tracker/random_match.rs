@@ -1,8 +1,9 @@
 //! Seeded random matches compared with their ground truth.
 
 use super::check::{self, RoundFile};
+use super::game::verify_game;
 use et_server_sim::matchgen::{MatchConfig, play};
-use et_server_sim::sim::{EngineVersion, LifeEnd, Server};
+use et_server_sim::sim::{EngineVersion, LifeEnd, Server, c};
 use proximity::format::Outcome;
 use std::collections::BTreeMap;
 
@@ -117,6 +118,7 @@ fn verify(s: &Server) -> RoundFile {
     let damage: i64 = rf.engagements.iter().map(|e| e.total_damage).sum();
     assert_eq!(damage, truth.hits.iter().map(|h| h.damage).sum::<i64>());
     assert_eq!(rf.reactions.len(), rf.engagements.len());
+    verify_game(s, &rf);
     rf
 }
 
@@ -142,6 +144,50 @@ fn full_match(seed: u64) {
         );
     }
     assert!(s.truth.lives.iter().any(|l| l.revives > 0), "revives");
+    // ... and the medic and gunfight sections had every kind of row to check.
+    for fate in ["revived", "gibbed", "tapped_out"] {
+        assert!(rf.outcomes.iter().any(|o| o.outcome == fate), "no {fate}");
+    }
+    assert!(
+        rf.outcomes
+            .iter()
+            .any(|o| o.outcome == "gibbed" && o.gibber_guid != o.killer_guid),
+        "no gib by another enemy"
+    );
+    assert!(
+        rf.revives.iter().any(|r| r.under_fire),
+        "no revive under fire"
+    );
+    assert!(
+        rf.revives.iter().any(|r| !r.under_fire),
+        "only revives under fire"
+    );
+    for region in 0..4 {
+        assert!(
+            rf.regions.iter().any(|r| r.region == region),
+            "no region {region}"
+        );
+    }
+    assert!(rf.accuracy.iter().any(|a| a.hits > 0 && a.headshots > 0));
+    // Grenades hit without a region; the syringe fires without hitting.
+    assert!(
+        rf.accuracy
+            .iter()
+            .any(
+                |a| (a.weapon == c::WP_GRENADE_PINEAPPLE || a.weapon == c::WP_GRENADE_LAUNCHER)
+                    && a.hits > 0
+            )
+    );
+    assert!(
+        rf.accuracy
+            .iter()
+            .any(|a| a.weapon == c::WP_MEDIC_SYRINGE && a.shots > 0)
+    );
+    assert!(
+        s.truth.waves.iter().all(|w| w.len() > 5),
+        "waves {:?}",
+        s.truth.waves
+    );
 }
 
 #[test]

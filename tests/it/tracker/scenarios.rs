@@ -1,6 +1,7 @@
 //! One exact scenario per rule of the tracker, on both sides of each threshold.
 
 use super::check::{self, Eng, RoundFile, Track};
+use super::game::verify_game;
 use et_server_sim::sim::{EngineVersion, Mode, Server, c};
 
 const AXIS: i64 = c::TEAM_AXIS;
@@ -20,8 +21,16 @@ fn live(version: EngineVersion, players: &[(&str, i64, i64)]) -> Server {
     s
 }
 
-/// Ends the round, plays the intermission, changes map; returns the one round file.
-fn finish(mut s: Server) -> (Server, RoundFile) {
+/// Ends the round, plays the intermission, changes map; returns the one round file, checked
+/// against the ground truth.
+fn finish(s: Server) -> (Server, RoundFile) {
+    let (s, rf) = finish_unverified(s);
+    verify_game(&s, &rf);
+    (s, rf)
+}
+
+/// [`finish`] without the ground-truth check (for rounds whose truth the tracker cannot know).
+fn finish_unverified(mut s: Server) -> (Server, RoundFile) {
     s.end_round();
     s.run_for(2000);
     s.load_map("next");
@@ -657,6 +666,9 @@ fn lua_restart_mid_round_resumes() {
     s.damage(0, 1, 30, c::MOD_MP40);
     s.run_for(500);
     s.lua_restart();
+    // The reloaded tracker starts from scratch: only what follows is its to record.
+    s.truth.weapons.clear();
+    s.truth.region_hits.clear();
     s.run_for(1000);
     let tr = s.round_time();
     s.damage(0, 1, 120, c::MOD_MP40);
@@ -743,4 +755,230 @@ fn tracker_defines_only_et_callbacks() {
             .iter()
             .any(|p| p.starts_with("[proximity] "))
     );
+}
+
+// ------------------------------------------------------------------------------------------
+// Medics, gunfights and spawn timing (each scenario is also checked row by row against the
+// ground truth in `finish`).
+
+fn guid_of(s: &Server, cn: usize) -> String {
+    guid(s, cn)
+}
+
+/// On 2.83.1 (no `et_Revive`) the medic is still the engine's record, not the nearest medic:
+/// from the `Medic_Revive:` line on a dedicated server, from `pers.lastrevive_client` otherwise.
+fn revive_on_2_83_1(dedicated: bool) {
+    let mut s = live(
+        EngineVersion::V2_83_1,
+        &[
+            ("Target", ALLIES, 0),
+            ("Alpha", AXIS, 0),
+            ("Medic", ALLIES, 1),
+            ("Nearby", ALLIES, 1),
+        ],
+    );
+    if !dedicated {
+        s.w().cvars.insert("dedicated".into(), "0".into());
+    }
+    s.run_for(1000);
+    let p = s.world.borrow().clients[0].ps.origin;
+    s.place(3, [p[0] + 20.0, p[1], p[2]]);
+    s.place(2, [p[0] + 900.0, p[1] + 400.0, p[2]]);
+    s.damage(0, 1, 120, c::MOD_MP40);
+    s.run_for(4000);
+    s.revive(0, 2);
+    s.run_for(1000);
+    let (s, rf) = finish(s);
+    assert_eq!(rf.revives.len(), 1);
+    let r = &rf.revives[0];
+    assert_eq!(r.medic_guid, guid_of(&s, 2));
+    assert_ne!(
+        r.medic_guid,
+        guid_of(&s, 3),
+        "the nearest medic is not the reviver"
+    );
+    assert_eq!(r.medic_name, "Medic");
+    assert!(!r.under_fire, "the kill was 4 s before the revive");
+    let o: Vec<_> = rf
+        .outcomes
+        .iter()
+        .filter(|o| o.outcome == "revived")
+        .collect();
+    assert_eq!(o.len(), 1);
+    assert_eq!(o[0].reviver_guid, guid_of(&s, 2));
+    assert_eq!(s.truth.revives[0].medic_guid, guid_of(&s, 2));
+}
+
+#[test]
+fn revive_on_2_83_1_names_the_medic_from_the_log_line() {
+    revive_on_2_83_1(true);
+}
+
+#[test]
+fn revive_on_2_83_1_without_log_line_names_the_medic_from_lastrevive_client() {
+    revive_on_2_83_1(false);
+}
+
+#[test]
+fn warmup_shots_hits_and_kills_are_not_counted() {
+    let mut s = Server::new(V285, 64, &Server::tracker_path());
+    s.load_map("supply");
+    s.connect(0, "Target", ALLIES, 0, false);
+    s.connect(1, "Alpha", AXIS, 0, false);
+    s.run_for(1000);
+    let mut fired = 0;
+    for _ in 0..6 {
+        s.weapon_fire(1);
+        fired += 1;
+        s.damage_region(0, 1, 50, c::MOD_MP40, c::HR_HEAD);
+        s.run_for(150);
+    }
+    assert!(s.world.borrow().clients[1].hit_regions[c::HR_HEAD] > 0);
+    s.run_for(1000);
+    s.go_live();
+    s.run_for(1000);
+    for i in 0..5 {
+        s.weapon_fire(1);
+        fired += 1;
+        if i % 2 == 0 {
+            let region = if i == 0 { c::HR_HEAD } else { c::HR_LEGS };
+            s.damage_region(0, 1, 20, c::MOD_MP40, region);
+        }
+        s.run_for(150);
+    }
+    s.run_for(500);
+    let (s, rf) = finish(s);
+    let alpha = guid_of(&s, 1);
+    let truth = &s.truth.weapons[&(alpha.clone(), c::WP_MP40)];
+    assert!(truth.shots < fired, "warmup shots were fired");
+    let row = rf
+        .accuracy
+        .iter()
+        .find(|a| a.guid == alpha && a.weapon == c::WP_MP40)
+        .expect("Alpha's MP40 row");
+    assert_eq!(
+        (row.shots, row.hits, row.kills, row.headshots),
+        (truth.shots, truth.hits, truth.kills, truth.headshots)
+    );
+    assert_eq!(rf.regions.len(), s.truth.region_hits.len());
+    assert!(
+        rf.outcomes.is_empty() && rf.timing.is_empty(),
+        "no live kill"
+    );
+}
+
+#[test]
+fn revived_players_second_death_has_its_own_outcome() {
+    let mut s = live(
+        V285,
+        &[
+            ("Target", ALLIES, 0),
+            ("Alpha", AXIS, 0),
+            ("Bravo", AXIS, 0),
+            ("Medic", ALLIES, 1),
+        ],
+    );
+    s.run_for(1000);
+    s.damage(0, 1, 120, c::MOD_MP40);
+    s.run_for(2000);
+    s.revive(0, 3);
+    s.run_for(3000);
+    s.damage(0, 2, 80, c::MOD_MP40);
+    s.run_for(1500);
+    s.tap_out(0);
+    s.run_for(25_000);
+    let (s, rf) = finish(s);
+    let target = guid_of(&s, 0);
+    let mut rows: Vec<_> = rf
+        .outcomes
+        .iter()
+        .filter(|o| o.victim_guid == target)
+        .collect();
+    rows.sort_by_key(|o| o.kill_time);
+    let truth: Vec<_> = s
+        .truth
+        .kills
+        .iter()
+        .filter(|k| k.victim_guid == target)
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows.len(), truth.len());
+    assert_eq!(
+        (rows[0].outcome.as_str(), rows[0].killer_guid.as_str()),
+        ("revived", guid_of(&s, 1).as_str())
+    );
+    assert_eq!(rows[0].reviver_guid, guid_of(&s, 3));
+    assert_eq!(rows[0].effective_denied_ms, rows[0].delta_ms);
+    assert_eq!(
+        (rows[1].outcome.as_str(), rows[1].killer_guid.as_str()),
+        ("tapped_out", guid_of(&s, 2).as_str())
+    );
+    // Tapped out: denied until the next wave brought the player back.
+    let respawn = rf
+        .tracks_of(&target)
+        .iter()
+        .map(|t| t.spawn)
+        .filter(|&t| t > rows[1].kill_time)
+        .min()
+        .expect("respawned with the wave");
+    assert_eq!(rows[1].effective_denied_ms, respawn - rows[1].kill_time);
+}
+
+#[test]
+fn gib_of_a_downed_player_by_another_enemy_names_the_gibber() {
+    let mut s = three();
+    s.run_for(1000);
+    s.damage(0, 1, 110, c::MOD_MP40);
+    let tk = s.round_time();
+    s.run_for(700);
+    s.damage(0, 2, 60, c::MOD_THOMPSON);
+    assert!(!s.world.borrow().clients[0].is_limbo(), "-70: still down");
+    s.run_for(300);
+    s.damage(0, 2, 60, c::MOD_THOMPSON);
+    let tg = s.round_time();
+    assert!(s.world.borrow().clients[0].is_limbo(), "-130: gibbed");
+    s.run_for(25_000);
+    let (s, rf) = finish(s);
+    assert_eq!(rf.outcomes.len(), 1);
+    let o = &rf.outcomes[0];
+    assert_eq!(
+        (o.outcome.as_str(), o.kill_time, o.outcome_time),
+        ("gibbed", tk, tg)
+    );
+    assert_eq!(o.killer_guid, guid_of(&s, 1));
+    assert_eq!(o.gibber_guid, guid_of(&s, 2));
+    assert!(o.reviver_guid.is_empty());
+    // Body shots are no hits on a living enemy.
+    let bravo = rf.accuracy.iter().find(|a| a.guid == guid_of(&s, 2));
+    assert!(bravo.is_none(), "{bravo:?}");
+    // The wave that brought the victim back is the one SPAWN_TIMING announced.
+    let t = &rf.timing[0];
+    let next = t.time_to_next.expect("known interval");
+    let respawn = rf
+        .tracks_of(&guid_of(&s, 0))
+        .iter()
+        .map(|t| t.spawn)
+        .filter(|&t| t > tk)
+        .min()
+        .expect("respawned");
+    assert!(
+        (tk + next..tk + next + s.frame_msec()).contains(&respawn),
+        "respawn {respawn}, kill {tk} + {next}"
+    );
+    assert_eq!(o.effective_denied_ms, respawn - tk);
+}
+
+#[test]
+fn unknown_limbo_time_leaves_the_wave_fields_empty() {
+    let mut s = three();
+    s.w().cvars.insert("g_bluelimbotime".into(), "".into());
+    s.run_for(1000);
+    s.damage(0, 1, 120, c::MOD_MP40);
+    s.run_for(500);
+    s.w().cvars.insert("g_bluelimbotime".into(), "20000".into());
+    let (_, rf) = finish_unverified(s);
+    let t = &rf.timing[0];
+    assert_eq!((t.interval, t.time_to_next, t.score), (None, None, None));
+    assert_eq!(t.victim_reinf, None);
+    assert!(t.killer_reinf.is_some(), "the axis interval is known");
 }
