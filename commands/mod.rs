@@ -13,6 +13,7 @@ pub mod help;
 pub mod leaderboard;
 pub mod link;
 pub mod link_confirm;
+pub mod medics;
 pub mod player;
 pub mod proximity_import;
 pub mod proximity_scan;
@@ -21,6 +22,7 @@ pub mod reply;
 pub mod resolve;
 pub mod round;
 pub mod unlink;
+pub mod weapons;
 
 use crate::bot::{Data, Error};
 
@@ -38,6 +40,8 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         round::round(),
         crossfire_partners::crossfire_partners(),
         escape_artists::escape_artists(),
+        weapons::weapons(),
+        medics::medics(),
         engagement_stats::engagement_stats(),
         link::link(),
         help::help(),

@@ -107,6 +107,14 @@ pub fn round_card(s: &RoundPost) -> RoundCardInput {
             .iter()
             .map(|p| (p.name.clone(), p.value))
             .collect(),
+        top_medic: s.top_medic.as_ref().map(|p| (p.name.clone(), p.value)),
+        most_accurate: s.most_accurate.as_ref().map(|(p, shots)| {
+            (
+                p.name.clone(),
+                100.0 * p.value as f64 / *shots as f64,
+                *shots,
+            )
+        }),
         kill_points: s
             .kills
             .iter()

@@ -16,7 +16,7 @@ use crate::maps::map_info;
 /// Round card width in pixels.
 pub const ROUND_CARD_WIDTH: u32 = 640;
 /// Round card height in pixels.
-pub const ROUND_CARD_HEIGHT: u32 = 690;
+pub const ROUND_CARD_HEIGHT: u32 = 780;
 const LEFT: i32 = 24;
 const RIGHT: i32 = ROUND_CARD_WIDTH as i32 - 24;
 /// The top lists' column: left edge and width.
@@ -59,6 +59,10 @@ pub struct RoundCardInput {
     pub top_damage: Vec<(Vec<u8>, f64)>,
     /// Most escapes: (raw name, escapes), best first; up to five are shown.
     pub top_escapes: Vec<(Vec<u8>, i64)>,
+    /// The most revives given: (raw name, revives).
+    pub top_medic: Option<(Vec<u8>, i64)>,
+    /// The best bullet accuracy: (raw name, percent, shots).
+    pub most_accurate: Option<(Vec<u8>, f64, i64)>,
     /// Where the round's victims fell, with the killer's team; empty to leave the map bare.
     pub kill_points: Vec<HeatPoint>,
 }
@@ -128,6 +132,7 @@ pub(crate) fn round_card(input: &RoundCardInput) -> Result<Rendered, RenderError
             .collect();
         top_list(area, 300, "TOP DAMAGE", &damage)?;
         top_list(area, 496, "TOP ESCAPES", &escapes)?;
+        medic_and_aim(area, input)?;
 
         let (p0, p1) = view.rect();
         let kills = density.weight.round() as i64;
@@ -181,6 +186,60 @@ pub(crate) fn round_card(input: &RoundCardInput) -> Result<Rendered, RenderError
         mini_legend(area, by_team)
     })?;
     canvas.finish()
+}
+
+/// The bottom band: the top medic and the most accurate player, or why there is none.
+fn medic_and_aim(area: &Area<'_>, input: &RoundCardInput) -> Result<(), RenderError> {
+    let half = (RIGHT - LEFT) / 2;
+    let medic = input.top_medic.as_ref().map(|(n, v)| {
+        let revives = if *v == 1 { "revive" } else { "revives" };
+        (display_name(n), format!("{} {revives}", fmt_int(*v)))
+    });
+    let aim = input.most_accurate.as_ref().map(|(n, pct, shots)| {
+        (
+            display_name(n),
+            format!("{pct:.1}% of {} shots", fmt_int(*shots)),
+        )
+    });
+    for (x, title, value, none) in [
+        (LEFT, "TOP MEDIC", medic, "no revives recorded"),
+        (
+            LEFT + half + 10,
+            "MOST ACCURATE",
+            aim,
+            "no accuracy recorded",
+        ),
+    ] {
+        put(
+            area,
+            title,
+            &anchored(
+                text(size::SMALL, true, theme::MUTED),
+                HPos::Left,
+                VPos::Center,
+            ),
+            (x, 700),
+        )?;
+        let body = anchored(
+            text(size::BODY, true, theme::TEXT),
+            HPos::Left,
+            VPos::Center,
+        );
+        let small = anchored(
+            text(size::SMALL, false, theme::MUTED),
+            HPos::Left,
+            VPos::Center,
+        );
+        match value {
+            Some((name, figure)) => {
+                let name = fit(area, &name, &body, (half - 20) as u32);
+                put(area, &name, &body, (x, 728))?;
+                put(area, &figure, &small, (x, 754))?;
+            }
+            None => put(area, none, &small, (x, 728))?,
+        }
+    }
+    Ok(())
 }
 
 /// Four tiles: players, engagements, crossfires (highlighted) and escapes.
@@ -378,6 +437,8 @@ mod tests {
                 (b"six (hidden)".to_vec(), 10.0),
             ],
             top_escapes: vec![(b"Slippery".to_vec(), 7), (b"Eel".to_vec(), 5)],
+            top_medic: Some((b"^2Doc".to_vec(), 4)),
+            most_accurate: Some((b"^1Heavy^7Hitter".to_vec(), 41.3, 160)),
             kill_points: points,
         }
     }
@@ -434,5 +495,35 @@ mod tests {
         let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
         assert!(texts.contains(&"no kill positions"), "{texts:?}");
         assert!(texts.contains(&"no crossfire pair this round"), "{texts:?}");
+    }
+
+    #[test]
+    fn the_top_medic_and_the_most_accurate_player_are_named() {
+        let texts = |input: &RoundCardInput| -> Vec<String> {
+            round_card(input)
+                .unwrap()
+                .texts
+                .into_iter()
+                .map(|t| t.text)
+                .collect()
+        };
+        let full = texts(&round_input(vec![]));
+        for expected in [
+            "TOP MEDIC",
+            "Doc",
+            "4 revives",
+            "MOST ACCURATE",
+            "HeavyHitter",
+            "41.3% of 160 shots",
+        ] {
+            assert!(full.iter().any(|t| t == expected), "{expected}: {full:?}");
+        }
+        let mut none = round_input(vec![]);
+        none.top_medic = None;
+        none.most_accurate = None;
+        let none = texts(&none);
+        for expected in ["no revives recorded", "no accuracy recorded"] {
+            assert!(none.iter().any(|t| t == expected), "{expected}");
+        }
     }
 }

@@ -211,6 +211,8 @@ fn round(kills: Vec<HeatPoint>, full: bool) -> RoundCardInput {
         } else {
             vec![]
         },
+        top_medic: full.then(|| (name(2), 12_345)),
+        most_accurate: full.then(|| (name(3), 99.95, 1_234_567)),
         kill_points: kills,
     }
 }

@@ -71,12 +71,14 @@ async fn startup_registers_every_command_with_admin_permissions() {
             "leaderboard",
             "link",
             "link_confirm",
+            "medics",
             "player",
             "proximity_import",
             "proximity_scan",
             "proximity_status",
             "round",
             "unlink",
+            "weapons",
         ]
     );
     for c in &commands {

@@ -25,8 +25,8 @@ pub use players::{
     CardFigure, CardFigures, PlayerRow, all_player_names, find_players, player, player_card,
 };
 pub use rounds::{
-    DuoFigures, PlayerFigure, RoundHeadline, RoundPost, delete_round, latest_round, maps, round,
-    round_post,
+    ACCURATE_MIN_SHOTS, DuoFigures, PlayerFigure, RoundHeadline, RoundPost, delete_round,
+    latest_round, maps, round, round_post,
 };
 pub use scope::{Periods, Scope};
 pub use status::{DbCounts, TrackerVersion, db_counts, tracker_versions};

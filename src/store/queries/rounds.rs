@@ -69,9 +69,17 @@ pub struct RoundPost {
     pub best_duo: Option<DuoFigures>,
     pub top_damage: Vec<PlayerFigure>,
     pub top_escapes: Vec<PlayerFigure>,
+    /// Most revives given (at least one), when the round recorded revives.
+    pub top_medic: Option<PlayerFigure>,
+    /// Best bullet accuracy among players with at least [`ACCURATE_MIN_SHOTS`] shots:
+    /// (player, hits, shots).
+    pub most_accurate: Option<(PlayerFigure, i64)>,
     /// Victims' death positions with the killer's team (1 axis, 2 allies).
     pub kills: Vec<(f32, f32, Option<i16>)>,
 }
+
+/// Bullet shots a player needs in a round to be its most accurate.
+pub const ACCURATE_MIN_SHOTS: i64 = 50;
 
 /// What the post of round `round_id` shows; `None` when there is no such round.
 /// Bots are among the highlights only when `bots` is true.
@@ -120,6 +128,39 @@ pub async fn round_post(
         .bind(round_id)
         .fetch_optional(pool)
         .await?;
+    let top_medic = sqlx::query_as::<_, PlayerFigure>(sqlx::AssertSqlSafe(format!(
+        "SELECT t.guid, marked_name(p.name, t.guid) AS name, t.revives_given::int8 AS value
+         FROM player_round_totals t
+         LEFT JOIN players p ON p.guid = t.guid
+         WHERE t.round_id = $1 AND t.revives_given > 0{}
+         ORDER BY t.revives_given DESC, t.revives_under_fire DESC, t.guid LIMIT 1",
+        people("t.guid")
+    )))
+    .bind(round_id)
+    .fetch_optional(pool)
+    .await?;
+    let most_accurate =
+        sqlx::query_as::<_, (String, Vec<u8>, i64, i64)>(sqlx::AssertSqlSafe(format!(
+            "SELECT t.guid, marked_name(p.name, t.guid), t.hits, t.shots
+             FROM player_round_totals t
+             LEFT JOIN players p ON p.guid = t.guid
+             WHERE t.round_id = $1 AND t.shots >= {ACCURATE_MIN_SHOTS}{}
+             ORDER BY t.hits::float8 / t.shots DESC, t.shots DESC, t.guid LIMIT 1",
+            people("t.guid")
+        )))
+        .bind(round_id)
+        .fetch_optional(pool)
+        .await?
+        .map(|(guid, name, hits, shots)| {
+            (
+                PlayerFigure {
+                    guid,
+                    name,
+                    value: hits,
+                },
+                shots,
+            )
+        });
     let kills = sqlx::query_as::<_, (f32, f32, Option<i16>)>(
         "SELECT death_x, death_y, killer_team FROM engagements
          WHERE round_id = $1 AND death_x IS NOT NULL ORDER BY ord",
@@ -132,6 +173,8 @@ pub async fn round_post(
         best_duo,
         top_damage,
         top_escapes,
+        top_medic,
+        most_accurate,
         kills,
     }))
 }
