@@ -500,3 +500,310 @@ async fn bullet_accuracy_and_headshots_per_player_equal_the_files() {
     );
     db.drop_db().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// What players see: the commands through the fake Discord, on the sample rounds.
+
+mod commands {
+    use std::time::Duration;
+
+    use fake_discord::{ALICE, BOB, BotMessage};
+    use proximity::format::{self, Round, is_bullet_weapon, weapon_name};
+    use proximity::metrics::{FIGURES, MetricParams};
+    use proximity::render;
+    use proximity::store::queries::{self, Scope};
+    use proximity_testkit::{BotHarness, BotOptions, TestDb};
+    use serde_json::json;
+
+    const T: Duration = Duration::from_secs(60);
+
+    async fn bot_with_samples() -> (BotHarness, Vec<Round>) {
+        let db = TestDb::new().await;
+        let mut files =
+            proximity::import::collect_files(&[proximity::demo::samples_dir()]).expect("samples");
+        files.sort();
+        let mut rounds = Vec::new();
+        for f in &files {
+            proximity::import::import_path(&db.pool, f, false, &MetricParams::default())
+                .await
+                .expect("imports");
+            rounds.push(format::parse(&std::fs::read(f).unwrap()).unwrap());
+        }
+        let bot = BotHarness::start(BotOptions {
+            db: Some(db),
+            ..BotOptions::default()
+        })
+        .await;
+        (bot, rounds)
+    }
+
+    fn png_size(reply: &BotMessage, file: &str) -> (u32, u32) {
+        let part = reply
+            .file(file)
+            .unwrap_or_else(|| panic!("{file} attached"));
+        let decoder = png::Decoder::new(std::io::Cursor::new(part.bytes.clone()));
+        let info = decoder.read_info().expect("a PNG").info().clone();
+        (info.width, info.height)
+    }
+
+    fn is_bot(guid: &str) -> bool {
+        guid.to_uppercase().starts_with("OMNIBOT")
+    }
+
+    #[tokio::test]
+    async fn weapons_of_a_player_and_of_everyone_are_the_files_rows() {
+        let (bot, rounds) = bot_with_samples().await;
+        let guid = rounds[0].tracks[0].guid.clone();
+        // Two users: each has a cooldown of their own.
+        for (user, options, who) in [
+            (ALICE, json!({"player": guid}), Some(guid.as_str())),
+            (BOB, json!({}), None),
+        ] {
+            let reply = bot.fake.invoke(user, "weapons", options).reply(T).await;
+            assert_eq!(reply.embeds.len(), 1, "{:?}", reply.content);
+            let mut expected = super::expected_weapons(&rounds, who);
+            if who.is_none() {
+                // People only: recompute without the sample's Omni-bot.
+                let people: Vec<Round> = rounds
+                    .iter()
+                    .map(|r| {
+                        let mut r = r.clone();
+                        for w in r.weapon_accuracy.iter_mut().flatten() {
+                            if is_bot(&w.player_guid) {
+                                w.player_guid = "skip".into();
+                            }
+                        }
+                        for h in r.hit_regions.iter_mut().flatten() {
+                            if is_bot(&h.attacker_guid) {
+                                h.attacker_guid = "skip".into();
+                            }
+                        }
+                        r
+                    })
+                    .collect();
+                expected = super::expected_weapons(&people, None);
+                let skipped = super::expected_weapons(&people, Some("skip"));
+                for s in skipped {
+                    let w = expected.iter_mut().find(|w| w.weapon == s.weapon).unwrap();
+                    w.rounds -= s.rounds;
+                    w.shots -= s.shots;
+                    w.hits -= s.hits;
+                    w.kills -= s.kills;
+                    w.headshots -= s.headshots;
+                    w.head -= s.head;
+                    w.arms -= s.arms;
+                    w.body -= s.body;
+                    w.legs -= s.legs;
+                }
+                expected.retain(|w| w.rounds > 0);
+                expected.sort_by_key(|w| (-w.kills, -w.shots, w.weapon));
+            }
+            assert!(!expected.is_empty());
+            let embed = &reply.embeds[0];
+            let lines: Vec<&str> = embed["description"].as_str().unwrap().lines().collect();
+            assert_eq!(lines[0], "all maps, all time");
+            for (line, w) in lines[1..].iter().zip(&expected) {
+                let hits = if is_bullet_weapon(i64::from(w.weapon)) && w.shots > 0 {
+                    format!(
+                        "{:.1}% accuracy · {:.1}% headshots",
+                        100.0 * w.hits as f64 / w.shots as f64,
+                        100.0 * w.headshots as f64 / w.hits as f64
+                    )
+                } else {
+                    format!("{} hits", w.hits)
+                };
+                assert!(
+                    line.starts_with(&format!(
+                        "**{}** · {} kills · ",
+                        weapon_name(i64::from(w.weapon)),
+                        w.kills
+                    )) && line.ends_with(&hits),
+                    "{line} vs {w:?}"
+                );
+            }
+            assert_eq!(lines.len(), 1 + expected.len().min(3));
+            assert_eq!(
+                png_size(&reply, "weapons.png"),
+                (
+                    render::WEAPONS_WIDTH,
+                    render::weapons_height(expected.len())
+                )
+            );
+        }
+        bot.finish().await;
+    }
+
+    #[tokio::test]
+    async fn medics_rank_revives_with_the_team_downs_from_the_rows() {
+        let (bot, rounds) = bot_with_samples().await;
+        let reply = bot.fake.invoke(BOB, "medics", json!({})).reply(T).await;
+        let expected: Vec<super::MedicLine> = super::expected_medics(&rounds)
+            .into_iter()
+            .filter(|m| !is_bot(&m.0))
+            .collect();
+        assert!(expected.len() >= 2, "{expected:?}");
+        let names = bot.db.pool.clone();
+        let description = reply.embeds[0]["description"].as_str().unwrap().to_string();
+        let lines: Vec<&str> = description.lines().skip(1).collect();
+        for (line, m) in lines.iter().zip(&expected) {
+            let name: String =
+                sqlx::query_scalar("SELECT display_name FROM players WHERE guid = $1")
+                    .bind(&m.0)
+                    .fetch_one(&names)
+                    .await
+                    .unwrap();
+            let share = 100.0 * m.3 as f64 / m.4 as f64;
+            assert!(line.contains(&name), "{line} / {name}");
+            assert!(
+                line.contains(&format!("— {} (", m.1))
+                    && line.ends_with(&format!(
+                        " · {} under fire, {share:.0} % of the team's downs",
+                        m.2
+                    )),
+                "{line} vs {m:?}"
+            );
+        }
+        assert_eq!(
+            png_size(&reply, "medics.png"),
+            (
+                render::LEADERBOARD_WIDTH,
+                render::leaderboard_height(expected.len())
+            )
+        );
+        bot.finish().await;
+    }
+
+    #[tokio::test]
+    async fn the_accuracy_leaderboard_and_card_say_what_the_rows_say() {
+        let (bot, rounds) = bot_with_samples().await;
+        // Bullet shots and hits per person, from the files.
+        let mut per: std::collections::BTreeMap<String, (i64, i64, i64)> = Default::default();
+        for r in &rounds {
+            for w in r.weapon_accuracy.iter().flatten() {
+                if is_bullet_weapon(w.weapon) && !is_bot(&w.player_guid) {
+                    let e = per.entry(w.player_guid.clone()).or_default();
+                    e.0 += w.shots_fired;
+                    e.1 += w.hits;
+                    e.2 += w.headshots;
+                }
+            }
+        }
+        let accuracy = FIGURES.iter().position(|f| f.key == "accuracy").unwrap();
+        let ranked = queries::leaderboard(&bot.db.pool, &FIGURES[accuracy], &Scope::all(), 25)
+            .await
+            .unwrap();
+        let mut expected: Vec<(String, f64)> = per
+            .iter()
+            .filter(|(_, v)| v.0 >= 100)
+            .map(|(g, v)| (g.clone(), 100.0 * v.1 as f64 / v.0 as f64))
+            .collect();
+        expected.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let got: Vec<(String, f64)> = ranked.iter().map(|r| (r.guid.clone(), r.value)).collect();
+        assert_eq!(got.len(), expected.len());
+        for (g, e) in got.iter().zip(&expected) {
+            assert_eq!(g.0, e.0);
+            assert!((g.1 - e.1).abs() < 1e-9);
+        }
+        let reply = bot
+            .fake
+            .invoke(ALICE, "leaderboard", json!({"metric": accuracy}))
+            .reply(T)
+            .await;
+        let description = reply.embeds[0]["description"].as_str().unwrap();
+        assert!(description.contains("at least 100 shots"), "{description}");
+        assert!(
+            description.contains(&format!("{:.1}%", expected[0].1)),
+            "{description}"
+        );
+
+        // The card: the player's accuracy next to the median, as the rows say.
+        let (guid, (shots, hits, heads)) = per.iter().next().unwrap();
+        let card = queries::player_card(
+            &bot.db.pool,
+            proximity::metrics::Card::Player,
+            guid,
+            &Scope::all(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let value = |label: &str| {
+            card.rows
+                .iter()
+                .find(|r| r.figure.label == label)
+                .and_then(|r| r.value)
+        };
+        assert_eq!(
+            value("Accuracy"),
+            Some(100.0 * *hits as f64 / *shots as f64)
+        );
+        assert_eq!(
+            value("Headshot %"),
+            Some(100.0 * *heads as f64 / *hits as f64)
+        );
+        let reply = bot
+            .fake
+            .invoke(BOB, "player", json!({"name": guid}))
+            .reply(T)
+            .await;
+        assert!(reply.file("player.png").is_some());
+        bot.finish().await;
+    }
+
+    #[tokio::test]
+    async fn rounds_without_the_sections_say_not_recorded() {
+        let db = TestDb::new().await;
+        // The hand round has none of the five sections.
+        let hand = include_bytes!("../fixtures/hand_round.txt");
+        proximity::import::import_bytes(
+            &db.pool,
+            "hand.txt",
+            hand.to_vec(),
+            false,
+            &MetricParams::default(),
+        )
+        .await
+        .unwrap();
+        let round = format::parse(hand).unwrap();
+        let guid = &round.tracks[0].guid;
+        let card = queries::player_card(
+            &db.pool,
+            proximity::metrics::Card::Player,
+            guid,
+            &Scope::all(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let input = proximity::present::player_card(b"x", &card, &Scope::all());
+        let unrecorded: Vec<&str> = input
+            .rows
+            .iter()
+            .filter(|r| !r.recorded)
+            .map(|r| r.label.as_str())
+            .collect();
+        assert_eq!(
+            unrecorded,
+            [
+                "Accuracy",
+                "Headshot %",
+                "Revives given / round",
+                "Revives received / round",
+                "Gibs / round",
+                "Downs revived",
+                "Downs gibbed",
+                "Downs tapped out",
+                "Time denied / round",
+                "Spawn timing",
+            ]
+        );
+        assert!(
+            input
+                .rows
+                .iter()
+                .filter(|r| !r.recorded)
+                .all(|r| r.value.is_none())
+        );
+        db.drop_db().await;
+    }
+}
