@@ -105,6 +105,13 @@ async fn main() -> anyhow::Result<()> {
     let g = guid.clone();
     let all = |run: usize| 3650 - run as i64;
     let month = |run: usize| 30 + run as i64;
+    // A figure's leaderboard choice is its place in FIGURES.
+    let figure = |key: &str| {
+        proximity::metrics::FIGURES
+            .iter()
+            .position(|f| f.key == key)
+            .expect("a figure")
+    };
     let cases: Vec<Case> = vec![
         (
             "heatmap",
@@ -207,6 +214,35 @@ async fn main() -> anyhow::Result<()> {
             let (g, m) = (g.clone(), mate.clone());
             Box::new(move |r| json!({"player1": g, "player2": m, "days": all(r)}))
         }),
+        (
+            "weapons",
+            "everyone 10y",
+            Box::new(move |r| json!({"days": all(r)})),
+        ),
+        ("weapons", "a player 10y", {
+            let g = g.clone();
+            Box::new(move |r| json!({"player": g, "days": all(r)}))
+        }),
+        ("weapons", "a player 30d", {
+            let g = g.clone();
+            Box::new(move |r| json!({"player": g, "days": month(r)}))
+        }),
+        ("medics", "10y", Box::new(move |r| json!({"days": all(r)}))),
+        (
+            "medics",
+            "supply 30d",
+            Box::new(move |r| json!({"map": "supply", "days": month(r)})),
+        ),
+        (
+            "leaderboard",
+            "accuracy 10y",
+            Box::new(move |r| json!({"metric": figure("accuracy"), "days": all(r)})),
+        ),
+        (
+            "leaderboard",
+            "spawn timing 10y",
+            Box::new(move |r| json!({"metric": figure("spawn timing"), "days": all(r)})),
+        ),
         ("proximity_status", "(admin)", Box::new(|_| json!({}))),
         ("link", "", {
             let g = g.clone();
@@ -426,19 +462,19 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
     .bind(GROUPS)
     .execute(&mut *tx)
     .await?;
-    let steps: [(&str, &str); 12] = [
+    let steps: [(&str, &str); 13] = [
         (
             "rounds",
             "INSERT INTO rounds (id, played_digest, file_name, map, round_number, start_unix,
                  end_unix, played_at, duration_ms, banner, tracker_version, capabilities, params,
                  skipped_sections, has_end_marker, file_bytes, engagement_count, crossfire_count,
-                 escape_count, kill_count, player_count, support_mean_pct)
+                 escape_count, kill_count, player_count, support_mean_pct, recorded)
              SELECT g.id, sha256(convert_to('bench' || g.i, 'UTF8')), 'bench-' || g.i || '.txt',
                  r.map, r.round_number, extract(epoch FROM g.played_at)::int8 - r.duration_ms / 1000,
                  extract(epoch FROM g.played_at)::int8, g.played_at, r.duration_ms, r.banner,
                  r.tracker_version, r.capabilities, r.params, r.skipped_sections, r.has_end_marker,
                  r.file_bytes, r.engagement_count, r.crossfire_count, r.escape_count, r.kill_count,
-                 r.player_count, r.support_mean_pct
+                 r.player_count, r.support_mean_pct, r.recorded
              FROM gen g JOIN rounds r ON r.id = g.tpl",
         ),
         (
@@ -550,6 +586,15 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
                  target_team, target_class, outcome, num_attackers, return_fire_ms,
                  dodge_reaction_ms, support_reaction_ms
              FROM gen g JOIN round_reactions t ON t.round_id = g.tpl
+             ORDER BY g.id",
+        ),
+        (
+            "round_weapons",
+            "INSERT INTO round_weapons (round_id, guid, weapon, shots, hits, kills, headshots,
+                 head, arms, body, legs)
+             SELECT g.id, g.grp || guid, weapon, shots, hits, kills, headshots, head, arms, body,
+                 legs
+             FROM gen g JOIN round_weapons t ON t.round_id = g.tpl
              ORDER BY g.id",
         ),
     ];

@@ -1470,7 +1470,6 @@ fn the_deployed_trackers_v6_file_imports_its_sections_and_skips_the_rest() {
         bytes,
         ParseOptions {
             assume_complete: true,
-            ..ParseOptions::default()
         },
     )
     .unwrap();
