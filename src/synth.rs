@@ -523,7 +523,7 @@ pub fn synth_round(opts: &SynthOptions) -> Round {
 /// shots and hit regions behind each attacker's hits, and each kill against the victim team's
 /// wave. Drawn from a generator of its own so the match above is the same with or without it.
 fn game_sections(round: &mut Round, seed: u64, end: i64) {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x6A3E_5EC7_10_u64);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x006A_3E5E_C710_u64);
     let interval = |team: Team| if team == Team::Axis { 30_000 } else { 20_000 };
     let next_wave = |team: Team, t: i64| (t / interval(team) + 1) * interval(team);
     let spawn_after = |guid: &str, t: i64| {

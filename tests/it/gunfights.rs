@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use proximity::format::{self, GameSection, KillFate, ParseOptions, Round, is_bullet_weapon};
+use proximity::format::{self, GameSection, KillFate, Round, is_bullet_weapon};
 use proximity::import::{self, ImportOutcome};
 use proximity::metrics::{MetricParams, weapon_uses};
 use proximity::store::queries::{self, Scope};
@@ -34,16 +34,6 @@ async fn import_file(
     .await
     .expect("imports")
     .outcome
-}
-
-fn deployed() -> Round {
-    format::parse_with(
-        DEPLOYED,
-        ParseOptions {
-            assume_complete: true,
-        },
-    )
-    .expect("fixture parses")
 }
 
 /// `(guid, revives_given, revives_received, enemy_downs, gibs, time_denied_ms, shots, hits,
