@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use fake_discord::*;
-use proximity::metrics::MetricParams;
+use proximity::metrics::{Card, MetricParams};
 use proximity::render;
 use proximity_testkit::{BotHarness, BotOptions, TestDb};
 use serde_json::{Value, json};
@@ -468,7 +468,10 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
     let (embed, size) = image_reply(&reply, "player.png");
     assert_eq!(
         size,
-        (render::PLAYER_CARD_WIDTH, render::player_card_height(9))
+        (
+            render::PLAYER_CARD_WIDTH,
+            render::player_card_height(Card::Player.figures().len())
+        )
     );
     assert_eq!(embed["title"], json!("LuckyStrike"));
     assert_eq!(
@@ -479,7 +482,10 @@ async fn ranking_and_player_commands_answer_with_exact_figures() {
             s[0], s[1], ALICE.id
         )
     );
-    assert_eq!(embed["fields"].as_array().map(Vec::len), Some(9));
+    assert_eq!(
+        embed["fields"].as_array().map(Vec::len),
+        Some(Card::Player.figures().len())
+    );
 
     let reply = env.run(ALICE, "engagement_stats", json!({})).await;
     let (embed, size) = image_reply(&reply, "engagement_stats.png");
