@@ -69,12 +69,7 @@ async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
         scope_text(scope),
         reply::quoted_entries(&entries, |e| {
             // The entry's row is the one built from `rows` at the same place.
-            let i = input
-                .rows
-                .iter()
-                .position(|r| std::ptr::eq(r, e.row))
-                .unwrap_or(0);
-            let r = &rows[i];
+            let r = &rows[reply::source_index(&input, e)];
             format!(
                 " · {:.1} % escaped, {} of {} when focused",
                 r.rate_pct(),

@@ -64,12 +64,7 @@ async fn answer(pool: &PgPool, scope: &Scope) -> Result<Answer, Error> {
         "{}\n{}",
         scope_text(scope),
         reply::quoted_entries(&entries, |e| {
-            let i = input
-                .rows
-                .iter()
-                .position(|r| std::ptr::eq(r, e.row))
-                .unwrap_or(0);
-            let r = &rows[i];
+            let r = &rows[reply::source_index(&input, e)];
             let share = r
                 .revive_share_pct()
                 .map_or(String::new(), |s| format!(", {s:.0} % of the team's downs"));

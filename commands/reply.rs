@@ -155,6 +155,16 @@ where
 /// How many of an image's rows its embed quotes: the image carries the rest.
 pub const QUOTED_ROWS: usize = 3;
 
+/// The place in `input.rows` of the row an entry quotes: the query row it was built from when
+/// the board's rows were built from query rows in order.
+pub fn source_index(input: &render::LeaderboardInput, e: &render::LeaderEntry<'_>) -> usize {
+    input
+        .rows
+        .iter()
+        .position(|r| std::ptr::eq(r, e.row))
+        .unwrap_or(0)
+}
+
 /// The top of a ranked image, in the image's own ranks and texts: "**#1** Name — value
 /// (samples)", then how many more the image shows. `extra` adds what the image does not show.
 pub fn quoted_entries(
