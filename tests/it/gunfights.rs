@@ -797,3 +797,59 @@ mod commands {
         db.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn the_round_summary_names_the_top_medic_and_the_most_accurate_from_the_rows() {
+    let db = TestDb::new().await;
+    let round = synth_round(&SynthOptions::new("supply", 1, 16, 300, 91));
+    let id = import_file(&db.pool, "summary.txt", &format::write(&round), false)
+        .await
+        .round_id();
+    let post = queries::round_post(&db.pool, id, false)
+        .await
+        .unwrap()
+        .unwrap();
+    let person = |g: &str| !g.to_uppercase().starts_with("OMNIBOT");
+    let mut revives: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for r in round
+        .revives
+        .iter()
+        .flatten()
+        .filter(|r| person(&r.medic_guid))
+    {
+        let e = revives.entry(&r.medic_guid).or_default();
+        e.0 += 1;
+        e.1 += i64::from(r.under_fire);
+    }
+    let top = revives
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(g, v)| (g.to_string(), v.0));
+    assert!(top.is_some());
+    assert_eq!(post.top_medic.map(|p| (p.guid, p.value)), top);
+    let mut aim: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for w in round.weapon_accuracy.iter().flatten() {
+        if is_bullet_weapon(w.weapon) && person(&w.player_guid) {
+            let e = aim.entry(&w.player_guid).or_default();
+            e.0 += w.hits;
+            e.1 += w.shots_fired;
+        }
+    }
+    let best = aim
+        .iter()
+        .filter(|(_, v)| v.1 >= queries::ACCURATE_MIN_SHOTS)
+        .max_by(|a, b| {
+            (a.1.0 as f64 / a.1.1 as f64)
+                .total_cmp(&(b.1.0 as f64 / b.1.1 as f64))
+                .then(a.1.1.cmp(&b.1.1))
+                .then(b.0.cmp(a.0))
+        })
+        .map(|(g, v)| (g.to_string(), v.0, v.1));
+    assert!(best.is_some());
+    assert_eq!(
+        post.most_accurate
+            .map(|(p, shots)| (p.guid, p.value, shots)),
+        best
+    );
+    db.drop_db().await;
+}
