@@ -12,7 +12,7 @@ use super::model::*;
 
 /// The BLAKE3 hash of `round`'s header and rows in the canonical form of the module doc. Sections
 /// the reader skipped and the end marker are not part of it, nor are REVIVES, KILL_OUTCOME,
-/// WEAPON_ACCURACY, HIT_REGIONS and SPAWN_TIMING: a file imported before this reader knew them
+/// WEAPON_ACCURACY, HIT_REGIONS, SPAWN_TIMING and the objective sections: a file imported before this reader knew them
 /// must stay the same round (the importer fills them in instead).
 pub fn canonical_digest(round: &Round) -> [u8; 32] {
     let mut c = Canon::default();
@@ -92,6 +92,23 @@ fn header(c: &mut Canon, h: &Header) {
     for (key, value) in &h.extra {
         c.text(key.as_bytes());
         c.text(value.as_bytes());
+    }
+    // Keys newer than the first stored rounds go in only when present, so those rounds keep
+    // their digest.
+    if let Some(w) = h.winner {
+        c.text(b"winner");
+        c.text(match w {
+            Winner::Team(t) => t.as_str().as_bytes(),
+            Winner::Nobody => b"",
+        });
+    }
+    if let Some(t) = h.defender {
+        c.text(b"defender");
+        c.text(t.as_str().as_bytes());
+    }
+    if let Some(v) = h.time_set_ms {
+        c.text(b"time_set");
+        c.int(v);
     }
 }
 

@@ -247,6 +247,12 @@ pub struct Header {
     pub test_mode: Option<bool>,
     pub axis_spawn_interval_ms: Option<i64>,
     pub allies_spawn_interval_ms: Option<i64>,
+    /// Who won (`winner=`); `None` when the tracker did not say.
+    pub winner: Option<Winner>,
+    /// The defending team (`defender=`), when known.
+    pub defender: Option<Team>,
+    /// The round's played time in ms, live to the end (`time_set=`, what stopwatch sets).
+    pub time_set_ms: Option<i64>,
     /// Feature switches as the tracker had them (`capabilities=name:0|1,...`), in file order.
     pub capabilities: Vec<(String, bool)>,
     /// Keys this reader does not know, kept in file order.
@@ -270,6 +276,9 @@ impl Header {
             test_mode: None,
             axis_spawn_interval_ms: None,
             allies_spawn_interval_ms: None,
+            winner: None,
+            defender: None,
+            time_set_ms: None,
             capabilities: Vec::new(),
             extra: Vec::new(),
         }
@@ -539,7 +548,165 @@ pub struct SpawnTiming {
     pub victim_reinf: Option<f64>,
 }
 
-/// The sections of "the rest of the game" about medics, gunfights and spawn timing.
+/// What a player did to an objective (OBJECTIVE_EVENTS `event_type`). Other trackers' files may
+/// hold other words; they are kept as text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectiveAction {
+    DynamitePlant,
+    DynamiteDefuse,
+    ObjectiveDestroyed,
+    Constructed,
+    Repaired,
+    CheckpointCaptured,
+    ObjectiveSecured,
+    Other(String),
+}
+
+impl ObjectiveAction {
+    /// The actions this reader knows, in the order players see them.
+    pub const KNOWN: [ObjectiveAction; 7] = [
+        ObjectiveAction::DynamitePlant,
+        ObjectiveAction::DynamiteDefuse,
+        ObjectiveAction::ObjectiveDestroyed,
+        ObjectiveAction::Constructed,
+        ObjectiveAction::Repaired,
+        ObjectiveAction::CheckpointCaptured,
+        ObjectiveAction::ObjectiveSecured,
+    ];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ObjectiveAction::DynamitePlant => "dynamite_plant",
+            ObjectiveAction::DynamiteDefuse => "dynamite_defuse",
+            ObjectiveAction::ObjectiveDestroyed => "objective_destroyed",
+            ObjectiveAction::Constructed => "constructed",
+            ObjectiveAction::Repaired => "repaired",
+            ObjectiveAction::CheckpointCaptured => "checkpoint_captured",
+            ObjectiveAction::ObjectiveSecured => "objective_secured",
+            ObjectiveAction::Other(word) => word,
+        }
+    }
+
+    /// The action a word names; a word this reader does not know is kept as [`Self::Other`].
+    pub fn from_word(word: &str) -> Self {
+        Self::KNOWN
+            .iter()
+            .find(|a| a.as_str() == word)
+            .cloned()
+            .unwrap_or_else(|| ObjectiveAction::Other(word.to_string()))
+    }
+
+    /// An action that completes an objective run (metrics.md "Objective play"): plants,
+    /// defuses, destructions, constructions and secures.
+    pub fn starts_run(&self) -> bool {
+        matches!(
+            self,
+            ObjectiveAction::DynamitePlant
+                | ObjectiveAction::DynamiteDefuse
+                | ObjectiveAction::ObjectiveDestroyed
+                | ObjectiveAction::Constructed
+                | ObjectiveAction::ObjectiveSecured
+        )
+    }
+}
+
+impl fmt::Display for ObjectiveAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A row of OBJECTIVE_EVENTS (CONSTRUCTION_EVENTS in deployed-tracker files).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectiveEvent {
+    pub time: i64,
+    pub action: ObjectiveAction,
+    pub player_guid: String,
+    pub player_name: Name,
+    pub player_team: Team,
+    /// The objective's name as the game announces it; may be empty.
+    pub track_name: Name,
+    pub pos: Vec3,
+}
+
+vocabulary!(
+    /// How a carry of an objective item ended (CARRIER_EVENTS `outcome`).
+    CarryOutcome {
+        Secured = "secured",
+        Dropped = "dropped",
+        Killed = "killed",
+        RoundEnd = "round_end",
+        Disconnected = "disconnected",
+    }
+);
+
+/// A row of CARRIER_EVENTS: one carry of documents, a flag, gold...
+#[derive(Clone, Debug, PartialEq)]
+pub struct Carry {
+    pub carrier_guid: String,
+    pub carrier_name: Name,
+    pub carrier_team: Team,
+    /// The team that owns the item.
+    pub flag_team: Team,
+    pub pickup_time: i64,
+    pub drop_time: i64,
+    pub duration_ms: i64,
+    pub outcome: CarryOutcome,
+    pub carry_distance: f64,
+    pub beeline_distance: f64,
+    /// beeline / carry, as written (three decimals).
+    pub efficiency: f64,
+    pub path_samples: i64,
+    pub pickup_pos: Vec3,
+    pub drop_pos: Vec3,
+    /// Set when the outcome is `killed`.
+    pub killer_guid: Option<String>,
+    pub killer_name: Option<Name>,
+}
+
+/// The player who returned a dropped item; `None` in a [`CarrierReturn`] means it went back on
+/// the game's 30 s timeout.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Returner {
+    pub guid: String,
+    pub name: Name,
+    pub team: Team,
+}
+
+/// A row of CARRIER_RETURNS: a dropped item went back home.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CarrierReturn {
+    pub return_time: i64,
+    pub returner: Option<Returner>,
+    pub flag_team: Team,
+    pub original_carrier_guid: Option<String>,
+    pub drop_time: i64,
+    pub return_delay_ms: i64,
+    pub drop_pos: Vec3,
+}
+
+/// A row of ESCORT_CREDIT: one player's escort of one vehicle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EscortCredit {
+    pub player_guid: String,
+    pub player_name: Name,
+    pub player_team: Team,
+    pub vehicle_name: Name,
+    pub mounted_time_ms: i64,
+    pub proximity_time_ms: i64,
+    pub total_escort_distance: f64,
+    pub credit_distance: f64,
+    pub samples: i64,
+}
+
+/// Who won the round (`winner=` in the header; empty = nobody, a draw).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Winner {
+    Team(Team),
+    Nobody,
+}
+
+/// The sections of "the rest of the game": medics, gunfights, spawn timing and objectives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GameSection {
     Revives,
@@ -547,15 +714,31 @@ pub enum GameSection {
     WeaponAccuracy,
     HitRegions,
     SpawnTiming,
+    ObjectiveEvents,
+    CarrierEvents,
+    CarrierReturns,
+    EscortCredit,
 }
 
 impl GameSection {
-    pub const ALL: [GameSection; 5] = [
+    pub const ALL: [GameSection; 9] = [
         GameSection::Revives,
         GameSection::KillOutcome,
         GameSection::WeaponAccuracy,
         GameSection::HitRegions,
         GameSection::SpawnTiming,
+        GameSection::ObjectiveEvents,
+        GameSection::CarrierEvents,
+        GameSection::CarrierReturns,
+        GameSection::EscortCredit,
+    ];
+
+    /// The sections of objective play.
+    pub const OBJECTIVES: [GameSection; 4] = [
+        GameSection::ObjectiveEvents,
+        GameSection::CarrierEvents,
+        GameSection::CarrierReturns,
+        GameSection::EscortCredit,
     ];
 
     /// The section's name in the file.
@@ -566,6 +749,10 @@ impl GameSection {
             GameSection::WeaponAccuracy => "WEAPON_ACCURACY",
             GameSection::HitRegions => "HIT_REGIONS",
             GameSection::SpawnTiming => "SPAWN_TIMING",
+            GameSection::ObjectiveEvents => "OBJECTIVE_EVENTS",
+            GameSection::CarrierEvents => "CARRIER_EVENTS",
+            GameSection::CarrierReturns => "CARRIER_RETURNS",
+            GameSection::EscortCredit => "ESCORT_CREDIT",
         }
     }
 
@@ -577,6 +764,10 @@ impl GameSection {
             GameSection::WeaponAccuracy => "weapon_accuracy",
             GameSection::HitRegions => "hit_regions",
             GameSection::SpawnTiming => "spawn_timing",
+            GameSection::ObjectiveEvents => "objective_events",
+            GameSection::CarrierEvents => "carrier_events",
+            GameSection::CarrierReturns => "carrier_returns",
+            GameSection::EscortCredit => "escort_credit",
         }
     }
 
@@ -605,13 +796,17 @@ pub struct Round {
     pub objective_focus: Option<Vec<ObjectiveFocus>>,
     /// `None` when the file has no REACTION_METRICS section (it is optional).
     pub reactions: Option<Vec<ReactionMetric>>,
-    /// The five sections below are `None` when the file does not hold them: not recorded, which
+    /// The sections below are `None` when the file does not hold them: not recorded, which
     /// is not the same as none happened (see [`Round::records`]).
     pub revives: Option<Vec<Revive>>,
     pub kill_outcomes: Option<Vec<KillOutcome>>,
     pub weapon_accuracy: Option<Vec<WeaponAccuracy>>,
     pub hit_regions: Option<Vec<HitRegionHit>>,
     pub spawn_timing: Option<Vec<SpawnTiming>>,
+    pub objective_events: Option<Vec<ObjectiveEvent>>,
+    pub carries: Option<Vec<Carry>>,
+    pub carrier_returns: Option<Vec<CarrierReturn>>,
+    pub escorts: Option<Vec<EscortCredit>>,
     /// Sections present in the file that this reader skipped, in file order.
     pub skipped: Vec<SkippedSection>,
     /// Whether the file ended with `# END`.
@@ -634,6 +829,10 @@ impl Round {
             weapon_accuracy: None,
             hit_regions: None,
             spawn_timing: None,
+            objective_events: None,
+            carries: None,
+            carrier_returns: None,
+            escorts: None,
             skipped: Vec::new(),
             has_end_marker: true,
         }
@@ -648,6 +847,10 @@ impl Round {
             GameSection::WeaponAccuracy => self.weapon_accuracy.is_some(),
             GameSection::HitRegions => self.hit_regions.is_some(),
             GameSection::SpawnTiming => self.spawn_timing.is_some(),
+            GameSection::ObjectiveEvents => self.objective_events.is_some(),
+            GameSection::CarrierEvents => self.carries.is_some(),
+            GameSection::CarrierReturns => self.carrier_returns.is_some(),
+            GameSection::EscortCredit => self.escorts.is_some(),
         };
         present
             || self

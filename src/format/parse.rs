@@ -177,6 +177,13 @@ impl SectionKind {
             b"WEAPON_ACCURACY" => SectionKind::Game(GameSection::WeaponAccuracy),
             b"HIT_REGIONS" => SectionKind::Game(GameSection::HitRegions),
             b"SPAWN_TIMING" => SectionKind::Game(GameSection::SpawnTiming),
+            // The deployed tracker's name for the same rows.
+            b"OBJECTIVE_EVENTS" | b"CONSTRUCTION_EVENTS" => {
+                SectionKind::Game(GameSection::ObjectiveEvents)
+            }
+            b"CARRIER_EVENTS" => SectionKind::Game(GameSection::CarrierEvents),
+            b"CARRIER_RETURNS" => SectionKind::Game(GameSection::CarrierReturns),
+            b"ESCORT_CREDIT" => SectionKind::Game(GameSection::EscortCredit),
             _ => SectionKind::Skipped,
         }
     }
@@ -326,6 +333,10 @@ impl<'a> Parser<'a> {
                             GameSection::WeaponAccuracy => r.weapon_accuracy = Some(Vec::new()),
                             GameSection::HitRegions => r.hit_regions = Some(Vec::new()),
                             GameSection::SpawnTiming => r.spawn_timing = Some(Vec::new()),
+                            GameSection::ObjectiveEvents => r.objective_events = Some(Vec::new()),
+                            GameSection::CarrierEvents => r.carries = Some(Vec::new()),
+                            GameSection::CarrierReturns => r.carrier_returns = Some(Vec::new()),
+                            GameSection::EscortCredit => r.escorts = Some(Vec::new()),
                         },
                         SectionKind::Skipped => r.skipped.push(SkippedSection {
                             name: lossy(comment),
@@ -484,6 +495,21 @@ impl<'a> Parser<'a> {
                 "axis_spawn_interval" => h.axis_spawn_interval_ms = Some(int(0, 3_600_000)?),
                 "allies_spawn_interval" => h.allies_spawn_interval_ms = Some(int(0, 3_600_000)?),
                 "capabilities" => h.capabilities = parse_capabilities(value).map_err(err)?,
+                "winner" => {
+                    h.winner = Some(match value.as_str() {
+                        "" => Winner::Nobody,
+                        v => Winner::Team(Team::parse_word(v.as_bytes()).ok_or_else(|| {
+                            err(format!("`{v}` is not AXIS, ALLIES or empty (nobody)"))
+                        })?),
+                    })
+                }
+                "defender" => {
+                    h.defender = Some(
+                        Team::parse_word(value.as_bytes())
+                            .ok_or_else(|| err(format!("`{value}` is not AXIS or ALLIES")))?,
+                    )
+                }
+                "time_set" => h.time_set_ms = Some(int(0, MAX_TIME)?),
                 _ => h.extra.push((key.clone(), value.clone())),
             }
         }
@@ -508,6 +534,10 @@ struct Parsed {
     weapon_accuracy: Vec<WeaponAccuracy>,
     hit_regions: Vec<HitRegionHit>,
     spawn_timing: Vec<SpawnTiming>,
+    objective_events: Vec<ObjectiveEvent>,
+    carries: Vec<Carry>,
+    carrier_returns: Vec<CarrierReturn>,
+    escorts: Vec<EscortCredit>,
 }
 
 impl Parsed {
@@ -523,6 +553,10 @@ impl Parsed {
         self.weapon_accuracy.append(&mut later.weapon_accuracy);
         self.hit_regions.append(&mut later.hit_regions);
         self.spawn_timing.append(&mut later.spawn_timing);
+        self.objective_events.append(&mut later.objective_events);
+        self.carries.append(&mut later.carries);
+        self.carrier_returns.append(&mut later.carrier_returns);
+        self.escorts.append(&mut later.escorts);
     }
 
     /// Moves the rows into `round`, whose optional sections are already `Some` when present.
@@ -542,6 +576,10 @@ impl Parsed {
         fill(&mut round.weapon_accuracy, self.weapon_accuracy);
         fill(&mut round.hit_regions, self.hit_regions);
         fill(&mut round.spawn_timing, self.spawn_timing);
+        fill(&mut round.objective_events, self.objective_events);
+        fill(&mut round.carries, self.carries);
+        fill(&mut round.carrier_returns, self.carrier_returns);
+        fill(&mut round.escorts, self.escorts);
     }
 }
 
@@ -618,6 +656,18 @@ fn parse_rows_here(rows: &[Row]) -> Result<Parsed, ParseError> {
             }
             SectionKind::Game(GameSection::SpawnTiming) => {
                 parse_spawn_timing(line).map(|t| p.spawn_timing.push(t))
+            }
+            SectionKind::Game(GameSection::ObjectiveEvents) => {
+                parse_objective_event(line).map(|o| p.objective_events.push(o))
+            }
+            SectionKind::Game(GameSection::CarrierEvents) => {
+                parse_carry(line).map(|c| p.carries.push(c))
+            }
+            SectionKind::Game(GameSection::CarrierReturns) => {
+                parse_carrier_return(line).map(|c| p.carrier_returns.push(c))
+            }
+            SectionKind::Game(GameSection::EscortCredit) => {
+                parse_escort(line).map(|e| p.escorts.push(e))
             }
             SectionKind::Skipped => Ok(()),
         };
@@ -1663,6 +1713,120 @@ fn parse_spawn_timing(line: &[u8]) -> FieldResult<SpawnTiming> {
         spawn_timing_score: opt_float(f[9], "spawn_timing_score", 1000.0)?,
         killer_reinf: opt_float(f[10], "killer_reinf", 3600.0)?,
         victim_reinf: opt_float(f[11], "victim_reinf", 3600.0)?,
+    })
+}
+
+fn parse_objective_event(line: &[u8]) -> FieldResult<ObjectiveEvent> {
+    let f = split_exact::<9>(line, b';')
+        .or_else(|found| field_count_error("OBJECTIVE_EVENTS", 9, found))?;
+    let action = match std::str::from_utf8(f[1]) {
+        Ok(w) if !w.is_empty() && w.bytes().all(|b| b.is_ascii_graphic()) => {
+            ObjectiveAction::from_word(w)
+        }
+        Ok("") => return field_err("event_type", "is empty"),
+        _ => {
+            return field_err(
+                "event_type",
+                format!("`{}` is not an event word", text(f[1])),
+            );
+        }
+    };
+    Ok(ObjectiveEvent {
+        time: time(f[0], "event_time")?,
+        action,
+        player_guid: guid(f[2], "player_guid")?,
+        player_name: name(f[3], "player_name")?,
+        player_team: team(f[4], "player_team")?,
+        track_name: name(f[5], "track_name")?,
+        pos: Vec3::new(
+            coord(f[6], "player_x")?,
+            coord(f[7], "player_y")?,
+            coord(f[8], "player_z")?,
+        ),
+    })
+}
+
+fn parse_carry(line: &[u8]) -> FieldResult<Carry> {
+    let f = split_exact::<20>(line, b';')
+        .or_else(|found| field_count_error("CARRIER_EVENTS", 20, found))?;
+    let c = Carry {
+        carrier_guid: guid(f[0], "carrier_guid")?,
+        carrier_name: name(f[1], "carrier_name")?,
+        carrier_team: team(f[2], "carrier_team")?,
+        flag_team: team(f[3], "flag_team")?,
+        pickup_time: time(f[4], "pickup_time")?,
+        drop_time: time(f[5], "drop_time")?,
+        duration_ms: time(f[6], "duration_ms")?,
+        outcome: word(f[7], "outcome", CarryOutcome::parse_word, "carry outcome")?,
+        carry_distance: non_negative(f[8], "carry_distance", 1e9)?,
+        beeline_distance: non_negative(f[9], "beeline_distance", 1e9)?,
+        efficiency: non_negative(f[10], "efficiency", 1000.0)?,
+        path_samples: count(f[11], "path_samples")?,
+        pickup_pos: Vec3::new(
+            coord(f[12], "pickup_x")?,
+            coord(f[13], "pickup_y")?,
+            coord(f[14], "pickup_z")?,
+        ),
+        drop_pos: Vec3::new(
+            coord(f[15], "drop_x")?,
+            coord(f[16], "drop_y")?,
+            coord(f[17], "drop_z")?,
+        ),
+        killer_guid: opt_guid(f[18], "killer_guid")?,
+        killer_name: opt_name(f[19], "killer_name")?,
+    };
+    if c.drop_time < c.pickup_time {
+        return field_err(
+            "drop_time",
+            format!(
+                "{} ms is before the pickup at {} ms",
+                c.drop_time, c.pickup_time
+            ),
+        );
+    }
+    Ok(c)
+}
+
+fn parse_carrier_return(line: &[u8]) -> FieldResult<CarrierReturn> {
+    let f = split_exact::<11>(line, b';')
+        .or_else(|found| field_count_error("CARRIER_RETURNS", 11, found))?;
+    // A return on the game's timeout has no returner: all three fields empty.
+    let returner = match (f[1], f[3]) {
+        (b"", b"") if f[2].is_empty() => None,
+        _ => Some(Returner {
+            guid: guid(f[1], "returner_guid")?,
+            name: name(f[2], "returner_name")?,
+            team: team(f[3], "returner_team")?,
+        }),
+    };
+    Ok(CarrierReturn {
+        return_time: time(f[0], "return_time")?,
+        returner,
+        flag_team: team(f[4], "flag_team")?,
+        original_carrier_guid: opt_guid(f[5], "original_carrier_guid")?,
+        drop_time: time(f[6], "drop_time")?,
+        return_delay_ms: time(f[7], "return_delay_ms")?,
+        drop_pos: Vec3::new(
+            coord(f[8], "drop_x")?,
+            coord(f[9], "drop_y")?,
+            coord(f[10], "drop_z")?,
+        ),
+    })
+}
+
+fn parse_escort(line: &[u8]) -> FieldResult<EscortCredit> {
+    let f = split_exact::<9>(line, b';')
+        .or_else(|found| field_count_error("ESCORT_CREDIT", 9, found))?;
+    Ok(EscortCredit {
+        player_guid: guid(f[0], "player_guid")?,
+        player_name: name(f[1], "player_name")?,
+        player_team: team(f[2], "player_team")?,
+        vehicle_name: name(f[3], "vehicle_name")?,
+        mounted_time_ms: time(f[4], "mounted_time_ms")?,
+        proximity_time_ms: time(f[5], "proximity_time_ms")?,
+        total_escort_distance: non_negative(f[6], "total_escort_distance", 1e9)?,
+        credit_distance: non_negative(f[7], "credit_distance", 1e9)?,
+        samples: count(f[8], "samples")?,
     })
 }
 

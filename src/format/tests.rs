@@ -761,6 +761,14 @@ fn header_strategy() -> impl Strategy<Value = Header> {
         ),
         proptest::collection::vec(("[a-z_]{1,12}", any::<bool>()), 0..4),
         proptest::collection::vec(("x_[a-z]{1,8}", "[a-zA-Z0-9 ^]{0,12}"), 0..2),
+        (
+            proptest::option::of(prop_oneof![
+                Just(Winner::Nobody),
+                proptest::sample::select(Team::ALL).prop_map(Winner::Team),
+            ]),
+            proptest::option::of(proptest::sample::select(Team::ALL)),
+            proptest::option::of(0i64..3_600_000),
+        ),
     )
         .prop_map(
             |(
@@ -772,6 +780,7 @@ fn header_strategy() -> impl Strategy<Value = Header> {
                 (tv, tm, asi, alsi),
                 capabilities,
                 extra,
+                (winner, defender, time_set_ms),
             )| {
                 let mut h = Header::new(banner, map, round);
                 h.crossfire_window_ms = cw;
@@ -785,6 +794,9 @@ fn header_strategy() -> impl Strategy<Value = Header> {
                 h.axis_spawn_interval_ms = asi;
                 h.allies_spawn_interval_ms = alsi;
                 h.capabilities = capabilities;
+                h.winner = winner;
+                h.defender = defender;
+                h.time_set_ms = time_set_ms;
                 // Trailing spaces are trimmed like every header value.
                 h.extra = extra
                     .into_iter()
@@ -956,6 +968,162 @@ fn spawn_timing_strategy() -> impl Strategy<Value = SpawnTiming> {
         )
 }
 
+fn objective_event_strategy() -> impl Strategy<Value = ObjectiveEvent> {
+    (
+        time_strategy(),
+        prop_oneof![
+            proptest::sample::select(ObjectiveAction::KNOWN.to_vec()),
+            "[a-z][a-z_]{0,15}".prop_map(|w| ObjectiveAction::from_word(&w)),
+        ],
+        (
+            guid_strategy(),
+            name_strategy(),
+            proptest::sample::select(Team::ALL),
+        ),
+        name_strategy(),
+        vec3_strategy(),
+    )
+        .prop_map(
+            |(time, action, (player_guid, player_name, player_team), track_name, pos)| {
+                ObjectiveEvent {
+                    time,
+                    action,
+                    player_guid,
+                    player_name,
+                    player_team,
+                    track_name,
+                    pos,
+                }
+            },
+        )
+}
+
+fn carry_strategy() -> impl Strategy<Value = Carry> {
+    (
+        (
+            guid_strategy(),
+            name_strategy(),
+            proptest::sample::select(Team::ALL),
+            proptest::sample::select(Team::ALL),
+        ),
+        (
+            interval_strategy(),
+            proptest::sample::select(CarryOutcome::ALL),
+        ),
+        (
+            tenths(0..100_000),
+            tenths(0..100_000),
+            0u32..1001,
+            0i64..1000,
+        ),
+        (vec3_strategy(), vec3_strategy()),
+        proptest::option::of((guid_strategy(), non_empty_name())),
+    )
+        .prop_map(
+            |(
+                (carrier_guid, carrier_name, carrier_team, flag_team),
+                ((pickup_time, drop_time, duration_ms), outcome),
+                (carry_distance, beeline_distance, efficiency, path_samples),
+                (pickup_pos, drop_pos),
+                killer,
+            )| Carry {
+                carrier_guid,
+                carrier_name,
+                carrier_team,
+                flag_team,
+                pickup_time,
+                drop_time,
+                duration_ms,
+                outcome,
+                carry_distance,
+                beeline_distance,
+                efficiency: f64::from(efficiency) / 1000.0,
+                path_samples,
+                pickup_pos,
+                drop_pos,
+                killer_guid: killer.as_ref().map(|k| k.0.clone()),
+                killer_name: killer.map(|k| k.1),
+            },
+        )
+}
+
+fn carrier_return_strategy() -> impl Strategy<Value = CarrierReturn> {
+    (
+        (interval_strategy(), proptest::sample::select(Team::ALL)),
+        proptest::option::of(
+            (
+                guid_strategy(),
+                name_strategy(),
+                proptest::sample::select(Team::ALL),
+            )
+                .prop_map(|(guid, name, team)| Returner { guid, name, team }),
+        ),
+        proptest::option::of(guid_strategy()),
+        vec3_strategy(),
+    )
+        .prop_map(
+            |(((drop_time, return_time, return_delay_ms), flag_team), returner, original, pos)| {
+                CarrierReturn {
+                    return_time,
+                    returner,
+                    flag_team,
+                    original_carrier_guid: original,
+                    drop_time,
+                    return_delay_ms,
+                    drop_pos: pos,
+                }
+            },
+        )
+}
+
+fn escort_strategy() -> impl Strategy<Value = EscortCredit> {
+    (
+        (
+            guid_strategy(),
+            name_strategy(),
+            proptest::sample::select(Team::ALL),
+            name_strategy(),
+        ),
+        (time_strategy(), time_strategy()),
+        (tenths(0..100_000), tenths(0..100_000), 0i64..10_000),
+    )
+        .prop_map(
+            |(
+                (player_guid, player_name, player_team, vehicle_name),
+                (mounted_time_ms, proximity_time_ms),
+                (total_escort_distance, credit_distance, samples),
+            )| EscortCredit {
+                player_guid,
+                player_name,
+                player_team,
+                vehicle_name,
+                mounted_time_ms,
+                proximity_time_ms,
+                total_escort_distance,
+                credit_distance,
+                samples,
+            },
+        )
+}
+
+/// The four objective sections, each absent or with a few rows.
+#[allow(clippy::type_complexity)]
+fn objective_sections_strategy() -> impl Strategy<
+    Value = (
+        Option<Vec<ObjectiveEvent>>,
+        Option<Vec<Carry>>,
+        Option<Vec<CarrierReturn>>,
+        Option<Vec<EscortCredit>>,
+    ),
+> {
+    (
+        proptest::option::of(proptest::collection::vec(objective_event_strategy(), 0..3)),
+        proptest::option::of(proptest::collection::vec(carry_strategy(), 0..3)),
+        proptest::option::of(proptest::collection::vec(carrier_return_strategy(), 0..3)),
+        proptest::option::of(proptest::collection::vec(escort_strategy(), 0..3)),
+    )
+}
+
 /// The five sections of the rest of the game, each absent or with a few rows.
 #[allow(clippy::type_complexity)]
 fn game_sections_strategy() -> impl Strategy<
@@ -1105,24 +1273,34 @@ fn round_strategy() -> impl Strategy<Value = Round> {
                 weapon_accuracy: None,
                 hit_regions: None,
                 spawn_timing: None,
+                objective_events: None,
+                carries: None,
+                carrier_returns: None,
+                escorts: None,
                 skipped: Vec::new(),
                 has_end_marker: true,
             },
         )
 }
 
-/// A round with any of the five sections of the rest of the game.
+/// A round with any of the sections of the rest of the game.
 fn full_round_strategy() -> impl Strategy<Value = Round> {
-    (round_strategy(), game_sections_strategy()).prop_map(|(mut r, g)| {
-        (
-            r.revives,
-            r.kill_outcomes,
-            r.weapon_accuracy,
-            r.hit_regions,
-            r.spawn_timing,
-        ) = g;
-        r
-    })
+    (
+        round_strategy(),
+        game_sections_strategy(),
+        objective_sections_strategy(),
+    )
+        .prop_map(|(mut r, g, o)| {
+            (
+                r.revives,
+                r.kill_outcomes,
+                r.weapon_accuracy,
+                r.hit_regions,
+                r.spawn_timing,
+            ) = g;
+            (r.objective_events, r.carries, r.carrier_returns, r.escorts) = o;
+            r
+        })
 }
 
 proptest! {
@@ -1169,9 +1347,14 @@ proptest! {
     /// What the round's players did besides fighting and moving is not part of its identity:
     /// a file imported before the reader knew these sections stays the same round.
     #[test]
-    fn the_game_sections_leave_the_digest_alone(a in full_round_strategy(), g in game_sections_strategy()) {
+    fn the_game_sections_leave_the_digest_alone(
+        a in full_round_strategy(),
+        g in game_sections_strategy(),
+        o in objective_sections_strategy(),
+    ) {
         let mut b = a.clone();
         (b.revives, b.kill_outcomes, b.weapon_accuracy, b.hit_regions, b.spawn_timing) = g;
+        (b.objective_events, b.carries, b.carrier_returns, b.escorts) = o;
         prop_assert_eq!(canonical_digest(&a), canonical_digest(&b));
     }
 }
@@ -1345,8 +1528,8 @@ fn the_five_game_sections_parse_field_by_field() {
         (t[1].enemy_spawn_interval, t[1].spawn_timing_score),
         (None, None)
     );
-    for s in GameSection::ALL {
-        assert!(r.records(s), "{s:?}");
+    for s in &GameSection::ALL[..5] {
+        assert!(r.records(*s), "{s:?}");
     }
     assert_eq!(parse(&write(&r)).unwrap(), r);
 }
@@ -1491,7 +1674,211 @@ fn the_deployed_trackers_v6_file_imports_its_sections_and_skips_the_rest() {
         [
             ("TEAM_COHESION", 2),
             ("SHOT_FIRED", 3),
-            ("CONSTRUCTION_EVENTS", 1)
+            ("CARRIER_KILLS", 1)
         ]
+    );
+    // Its CONSTRUCTION_EVENTS is our OBJECTIVE_EVENTS; a word we do not know is kept.
+    let events = r.objective_events.as_ref().expect("objective events");
+    let actions: Vec<(&str, &[u8], i64)> = events
+        .iter()
+        .map(|e| (e.action.as_str(), e.track_name.as_bytes(), e.time))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("dynamite_plant", &b"the Depot Gate"[..], 30500),
+            ("dynamite_defuse", b"the Depot Gate", 31000),
+            ("constructed", b"the Command Post", 36000),
+            ("dynamite_explode", b"the Depot Gate", 38500),
+        ]
+    );
+    assert_eq!(
+        events[3].action,
+        ObjectiveAction::Other("dynamite_explode".into())
+    );
+    let carries = r.carries.as_ref().expect("carries");
+    assert_eq!(
+        carries
+            .iter()
+            .map(|c| (
+                c.carrier_name.as_bytes(),
+                c.outcome,
+                c.duration_ms,
+                c.efficiency
+            ))
+            .collect::<Vec<_>>(),
+        [
+            (&b"^2Lia"[..], CarryOutcome::Secured, 2300, 0.893),
+            (b"Medi^3Cal", CarryOutcome::Dropped, 2000, 1.0),
+        ]
+    );
+    let returns = r.carrier_returns.as_ref().expect("returns");
+    assert_eq!(returns.len(), 1);
+    assert_eq!(
+        returns[0].returner.as_ref().map(|w| w.team),
+        Some(Team::Axis)
+    );
+    assert_eq!(returns[0].return_delay_ms, 1000);
+    let escorts = r.escorts.as_ref().expect("escorts");
+    assert_eq!(
+        (
+            escorts[0].vehicle_name.as_bytes(),
+            escorts[0].credit_distance
+        ),
+        (&b"truck"[..], 240.0)
+    );
+    // The deployed tracker does not say who won.
+    assert_eq!(r.header.winner, None);
+    for s in GameSection::OBJECTIVES {
+        assert!(r.records(s), "{s:?}");
+    }
+}
+
+/// Our tracker's objective sections, the round's result in the header, and every kind of bad
+/// row refused with its section, line and field.
+const OBJECTIVES: &str = "
+# OBJECTIVE_EVENTS
+# event_time;event_type;player_guid;player_name;player_team;track_name;player_x;player_y;player_z
+4100;dynamite_plant;AAAA;^1Ax;AXIS;the Main Gate;10.0;20.0;0.0
+4600;checkpoint_captured;BBBB;^4Al;ALLIES;;-5.5;0.0;8.0
+
+# CARRIER_EVENTS
+# carrier_guid;carrier_name;carrier_team;flag_team;pickup_time;drop_time;duration_ms;outcome;carry_distance;beeline_distance;efficiency;path_samples;pickup_x;pickup_y;pickup_z;drop_x;drop_y;drop_z;killer_guid;killer_name
+BBBB;^4Al;ALLIES;AXIS;3000;4500;1500;killed;300.0;200.0;0.667;76;0.0;0.0;0.0;200.0;0.0;0.0;AAAA;^1Ax
+
+# CARRIER_RETURNS
+# return_time;returner_guid;returner_name;returner_team;flag_team;original_carrier_guid;drop_time;return_delay_ms;drop_x;drop_y;drop_z
+34500;;;;AXIS;BBBB;4500;30000;200.0;0.0;0.0
+
+# ESCORT_CREDIT
+# player_guid;player_name;player_team;vehicle_name;mounted_time_ms;proximity_time_ms;total_escort_distance;credit_distance;samples
+BBBB;^4Al;ALLIES;tank;1200;800;350.5;300.0;10
+";
+
+fn with_objectives(header_line: &str) -> String {
+    let text = sample_with("\n# END\n", &format!("{OBJECTIVES}\n# END\n"));
+    text.replacen(
+        "# round_end_unix=",
+        &format!("{header_line}\n# round_end_unix="),
+        1,
+    )
+}
+
+#[test]
+fn the_objective_sections_and_the_result_parse_field_by_field() {
+    let r =
+        parse(with_objectives("# winner=ALLIES\n# defender=AXIS\n# time_set=512000").as_bytes())
+            .unwrap();
+    assert_eq!(r.header.winner, Some(Winner::Team(Team::Allies)));
+    assert_eq!(r.header.defender, Some(Team::Axis));
+    assert_eq!(r.header.time_set_ms, Some(512_000));
+    let e = r.objective_events.as_ref().unwrap();
+    assert_eq!(e[0].action, ObjectiveAction::DynamitePlant);
+    assert_eq!(e[0].track_name.as_bytes(), b"the Main Gate");
+    assert_eq!(e[1].action, ObjectiveAction::CheckpointCaptured);
+    assert_eq!(
+        (e[1].track_name.as_bytes(), e[1].pos),
+        (&b""[..], Vec3::new(-5.5, 0.0, 8.0))
+    );
+    let c = &r.carries.as_ref().unwrap()[0];
+    assert_eq!(
+        (
+            c.outcome,
+            c.killer_guid.as_deref(),
+            c.efficiency,
+            c.path_samples
+        ),
+        (CarryOutcome::Killed, Some("AAAA"), 0.667, 76)
+    );
+    let back = &r.carrier_returns.as_ref().unwrap()[0];
+    assert_eq!(back.returner, None, "a timeout return has no returner");
+    assert_eq!(back.original_carrier_guid.as_deref(), Some("BBBB"));
+    let esc = &r.escorts.as_ref().unwrap()[0];
+    assert_eq!(
+        (esc.mounted_time_ms, esc.total_escort_distance),
+        (1200, 350.5)
+    );
+    assert_eq!(parse(&write(&r)).unwrap(), r);
+
+    // An empty winner is nobody (a draw), not unknown.
+    let r = parse(with_objectives("# winner=").as_bytes()).unwrap();
+    assert_eq!(r.header.winner, Some(Winner::Nobody));
+    assert_eq!(parse(&write(&r)).unwrap(), r);
+}
+
+#[test]
+fn bad_objective_rows_are_refused_with_their_line_and_field() {
+    let base = with_objectives("# time_set=1000");
+    let cases = [
+        (
+            base.replacen(
+                ";the Main Gate;10.0;20.0;0.0",
+                ";the Main Gate;10.0;20.0",
+                1,
+            ),
+            "OBJECTIVE_EVENTS",
+            "(row)",
+            "OBJECTIVE_EVENTS rows have 9 `;`-separated fields, this one has 8",
+        ),
+        (
+            base.replacen("4100;dynamite_plant;", "4100;;", 1),
+            "OBJECTIVE_EVENTS",
+            "event_type",
+            "is empty",
+        ),
+        (
+            base.replacen("1500;killed;300.0", "1500;stolen;300.0", 1),
+            "CARRIER_EVENTS",
+            "outcome",
+            "`stolen` is not a known carry outcome",
+        ),
+        (
+            base.replacen("3000;4500;1500;", "3000;2500;1500;", 1),
+            "CARRIER_EVENTS",
+            "drop_time",
+            "2500 ms is before the pickup at 3000 ms",
+        ),
+        (
+            base.replacen("0.667;76;", "0.667;-76;", 1),
+            "CARRIER_EVENTS",
+            "path_samples",
+            "-76 is outside 0..=2147483647",
+        ),
+        (
+            base.replacen("34500;;;;AXIS", "34500;;;ALLIES;AXIS", 1),
+            "CARRIER_RETURNS",
+            "returner_guid",
+            "is empty",
+        ),
+        (
+            base.replacen(";tank;1200;", ";tank;-1200;", 1),
+            "ESCORT_CREDIT",
+            "mounted_time_ms",
+            "negative time -1200 ms",
+        ),
+    ];
+    for (text, section, field, message) in cases {
+        let e = parse(text.as_bytes()).unwrap_err();
+        let line = text
+            .lines()
+            .position(|l| !base.lines().any(|s| s == l))
+            .map(|i| i + 1);
+        assert_eq!(
+            (
+                Some(e.line),
+                e.section.as_deref(),
+                e.field.as_deref(),
+                e.message.as_str()
+            ),
+            (line, Some(section), Some(field), message),
+        );
+    }
+    let e = parse(with_objectives("# winner=RED").as_bytes()).unwrap_err();
+    assert_eq!(
+        (e.field.as_deref(), e.message.as_str()),
+        (
+            Some("winner"),
+            "`RED` is not AXIS, ALLIES or empty (nobody)"
+        )
     );
 }

@@ -20,6 +20,10 @@ const WEAPON_ACCURACY_COLUMNS: &str =
     "player_guid;player_name;team;weapon_id;shots_fired;hits;kills;headshots";
 const HIT_REGION_COLUMNS: &str =
     "time;attacker_guid;attacker_name;victim_guid;victim_name;weapon;region;damage";
+const OBJECTIVE_EVENT_COLUMNS: &str = "event_time;event_type;player_guid;player_name;player_team;track_name;player_x;player_y;player_z";
+const CARRIER_COLUMNS: &str = "carrier_guid;carrier_name;carrier_team;flag_team;pickup_time;drop_time;duration_ms;outcome;carry_distance;beeline_distance;efficiency;path_samples;pickup_x;pickup_y;pickup_z;drop_x;drop_y;drop_z;killer_guid;killer_name";
+const CARRIER_RETURN_COLUMNS: &str = "return_time;returner_guid;returner_name;returner_team;flag_team;original_carrier_guid;drop_time;return_delay_ms;drop_x;drop_y;drop_z";
+const ESCORT_COLUMNS: &str = "player_guid;player_name;player_team;vehicle_name;mounted_time_ms;proximity_time_ms;total_escort_distance;credit_distance;samples";
 const SPAWN_TIMING_COLUMNS: &str = "killer_guid;killer_name;killer_team;victim_guid;victim_name;victim_team;kill_time;enemy_spawn_interval;time_to_next_spawn;spawn_timing_score;killer_reinf;victim_reinf";
 
 /// Writes `round` as a round file. Names are sanitised the way the tracker does it (`; | ,` and
@@ -58,6 +62,19 @@ fn write_into(round: &Round, out: &mut Vec<u8>) {
     }
     if let Some(v) = h.allies_spawn_interval_ms {
         let _ = writeln!(out, "# allies_spawn_interval={v}");
+    }
+    match h.winner {
+        Some(Winner::Team(t)) => {
+            let _ = writeln!(out, "# winner={t}");
+        }
+        Some(Winner::Nobody) => out.extend_from_slice(b"# winner=\n"),
+        None => {}
+    }
+    if let Some(t) = h.defender {
+        let _ = writeln!(out, "# defender={t}");
+    }
+    if let Some(v) = h.time_set_ms {
+        let _ = writeln!(out, "# time_set={v}");
     }
     if !h.capabilities.is_empty() {
         let caps: Vec<String> = h
@@ -131,6 +148,7 @@ fn write_into(round: &Round, out: &mut Vec<u8>) {
         }
     }
     write_game_sections(round, out);
+    write_objective_sections(round, out);
     if round.has_end_marker {
         out.extend_from_slice(b"\n# END\n");
     }
@@ -226,6 +244,93 @@ fn write_game_sections(round: &Round, out: &mut Vec<u8>) {
                 score,
                 opt_tenths(t.killer_reinf),
                 opt_tenths(t.victim_reinf)
+            );
+        }
+    }
+}
+
+/// OBJECTIVE_EVENTS, CARRIER_EVENTS, CARRIER_RETURNS and ESCORT_CREDIT, those the round holds.
+fn write_objective_sections(round: &Round, out: &mut Vec<u8>) {
+    if let Some(rows) = &round.objective_events {
+        section(out, "OBJECTIVE_EVENTS", OBJECTIVE_EVENT_COLUMNS);
+        for o in rows {
+            let _ = write!(out, "{};{};{};", o.time, o.action, o.player_guid);
+            name(out, &o.player_name);
+            let _ = write!(out, ";{};", o.player_team);
+            name(out, &o.track_name);
+            out.push(b';');
+            vec3(out, &o.pos, ';');
+            out.push(b'\n');
+        }
+    }
+    if let Some(rows) = &round.carries {
+        section(out, "CARRIER_EVENTS", CARRIER_COLUMNS);
+        for c in rows {
+            let _ = write!(out, "{};", c.carrier_guid);
+            name(out, &c.carrier_name);
+            let _ = write!(
+                out,
+                ";{};{};{};{};{};{};{:.1};{:.1};{:.3};{};",
+                c.carrier_team,
+                c.flag_team,
+                c.pickup_time,
+                c.drop_time,
+                c.duration_ms,
+                c.outcome,
+                c.carry_distance,
+                c.beeline_distance,
+                c.efficiency,
+                c.path_samples
+            );
+            vec3(out, &c.pickup_pos, ';');
+            out.push(b';');
+            vec3(out, &c.drop_pos, ';');
+            let _ = write!(out, ";{};", c.killer_guid.as_deref().unwrap_or(""));
+            if let Some(n) = &c.killer_name {
+                name(out, n);
+            }
+            out.push(b'\n');
+        }
+    }
+    if let Some(rows) = &round.carrier_returns {
+        section(out, "CARRIER_RETURNS", CARRIER_RETURN_COLUMNS);
+        for r in rows {
+            let _ = write!(out, "{};", r.return_time);
+            match &r.returner {
+                Some(who) => {
+                    let _ = write!(out, "{};", who.guid);
+                    name(out, &who.name);
+                    let _ = write!(out, ";{}", who.team);
+                }
+                None => out.extend_from_slice(b";;"),
+            }
+            let _ = write!(
+                out,
+                ";{};{};{};{};",
+                r.flag_team,
+                r.original_carrier_guid.as_deref().unwrap_or(""),
+                r.drop_time,
+                r.return_delay_ms
+            );
+            vec3(out, &r.drop_pos, ';');
+            out.push(b'\n');
+        }
+    }
+    if let Some(rows) = &round.escorts {
+        section(out, "ESCORT_CREDIT", ESCORT_COLUMNS);
+        for e in rows {
+            let _ = write!(out, "{};", e.player_guid);
+            name(out, &e.player_name);
+            let _ = write!(out, ";{};", e.player_team);
+            name(out, &e.vehicle_name);
+            let _ = writeln!(
+                out,
+                ";{};{};{:.1};{:.1};{}",
+                e.mounted_time_ms,
+                e.proximity_time_ms,
+                e.total_escort_distance,
+                e.credit_distance,
+                e.samples
             );
         }
     }
