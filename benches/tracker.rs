@@ -5,7 +5,8 @@
 //!
 //! The time includes the simulated engine's side of every `et.*` call the tracker makes (field
 //! reads, file writes), as on a real server. The match fires every weapon at its real rate, so
-//! `et_WeaponFire` is part of the load. `PROXIMITY_TRACKER=<file>` runs another tracker file on
+//! `et_WeaponFire` is part of the load, and plays the objective game (constructibles polled, flag
+//! carriers sampled every frame, a tank whose nearby players are looked at every frame). `PROXIMITY_TRACKER=<file>` runs another tracker file on
 //! the same match (compare a change with the previous version, alternating runs).
 
 use et_server_sim::matchgen::{MatchConfig, play};

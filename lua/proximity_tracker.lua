@@ -6,7 +6,9 @@ modules (for example `lua_modules "c0rnp0rn.lua proximity_tracker.lua"`). It rec
 live round, the fights (engagements, crossfires, escapes), one track per life with a 200 ms path,
 heatmaps and reaction metrics, revives (with the engine's own record of the medic), how every
 player downed by an enemy ended, shots/hits/headshots per weapon, hit regions and how each kill
-fell against the enemy's reinforcement wave, and writes `proximity/<date>-<map>-round-<N>_engagements.txt`
+fell against the enemy's reinforcement wave, the objective game (plants, defuses, destructions,
+constructions, repairs, checkpoint captures, flag/document carries and returns, vehicle escorts)
+and the round's winner, defender and time set, and writes `proximity/<date>-<map>-round-<N>_engagements.txt`
 (via `<name>.tmp` and a rename) at round end, or at shutdown if the round is cut short.
 
 It defines no globals besides the et_* callbacks, never returns a value from a callback and
@@ -35,6 +37,10 @@ local CONFIG = {
         weapon_accuracy = true,
         hit_regions = true,
         spawn_timing = true,
+        objective_events = true,
+        carrier_events = true,
+        carrier_returns = true,
+        escort_credit = true,
     },
     under_fire_ms = 3000,            -- enemy damage this long before a revive = under fire
 }
@@ -79,6 +85,8 @@ local WEAPON_BASE = { [43] = 34, [47] = 30, [50] = 49, [52] = 51 }
 -- Module state (all local; a lua_restart starts from scratch and initialises lazily)
 
 local back_in              -- defined with the kill outcomes, used by the tracks
+local escort_candidate     -- defined with the escorts, used by the position samples
+local sample_carrier       -- defined with the carriers, used by the position samples
 local inited = false       -- et_InitGame or the first et_RunFrame ran in this VM
 local maxclients = 64
 local group_count = 4      -- players are sampled in this many staggered groups
@@ -231,6 +239,9 @@ local function path_point(cn, tr, t, event, pmf)
     end
     tr.stamina = stamina
     local x, y, z = coord(o[1]), coord(o[2]), coord(o[3])
+    if #R.obj.movers > 0 then
+        escort_candidate(cn, x, y)
+    end
     local path = tr.path
     local n = #path + 1
     path[n] = fmt("%d,%.1f,%.1f,%.1f,%d,%.0f,%d,%d,%d,%s", t, x, y, z, int(health), speed,
@@ -725,6 +736,591 @@ local function finish_revive(cn, force, medic)
 end
 
 ---------------------------------------------------------------------------------------------------
+-- The objective game: objective actions, carriers, returns, escorts
+--
+-- How each is detected, from what the engine really tells a Lua module (no per-map tables):
+-- * dynamite_plant / dynamite_defuse / objective_destroyed (func_explosive): the engine's log
+--   lines `Dynamite_Plant: cn track`, `Dynamite_Diffuse: cn track`, `Objective_Destroyed: cn track`
+--   (they reach et_Print on dedicated servers only), position = ps.origin of cn at the line.
+-- * objective_destroyed (func_constructible): no log line; the constructibles found at the round
+--   start are polled (`s.angles2[2]` 1 -> 0 or `r.linked` 0) every frame while built; credited to
+--   the last player whose et_Damage hit it, at that hit's time and position when it came in the
+--   same frame (dynamite, satchel), else at the frame it was seen, if that hit is < 5 s old.
+-- * constructed: `Repair: cn` plus the constructible whose `s.angles2[2]` went 0 -> 1 (the engine
+--   sets it before printing; nearest to cn if several), its `track`.
+-- * repaired: a `Repair: cn` with no constructible completing (an MG42 repair); track_name empty.
+-- * checkpoint_captured: a team_WOLF_checkpoint's `count` changes to 1/2 (polled every frame);
+--   the capturer is the nearest living player of that team; name = track, scriptName,
+--   targetname or message, the first one set.
+-- * carries: a flag (PW_REDFLAG 5: the Axis-owned item, carried by Allies; PW_BLUEFLAG 6) is picked
+--   up at `Item: cn team_CTF_*` by a player of the other team, confirmed by the powerup at the next
+--   frame (listen servers, which have no log lines: polled with the position samples); while
+--   carried the carrier is sampled every frame (carry_distance = path through these samples);
+--   the carry ends `killed` at the carrier's et_Obituary (the engine drops the item after it),
+--   `disconnected` at et_ClientDisconnect, `round_end` at the round end, `dropped` after a
+--   `dropobj` client command (its time and place), and otherwise when the powerup goes to 0:
+--   `secured` if the carrier is alive, still on its team, and no new dropped copy of the item
+--   (an entity with the flag's classname) appeared, else `dropped`. objective_secured is written
+--   with the secure, named after the item's `message`.
+-- * returns: `legacy popup: ^7<owner>^7 returned "..."`; returner = the last `Item: cn team_CTF_*`
+--   of that item by its owning team in the same frame; a 30 s timeout return has none (the
+--   returner's guid, name and team are empty). The drop it ends is the item's last drop.
+-- * escort: script_mover entities (found at the round start, looked up again if one disappears)
+--   are read every frame. A player is mounted when the mover's `tankLink` is him (and his
+--   `tankLink` the mover) or his `s.groundEntityNum` is the mover: mounted time counts every
+--   frame, the mover's movement is credited in full. A living player within 500 units of the
+--   mover's `r.currentOrigin` in a frame in which it moved gets the frame as proximity time and
+--   the movement times (1 - d/500). Teams are not filtered. Only players found within 900 units at
+--   their last position sample (every 200 ms) are looked at each frame.
+-- * header: winner = CS_MULTI_MAPWINNER key `w` (0 AXIS, 1 ALLIES, -1 none: empty) and defender =
+--   CS_MULTI_INFO key `d` read at the `Exit:` line (or at intermission without one); time_set =
+--   round time from live to the `Exit:` line (or to the round end without one).
+
+local PW_REDFLAG = et.PW_REDFLAG or 5
+local PW_BLUEFLAG = et.PW_BLUEFLAG or 6
+local CS_MULTI_INFO = et.CS_MULTI_INFO or 13
+local CS_MULTI_MAPWINNER = et.CS_MULTI_MAPWINNER or 14
+local FIRST_ENTITY, LAST_ENTITY = 64, 1021   -- after the client slots; before world (1022)
+local ESCORT_RADIUS, ESCORT_LOOK = 500, 900
+local TEAM_DIGIT = { ["0"] = "AXIS", ["1"] = "ALLIES", ["-1"] = "" }
+-- Per item: the powerup, the owning team and the classname.
+local FLAGS = {
+    [PW_REDFLAG] = { owner = 1, carrier = 2, class = "team_CTF_redflag" },
+    [PW_BLUEFLAG] = { owner = 2, carrier = 1, class = "team_CTF_blueflag" },
+}
+local FLAG_OF_CLASS = { team_CTF_redflag = PW_REDFLAG, team_CTF_blueflag = PW_BLUEFLAG }
+local FLAG_OF_OWNER_WORD = { axis = PW_REDFLAG, allies = PW_BLUEFLAG }
+
+-- Fields that not every engine may have: read in protected mode, remembered when refused.
+local refused = {}
+local function field(n, name, idx)
+    if refused[name] then
+        return nil
+    end
+    local ok, v = pcall(gget, n, name, idx)
+    if ok then
+        return v
+    end
+    refused[name] = true
+    return nil
+end
+
+local function nonempty(s)
+    if type(s) == "string" and s ~= "" then
+        return s
+    end
+    return nil
+end
+
+local function constructible_built(n)
+    local a = gget(n, "s.angles2")
+    if type(a) ~= "table" or (a[2] or 0) < 0.5 then
+        return false
+    end
+    return field(n, "r.linked") ~= 0
+end
+
+-- The objective entities of the map: constructibles, checkpoints, movers and the flags' homes.
+local function scan_entities()
+    local O = R.obj
+    O.cons, O.cps, O.movers, O.flag_msg, O.cons_at = {}, {}, {}, {}, {}
+    for n = FIRST_ENTITY, LAST_ENTITY do
+        local cls = gget(n, "classname")
+        if cls == "func_constructible" then
+            O.cons[#O.cons + 1] = { ent = n, track = sanitize(nonempty(field(n, "track"))
+                or nonempty(field(n, "scriptName")) or nonempty(field(n, "targetname")) or ""),
+                built = constructible_built(n) }
+            O.cons_at[n] = O.cons[#O.cons]
+        elseif cls == "team_WOLF_checkpoint" then
+            local x, y, z = 0.0, 0.0, 0.0
+            local o = gget(n, "r.currentOrigin")
+            if type(o) == "table" then
+                x, y, z = coord(o[1]), coord(o[2]), coord(o[3])
+            end
+            O.cps[#O.cps + 1] = { ent = n, count = gget(n, "count"), x = x, y = y, z = z,
+                track = sanitize(nonempty(field(n, "track")) or nonempty(field(n, "scriptName"))
+                    or nonempty(field(n, "targetname")) or nonempty(field(n, "message")) or "") }
+        elseif cls == "script_mover" then
+            local o = gget(n, "r.currentOrigin")
+            O.movers[#O.movers + 1] = { ent = n, x = coord(o[1]), y = coord(o[2]), z = coord(o[3]),
+                name = sanitize(nonempty(field(n, "scriptName")) or nonempty(field(n, "targetname"))
+                    or "") }
+        elseif FLAG_OF_CLASS[cls] then
+            local pw = FLAG_OF_CLASS[cls]
+            O.flag_msg[pw] = O.flag_msg[pw] or nonempty(field(n, "message"))
+        end
+    end
+    O.checked = R.frame
+end
+
+-- The entity numbers that hold a copy of an item now (its home and dropped copies).
+local function flag_copies(class)
+    local set = {}
+    for n = FIRST_ENTITY, LAST_ENTITY do
+        if gget(n, "classname") == class and gget(n, "inuse") ~= 0 then
+            set[n] = true
+        end
+    end
+    return set
+end
+
+local function objective_row(t, kind, cn, track, x, y, z)
+    local team = TEAM_NAME[team_of(cn)]
+    if not team or not CONFIG.features.objective_events then
+        return
+    end
+    if not x then
+        x, y, z = origin(cn)
+    end
+    local rows = R.obj.rows
+    rows[#rows + 1] = fmt("%d;%s;%s;%s;%s;%s;%.1f;%.1f;%.1f", t, kind, client_guid(cn),
+        client_name(cn), team, sanitize(track), x, y, z)
+end
+
+local function is_client(cn)
+    return cn and cn >= 0 and cn < maxclients
+end
+
+-- Carries -----------------------------------------------------------------------------------
+
+local function open_carry(cn, pw, t, x, y, z)
+    local O = R.obj
+    local f = FLAGS[pw]
+    O.carries[cn] = {
+        guid = client_guid(cn), name = client_name(cn), team = TEAM_NAME[f.carrier], pw = pw,
+        t0 = t, x0 = x, y0 = y, z0 = z, lx = x, ly = y, lz = z, dist = 0, samples = 1,
+        msg = O.stole_msg[pw] or O.flag_msg[pw] or "",
+        copies = flag_copies(f.class),
+    }
+end
+
+local function carry_step(c, x, y, z)
+    local dx, dy, dz = x - c.lx, y - c.ly, z - c.lz
+    c.dist = c.dist + sqrt(dx * dx + dy * dy + dz * dz)
+    c.lx, c.ly, c.lz = x, y, z
+    c.samples = c.samples + 1
+end
+
+local function close_carry(cn, t, outcome, x, y, z, killer)
+    local O = R.obj
+    local c = O.carries[cn]
+    O.carries[cn] = nil
+    carry_step(c, x, y, z)
+    local dx, dy, dz = x - c.x0, y - c.y0, z - c.z0
+    local beeline = sqrt(dx * dx + dy * dy + dz * dz)
+    local eff = 1
+    if c.dist > 0 then
+        eff = beeline / c.dist
+        if eff > 1 then
+            eff = 1
+        end
+    end
+    local kguid, kname = "", ""
+    if outcome == "killed" and is_client(killer) and killer ~= cn then
+        kguid, kname = client_guid(killer), client_name(killer)
+    end
+    if CONFIG.features.carrier_events then
+        local rows = O.carry_rows
+        rows[#rows + 1] = fmt("%s;%s;%s;%s;%d;%d;%d;%s;%.1f;%.1f;%.3f;%d;%.1f;%.1f;%.1f;%.1f;%.1f;%.1f;%s;%s",
+            c.guid, c.name, c.team, TEAM_NAME[FLAGS[c.pw].owner], c.t0, t, t - c.t0, outcome,
+            c.dist, beeline, eff, c.samples, c.x0, c.y0, c.z0, x, y, z, kguid, kname)
+    end
+    if outcome == "secured" then
+        objective_row(t, "objective_secured", cn, c.msg, x, y, z)
+    elseif outcome ~= "round_end" then
+        O.last_drop[c.pw] = { guid = c.guid, t = t, x = x, y = y, z = z }
+    end
+end
+
+-- The item is no longer on the carrier and no callback said why.
+local function carry_gone(cn, c, t)
+    local O = R.obj
+    local cmd = O.dropcmd[cn]
+    if cmd then
+        close_carry(cn, cmd.t, "dropped", cmd.x, cmd.y, cmd.z)
+        return
+    end
+    local x, y, z = origin(cn)
+    local secured = gget(cn, "health") > 0 and team_of(cn) == FLAGS[c.pw].carrier
+        and gget(cn, "ps.pm_flags") & (PMF_FOLLOW | PMF_LIMBO) == 0
+    if secured then
+        for n in pairs(flag_copies(FLAGS[c.pw].class)) do
+            if not c.copies[n] then
+                secured = false -- a dropped copy lies where the item fell
+                break
+            end
+        end
+    end
+    close_carry(cn, t, secured and "secured" or "dropped", x, y, z)
+end
+
+-- An `Item:` pickup becomes a carry once the powerup is there (the line comes before it). Also
+-- settled before a death, disconnect or drop command of the same frame ends the carry.
+local function settle_pickup(cn)
+    local O = R.obj
+    local p = O.pickups[cn]
+    if p then
+        O.pickups[cn] = nil
+        if not O.carries[cn] and gget(cn, "ps.powerups", p.pw) ~= 0 then
+            open_carry(cn, p.pw, p.t, p.x, p.y, p.z)
+        end
+    end
+end
+
+local function poll_carriers(t)
+    local O = R.obj
+    for cn in pairs(O.pickups) do
+        settle_pickup(cn)
+    end
+    for cn, c in pairs(O.carries) do
+        if gget(cn, "ps.powerups", c.pw) ~= 0 then
+            carry_step(c, origin(cn))
+        else
+            carry_gone(cn, c, t)
+        end
+    end
+    for cn in pairs(O.dropcmd) do
+        O.dropcmd[cn] = nil
+    end
+end
+
+-- Listen servers print no `Item:` lines: a pickup is seen in the carrier's position sample.
+function sample_carrier(cn, team, t)
+    local pw = team == 2 and PW_REDFLAG or PW_BLUEFLAG
+    if not R.obj.carries[cn] and gget(cn, "ps.powerups", pw) ~= 0 then
+        open_carry(cn, pw, t, origin(cn))
+    end
+end
+
+-- Escorts -------------------------------------------------------------------------------------
+
+-- Called with every position sample: is the player close enough to a mover to be looked at
+-- every frame?
+function escort_candidate(cn, x, y)
+    local movers = R.obj.movers
+    local near = nil
+    for i = 1, #movers do
+        local m = movers[i]
+        local dx, dy = x - m.x, y - m.y
+        if dx * dx + dy * dy <= ESCORT_LOOK * ESCORT_LOOK then
+            near = true
+            break
+        end
+    end
+    R.obj.cand[cn] = near
+end
+
+local function escort_credit(cn, m, dt, d, mounted, share)
+    local O = R.obj
+    local per = O.esc[cn]
+    if not per then
+        per = {}
+        O.esc[cn] = per
+    end
+    local rec = per[m.ent]
+    if not rec then
+        rec = { guid = client_guid(cn), name = client_name(cn), team = TEAM_NAME[team_of(cn)] or "AXIS",
+            vehicle = m.name, mounted = 0, near = 0, escort = 0, credit = 0, samples = 0 }
+        per[m.ent] = rec
+        O.esc_recs[#O.esc_recs + 1] = rec
+    end
+    if mounted then
+        rec.mounted = rec.mounted + dt
+    else
+        rec.near = rec.near + dt
+    end
+    rec.escort = rec.escort + d
+    rec.credit = rec.credit + d * share
+    rec.samples = rec.samples + 1
+end
+
+local function living(cn)
+    return gget(cn, "health") > 0 and gget(cn, "ps.pm_flags") & (PMF_FOLLOW | PMF_LIMBO) == 0
+end
+
+local function poll_movers(t)
+    local O = R.obj
+    local dt = t - O.esc_t
+    O.esc_t = t
+    local movers = O.movers
+    for i = 1, #movers do
+        local m = movers[i]
+        local o = gget(m.ent, "r.currentOrigin")
+        local x, y, z = coord(o[1]), coord(o[2]), coord(o[3])
+        local dx, dy, dz = x - m.x, y - m.y, z - m.z
+        local d = sqrt(dx * dx + dy * dy + dz * dz)
+        m.x, m.y, m.z = x, y, z
+        local op = field(m.ent, "tankLink")
+        if is_client(op) and field(op, "tankLink") == m.ent and living(op) then
+            escort_credit(op, m, dt, d, true, 1)
+        else
+            op = nil
+        end
+        for cn in pairs(O.cand) do
+            if cn ~= op and living(cn) then
+                if field(cn, "s.groundEntityNum") == m.ent then
+                    escort_credit(cn, m, dt, d, true, 1)
+                elseif d > 0 then
+                    local px, py, pz = origin(cn)
+                    local ex, ey, ez = px - x, py - y, pz - z
+                    local dist = sqrt(ex * ex + ey * ey + ez * ez)
+                    if dist <= ESCORT_RADIUS then
+                        escort_credit(cn, m, dt, d, false, 1 - dist / ESCORT_RADIUS)
+                    end
+                end
+            end
+        end
+    end
+end
+
+-- Objectives polled every frame -----------------------------------------------------------------
+
+local function constructible_destroyed(c, t)
+    local d = c.dmg
+    c.dmg = nil
+    if not d or t - d.t > 5000 then
+        return
+    end
+    if d.frame >= R.frame - 1 then
+        objective_row(d.t, "objective_destroyed", d.cn, c.track, d.x, d.y, d.z)
+    else
+        objective_row(t, "objective_destroyed", d.cn, c.track, d.x, d.y, d.z)
+    end
+end
+
+local function checkpoint_captured(cp, team, t)
+    local best, who = nil, nil
+    for cn = 0, maxclients - 1 do
+        if gget(cn, "sess.sessionTeam") == team and sampleable(cn) then
+            local x, y, z = origin(cn)
+            local dx, dy, dz = x - cp.x, y - cp.y, z - cp.z
+            local d2 = dx * dx + dy * dy + dz * dz
+            if not best or d2 < best then
+                best, who = d2, cn
+            end
+        end
+    end
+    if who then
+        objective_row(t, "checkpoint_captured", who, cp.track)
+    end
+end
+
+local function poll_objectives(t)
+    local O = R.obj
+    -- A vanished mover or constructible (entity reused) sends us looking again, at most every 5 s.
+    if R.frame - O.checked >= 100 then
+        O.checked = R.frame
+        local lost = false
+        for i = 1, #O.movers do
+            lost = lost or gget(O.movers[i].ent, "classname") ~= "script_mover"
+        end
+        if lost then
+            local old = O.cons
+            scan_entities()
+            for i = 1, #O.cons do
+                for j = 1, #old do
+                    if old[j].ent == O.cons[i].ent then
+                        O.cons[i].dmg = old[j].dmg
+                    end
+                end
+            end
+        end
+    end
+    local cons = O.cons
+    for i = 1, #cons do
+        local c = cons[i]
+        -- Built ones every frame (a destruction is credited to the last hit); the others once
+        -- a second (a `Repair:` line looks at them at once).
+        if c.built or R.frame % 20 == 0 then
+            local built = constructible_built(c.ent)
+            if c.built and not built then
+                c.built = false
+                constructible_destroyed(c, t)
+            elseif built then
+                c.built = true
+            end
+        end
+    end
+    local cps = O.cps
+    for i = 1, #cps do
+        local cp = cps[i]
+        local n = gget(cp.ent, "count")
+        if n ~= cp.count then
+            cp.count = n
+            if n == 1 or n == 2 then
+                checkpoint_captured(cp, n, t)
+            end
+        end
+    end
+    poll_carriers(t)
+    if #O.movers > 0 then
+        poll_movers(t)
+    end
+end
+
+-- Log lines -----------------------------------------------------------------------------------
+
+local function connected_client(cn)
+    cn = tointeger(tonumber(cn))
+    if is_client(cn) and gget(cn, "pers.connected") == 2 then
+        return cn
+    end
+    return nil
+end
+
+local function on_repair(cn, t)
+    local O = R.obj
+    local x, y, z = origin(cn)
+    local best, which = nil, nil
+    for i = 1, #O.cons do
+        local c = O.cons[i]
+        if not c.built and constructible_built(c.ent) then
+            c.built = true
+            local o = gget(c.ent, "r.currentOrigin")
+            local dx, dy = coord(o[1]) - x, coord(o[2]) - y
+            local d2 = dx * dx + dy * dy
+            if not best or d2 < best then
+                best, which = d2, c
+            end
+        end
+    end
+    if which then
+        objective_row(t, "constructed", cn, which.track, x, y, z)
+    else
+        objective_row(t, "repaired", cn, "", x, y, z)
+    end
+end
+
+local function on_item(cn, class, t)
+    local O = R.obj
+    local pw = FLAG_OF_CLASS[class]
+    if not pw then
+        return
+    end
+    local team = team_of(cn)
+    if team == FLAGS[pw].owner then
+        O.return_item[pw] = { cn = cn, frame = R.frame }
+    elseif team == FLAGS[pw].carrier then
+        local x, y, z = origin(cn)
+        O.pickups[cn] = { pw = pw, t = t, x = x, y = y, z = z }
+    end
+end
+
+local function on_returned(word, t)
+    local O = R.obj
+    local pw = FLAG_OF_OWNER_WORD[word]
+    if not pw then
+        return
+    end
+    local it = O.return_item[pw]
+    O.return_item[pw] = nil
+    local rguid, rname, rteam = "", "", ""
+    if it and it.frame == R.frame then
+        rguid, rname = client_guid(it.cn), client_name(it.cn)
+        rteam = TEAM_NAME[team_of(it.cn)] or ""
+    end
+    local d = O.last_drop[pw]
+    O.last_drop[pw] = nil
+    if not CONFIG.features.carrier_returns then
+        return
+    end
+    local rows = O.return_rows
+    if d then
+        rows[#rows + 1] = fmt("%d;%s;%s;%s;%s;%s;%d;%d;%.1f;%.1f;%.1f", t, rguid, rname, rteam,
+            TEAM_NAME[FLAGS[pw].owner], d.guid, d.t, t - d.t, d.x, d.y, d.z)
+    else
+        rows[#rows + 1] = fmt("%d;%s;%s;%s;%s;;;;;;", t, rguid, rname, rteam,
+            TEAM_NAME[FLAGS[pw].owner])
+    end
+end
+
+local function on_objective_line(text)
+    local t = R.t
+    local kind, cn, track = text:match("^(%a+_%a+): (%d+) ?([^\r\n]*)")
+    if kind then
+        cn = connected_client(cn)
+        if not cn then
+            return
+        end
+        if kind == "Dynamite_Plant" then
+            objective_row(t, "dynamite_plant", cn, track)
+        elseif kind == "Dynamite_Diffuse" then
+            objective_row(t, "dynamite_defuse", cn, track)
+        elseif kind == "Objective_Destroyed" then
+            objective_row(t, "objective_destroyed", cn, track)
+        end
+        return
+    end
+    cn = text:match("^Repair: (%d+)")
+    if cn then
+        cn = connected_client(cn)
+        if cn then
+            on_repair(cn, t)
+        end
+        return
+    end
+    local item, class = text:match("^Item: (%d+) (team_CTF_%a+)")
+    if item then
+        item = connected_client(item)
+        if item then
+            on_item(item, class, t)
+        end
+        return
+    end
+    local word, verb, msg = text:match('^legacy popup: %^7(%a+)%^7 (%a+) "(.*)"')
+    if verb == "returned" then
+        on_returned(word, t)
+    elseif verb == "stole" then
+        -- The item's name (a dropped copy has none: "(null)").
+        local pw = word == "allies" and PW_REDFLAG or PW_BLUEFLAG
+        if msg ~= "(null)" and msg ~= "" then
+            R.obj.stole_msg[pw] = sanitize(msg)
+        end
+    end
+end
+
+local function cs_team(index, key)
+    local v = et.Info_ValueForKey(et.trap_GetConfigstring(index) or "", key)
+    return TEAM_DIGIT[v]
+end
+
+-- The round's end as the game saw it: winner, defender and the time played.
+local function read_result()
+    R.winner = cs_team(CS_MULTI_MAPWINNER, "w")
+    R.defender = cs_team(CS_MULTI_INFO, "d")
+end
+
+local function new_objectives(t)
+    local ded = et.trap_Cvar_Get("dedicated")
+    return {
+        logs = ded ~= "" and ded ~= "0",  -- G_LogPrintf lines reach et_Print
+        cons = {}, cons_at = {}, cps = {}, movers = {}, flag_msg = {}, checked = 0,
+        rows = {}, carry_rows = {}, return_rows = {},
+        carries = {},      -- cn -> the carry in progress
+        pickups = {},      -- cn -> an `Item:` pickup waiting for its powerup
+        dropcmd = {},      -- cn -> a `dropobj` command since the last frame
+        return_item = {},  -- powerup -> the last `Item:` by the owning team
+        last_drop = {},    -- powerup -> where and when the item was last dropped
+        stole_msg = {},    -- powerup -> the item's name from the last `stole` popup
+        esc = {}, esc_recs = {}, cand = {}, esc_t = t,
+    }
+end
+
+local function on_object_damage(ent, attacker)
+    local c = R.obj.cons_at[ent]
+    if c and c.built then
+        local x, y, z = origin(attacker)
+        c.dmg = { cn = attacker, t = R.t, frame = R.frame, x = x, y = y, z = z }
+    end
+end
+
+local function on_dropobj(cn)
+    settle_pickup(cn)
+    local x, y, z = origin(cn)
+    R.obj.dropcmd[cn] = { t = R.t, x = x, y = y, z = z }
+end
+
+---------------------------------------------------------------------------------------------------
 -- Round lifecycle
 
 local function level_clock(level_time)
@@ -782,6 +1378,9 @@ local function begin_round(level_time, resumed)
     }
     R.t = level_clock(level_time)
     R.reinf = reinf_offsets() or false
+    R.frame = 0
+    R.obj = new_objectives(R.t)
+    scan_entities()
     if resumed then
         -- lua_restart mid-round: pick up the living players now.
         R.start_unix = R.start_unix - floor(R.t / 1000)
@@ -790,6 +1389,7 @@ local function begin_round(level_time, resumed)
                 R.pending[cn] = R.t
                 confirm_spawn(cn, true)
                 region_baseline(cn)
+                sample_carrier(cn, team_of(cn), R.t)
             end
         end
     end
@@ -822,6 +1422,13 @@ local function finish_round(how)
     for cn in pairs(D.awaiting) do
         back_in(cn, t)
     end
+    for cn in pairs(D.obj.carries) do
+        close_carry(cn, t, "round_end", origin(cn))
+    end
+    if not D.exit_t and how == "round_end" then
+        read_result()
+    end
+    D.time_set = D.exit_t or t
     R = nil
     D.end_unix = os.time()
     return D
@@ -890,11 +1497,19 @@ local function write_body(D, out)
     if D.allies_spawn then
         put(fmt("# allies_spawn_interval=%d\n", D.allies_spawn))
     end
-    put(fmt("# capabilities=engagements:%d,player_tracks:%d,kill_heatmap:%d,movement_heatmap:%d,reaction_metrics:%d,objective_focus:0,revives:%d,kill_outcome:%d,weapon_accuracy:%d,hit_regions:%d,spawn_timing:%d\n",
+    if D.winner then
+        put(fmt("# winner=%s\n", D.winner))
+    end
+    if D.defender then
+        put(fmt("# defender=%s\n", D.defender))
+    end
+    put(fmt("# time_set=%d\n", D.time_set))
+    put(fmt("# capabilities=engagements:%d,player_tracks:%d,kill_heatmap:%d,movement_heatmap:%d,reaction_metrics:%d,objective_focus:0,revives:%d,kill_outcome:%d,weapon_accuracy:%d,hit_regions:%d,spawn_timing:%d,objective_events:%d,carrier_events:%d,carrier_returns:%d,escort_credit:%d\n",
         F.engagements and 1 or 0, F.player_tracks and 1 or 0, F.heatmaps and 1 or 0,
         F.heatmaps and 1 or 0, (F.reactions and F.engagements) and 1 or 0, F.revives and 1 or 0,
         F.kill_outcome and 1 or 0, F.weapon_accuracy and 1 or 0, F.hit_regions and 1 or 0,
-        F.spawn_timing and 1 or 0))
+        F.spawn_timing and 1 or 0, F.objective_events and 1 or 0, F.carrier_events and 1 or 0,
+        F.carrier_returns and 1 or 0, F.escort_credit and 1 or 0))
     if F.engagements then
         section("ENGAGEMENTS", "id;start_time;end_time;duration;target_guid;target_name;target_team;outcome;total_damage;killer_guid;killer_name;num_attackers;is_crossfire;crossfire_delay;crossfire_participants;start_x;start_y;start_z;end_x;end_y;end_z;distance_traveled;positions;attackers")
         for id = 1, D.next_id - 1 do
@@ -986,6 +1601,43 @@ local function write_body(D, out)
     if F.spawn_timing then
         section("SPAWN_TIMING", "killer_guid;killer_name;killer_team;victim_guid;victim_name;victim_team;kill_time;enemy_spawn_interval;time_to_next_spawn;spawn_timing_score;killer_reinf;victim_reinf")
         rows(D.timing_rows)
+    end
+    if F.objective_events then
+        section("OBJECTIVE_EVENTS", "event_time;event_type;player_guid;player_name;player_team;track_name;player_x;player_y;player_z")
+        rows(D.obj.rows)
+    end
+    if F.carrier_events then
+        section("CARRIER_EVENTS", "carrier_guid;carrier_name;carrier_team;flag_team;pickup_time;drop_time;duration_ms;outcome;carry_distance;beeline_distance;efficiency;path_samples;pickup_x;pickup_y;pickup_z;drop_x;drop_y;drop_z;killer_guid;killer_name")
+        rows(D.obj.carry_rows)
+    end
+    if F.carrier_returns then
+        section("CARRIER_RETURNS", "return_time;returner_guid;returner_name;returner_team;flag_team;original_carrier_guid;drop_time;return_delay_ms;drop_x;drop_y;drop_z")
+        rows(D.obj.return_rows)
+    end
+    if F.escort_credit then
+        section("ESCORT_CREDIT", "player_guid;player_name;player_team;vehicle_name;mounted_time_ms;proximity_time_ms;total_escort_distance;credit_distance;samples")
+        -- One row per player and vehicle: a player who left and came back is merged by guid.
+        local merged, keys = {}, {}
+        for _, rec in ipairs(D.obj.esc_recs) do
+            local k = rec.guid .. ";" .. rec.vehicle
+            local m = merged[k]
+            if m then
+                m.mounted, m.near = m.mounted + rec.mounted, m.near + rec.near
+                m.escort, m.credit = m.escort + rec.escort, m.credit + rec.credit
+                m.samples = m.samples + rec.samples
+            else
+                merged[k] = { guid = rec.guid, name = rec.name, team = rec.team,
+                    vehicle = rec.vehicle, mounted = rec.mounted, near = rec.near,
+                    escort = rec.escort, credit = rec.credit, samples = rec.samples }
+                keys[#keys + 1] = k
+            end
+        end
+        sort(keys)
+        for i = 1, #keys do
+            local m = merged[keys[i]]
+            put(fmt("%s;%s;%s;%s;%d;%d;%.1f;%.1f;%d\n", m.guid, m.name, m.team, m.vehicle,
+                m.mounted, m.near, m.escort, m.credit, m.samples))
+        end
     end
     put("\n# END\n")
     flush()
@@ -1083,6 +1735,9 @@ local function sample_player(cn, p, t)
     local x, y, z, vx, vy, stance
     if tr and not tr.dead then
         x, y, z, vx, vy, stance = path_point(cn, tr, t, "sample", pmf)
+        if not R.obj.logs then
+            sample_carrier(cn, team_of(cn), t)
+        end
     elseif E then
         x, y, z = origin(cn)
         local v = gget(cn, "ps.velocity")
@@ -1133,6 +1788,7 @@ local function run_frame(level_time)
         return
     end
     local t = R.t
+    R.frame = R.frame + 1
     for cn in pairs(R.revive_pending) do
         finish_revive(cn, false)
     end
@@ -1149,6 +1805,7 @@ local function run_frame(level_time)
         return -- the clock stands still (pause): nothing moves, nothing to sample
     end
     R.last_sample_t = t
+    poll_objectives(t)
     frame_no = frame_no + 1
     local players = R.players
     for cn = frame_no % group_count, maxclients - 1, group_count do
@@ -1246,6 +1903,10 @@ local function on_obituary(victim, killer, mod)
     local kteam = kclient and team_of(killer) or nil
     local dtype = death_type(victim, killer, mod, kclient, kteam, vteam)
     local x, y, z = origin(victim)
+    settle_pickup(victim)
+    if R.obj.carries[victim] then
+        close_carry(victim, t, "killed", x, y, z, killer)
+    end
     local E = R.open[victim]
     if E then
         add_point(E, t, x, y, z, "death")
@@ -1305,6 +1966,11 @@ local function on_disconnect(cn)
         add_point(E, t, x, y, z, "sample")
         close_engagement(E, t, "disconnect")
     end
+    local O = R.obj
+    settle_pickup(cn)
+    if O.carries[cn] then
+        close_carry(cn, t, "disconnected", origin(cn))
+    end
     local p = R.players[cn]
     if p then
         if p.track then
@@ -1313,6 +1979,8 @@ local function on_disconnect(cn)
         -- Keep the attacker links (their rows carry guid and name); forget the slot.
         R.players[cn] = { attacking = p.attacking }
     end
+    -- After the last sample, which would make the player a candidate escort again.
+    O.pickups[cn], O.dropcmd[cn], O.cand[cn], O.esc[cn] = nil, nil, nil, nil
 end
 
 ---------------------------------------------------------------------------------------------------
@@ -1404,22 +2072,43 @@ local function on_print(text)
             finish_revive(revivee, true, tointeger(tonumber(medic)))
         end
     elseif text:find("^Exit:") then
-        R.exited = true
+        if not R.exited then
+            R.exited = true
+            R.exit_t = R.t
+            read_result()
+        end
+    else
+        on_objective_line(text)
     end
 end
 
 function et_Print(text)
     if R and type(text) == "string" then
         local c = text:byte(1)
-        if c == 77 or c == 69 then -- 'M'edic_Revive, 'E'xit
+        -- 'M'edic_Revive, 'E'xit, 'D'ynamite_*, 'O'bjective_Destroyed, 'R'epair, 'I'tem,
+        -- 'l'egacy popup
+        if c == 77 or c == 69 or c == 68 or c == 79 or c == 82 or c == 73 or c == 108 then
             guard("et_Print", on_print, text)
         end
     end
 end
 
 function et_Damage(target, attacker, damage, damageFlags, meansOfDeath)
-    if R and target >= 0 and target < maxclients then
-        guard("et_Damage", on_damage, target, attacker, damage, meansOfDeath)
+    if R then
+        if target >= 0 and target < maxclients then
+            guard("et_Damage", on_damage, target, attacker, damage, meansOfDeath)
+        elseif R.obj.cons_at[target] and attacker >= 0 and attacker < maxclients then
+            guard("et_Damage", on_object_damage, target, attacker)
+        end
+    end
+end
+
+-- Only `dropobj` matters (the carrier drops the item); the command is never intercepted.
+function et_ClientCommand(clientNum, command)
+    if R and (R.obj.carries[clientNum] or R.obj.pickups[clientNum]) and type(command) == "string"
+        and #command == 7
+        and command:lower() == "dropobj" then
+        guard("et_ClientCommand", on_dropobj, clientNum)
     end
 end
 

@@ -2,10 +2,13 @@
 //! movement, fights with real weapon and MOD numbers, crossfires, escapes, team kills, falls,
 //! `/kill`, revives, gibs, tap-outs, respawn waves, a disconnect mid-fight (and a reconnect), a
 //! team switch, bots, a spectator and names with colour codes and separators. Players fire at
-//! their weapon's real rate, bullets land in head, arms, body or legs, grenades splash. The
-//! server's `truth` holds what really happened.
+//! their weapon's real rate, bullets land in head, arms, body or legs, grenades splash. The map
+//! has objectives: dynamite planted, defused and exploding, constructibles built and destroyed,
+//! MG42 repairs, a spawn flag captured back and forth, two items stolen, carried, dropped,
+//! secured, returned by touch or after 30 s, and a tank escorted by players near it, on its MG
+//! or riding it. The server's `truth` holds what really happened.
 
-use crate::sim::{EngineVersion, Mode, Server, c, grenade, loadout};
+use crate::sim::{EngineVersion, FlagAt, Mode, Server, c, grenade, loadout};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -87,6 +90,7 @@ fn throw_grenade(s: &mut Server, rng: &mut StdRng, cn: usize, v: usize, n: usize
 pub fn play(cfg: MatchConfig) -> Server {
     let mut rng = StdRng::seed_from_u64(cfg.seed);
     let mut s = Server::new(cfg.version, 64, &Server::tracker_path());
+    objective_map(&mut s);
     s.load_map("supply");
     let n = cfg.players.min(63);
     for cn in 0..n {
@@ -119,9 +123,20 @@ pub fn play(cfg: MatchConfig) -> Server {
             }
         }
     }
+    // Warmup objective play: must not be recorded either.
+    if n >= 2 {
+        s.plant_dynamite(1, MAIN_GATE);
+        s.pickup_flag(1, 0);
+        s.frame();
+        s.drop_objective(1);
+        s.build(0, MG_NEST, 300.0);
+        s.repair_mg42(0);
+        s.capture_checkpoint(0, FORWARD_BUNKER);
+    }
     s.run_for(1000);
     s.measure = cfg.measure;
     s.go_live();
+    let mut director = Director::new(n);
 
     let mut bots: Vec<Bot> = (0..64)
         .map(|_| Bot {
@@ -146,7 +161,7 @@ pub fn play(cfg: MatchConfig) -> Server {
         // Movement: every player re-plans about once a second.
         for cn in 0..n {
             let alive = s.world.borrow().clients[cn].is_alive();
-            if !alive || !rng.random_bool(0.05) {
+            if !alive || !rng.random_bool(0.05) || director.scripted[cn] {
                 continue;
             }
             let pos = s.world.borrow().clients[cn].ps.origin;
@@ -336,9 +351,13 @@ pub fn play(cfg: MatchConfig) -> Server {
         }
         // A disconnect in the middle of a fight, and the reconnect 20 s later.
         if disconnected.is_none() && t >= disconnect_at {
-            let victim = (0..n).find(|&v| bots.iter().any(|b| b.target == Some(v)));
-            if let Some(v) = victim {
-                let hitter = bots.iter().position(|b| b.target == Some(v)).unwrap();
+            // A living target of a living shooter (either may have gone down this frame).
+            let alive = |s: &Server, i: usize| s.world.borrow().clients[i].is_alive();
+            let pair = (0..n).find_map(|v| {
+                let hitter = (0..n).find(|&h| bots[h].target == Some(v) && alive(&s, h))?;
+                alive(&s, v).then_some((v, hitter))
+            });
+            if let Some((v, hitter)) = pair {
                 let spec = loadout(1, s.world.borrow().clients[hitter].team);
                 s.damage(v, hitter as i64, 5, spec.mod_);
                 s.disconnect(v);
@@ -367,6 +386,7 @@ pub fn play(cfg: MatchConfig) -> Server {
             s.connect_with_guid(v, &name, &guid, team, 0, false);
             disconnected = Some((v, 0));
         }
+        director.step(&mut s, &mut rng, n, t, end);
         if !switched
             && t >= switch_at
             && let Some(v) = (0..n).find(|&v| s.world.borrow().clients[v].is_alive())
@@ -382,4 +402,409 @@ pub fn play(cfg: MatchConfig) -> Server {
     s.measure = false;
     s.load_map("next");
     s
+}
+
+// ---------------------------------------------------------------------------------------------
+// The objective game of the random map
+
+/// Entity numbers of the random map's objectives.
+pub const COMMAND_POST: usize = 100;
+pub const MG_NEST: usize = 101;
+pub const MAIN_GATE: usize = 110;
+pub const FORWARD_BUNKER: usize = 120;
+pub const TANK: usize = 130;
+pub const DOCUMENTS: usize = 140;
+pub const RADIO: usize = 141;
+const TANK_START: [f64; 3] = [-1500.0, 0.0, 0.0];
+const TANK_END_X: f64 = 1500.0;
+const TANK_SPEED: f64 = 60.0;
+
+/// The objectives of the random map: two constructibles, a dynamite objective, a spawn flag, a
+/// tank and two items (the Axis documents, carried by the Allies to their truck, and the Allied
+/// radio). The Axis defend.
+pub fn objective_map(s: &mut Server) {
+    s.add_constructible(
+        COMMAND_POST,
+        "the Command Post",
+        c::TEAM_ALLIES,
+        [1200.0, -800.0, 0.0],
+    );
+    s.add_constructible(
+        MG_NEST,
+        "the Axis MG Nest",
+        c::TEAM_AXIS,
+        [-1200.0, 800.0, 0.0],
+    );
+    s.add_objective_info(MAIN_GATE, "the Main Gate", [0.0, -1500.0, 0.0]);
+    s.add_checkpoint(FORWARD_BUNKER, "the Forward Bunker", [0.0, 1500.0, 0.0]);
+    s.add_mover(TANK, "tank", TANK_START);
+    s.add_flag(
+        DOCUMENTS,
+        c::PW_REDFLAG,
+        "the Secret Documents",
+        [-2600.0, 600.0, 0.0],
+    );
+    s.add_flag(
+        RADIO,
+        c::PW_BLUEFLAG,
+        "the Allied Radio",
+        [2600.0, -1200.0, 0.0],
+    );
+    s.defender = Some(c::TEAM_AXIS);
+}
+
+/// Where each item's carriers take it (index = flag index).
+const DELIVER: [[f64; 3]; 2] = [[-1000.0, 2600.0, 0.0], [1000.0, -2800.0, 0.0]];
+
+#[derive(Default)]
+struct Director {
+    /// (planter, target, explodes at, defused instead)
+    dynamite: Option<(usize, usize, i64, bool)>,
+    next_dynamite: i64,
+    builders: [Option<usize>; 2],
+    next_capture: i64,
+    escorts: Vec<usize>,
+    /// (who, until)
+    mounted: Option<(usize, i64)>,
+    boarded: Option<(usize, i64)>,
+    next_ride: i64,
+    carrier_left: Option<(usize, i64)>,
+    forced_end_carry: bool,
+    /// Players the director moves this frame (carriers, escorts).
+    pub scripted: Vec<bool>,
+}
+
+fn dist2(a: [f64; 3], b: [f64; 3]) -> f64 {
+    (a[0] - b[0]).hypot(a[1] - b[1])
+}
+
+fn alive_of(s: &Server, n: usize, team: i64, class: Option<i64>) -> Vec<usize> {
+    let w = s.world.borrow();
+    (0..n)
+        .filter(|&i| {
+            let cl = &w.clients[i];
+            cl.is_alive()
+                && cl.team == team
+                && cl.tank_link.is_none()
+                && cl.ground_entity == c::ENTITYNUM_WORLD
+                && class.is_none_or(|k| cl.player_type == k)
+        })
+        .collect()
+}
+
+fn pick(rng: &mut StdRng, v: &[usize]) -> Option<usize> {
+    (!v.is_empty()).then(|| v[rng.random_range(0..v.len())])
+}
+
+/// An engineer of `team` if one is alive, else anybody alive of it.
+fn engineer(s: &Server, rng: &mut StdRng, n: usize, team: i64, busy: &[bool]) -> Option<usize> {
+    let free = |v: Vec<usize>| -> Vec<usize> { v.into_iter().filter(|&i| !busy[i]).collect() };
+    let e = free(alive_of(s, n, team, Some(2)));
+    pick(rng, &e).or_else(|| pick(rng, &free(alive_of(s, n, team, None))))
+}
+
+impl Director {
+    fn new(n: usize) -> Self {
+        // The first three Allies escort the tank.
+        let escorts = (0..n).filter(|cn| cn % 2 == 1).take(3).collect();
+        Director {
+            next_dynamite: 10_000,
+            next_capture: 20_000,
+            next_ride: 15_000,
+            escorts,
+            scripted: vec![false; 64],
+            ..Director::default()
+        }
+    }
+
+    /// Who the director moves from now on (the random walk leaves them alone).
+    fn mark(&mut self, s: &Server) {
+        for x in self.scripted.iter_mut() {
+            *x = false;
+        }
+        for f in &s.flags {
+            if let FlagAt::Carried(cn) = f.at {
+                self.scripted[cn] = true;
+            }
+        }
+        for &e in &self.escorts {
+            self.scripted[e] = true;
+        }
+    }
+
+    fn step(&mut self, s: &mut Server, rng: &mut StdRng, n: usize, t: i64, end: i64) {
+        self.mark(s);
+        self.items(s, rng, n, t, end);
+        self.dynamite(s, rng, n, t);
+        self.building(s, rng, n);
+        self.capture(s, rng, n, t);
+        self.escort(s, rng, t);
+        self.mark(s);
+    }
+
+    fn items(&mut self, s: &mut Server, rng: &mut StdRng, n: usize, t: i64, end: i64) {
+        let tank = s.world.borrow().ents[&TANK].origin;
+        // An item is carried when the round ends.
+        let carried = s.flags.iter().any(|f| matches!(f.at, FlagAt::Carried(_)));
+        let force = !carried && !self.forced_end_carry && t >= end - 600;
+        for (i, goal) in DELIVER.into_iter().enumerate().take(s.flags.len()) {
+            let f = s.flags[i].clone();
+            let enemy = 3 - f.owner;
+            match f.at {
+                FlagAt::Carried(cn) => {
+                    let pos = s.world.borrow().clients[cn].ps.origin;
+                    if dist2(pos, goal) < 150.0 {
+                        s.secure_flag(cn);
+                        s.set_winner(Some(enemy));
+                    } else if t < end - 3000 && rng.random_bool(0.0015) {
+                        s.drop_objective(cn);
+                    } else {
+                        let heading = (goal[1] - pos[1]).atan2(goal[0] - pos[0]).to_degrees();
+                        s.set_motion(cn, Mode::Sprint, heading);
+                    }
+                }
+                FlagAt::Dropped { ent, .. } => {
+                    let at = s.world.borrow().ents[&ent].origin;
+                    // Teleports stay away from the tank (the tracker looks at players near it
+                    // from their last position sample).
+                    if dist2(at, tank) < 1200.0 {
+                        continue;
+                    }
+                    if force {
+                        let them: Vec<usize> = alive_of(s, n, enemy, None)
+                            .into_iter()
+                            .filter(|&p| !self.scripted[p])
+                            .collect();
+                        if let Some(p) = pick(rng, &them) {
+                            s.place(p, at);
+                            s.pickup_flag(p, i);
+                            self.forced_end_carry = true;
+                        }
+                    } else if rng.random_bool(0.0015) {
+                        let own: Vec<usize> = alive_of(s, n, f.owner, None)
+                            .into_iter()
+                            .filter(|&p| !self.scripted[p])
+                            .collect();
+                        if let Some(p) = pick(rng, &own) {
+                            s.place(p, at);
+                            s.return_flag(p, i);
+                        }
+                    } else if rng.random_bool(0.001) {
+                        let them: Vec<usize> = alive_of(s, n, enemy, None)
+                            .into_iter()
+                            .filter(|&p| !self.scripted[p])
+                            .collect();
+                        if let Some(p) = pick(rng, &them) {
+                            s.place(p, at);
+                            s.pickup_flag(p, i);
+                        }
+                    }
+                }
+                FlagAt::Home => {
+                    let force = force && !self.forced_end_carry;
+                    if force || (t < end - 3000 && rng.random_bool(0.003)) {
+                        let them: Vec<usize> = alive_of(s, n, enemy, None)
+                            .into_iter()
+                            .filter(|&p| !self.scripted[p])
+                            .collect();
+                        if let Some(p) = pick(rng, &them) {
+                            let home = s.world.borrow().ents[&f.home].origin;
+                            s.place(p, home);
+                            s.pickup_flag(p, i);
+                            self.forced_end_carry |= force;
+                        }
+                    }
+                }
+            }
+        }
+        // A carrier leaves the server (and comes back 15 s later).
+        match self.carrier_left {
+            None if t >= end * 7 / 10 => {
+                let carrier = s.flags.iter().find_map(|f| match f.at {
+                    FlagAt::Carried(cn) => Some(cn),
+                    _ => None,
+                });
+                if let Some(cn) = carrier {
+                    s.disconnect(cn);
+                    self.carrier_left = Some((cn, t));
+                }
+            }
+            Some((cn, at)) if at > 0 && t >= at + 15_000 => {
+                let (name, guid) = {
+                    let w = s.world.borrow();
+                    (w.clients[cn].name.clone(), w.clients[cn].guid.clone())
+                };
+                let team = if cn % 2 == 0 {
+                    c::TEAM_AXIS
+                } else {
+                    c::TEAM_ALLIES
+                };
+                s.connect_with_guid(cn, &name, &guid, team, 0, false);
+                self.carrier_left = Some((cn, 0));
+            }
+            _ => {}
+        }
+    }
+
+    fn dynamite(&mut self, s: &mut Server, rng: &mut StdRng, n: usize, t: i64) {
+        match self.dynamite {
+            None if t >= self.next_dynamite => {
+                // The Axis blow up the Allied Command Post when it stands, else the Allies the gate.
+                let cp_built = s.world.borrow().ents[&COMMAND_POST].angles2[1] >= 1.0;
+                let (team, target) = if cp_built && rng.random_bool(0.7) {
+                    (c::TEAM_AXIS, COMMAND_POST)
+                } else {
+                    (c::TEAM_ALLIES, MAIN_GATE)
+                };
+                if let Some(p) = engineer(s, rng, n, team, &self.scripted) {
+                    s.plant_dynamite(p, target);
+                    let at = t + rng.random_range(3000..8000);
+                    self.dynamite = Some((p, target, at, rng.random_bool(0.4)));
+                }
+                self.next_dynamite = t + rng.random_range(15_000..30_000);
+            }
+            Some((p, target, at, defuse)) if t >= at => {
+                self.dynamite = None;
+                let team = s.world.borrow().clients[p].team;
+                if defuse {
+                    if let Some(d) = engineer(s, rng, n, 3 - team, &self.scripted) {
+                        s.defuse_dynamite(d, target);
+                    }
+                } else if s.world.borrow().clients[p].is_alive() {
+                    // The armer's position is read at the explosion: only while alive (a
+                    // limbo player's playerstate is someone else's).
+                    s.explode_dynamite(p, target);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn building(&mut self, s: &mut Server, rng: &mut StdRng, n: usize) {
+        for (k, (ent, team)) in [(COMMAND_POST, c::TEAM_ALLIES), (MG_NEST, c::TEAM_AXIS)]
+            .into_iter()
+            .enumerate()
+        {
+            let built = s.world.borrow().ents[&ent].angles2[1] >= 1.0;
+            match self.builders[k] {
+                Some(b) => {
+                    let ok = s.world.borrow().clients[b].is_alive();
+                    if !ok || built {
+                        self.builders[k] = None;
+                    } else {
+                        s.build(b, ent, 4.0);
+                    }
+                }
+                None if !built && rng.random_bool(0.004) => {
+                    self.builders[k] = engineer(s, rng, n, team, &self.scripted);
+                }
+                None if built && rng.random_bool(0.003) => {
+                    // Enemy fire on a standing constructible (the nest falls to it).
+                    if let Some(a) = pick(rng, &alive_of(s, n, 3 - team, None)) {
+                        let dmg = rng.random_range(80..200);
+                        s.damage_entity(ent, a as i64, dmg, c::MOD_GRENADE_LAUNCHER);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if rng.random_bool(0.001) {
+            let team = if rng.random_bool(0.5) {
+                c::TEAM_AXIS
+            } else {
+                c::TEAM_ALLIES
+            };
+            if let Some(e) = engineer(s, rng, n, team, &self.scripted) {
+                s.repair_mg42(e);
+            }
+        }
+    }
+
+    fn capture(&mut self, s: &mut Server, rng: &mut StdRng, n: usize, t: i64) {
+        if t < self.next_capture {
+            return;
+        }
+        self.next_capture = t + rng.random_range(30_000..60_000);
+        let owner = s.world.borrow().ents[&FORWARD_BUNKER].count;
+        let team = if owner == c::TEAM_AXIS {
+            c::TEAM_ALLIES
+        } else {
+            c::TEAM_AXIS
+        };
+        let them: Vec<usize> = alive_of(s, n, team, None)
+            .into_iter()
+            .filter(|&p| !self.scripted[p])
+            .collect();
+        if let Some(p) = pick(rng, &them) {
+            let at = s.world.borrow().ents[&FORWARD_BUNKER].origin;
+            s.place(p, at);
+            s.set_motion(p, Mode::Still, 0.0);
+            s.capture_checkpoint(p, FORWARD_BUNKER);
+        }
+    }
+
+    fn escort(&mut self, s: &mut Server, rng: &mut StdRng, t: i64) {
+        let tank = s.world.borrow().ents[&TANK].origin;
+        // Off the MG or the truck bed when the time is up.
+        for slot in [&mut self.mounted, &mut self.boarded] {
+            if let Some((cn, until)) = *slot {
+                let on = {
+                    let w = s.world.borrow();
+                    w.clients[cn].tank_link.is_some() || w.clients[cn].ground_entity == TANK as i64
+                };
+                if !on || t >= until {
+                    s.leave_vehicle(cn);
+                    *slot = None;
+                }
+            }
+        }
+        for &e in &self.escorts.clone() {
+            let (alive, pos, riding) = {
+                let w = s.world.borrow();
+                let cl = &w.clients[e];
+                (
+                    cl.is_alive(),
+                    cl.ps.origin,
+                    cl.tank_link.is_some() || cl.ground_entity != c::ENTITYNUM_WORLD,
+                )
+            };
+            if !alive || riding {
+                continue;
+            }
+            let d = dist2(pos, tank);
+            if t >= self.next_ride && d < 250.0 {
+                if self.mounted.is_none() && rng.random_bool(0.5) {
+                    s.mount_tank(e, TANK);
+                    self.mounted = Some((e, t + rng.random_range(5000..15_000)));
+                    self.next_ride = t + rng.random_range(10_000..25_000);
+                    continue;
+                } else if self.boarded.is_none() {
+                    s.board(e, TANK);
+                    self.boarded = Some((e, t + rng.random_range(5000..15_000)));
+                    self.next_ride = t + rng.random_range(10_000..25_000);
+                    continue;
+                }
+            }
+            if d > 300.0 {
+                let heading = (tank[1] - pos[1]).atan2(tank[0] - pos[0]).to_degrees();
+                s.set_motion(e, Mode::Run, heading);
+            } else {
+                s.set_motion(e, Mode::Still, 0.0);
+            }
+        }
+        // The tank rolls while an Ally is close to it or on it, up to the end of its path.
+        let (escorted, riders) = {
+            let w = s.world.borrow();
+            let near = w.clients.iter().any(|cl| {
+                cl.is_alive() && cl.team == c::TEAM_ALLIES && dist2(cl.ps.origin, tank) <= 500.0
+            });
+            (near, self.mounted.is_some() || self.boarded.is_some())
+        };
+        let v = if (escorted || riders) && tank[0] < TANK_END_X {
+            [TANK_SPEED, 0.0, 0.0]
+        } else {
+            [0.0; 3]
+        };
+        s.set_mover_velocity(TANK, v);
+    }
 }

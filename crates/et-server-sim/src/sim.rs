@@ -46,6 +46,17 @@ pub mod c {
     pub const CS_WOLFINFO: usize = 21;
     pub const CS_PLAYERS: usize = 689;
     pub const CS_REINFSEEDS: usize = 31;
+    pub const CS_MULTI_INFO: usize = 13;
+    pub const CS_MULTI_MAPWINNER: usize = 14;
+    pub const ENTITYNUM_NONE: i64 = 1023;
+    pub const PW_REDFLAG: usize = 5;
+    pub const PW_BLUEFLAG: usize = 6;
+    pub const EF_MOUNTEDTANK: i64 = 0x8000;
+    pub const ET_ITEM: i64 = 2;
+    pub const ET_MOVER: i64 = 4;
+    pub const ET_CONSTRUCTIBLE: i64 = 33;
+    pub const MOD_DYNAMITE: i64 = 22;
+    pub const MOD_SATCHEL: i64 = 42;
     // Hit regions (`pers.playerStats.hitRegions` indexes).
     pub const HR_HEAD: usize = 0;
     pub const HR_ARMS: usize = 1;
@@ -299,6 +310,12 @@ pub struct Client {
     pub awaiting_spawn: Vec<usize>,
     /// Simulation-only: round time of the last enemy damage this player took (alive or down).
     pub last_enemy_hit: Option<i64>,
+    /// `tankLink`: the mover whose MG this player operates.
+    pub tank_link: Option<i64>,
+    /// `s.groundEntityNum`: what the player stands on (1022 the world).
+    pub ground_entity: i64,
+    /// Simulation-only: the ground-truth carry (index in `Truth::carries`) in progress.
+    pub carry: Option<usize>,
 }
 
 impl Client {
@@ -330,6 +347,38 @@ pub struct Entity {
     pub classname: Option<String>,
     pub health: i64,
     pub origin: [f64; 3],
+    pub count: i64,
+    pub script_name: Option<String>,
+    pub targetname: Option<String>,
+    pub track: Option<String>,
+    pub message: Option<String>,
+    /// func_constructible: `[progress 0..255, 1 when built, 0]`.
+    pub angles2: [f64; 3],
+    pub linked: bool,
+    pub team_num: i64,
+    pub etype: i64,
+    pub takedamage: i64,
+    /// script_mover: the client on its MG (`tankLink`).
+    pub tank_link: Option<i64>,
+    /// Simulation-only: a mover's velocity (units/s).
+    pub velocity: [f64; 3],
+}
+
+impl Entity {
+    /// The name a tracker can give the entity: track, scriptName, targetname or message.
+    pub fn display_name(&self) -> String {
+        [
+            &self.track,
+            &self.script_name,
+            &self.targetname,
+            &self.message,
+        ]
+        .into_iter()
+        .flatten()
+        .find(|s| !s.is_empty())
+        .cloned()
+        .unwrap_or_default()
+    }
 }
 
 /// An open file handle of `trap_FS_FOpenFile`.
@@ -458,9 +507,80 @@ pub struct TruthRegionHit {
     pub damage: i64,
 }
 
+/// One objective action during the live round (OBJECTIVE_EVENTS).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TruthObjective {
+    pub time: i64,
+    pub kind: &'static str,
+    pub guid: String,
+    pub team: i64,
+    pub track: String,
+    pub pos: [f64; 3],
+}
+
+/// One carry of a flag or documents: pickup to drop, secure, death, disconnect or round end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TruthCarry {
+    pub carrier_guid: String,
+    pub carrier_team: i64,
+    /// The team that owns the item.
+    pub flag_team: i64,
+    pub pickup_time: i64,
+    pub pickup_pos: [f64; 3],
+    pub drop_time: Option<i64>,
+    pub drop_pos: [f64; 3],
+    /// `secured`, `dropped`, `killed`, `round_end`, `disconnected`.
+    pub outcome: Option<&'static str>,
+    pub killer_guid: Option<String>,
+    /// Path length through the carrier's position at every server frame of the carry.
+    pub distance: f64,
+    /// Pickup, every server frame, drop.
+    pub samples: i64,
+    pub last_pos: [f64; 3],
+}
+
+/// One return of a dropped item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TruthReturn {
+    pub time: i64,
+    /// The player who touched it; `None` for the 30 s timeout.
+    pub returner_guid: Option<String>,
+    pub returner_team: Option<i64>,
+    pub flag_team: i64,
+    /// The carry whose drop this return ends (carrier, drop time and place).
+    pub drop: Option<(String, i64, [f64; 3])>,
+}
+
+/// One player's escort of one vehicle over the live round.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TruthEscort {
+    pub team: i64,
+    pub mounted_ms: i64,
+    pub proximity_ms: i64,
+    pub escort: f64,
+    pub credit: f64,
+    pub samples: i64,
+}
+
+/// The round's end as the game recorded it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TruthExit {
+    /// Round time of the `Exit:` line.
+    pub time: i64,
+    /// CS_MULTI_MAPWINNER `w` and CS_MULTI_INFO `d` at that moment.
+    pub winner: String,
+    pub defender: String,
+}
+
 /// What really happened in the live rounds played so far.
 #[derive(Clone, Debug, Default)]
 pub struct Truth {
+    pub objectives: Vec<TruthObjective>,
+    pub carries: Vec<TruthCarry>,
+    pub returns: Vec<TruthReturn>,
+    /// Per (guid, vehicle name).
+    pub escorts: std::collections::BTreeMap<(String, String), TruthEscort>,
+    pub exit: Option<TruthExit>,
     pub hits: Vec<TruthHit>,
     pub deaths: Vec<TruthDeath>,
     pub lives: Vec<TruthLife>,
@@ -473,6 +593,60 @@ pub struct Truth {
     pub waves: [Vec<i64>; 2],
     /// Round time at which the round's end became visible (gamestate 3) or the game shut down.
     pub round_end: Option<i64>,
+}
+
+/// Where an objective item (flag, documents) is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagAt {
+    Home,
+    Carried(usize),
+    /// A dropped copy (ET_ITEM) in entity slot `ent`, dropped at level time `since`.
+    Dropped {
+        ent: usize,
+        since: i64,
+    },
+}
+
+/// An objective item of the map: `team_CTF_redflag` (owned by the Axis, carried by the Allies,
+/// PW_REDFLAG) or `team_CTF_blueflag`.
+#[derive(Clone, Debug)]
+pub struct Flag {
+    pub home: usize,
+    pub pw: usize,
+    pub owner: i64,
+    pub class: &'static str,
+    pub message: String,
+    pub at: FlagAt,
+    /// The last live drop (carrier guid, round time, place) for the return that ends it.
+    pub last_drop: Option<(String, i64, [f64; 3])>,
+}
+
+/// Things the engine does inside a server frame (after the players moved, before `et_RunFrame`).
+#[derive(Clone, Copy, Debug)]
+enum InFrame {
+    Secure(usize),
+    Capture(usize, usize),
+}
+
+fn team_word(team: i64) -> &'static str {
+    if team == c::TEAM_AXIS {
+        "axis"
+    } else {
+        "allies"
+    }
+}
+
+/// CS_MULTI_* team digits: 0 Axis, 1 Allies, -1 none.
+fn team_digit(team: Option<i64>) -> String {
+    match team {
+        Some(t) if t == c::TEAM_AXIS || t == c::TEAM_ALLIES => (t - 1).to_string(),
+        _ => "-1".into(),
+    }
+}
+
+fn dist3(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    (x * x + y * y + z * z).sqrt()
 }
 
 /// Engine-side state shared with the Lua functions of the `et` table.
@@ -492,6 +666,8 @@ pub struct World {
     pub configstrings: HashMap<usize, String>,
     pub clients: Vec<Client>,
     pub ents: HashMap<usize, Entity>,
+    /// The map's entities as G_InitGame spawns them (every map load and map_restart).
+    pub map_ents: HashMap<usize, Entity>,
     pub home: PathBuf,
     files: HashMap<i64, OpenFile>,
     next_fd: i64,
@@ -547,8 +723,7 @@ impl World {
             Entity {
                 inuse: true,
                 classname: Some("worldspawn".into()),
-                health: 0,
-                origin: [0.0; 3],
+                ..Entity::default()
             },
         );
         World {
@@ -563,6 +738,7 @@ impl World {
             cvars,
             configstrings: HashMap::new(),
             clients,
+            map_ents: ents.clone(),
             ents,
             home,
             files: HashMap::new(),
@@ -867,18 +1043,47 @@ fn gentity_get(lua: &Lua, w: &mut World, args: &[Value]) -> mlua::Result<Value> 
         Ok(Value::Integer(arr[idx as usize]))
     };
     // Fields of every entity.
+    let string = |s: &Option<String>| -> mlua::Result<Value> {
+        Ok(match s {
+            Some(s) => Value::String(lua.create_string(s)?),
+            None => Value::Nil,
+        })
+    };
     if !is_client {
-        let e = w.ents.get(&ent).cloned().unwrap_or_default();
+        let Some(e) = w.ents.get(&ent) else {
+            // A slot never used: zeroes, NULL strings.
+            return match f {
+                b"classname" | b"scriptname" | b"targetname" | b"track" | b"message" => {
+                    Ok(Value::Nil)
+                }
+                b"origin" | b"r.currentorigin" | b"s.origin" | b"s.angles2" => vec3(lua, [0.0; 3]),
+                b"tanklink" => Ok(Value::Nil),
+                b"inuse" | b"health" | b"count" | b"count2" | b"r.svflags" | b"s.eflags"
+                | b"s.etype" | b"s.weapon" | b"s.teamnum" | b"r.linked" | b"spawnflags"
+                | b"takedamage" | b"s.groundentitynum" => Ok(Value::Integer(0)),
+                b"s.clientnum" => Ok(Value::Integer(ent as i64)),
+                _ => Err(invalid_field(&raw)),
+            };
+        };
         return match f {
             b"inuse" => Ok(Value::Integer(e.inuse as i64)),
-            b"health" | b"count" => Ok(Value::Integer(e.health)),
-            b"classname" => Ok(match e.classname {
-                Some(s) => Value::String(lua.create_string(s)?),
-                None => Value::Nil,
-            }),
-            b"scriptname" | b"targetname" => Ok(Value::Nil),
+            b"health" => Ok(Value::Integer(e.health)),
+            b"count" => Ok(Value::Integer(e.count)),
+            b"count2" | b"spawnflags" => Ok(Value::Integer(0)),
+            b"classname" => string(&e.classname),
+            b"scriptname" => string(&e.script_name),
+            b"targetname" => string(&e.targetname),
+            b"track" => string(&e.track),
+            b"message" => string(&e.message),
             b"origin" | b"r.currentorigin" | b"s.origin" => vec3(lua, e.origin),
-            b"r.svflags" | b"s.eflags" | b"s.etype" | b"s.weapon" => Ok(Value::Integer(0)),
+            b"s.angles2" => vec3(lua, e.angles2),
+            b"r.linked" => Ok(Value::Integer(e.linked as i64)),
+            b"s.teamnum" => Ok(Value::Integer(e.team_num)),
+            b"s.etype" => Ok(Value::Integer(e.etype)),
+            b"takedamage" => Ok(Value::Integer(e.takedamage)),
+            b"tanklink" => Ok(e.tank_link.map_or(Value::Nil, Value::Integer)),
+            b"s.groundentitynum" => Ok(Value::Integer(c::ENTITYNUM_NONE)),
+            b"r.svflags" | b"s.eflags" | b"s.weapon" => Ok(Value::Integer(0)),
             b"s.clientnum" => Ok(Value::Integer(ent as i64)),
             _ => Err(invalid_field(&raw)),
         };
@@ -890,7 +1095,13 @@ fn gentity_get(lua: &Lua, w: &mut World, args: &[Value]) -> mlua::Result<Value> 
         b"inuse" => Value::Integer(cl.inuse as i64),
         b"health" => Value::Integer(cl.health),
         b"classname" => Value::String(lua.create_string(&cl.classname)?),
-        b"scriptname" | b"targetname" => Value::Nil,
+        b"scriptname" | b"targetname" | b"track" | b"message" => Value::Nil,
+        b"count" | b"count2" | b"spawnflags" | b"takedamage" => Value::Integer(0),
+        b"s.teamnum" => Value::Integer(cl.team),
+        b"r.linked" => Value::Integer((cl.connected == 2) as i64),
+        b"s.angles2" => vec3(lua, [0.0; 3])?,
+        b"tanklink" => cl.tank_link.map_or(Value::Nil, Value::Integer),
+        b"s.groundentitynum" => Value::Integer(cl.ground_entity),
         b"origin" | b"ps.origin" => vec3(lua, ps.origin)?,
         b"r.currentorigin" | b"s.origin" => vec3(lua, cl.ps.origin)?,
         b"r.svflags" => Value::Integer(cl.sv_flags),
@@ -983,6 +1194,17 @@ pub struct Server {
     pub reinforcements: bool,
     /// Each team's wave clock at the last client think (to see it wrap).
     team_wave_clock: [Option<i64>; 2],
+    /// The map's objective items.
+    pub flags: Vec<Flag>,
+    /// The map script's defending team (CS_MULTI_INFO `d`, and the winner until an objective).
+    pub defender: Option<i64>,
+    in_frame: Vec<InFrame>,
+    /// Round time of the last frame the objective truth was sampled at (-1: none yet), and of
+    /// the last escort sample.
+    obj_sample_t: i64,
+    escort_t: i64,
+    /// Each mover's position at the last sample.
+    mover_prev: HashMap<usize, [f64; 3]>,
 }
 
 impl Server {
@@ -1011,6 +1233,12 @@ impl Server {
             vm_count: 0,
             reinforcements: true,
             team_wave_clock: [None, None],
+            flags: Vec::new(),
+            defender: None,
+            in_frame: Vec::new(),
+            obj_sample_t: -1,
+            escort_t: 0,
+            mover_prev: HashMap::new(),
         }
     }
 
@@ -1630,6 +1858,8 @@ impl Server {
             w.milliseconds += dt.max(0);
             w.level_time = level_time;
         }
+        self.run_in_frame();
+        self.sample_objective_truth();
         self.call("et_RunFrame", &[level_time], Ret::Ignored);
         self.end_frame_account();
     }
@@ -1641,16 +1871,20 @@ impl Server {
     /// One ordinary server frame: limbo players check the wave, players move, then `et_RunFrame`.
     pub fn frame(&mut self) {
         let dt = self.frame_msec();
+        self.flag_timeouts();
         self.client_think();
         self.move_players(dt);
+        self.move_movers(dt);
         let t = self.level_time() + dt;
         self.run_frame_at(t);
     }
 
     /// One frame `ms` after the previous one (an irregular frame, e.g. after a hitch).
     pub fn advance(&mut self, ms: i64) {
+        self.flag_timeouts();
         self.client_think();
         self.move_players(ms);
+        self.move_movers(ms);
         let t = self.level_time() + ms;
         self.run_frame_at(t);
     }
@@ -1740,7 +1974,7 @@ impl Server {
         let secs = dt as f64 / 1000.0;
         let mut w = self.w();
         for cl in w.clients.iter_mut() {
-            if !cl.is_alive() {
+            if !cl.is_alive() || cl.tank_link.is_some() || cl.ground_entity != c::ENTITYNUM_WORLD {
                 continue;
             }
             let mut mode = cl.mode;
@@ -1788,7 +2022,26 @@ impl Server {
             w.level_start = t;
             w.cvar_snapshot = w.cvars.clone();
             w.new_reinf_seeds();
+            w.ents = w.map_ents.clone();
         }
+        let d = team_digit(self.defender);
+        self.w()
+            .configstrings
+            .insert(c::CS_MULTI_MAPWINNER, format!("\\w\\{d}"));
+        let info = if self.defender.is_some() {
+            format!("\\d\\{d}")
+        } else {
+            String::new()
+        };
+        self.w().configstrings.insert(c::CS_MULTI_INFO, info);
+        for f in self.flags.iter_mut() {
+            f.at = FlagAt::Home;
+            f.last_drop = None;
+        }
+        self.in_frame.clear();
+        self.obj_sample_t = -1;
+        self.escort_t = 0;
+        self.mover_prev.clear();
         self.team_wave_clock = [None, None];
         self.intermission_queued = false;
         self.load_vm();
@@ -1840,6 +2093,7 @@ impl Server {
             let t = self.round_time();
             self.truth.round_end = Some(t);
             self.finish_truth_kills(t);
+            self.finish_truth_carries(t);
         }
         self.call("et_ShutdownGame", &[restart as i64], Ret::Ignored);
         self.end_frame_account();
@@ -1855,6 +2109,18 @@ impl Server {
             let next = if r == "0" { "1" } else { "0" };
             self.w().cvars.insert("g_currentRound".into(), next.into());
         }
+        if self.gamestate() == 0 && self.truth.exit.is_none() {
+            let w = self.world.borrow();
+            let winner = info_value_for_key(w.configstring(c::CS_MULTI_MAPWINNER).as_bytes(), b"w");
+            let defender = info_value_for_key(w.configstring(c::CS_MULTI_INFO).as_bytes(), b"d");
+            let exit = TruthExit {
+                time: w.round_time(),
+                winner: String::from_utf8_lossy(&winner).into_owned(),
+                defender: String::from_utf8_lossy(&defender).into_owned(),
+            };
+            drop(w);
+            self.truth.exit = Some(exit);
+        }
         self.w().prints.push("Exit: Timelimit hit.\n".into());
         if dedicated {
             self.call_print("Exit: Timelimit hit.\n");
@@ -1869,6 +2135,7 @@ impl Server {
         let t = self.round_time();
         self.truth.round_end = Some(t);
         self.finish_truth_kills(t);
+        self.finish_truth_carries(t);
     }
 
     /// The round is over at `t`: players still down stay down (`RoundEnd`), and kills waiting
@@ -2087,6 +2354,8 @@ impl Server {
             cl.ps = ps;
             cl.mode = Mode::Still;
             cl.follow = None;
+            cl.tank_link = None;
+            cl.ground_entity = c::ENTITYNUM_WORLD;
             if on_team {
                 cl.health = 100;
             } else {
@@ -2183,8 +2452,7 @@ impl Server {
             Entity {
                 inuse: true,
                 classname: Some("trigger_hurt".into()),
-                health: 0,
-                origin: [0.0; 3],
+                ..Entity::default()
             },
         );
     }
@@ -2375,6 +2643,15 @@ impl Server {
             self.call_print(&format!("Kill: {killer} {victim} {mod_}: x killed y\n"));
         }
         self.call("et_Obituary", &[victim as i64, killer, mod_], Ret::IsString);
+        // player_die: G_DropItems after the obituary; a dead player leaves the vehicle.
+        let killer_guid = (killer != c::ENTITYNUM_WORLD && killer as usize != victim).then(|| {
+            self.world.borrow().clients[killer as usize]
+                .guid
+                .trim()
+                .to_string()
+        });
+        self.drop_flag(victim, "killed", killer_guid);
+        self.leave_vehicle(victim);
         let gibbed_at_death = self.world.borrow().clients[victim].health <= c::GIB_HEALTH;
         if live {
             let t = self.round_time();
@@ -2573,6 +2850,8 @@ impl Server {
     /// `ClientDisconnect`: the callback first, then the slot is cleared.
     pub fn disconnect(&mut self, cn: usize) {
         self.call("et_ClientDisconnect", &[cn as i64], Ret::Ignored);
+        self.drop_flag(cn, "disconnected", None);
+        self.leave_vehicle(cn);
         if self.is_live() {
             let t = self.round_time();
             if let Some(l) = self.world.borrow().clients[cn].life {
@@ -2670,6 +2949,683 @@ impl Server {
             .filter(|g| !g.starts_with("et_"))
             .collect();
         assert!(leaked.is_empty(), "tracker leaked globals: {leaked:?}");
+    }
+}
+
+// -------------------------------------------------------------------------------------------
+// The objective game: the map's objective entities, the engine's log lines in its order, and
+// the ground truth of every objective action, carry, return and escort.
+
+impl Server {
+    /// A map entity: spawned now and again at every map load and map_restart.
+    pub fn add_map_entity(&mut self, ent: usize, e: Entity) {
+        let mut w = self.w();
+        w.map_ents.insert(ent, e.clone());
+        w.ents.insert(ent, e);
+    }
+
+    /// A func_constructible (ET_CONSTRUCTIBLE) that `team` builds, unbuilt.
+    pub fn add_constructible(&mut self, ent: usize, track: &str, team: i64, origin: [f64; 3]) {
+        self.add_map_entity(
+            ent,
+            Entity {
+                inuse: true,
+                classname: Some("func_constructible".into()),
+                track: Some(track.into()),
+                script_name: Some(format!("cons_{ent}")),
+                team_num: team,
+                etype: c::ET_CONSTRUCTIBLE,
+                origin,
+                ..Entity::default()
+            },
+        );
+    }
+
+    /// A trigger_objective_info with a track (dynamite target of a func_explosive).
+    pub fn add_objective_info(&mut self, ent: usize, track: &str, origin: [f64; 3]) {
+        self.add_map_entity(
+            ent,
+            Entity {
+                inuse: true,
+                classname: Some("trigger_objective_info".into()),
+                track: Some(track.into()),
+                origin,
+                ..Entity::default()
+            },
+        );
+    }
+
+    /// A team_WOLF_checkpoint (spawn flag) owned by nobody (`count` 0), named by its message.
+    pub fn add_checkpoint(&mut self, ent: usize, message: &str, origin: [f64; 3]) {
+        self.add_map_entity(
+            ent,
+            Entity {
+                inuse: true,
+                classname: Some("team_WOLF_checkpoint".into()),
+                message: Some(message.into()),
+                origin,
+                ..Entity::default()
+            },
+        );
+    }
+
+    /// A script_mover (tank, truck) with a scriptName.
+    pub fn add_mover(&mut self, ent: usize, script_name: &str, origin: [f64; 3]) {
+        self.add_map_entity(
+            ent,
+            Entity {
+                inuse: true,
+                classname: Some("script_mover".into()),
+                script_name: Some(script_name.into()),
+                etype: c::ET_MOVER,
+                health: 1000,
+                count: 1000,
+                origin,
+                ..Entity::default()
+            },
+        );
+    }
+
+    /// An objective item at home: PW_REDFLAG = the Axis-owned `team_CTF_redflag`, PW_BLUEFLAG the
+    /// Allied-owned `team_CTF_blueflag`. Returns its index in `flags`.
+    pub fn add_flag(&mut self, ent: usize, pw: usize, message: &str, origin: [f64; 3]) -> usize {
+        let (owner, class) = if pw == c::PW_REDFLAG {
+            (c::TEAM_AXIS, "team_CTF_redflag")
+        } else {
+            (c::TEAM_ALLIES, "team_CTF_blueflag")
+        };
+        self.add_map_entity(
+            ent,
+            Entity {
+                inuse: true,
+                classname: Some(class.into()),
+                message: Some(message.into()),
+                etype: c::ET_ITEM,
+                origin,
+                ..Entity::default()
+            },
+        );
+        self.flags.push(Flag {
+            home: ent,
+            pw,
+            owner,
+            class,
+            message: message.into(),
+            at: FlagAt::Home,
+            last_drop: None,
+        });
+        self.flags.len() - 1
+    }
+
+    /// The map script's `wm_setwinner`: CS_MULTI_MAPWINNER `w` (None: -1).
+    pub fn set_winner(&mut self, team: Option<i64>) {
+        let d = team_digit(team);
+        self.w()
+            .configstrings
+            .insert(c::CS_MULTI_MAPWINNER, format!("\\w\\{d}"));
+    }
+
+    /// A `G_LogPrintf` line: in the log, and through `et_Print` on a dedicated server only.
+    fn log_line(&mut self, text: &str) {
+        self.w().prints.push(text.to_string());
+        if self.world.borrow().cvar("dedicated") != "0" {
+            self.call_print(text);
+        }
+    }
+
+    fn guid_team_pos(&self, cn: usize) -> (String, i64, [f64; 3]) {
+        let w = self.world.borrow();
+        let cl = &w.clients[cn];
+        (cl.guid.trim().to_string(), cl.team, cl.ps.origin)
+    }
+
+    fn truth_objective(&mut self, cn: usize, kind: &'static str, track: &str) {
+        if !self.is_live() {
+            return;
+        }
+        let (guid, team, pos) = self.guid_team_pos(cn);
+        self.truth.objectives.push(TruthObjective {
+            time: self.round_time(),
+            kind,
+            guid,
+            team,
+            track: track.to_string(),
+            pos,
+        });
+    }
+
+    fn ent(&self, ent: usize) -> Entity {
+        self.world
+            .borrow()
+            .ents
+            .get(&ent)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// An engineer arms dynamite at an objective (toi) or a constructible: the `planted` popup,
+    /// then `Dynamite_Plant:` (g_weapon.c G_ArmDynamite).
+    pub fn plant_dynamite(&mut self, cn: usize, ent: usize) {
+        let track = self.ent(ent).display_name();
+        let team = self.world.borrow().clients[cn].team;
+        self.log_line(&format!(
+            "legacy popup: ^7{}^7 planted \"{track}\"\n",
+            team_word(team)
+        ));
+        self.log_line(&format!("Dynamite_Plant: {cn} {track}\n"));
+        self.truth_objective(cn, "dynamite_plant", &track);
+    }
+
+    /// A defender disarms it: `Dynamite_Diffuse:` then the `defused` popup.
+    pub fn defuse_dynamite(&mut self, cn: usize, ent: usize) {
+        let track = self.ent(ent).display_name();
+        let team = self.world.borrow().clients[cn].team;
+        self.log_line(&format!("Dynamite_Diffuse: {cn} {track}\n"));
+        self.log_line(&format!(
+            "legacy popup: ^7{}^7 defused \"{track}\"\n",
+            team_word(team)
+        ));
+        self.truth_objective(cn, "dynamite_defuse", &track);
+    }
+
+    /// The dynamite of `cn` explodes: a toi prints `Objective_Destroyed:`; a constructible is
+    /// damaged (et_Damage, MOD_DYNAMITE) and, if built, destroyed without any log line.
+    pub fn explode_dynamite(&mut self, cn: usize, ent: usize) {
+        if self.intermission_queued {
+            return;
+        }
+        let e = self.ent(ent);
+        if e.classname.as_deref() == Some("func_constructible") {
+            self.damage_entity(ent, cn as i64, 500, c::MOD_DYNAMITE);
+        } else {
+            let track = e.display_name();
+            self.log_line(&format!("Objective_Destroyed: {cn} {track}\n"));
+            self.truth_objective(cn, "objective_destroyed", &track);
+        }
+    }
+
+    /// `G_Damage` on a non-client entity: `et_Damage` then, for a built constructible, its
+    /// destruction (`s.angles2` reset, unlinked) once its health is gone.
+    pub fn damage_entity(&mut self, ent: usize, attacker: i64, dmg: i64, mod_: i64) {
+        if self.intermission_queued || self.ent(ent).takedamage == 0 {
+            return;
+        }
+        self.call(
+            "et_Damage",
+            &[ent as i64, attacker, dmg, 0, mod_],
+            Ret::ToIntegerOne,
+        );
+        let destroyed = {
+            let mut w = self.w();
+            let e = w.ents.get_mut(&ent).expect("entity");
+            e.health -= dmg;
+            if e.health <= 0 {
+                e.angles2 = [0.0; 3];
+                e.linked = false;
+                e.takedamage = 0;
+                e.health = 0;
+                true
+            } else {
+                false
+            }
+        };
+        if destroyed && (0..c::MAX_CLIENTS as i64).contains(&attacker) {
+            let track = self.ent(ent).display_name();
+            self.truth_objective(attacker as usize, "objective_destroyed", &track);
+        }
+    }
+
+    /// An engineer builds for a while: progress in `s.angles2[0]`; the final stage sets
+    /// `s.angles2[1]`, links the entity and prints `Repair: cn` (g_weapon.c TryConstructing).
+    pub fn build(&mut self, cn: usize, ent: usize, amount: f64) {
+        let done = {
+            let mut w = self.w();
+            let e = w.ents.get_mut(&ent).expect("constructible");
+            if e.angles2[1] >= 1.0 {
+                return;
+            }
+            e.linked = true;
+            e.angles2[0] = (e.angles2[0] + amount).min(255.0);
+            if e.angles2[0] >= 250.0 {
+                e.angles2 = [255.0, 1.0, 0.0];
+                e.takedamage = 1;
+                e.health = 400;
+                true
+            } else {
+                false
+            }
+        };
+        if done {
+            self.log_line(&format!("Repair: {cn}\n"));
+            let track = self.ent(ent).display_name();
+            self.truth_objective(cn, "constructed", &track);
+        }
+    }
+
+    /// An engineer repairs an emplaced MG42: `Repair: cn` with no constructible completing.
+    pub fn repair_mg42(&mut self, cn: usize) {
+        self.log_line(&format!("Repair: {cn}\n"));
+        self.truth_objective(cn, "repaired", "");
+    }
+
+    /// `cn` touches a checkpoint in the next server frame (its `count` becomes their team).
+    pub fn capture_checkpoint(&mut self, cn: usize, ent: usize) {
+        self.in_frame.push(InFrame::Capture(cn, ent));
+    }
+
+    /// The carrier `cn` reaches the trigger_flagonly in the next server frame (secured).
+    pub fn secure_flag(&mut self, cn: usize) {
+        self.in_frame.push(InFrame::Secure(cn));
+    }
+
+    fn run_in_frame(&mut self) {
+        for a in std::mem::take(&mut self.in_frame) {
+            match a {
+                InFrame::Capture(cn, ent) => {
+                    let team = self.world.borrow().clients[cn].team;
+                    if !self.world.borrow().clients[cn].is_alive() || self.ent(ent).count == team {
+                        continue;
+                    }
+                    self.w().ents.get_mut(&ent).expect("checkpoint").count = team;
+                    let track = self.ent(ent).display_name();
+                    self.truth_objective(cn, "checkpoint_captured", &track);
+                }
+                InFrame::Secure(cn) => {
+                    let Some(i) = self.carried_by(cn) else {
+                        continue;
+                    };
+                    self.w().clients[cn].ps.powerups[self.flags[i].pw] = 0;
+                    self.flags[i].at = FlagAt::Home;
+                    self.close_carry(cn, "secured", None);
+                    let track = self.flags[i].message.clone();
+                    self.truth_objective(cn, "objective_secured", &track);
+                }
+            }
+        }
+    }
+
+    /// The flag `cn` carries, if any.
+    pub fn carried_by(&self, cn: usize) -> Option<usize> {
+        self.flags.iter().position(|f| f.at == FlagAt::Carried(cn))
+    }
+
+    /// `cn` touches flag `i` (at home or a dropped copy): `Item:` (GS_PLAYING only), the powerup,
+    /// then the `stole` popup (a dropped copy has no message: "(null)").
+    pub fn pickup_flag(&mut self, cn: usize, i: usize) {
+        let f = self.flags[i].clone();
+        let team = self.world.borrow().clients[cn].team;
+        if team != 3 - f.owner || !self.world.borrow().clients[cn].is_alive() {
+            return;
+        }
+        let message = match f.at {
+            FlagAt::Home => f.message.clone(),
+            FlagAt::Dropped { ent, .. } => {
+                self.free_entity(ent);
+                "(null)".to_string()
+            }
+            FlagAt::Carried(_) => return,
+        };
+        if self.gamestate() == 0 {
+            self.log_line(&format!("Item: {cn} {}\n", f.class));
+        }
+        self.w().clients[cn].ps.powerups[f.pw] = i32::MAX as i64;
+        self.flags[i].at = FlagAt::Carried(cn);
+        self.log_line(&format!(
+            "legacy popup: ^7{}^7 stole \"{message}\"\n",
+            team_word(team)
+        ));
+        if self.is_live() {
+            let (guid, team, pos) = self.guid_team_pos(cn);
+            self.truth.carries.push(TruthCarry {
+                carrier_guid: guid,
+                carrier_team: team,
+                flag_team: f.owner,
+                pickup_time: self.round_time(),
+                pickup_pos: pos,
+                drop_time: None,
+                drop_pos: pos,
+                outcome: None,
+                killer_guid: None,
+                distance: 0.0,
+                samples: 1,
+                last_pos: pos,
+            });
+            self.w().clients[cn].carry = Some(self.truth.carries.len() - 1);
+        }
+    }
+
+    fn free_entity(&mut self, ent: usize) {
+        let mut w = self.w();
+        let e = w.ents.entry(ent).or_default();
+        *e = Entity {
+            classname: Some("freed".into()),
+            ..Entity::default()
+        };
+    }
+
+    /// Ends the ground-truth carry of `cn` here and now.
+    fn close_carry(&mut self, cn: usize, outcome: &'static str, killer: Option<String>) {
+        let Some(k) = self.w().clients[cn].carry.take() else {
+            return;
+        };
+        let pos = self.world.borrow().clients[cn].ps.origin;
+        let t = self.round_time();
+        let carry = &mut self.truth.carries[k];
+        carry.distance += dist3(pos, carry.last_pos);
+        carry.last_pos = pos;
+        carry.samples += 1;
+        carry.drop_time = Some(t);
+        carry.drop_pos = pos;
+        carry.outcome = Some(outcome);
+        carry.killer_guid = killer;
+    }
+
+    /// `G_DropItems`: the powerup goes, a dropped copy (ET_ITEM, the flag's classname) appears
+    /// where the carrier is, with a 30 s return timer. No log line.
+    fn drop_flag(&mut self, cn: usize, outcome: &'static str, killer: Option<String>) {
+        let Some(i) = self.carried_by(cn) else {
+            return;
+        };
+        let (pos, guid) = {
+            let w = self.world.borrow();
+            (
+                w.clients[cn].ps.origin,
+                w.clients[cn].guid.trim().to_string(),
+            )
+        };
+        let class = self.flags[i].class;
+        let ent = {
+            let mut w = self.w();
+            w.clients[cn].ps.powerups[self.flags[i].pw] = 0;
+            let slot = (400..1000)
+                .find(|n| {
+                    w.ents
+                        .get(n)
+                        .is_none_or(|e| e.classname.as_deref().is_none_or(|c| c == "freed"))
+                })
+                .expect("a free entity slot");
+            w.ents.insert(
+                slot,
+                Entity {
+                    inuse: true,
+                    classname: Some(class.into()),
+                    etype: c::ET_ITEM,
+                    origin: pos,
+                    ..Entity::default()
+                },
+            );
+            slot
+        };
+        let since = self.level_time();
+        self.flags[i].at = FlagAt::Dropped { ent, since };
+        if self.is_live() && self.world.borrow().clients[cn].carry.is_some() {
+            self.close_carry(cn, outcome, killer);
+            self.flags[i].last_drop = Some((guid, self.round_time(), pos));
+        }
+    }
+
+    /// `/dropobj`: the client command (et_ClientCommand), then the drop.
+    pub fn drop_objective(&mut self, cn: usize) {
+        self.client_command(cn, &["dropobj"]);
+        self.drop_flag(cn, "dropped", None);
+    }
+
+    /// A player of the owning team touches the dropped copy of flag `i`: `Item:` then the
+    /// `returned` popup.
+    pub fn return_flag(&mut self, cn: usize, i: usize) {
+        let FlagAt::Dropped { ent, .. } = self.flags[i].at else {
+            return;
+        };
+        let (team, alive) = {
+            let w = self.world.borrow();
+            (w.clients[cn].team, w.clients[cn].is_alive())
+        };
+        if team != self.flags[i].owner || !alive {
+            return;
+        }
+        if self.gamestate() == 0 {
+            let class = self.flags[i].class;
+            self.log_line(&format!("Item: {cn} {class}\n"));
+        }
+        self.flag_returned(i, ent, Some(cn));
+    }
+
+    fn flag_returned(&mut self, i: usize, ent: usize, by: Option<usize>) {
+        self.free_entity(ent);
+        self.flags[i].at = FlagAt::Home;
+        let owner = self.flags[i].owner;
+        let message = self.flags[i].message.clone();
+        self.log_line(&format!(
+            "legacy popup: ^7{}^7 returned \"{message}\"\n",
+            team_word(owner)
+        ));
+        let drop = self.flags[i].last_drop.take();
+        if self.is_live() {
+            let (guid, team) = match by {
+                Some(cn) => {
+                    let (g, t, _) = self.guid_team_pos(cn);
+                    (Some(g), Some(t))
+                }
+                None => (None, None),
+            };
+            self.truth.returns.push(TruthReturn {
+                time: self.round_time(),
+                returner_guid: guid,
+                returner_team: team,
+                flag_team: owner,
+                drop,
+            });
+        }
+    }
+
+    /// `Team_DroppedFlagThink`: a dropped copy left for 30 s goes home (no cn anywhere).
+    fn flag_timeouts(&mut self) {
+        if self.intermission_queued {
+            return;
+        }
+        let now = self.level_time();
+        for i in 0..self.flags.len() {
+            if let FlagAt::Dropped { ent, since } = self.flags[i].at
+                && now - since >= 30_000
+            {
+                self.flag_returned(i, ent, None);
+            }
+        }
+    }
+
+    /// Carries still open when the round ends.
+    fn finish_truth_carries(&mut self, _t: i64) {
+        for cn in 0..c::MAX_CLIENTS {
+            if self.world.borrow().clients[cn].carry.is_some() {
+                self.close_carry(cn, "round_end", None);
+            }
+        }
+    }
+
+    /// A client command: `et_ClientCommand(cn, argv0)` with trap_Argv set.
+    pub fn client_command(&mut self, cn: usize, args: &[&str]) {
+        self.w().argv = args.iter().map(|a| a.to_string()).collect();
+        let Some(lua) = self.lua.as_ref() else {
+            return;
+        };
+        let f: Function = match lua.globals().raw_get::<Value>("et_ClientCommand") {
+            Ok(Value::Function(f)) => f,
+            _ => return,
+        };
+        let cmd = lua.create_string(args[0]).expect("string");
+        let start = self.measure.then(Instant::now);
+        let result = f.call::<MultiValue>((cn as i64, cmd));
+        if let Some(s) = start {
+            self.pending_ns += s.elapsed().as_nanos() as u64;
+        }
+        match result {
+            Err(e) => self.lua_errors.push(format!(
+                "Lua 5.4 API: et_ClientCommand error running lua script: '{e}'"
+            )),
+            Ok(values) => {
+                if values.iter().any(|v| !v.is_nil()) {
+                    self.returned_values
+                        .push(format!("et_ClientCommand({cn}, {args:?}) -> {values:?}"));
+                }
+                if let Some(Value::Integer(1)) = values.iter().next() {
+                    self.interceptions.push(format!("et_ClientCommand({cn})"));
+                }
+            }
+        }
+    }
+
+    /// Moves a script_mover from now on (units/s); its riders move with it.
+    pub fn set_mover_velocity(&mut self, ent: usize, v: [f64; 3]) {
+        self.w().ents.get_mut(&ent).expect("mover").velocity = v;
+    }
+
+    /// `cn` takes the tank's MG: `tankLink` both ways, EF_MOUNTEDTANK, on top of the tank.
+    pub fn mount_tank(&mut self, cn: usize, ent: usize) {
+        let o = self.ent(ent).origin;
+        let mut w = self.w();
+        if w.ents[&ent].tank_link.is_some() || !w.clients[cn].is_alive() {
+            return;
+        }
+        w.ents.get_mut(&ent).expect("mover").tank_link = Some(cn as i64);
+        let cl = &mut w.clients[cn];
+        cl.tank_link = Some(ent as i64);
+        cl.ps.eflags |= c::EF_MOUNTEDTANK;
+        cl.mode = Mode::Still;
+        cl.ps.origin = [o[0], o[1], o[2] + 48.0];
+    }
+
+    /// `cn` climbs onto the mover (a truck bed): `s.groundEntityNum` = the mover.
+    pub fn board(&mut self, cn: usize, ent: usize) {
+        let o = self.ent(ent).origin;
+        let mut w = self.w();
+        if !w.clients[cn].is_alive() || w.clients[cn].tank_link.is_some() {
+            return;
+        }
+        let cl = &mut w.clients[cn];
+        cl.ground_entity = ent as i64;
+        cl.mode = Mode::Still;
+        cl.ps.origin = [o[0] - 60.0, o[1], o[2] + 40.0];
+    }
+
+    /// Off the MG or the truck bed.
+    pub fn leave_vehicle(&mut self, cn: usize) {
+        let mut w = self.w();
+        if let Some(m) = w.clients[cn].tank_link.take()
+            && let Some(e) = w.ents.get_mut(&(m as usize))
+        {
+            e.tank_link = None;
+        }
+        let cl = &mut w.clients[cn];
+        cl.ps.eflags &= !c::EF_MOUNTEDTANK;
+        cl.ground_entity = c::ENTITYNUM_WORLD;
+    }
+
+    fn move_movers(&mut self, dt: i64) {
+        let secs = dt as f64 / 1000.0;
+        let mut w = self.w();
+        let movers: Vec<(usize, [f64; 3])> = w
+            .ents
+            .iter()
+            .filter(|(_, e)| e.velocity != [0.0; 3])
+            .map(|(n, e)| (*n, e.velocity))
+            .collect();
+        for (n, v) in movers {
+            let d = [v[0] * secs, v[1] * secs, v[2] * secs];
+            let e = w.ents.get_mut(&n).expect("mover");
+            for (o, d) in e.origin.iter_mut().zip(d) {
+                *o += d;
+            }
+            for cl in w.clients.iter_mut() {
+                if cl.tank_link == Some(n as i64) || cl.ground_entity == n as i64 {
+                    for (o, d) in cl.ps.origin.iter_mut().zip(d) {
+                        *o += d;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The truth the tracker can sample at each server frame of the live round: the carriers'
+    /// paths and the escorts (mounted every frame; near while the vehicle moved).
+    fn sample_objective_truth(&mut self) {
+        if self.gamestate() != 0 {
+            return;
+        }
+        let t = self.round_time();
+        if t <= self.obj_sample_t {
+            return;
+        }
+        self.obj_sample_t = t;
+        let dt = t - self.escort_t;
+        self.escort_t = t;
+        for cn in 0..c::MAX_CLIENTS {
+            let (k, pos) = {
+                let w = self.world.borrow();
+                (w.clients[cn].carry, w.clients[cn].ps.origin)
+            };
+            if let Some(k) = k {
+                let carry = &mut self.truth.carries[k];
+                carry.distance += dist3(pos, carry.last_pos);
+                carry.last_pos = pos;
+                carry.samples += 1;
+            }
+        }
+        let movers: Vec<(usize, Entity)> = {
+            let w = self.world.borrow();
+            let mut m: Vec<(usize, Entity)> = w
+                .ents
+                .iter()
+                .filter(|(_, e)| e.classname.as_deref() == Some("script_mover"))
+                .map(|(n, e)| (*n, e.clone()))
+                .collect();
+            m.sort_by_key(|(n, _)| *n);
+            m
+        };
+        for (n, e) in movers {
+            let prev = self.mover_prev.insert(n, e.origin).unwrap_or(e.origin);
+            let d = dist3(e.origin, prev);
+            let name = e.display_name();
+            for cn in 0..c::MAX_CLIENTS {
+                let (alive, guid, team, pos, link, ground) = {
+                    let w = self.world.borrow();
+                    let cl = &w.clients[cn];
+                    (
+                        cl.is_alive(),
+                        cl.guid.trim().to_string(),
+                        cl.team,
+                        cl.ps.origin,
+                        cl.tank_link,
+                        cl.ground_entity,
+                    )
+                };
+                if !alive {
+                    continue;
+                }
+                let mounted = (link == Some(n as i64) && e.tank_link == Some(cn as i64))
+                    || ground == n as i64;
+                let near = dist3(pos, e.origin);
+                if !mounted && (d <= 0.0 || near > 500.0) {
+                    continue;
+                }
+                let rec = self
+                    .truth
+                    .escorts
+                    .entry((guid, name.clone()))
+                    .or_insert_with(|| TruthEscort {
+                        team,
+                        ..TruthEscort::default()
+                    });
+                if mounted {
+                    rec.mounted_ms += dt;
+                    rec.credit += d;
+                } else {
+                    rec.proximity_ms += dt;
+                    rec.credit += d * (1.0 - near / 500.0);
+                }
+                rec.escort += d;
+                rec.samples += 1;
+            }
+        }
     }
 }
 

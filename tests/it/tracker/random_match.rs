@@ -2,6 +2,7 @@
 
 use super::check::{self, RoundFile};
 use super::game::verify_game;
+use super::objectives::verify_objectives;
 use et_server_sim::matchgen::{MatchConfig, play};
 use et_server_sim::sim::{EngineVersion, LifeEnd, Server, c};
 use proximity::format::Outcome;
@@ -119,6 +120,7 @@ fn verify(s: &Server) -> RoundFile {
     assert_eq!(damage, truth.hits.iter().map(|h| h.damage).sum::<i64>());
     assert_eq!(rf.reactions.len(), rf.engagements.len());
     verify_game(s, &rf);
+    verify_objectives(s, &rf);
     rf
 }
 
@@ -183,6 +185,41 @@ fn full_match(seed: u64) {
             .iter()
             .any(|a| a.weapon == c::WP_MEDIC_SYRINGE && a.shots > 0)
     );
+    // ... and the objective game had every kind of row to check.
+    for kind in [
+        "dynamite_plant",
+        "dynamite_defuse",
+        "objective_destroyed",
+        "constructed",
+        "repaired",
+        "checkpoint_captured",
+        "objective_secured",
+    ] {
+        assert!(rf.objectives.iter().any(|o| o.kind == kind), "no {kind}");
+    }
+    for outcome in ["secured", "dropped", "killed", "round_end", "disconnected"] {
+        assert!(
+            rf.carries.iter().any(|c| c.outcome == outcome),
+            "no {outcome} carry"
+        );
+    }
+    assert!(rf.carries.iter().any(|c| !c.killer_guid.is_empty()));
+    for team in ["AXIS", "ALLIES"] {
+        assert!(rf.carries.iter().any(|c| c.flag_team == team));
+    }
+    assert!(
+        rf.returns.iter().any(|r| r.returner_guid.is_empty()),
+        "no timeout return"
+    );
+    assert!(
+        rf.returns.iter().any(|r| !r.returner_guid.is_empty()),
+        "no return by touch"
+    );
+    assert!(
+        rf.escorts.iter().any(|e| e.mounted_ms > 0),
+        "nobody mounted"
+    );
+    assert!(rf.escorts.iter().any(|e| e.proximity_ms > 0), "nobody near");
     assert!(
         s.truth.waves.iter().all(|w| w.len() > 5),
         "waves {:?}",

@@ -2,6 +2,7 @@
 
 use super::check::{self, Eng, RoundFile, Track};
 use super::game::verify_game;
+use super::objectives::verify_objectives;
 use et_server_sim::sim::{EngineVersion, Mode, Server, c};
 
 const AXIS: i64 = c::TEAM_AXIS;
@@ -26,6 +27,7 @@ fn live(version: EngineVersion, players: &[(&str, i64, i64)]) -> Server {
 fn finish(s: Server) -> (Server, RoundFile) {
     let (s, rf) = finish_unverified(s);
     verify_game(&s, &rf);
+    verify_objectives(&s, &rf);
     (s, rf)
 }
 
