@@ -197,8 +197,10 @@ pub fn synth_round(opts: &SynthOptions) -> Round {
         ("objective_focus".into(), false),
     ];
     h.capabilities.extend(
+        // The generator plays no objectives yet: it declares only what it writes.
         GameSection::ALL
             .iter()
+            .filter(|s| !GameSection::OBJECTIVES.contains(s))
             .map(|s| (s.capability().to_string(), true)),
     );
 

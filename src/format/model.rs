@@ -679,10 +679,11 @@ pub struct CarrierReturn {
     pub return_time: i64,
     pub returner: Option<Returner>,
     pub flag_team: Team,
+    /// The drop fields are `None` when the tracker did not see the drop (before it loaded, say).
     pub original_carrier_guid: Option<String>,
-    pub drop_time: i64,
-    pub return_delay_ms: i64,
-    pub drop_pos: Vec3,
+    pub drop_time: Option<i64>,
+    pub return_delay_ms: Option<i64>,
+    pub drop_pos: Option<Vec3>,
 }
 
 /// A row of ESCORT_CREDIT: one player's escort of one vehicle.

@@ -1804,13 +1804,17 @@ fn parse_carrier_return(line: &[u8]) -> FieldResult<CarrierReturn> {
         returner,
         flag_team: team(f[4], "flag_team")?,
         original_carrier_guid: opt_guid(f[5], "original_carrier_guid")?,
-        drop_time: time(f[6], "drop_time")?,
-        return_delay_ms: time(f[7], "return_delay_ms")?,
-        drop_pos: Vec3::new(
-            coord(f[8], "drop_x")?,
-            coord(f[9], "drop_y")?,
-            coord(f[10], "drop_z")?,
-        ),
+        drop_time: opt_time(f[6], "drop_time")?,
+        return_delay_ms: opt_time(f[7], "return_delay_ms")?,
+        drop_pos: if f[8..11].iter().all(|v| v.is_empty()) {
+            None
+        } else {
+            Some(Vec3::new(
+                coord(f[8], "drop_x")?,
+                coord(f[9], "drop_y")?,
+                coord(f[10], "drop_z")?,
+            ))
+        },
     })
 }
 

@@ -1058,19 +1058,18 @@ fn carrier_return_strategy() -> impl Strategy<Value = CarrierReturn> {
             )
                 .prop_map(|(guid, name, team)| Returner { guid, name, team }),
         ),
-        proptest::option::of(guid_strategy()),
-        vec3_strategy(),
+        proptest::option::of((guid_strategy(), vec3_strategy())),
     )
         .prop_map(
-            |(((drop_time, return_time, return_delay_ms), flag_team), returner, original, pos)| {
+            |(((drop_time, return_time, return_delay_ms), flag_team), returner, drop)| {
                 CarrierReturn {
                     return_time,
                     returner,
                     flag_team,
-                    original_carrier_guid: original,
-                    drop_time,
-                    return_delay_ms,
-                    drop_pos: pos,
+                    original_carrier_guid: drop.as_ref().map(|d| d.0.clone()),
+                    drop_time: drop.as_ref().map(|_| drop_time),
+                    return_delay_ms: drop.as_ref().map(|_| return_delay_ms),
+                    drop_pos: drop.map(|d| d.1),
                 }
             },
         )
@@ -1718,7 +1717,7 @@ fn the_deployed_trackers_v6_file_imports_its_sections_and_skips_the_rest() {
         returns[0].returner.as_ref().map(|w| w.team),
         Some(Team::Axis)
     );
-    assert_eq!(returns[0].return_delay_ms, 1000);
+    assert_eq!(returns[0].return_delay_ms, Some(1000));
     let escorts = r.escorts.as_ref().expect("escorts");
     assert_eq!(
         (

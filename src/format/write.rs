@@ -309,10 +309,13 @@ fn write_objective_sections(round: &Round, out: &mut Vec<u8>) {
                 ";{};{};{};{};",
                 r.flag_team,
                 r.original_carrier_guid.as_deref().unwrap_or(""),
-                r.drop_time,
-                r.return_delay_ms
+                opt(r.drop_time),
+                opt(r.return_delay_ms)
             );
-            vec3(out, &r.drop_pos, ';');
+            match &r.drop_pos {
+                Some(p) => vec3(out, p, ';'),
+                None => out.extend_from_slice(b";;"),
+            }
             out.push(b'\n');
         }
     }

@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::rows::death_cells;
-use crate::format::Round;
+use crate::format::{Round, Winner};
 use crate::metrics::RoundMetrics;
 use crate::names;
+use crate::store::codec::team_code;
 use crate::store::write::{PlayerDirectory, RoundRecord};
 
 /// What the import knows of the file besides its content.
@@ -62,6 +63,12 @@ pub fn round_record(
             .collect(),
         has_end_marker: round.has_end_marker,
         recorded: round.recorded_mask(),
+        winner: h.winner.map(|w| match w {
+            Winner::Team(t) => team_code(t),
+            Winner::Nobody => 0,
+        }),
+        defender: h.defender.map(team_code),
+        time_set_ms: h.time_set_ms.map(|v| v as i32),
         engagements: s.engagements as i32,
         crossfires: s.crossfires as i32,
         escapes: s.escapes as i32,

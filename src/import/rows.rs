@@ -91,6 +91,10 @@ pub fn build(
         kill_outcome_rows(round_id, round)?,
         spawn_timing_rows(round_id, round)?,
         weapon_rows(round_id, round)?,
+        objective_event_rows(round_id, round)?,
+        carry_rows(round_id, round)?,
+        carrier_return_rows(round_id, round)?,
+        escort_rows(round_id, round)?,
     );
     Ok(Some(metrics))
 }
@@ -313,6 +317,137 @@ fn spawn_timing_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreErro
             .put(column(ts, |x| x.enemy_spawn_interval.map(|v| v as i32)))?
             .put(column(ts, |x| x.time_to_next_spawn.map(|v| v as i32)))?
             .put(column(ts, |x| x.spawn_timing_score))?;
+    }
+    Ok(rows)
+}
+
+/// The objective actions, one row of parallel arrays in file order; none when not recorded.
+fn objective_event_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_objective_events",
+        &[
+            "round_id",
+            "time_ms",
+            "action",
+            "guid",
+            "team",
+            "track_name",
+            "x",
+            "y",
+            "z",
+        ],
+    );
+    if let Some(es) = round.objective_events.as_deref().filter(|e| !e.is_empty()) {
+        rows.row()?
+            .put(round_id)?
+            .put(column(es, |x| x.time as i32))?
+            .put(column(es, |x| x.action.as_str()))?
+            .put(column(es, |x| x.player_guid.as_str()))?
+            .put(column(es, |x| team_code(x.player_team)))?
+            .put(column(es, |x| x.track_name.as_bytes()))?
+            .put(column(es, |x| x.pos.x as f32))?
+            .put(column(es, |x| x.pos.y as f32))?
+            .put(column(es, |x| x.pos.z as f32))?;
+    }
+    Ok(rows)
+}
+
+/// The carries of objective items, one row of parallel arrays in file order.
+fn carry_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_carries",
+        &[
+            "round_id",
+            "carrier_guid",
+            "carrier_team",
+            "flag_team",
+            "pickup_ms",
+            "drop_ms",
+            "outcome",
+            "carry_distance",
+            "beeline_distance",
+            "pickup_x",
+            "pickup_y",
+            "drop_x",
+            "drop_y",
+            "killer_guid",
+        ],
+    );
+    if let Some(cs) = round.carries.as_deref().filter(|c| !c.is_empty()) {
+        rows.row()?
+            .put(round_id)?
+            .put(column(cs, |x| x.carrier_guid.as_str()))?
+            .put(column(cs, |x| team_code(x.carrier_team)))?
+            .put(column(cs, |x| team_code(x.flag_team)))?
+            .put(column(cs, |x| x.pickup_time as i32))?
+            .put(column(cs, |x| x.drop_time as i32))?
+            .put(column(cs, |x| x.outcome.as_str()))?
+            .put(column(cs, |x| x.carry_distance as f32))?
+            .put(column(cs, |x| x.beeline_distance as f32))?
+            .put(column(cs, |x| x.pickup_pos.x as f32))?
+            .put(column(cs, |x| x.pickup_pos.y as f32))?
+            .put(column(cs, |x| x.drop_pos.x as f32))?
+            .put(column(cs, |x| x.drop_pos.y as f32))?
+            .put(column(cs, |x| x.killer_guid.as_deref()))?;
+    }
+    Ok(rows)
+}
+
+/// The returns of dropped items, one row of parallel arrays in file order; a timeout return
+/// has no returner (NULL).
+fn carrier_return_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_carrier_returns",
+        &[
+            "round_id",
+            "return_ms",
+            "returner_guid",
+            "flag_team",
+            "original_carrier_guid",
+            "drop_ms",
+            "drop_x",
+            "drop_y",
+        ],
+    );
+    if let Some(rs) = round.carrier_returns.as_deref().filter(|r| !r.is_empty()) {
+        rows.row()?
+            .put(round_id)?
+            .put(column(rs, |x| x.return_time as i32))?
+            .put(column(rs, |x| x.returner.as_ref().map(|w| w.guid.as_str())))?
+            .put(column(rs, |x| team_code(x.flag_team)))?
+            .put(column(rs, |x| x.original_carrier_guid.as_deref()))?
+            .put(column(rs, |x| x.drop_time.map(|v| v as i32)))?
+            .put(column(rs, |x| x.drop_pos.map(|p| p.x as f32)))?
+            .put(column(rs, |x| x.drop_pos.map(|p| p.y as f32)))?;
+    }
+    Ok(rows)
+}
+
+/// Each player's escort of each vehicle, one row of parallel arrays in file order.
+fn escort_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_escorts",
+        &[
+            "round_id",
+            "guid",
+            "team",
+            "vehicle_name",
+            "mounted_ms",
+            "proximity_ms",
+            "escort_distance",
+            "credit_distance",
+        ],
+    );
+    if let Some(es) = round.escorts.as_deref().filter(|e| !e.is_empty()) {
+        rows.row()?
+            .put(round_id)?
+            .put(column(es, |x| x.player_guid.as_str()))?
+            .put(column(es, |x| team_code(x.player_team)))?
+            .put(column(es, |x| x.vehicle_name.as_bytes()))?
+            .put(column(es, |x| x.mounted_time_ms as i32))?
+            .put(column(es, |x| x.proximity_time_ms as i32))?
+            .put(column(es, |x| x.total_escort_distance as f32))?
+            .put(column(es, |x| x.credit_distance as f32))?;
     }
     Ok(rows)
 }
@@ -889,6 +1024,10 @@ mod tests {
                 "round_kill_outcomes",
                 "round_spawn_timings",
                 "round_weapons",
+                "round_objective_events",
+                "round_carries",
+                "round_carrier_returns",
+                "round_escorts",
             ]
         );
         let rows = |name: &str| tables.iter().find(|t| t.0 == name).map(|t| t.1);

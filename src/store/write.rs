@@ -104,6 +104,10 @@ pub struct RoundRecord {
     pub has_end_marker: bool,
     /// The sections of the rest of the game the round recorded (`Round::recorded_mask`).
     pub recorded: i16,
+    /// The round's result from the header: 1 Axis, 2 Allies, 0 nobody; `None` when unsaid.
+    pub winner: Option<i16>,
+    pub defender: Option<i16>,
+    pub time_set_ms: Option<i32>,
     pub engagements: i32,
     pub crossfires: i32,
     pub escapes: i32,
@@ -213,9 +217,9 @@ impl RoundTx {
                      start_unix, end_unix, played_at, duration_ms, banner, tracker_version,
                      capabilities, params, skipped_sections, has_end_marker, file_bytes,
                      engagement_count, crossfire_count, escape_count, kill_count, player_count,
-                     support_mean_pct, recorded)
+                     support_mean_pct, recorded, winner, defender, time_set_ms)
                  VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,
-                         $20,$21,$32)
+                         $20,$21,$32,$33,$34,$35)
                  ON CONFLICT DO NOTHING
                  RETURNING id),
              listed AS (
@@ -257,6 +261,9 @@ impl RoundTx {
         .bind(&d.display_names)
         .bind(&d.match_keys)
         .bind(r.recorded)
+        .bind(r.winner)
+        .bind(r.defender)
+        .bind(r.time_set_ms)
         .fetch_one(&mut *self.tx)
         .await?;
         if listed.is_none() {

@@ -69,7 +69,7 @@ async fn the_deployed_trackers_v6_file_imports_its_sections_row_for_row() {
         .await
         .unwrap();
     // Every section but HIT_REGIONS, which this file does not hold.
-    assert_eq!(recorded, 0b10111);
+    assert_eq!(recorded, 0b1_1111_0111);
     let (medics, revived, under_fire): (Vec<String>, Vec<String>, Vec<bool>) = sqlx::query_as(
         "SELECT medic_guid, revived_guid, under_fire FROM round_revives WHERE round_id = $1",
     )

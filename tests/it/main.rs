@@ -23,6 +23,7 @@ mod commands;
 mod discord_rules;
 mod fake_discord;
 mod gunfights;
+mod objectives;
 mod scanner;
 mod store;
 mod tracker;

@@ -949,6 +949,97 @@ pub fn read(bytes: &[u8]) -> Result<RoundFile, String> {
     Ok(rf)
 }
 
+/// The typed objective sections say what the strict reader read, row by row.
+fn cross_check_objectives(r: &proximity::format::Round, rf: &RoundFile) {
+    use proximity::format::Winner;
+    let events = r.objective_events.as_ref().expect("OBJECTIVE_EVENTS");
+    assert_eq!(events.len(), rf.objectives.len());
+    for (a, b) in events.iter().zip(&rf.objectives) {
+        assert_eq!(
+            (a.time, a.action.as_str(), a.player_guid.as_str()),
+            (b.time, b.kind.as_str(), b.guid.as_str())
+        );
+        assert_eq!(a.player_team.as_str(), b.team);
+        assert_eq!(a.track_name.as_bytes(), b.track.as_bytes());
+        assert_eq!([a.pos.x, a.pos.y, a.pos.z], b.pos);
+    }
+    let carries = r.carries.as_ref().expect("CARRIER_EVENTS");
+    assert_eq!(carries.len(), rf.carries.len());
+    for (a, b) in carries.iter().zip(&rf.carries) {
+        assert_eq!(
+            (
+                a.carrier_guid.as_str(),
+                a.pickup_time,
+                a.drop_time,
+                a.outcome.as_str()
+            ),
+            (
+                b.carrier_guid.as_str(),
+                b.pickup_time,
+                b.drop_time,
+                b.outcome.as_str()
+            )
+        );
+        assert_eq!(
+            (a.carrier_team.as_str(), a.flag_team.as_str()),
+            (b.carrier_team.as_str(), b.flag_team.as_str())
+        );
+        assert_eq!(
+            (
+                a.carry_distance,
+                a.beeline_distance,
+                a.efficiency,
+                a.path_samples
+            ),
+            (b.carry_distance, b.beeline, b.efficiency, b.samples)
+        );
+        assert_eq!(a.killer_guid.as_deref().unwrap_or(""), b.killer_guid);
+    }
+    let returns = r.carrier_returns.as_ref().expect("CARRIER_RETURNS");
+    assert_eq!(returns.len(), rf.returns.len());
+    for (a, b) in returns.iter().zip(&rf.returns) {
+        assert_eq!(a.return_time, b.time);
+        assert_eq!(
+            a.returner.as_ref().map_or("", |w| w.guid.as_str()),
+            b.returner_guid
+        );
+        assert_eq!(
+            a.original_carrier_guid.as_deref().unwrap_or(""),
+            b.carrier_guid
+        );
+        assert_eq!((a.drop_time, a.return_delay_ms), (b.drop_time, b.delay));
+        assert_eq!(a.drop_pos.map(|p| [p.x, p.y, p.z]), b.drop_pos);
+    }
+    let escorts = r.escorts.as_ref().expect("ESCORT_CREDIT");
+    assert_eq!(escorts.len(), rf.escorts.len());
+    for (a, b) in escorts.iter().zip(&rf.escorts) {
+        assert_eq!(
+            (a.player_guid.as_str(), a.vehicle_name.as_bytes()),
+            (b.guid.as_str(), b.vehicle.as_bytes())
+        );
+        assert_eq!(
+            (a.mounted_time_ms, a.proximity_time_ms, a.samples),
+            (b.mounted_ms, b.proximity_ms, b.samples)
+        );
+        assert_eq!(
+            (a.total_escort_distance, a.credit_distance),
+            (b.escort, b.credit)
+        );
+    }
+    let winner = r.header.winner.map(|w| match w {
+        Winner::Team(t) => t.as_str().to_string(),
+        Winner::Nobody => String::new(),
+    });
+    assert_eq!(
+        winner.as_deref(),
+        rf.header.get("winner").map(String::as_str)
+    );
+    assert_eq!(
+        r.header.time_set_ms.map(|v| v.to_string()).as_deref(),
+        rf.header.get("time_set").map(String::as_str)
+    );
+}
+
 /// Parses `bytes` with the crate's parser and asserts that its typed round says exactly what
 /// the strict reader read: ids, times, outcomes, killers, targets, attackers, tracks, path events,
 /// heatmaps and reactions. Returns the typed round.
@@ -959,17 +1050,12 @@ pub fn cross_check(bytes: &[u8], rf: &RoundFile) -> proximity::format::Round {
     assert_eq!(r.header.banner, Banner::V4);
     assert_eq!(r.header.map, rf.header["map"]);
     assert_eq!(r.header.round.to_string(), rf.header["round"]);
-    // This branch's parser does not know the objective sections yet: it skips them whole.
-    for sk in &r.skipped {
-        let rows = match sk.name.as_str() {
-            "OBJECTIVE_EVENTS" => rf.objectives.len(),
-            "CARRIER_EVENTS" => rf.carries.len(),
-            "CARRIER_RETURNS" => rf.returns.len(),
-            "ESCORT_CREDIT" => rf.escorts.len(),
-            other => panic!("skipped section {other}"),
-        };
-        assert_eq!(sk.rows, rows, "rows of {}", sk.name);
-    }
+    assert_eq!(
+        r.skipped,
+        Vec::new(),
+        "our tracker writes only sections the reader knows"
+    );
+    cross_check_objectives(&r, rf);
     assert_eq!(r.engagements.len(), rf.engagements.len());
     for (a, b) in r.engagements.iter().zip(&rf.engagements) {
         assert_eq!(
