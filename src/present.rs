@@ -1,13 +1,13 @@
 //! From query results to what people see: render inputs and short texts. Shared by the demo,
 //! the post-round summary and the slash commands, so that each of them stays glue.
 
-use crate::format::Team;
+use crate::format::{ObjectiveAction, Team, Winner};
 use crate::heat::HeatKind;
 use crate::metrics::Figure;
 use crate::names::clean_name;
 use crate::render::{
     CardStat, DuoRow, DuosInput, HeatPoint, HeatmapInput, LeaderRow, LeaderboardInput,
-    PlayerCardInput, RoundCardInput, RoundDuo,
+    ObjectiveMark, PlayerCardInput, RoundCardInput, RoundDuo,
 };
 use crate::store::queries::{self, CardFigures, HeatPointRow, RoundPost, Scope};
 
@@ -46,6 +46,14 @@ pub fn team_of(code: Option<i16>) -> Option<Team> {
         Some(1) => Some(Team::Axis),
         Some(2) => Some(Team::Allies),
         _ => None,
+    }
+}
+
+/// The winner of a stored round's `winner` code (1 Axis, 2 Allies, 0 nobody).
+pub fn winner_of(code: i16) -> Option<Winner> {
+    match code {
+        0 => Some(Winner::Nobody),
+        c => team_of(Some(c)).map(Winner::Team),
     }
 }
 
@@ -114,6 +122,21 @@ pub fn round_card(s: &RoundPost) -> RoundCardInput {
                 100.0 * p.value as f64 / *shots as f64,
                 *shots,
             )
+        }),
+        winner: s.round.winner.and_then(winner_of),
+        objectives: s.objectives.as_ref().map(|moments| {
+            moments
+                .iter()
+                .filter_map(|m| {
+                    Some(ObjectiveMark {
+                        time_ms: i64::from(m.time_ms),
+                        team: team_of(Some(m.team))?,
+                        name: m.name.clone(),
+                        action: ObjectiveAction::from_word(&m.action),
+                        objective: m.track_name.clone(),
+                    })
+                })
+                .collect()
         }),
         kill_points: s
             .kills

@@ -50,7 +50,7 @@ pub use player_card::{
     render_player_card,
 };
 pub use round_card::{
-    ROUND_CARD_HEIGHT, ROUND_CARD_WIDTH, RoundCardInput, RoundDuo, render_round_card,
+    ObjectiveMark, ROUND_CARD_HEIGHT, ROUND_CARD_WIDTH, RoundCardInput, RoundDuo, render_round_card,
 };
 pub use weapons::{
     REGION_COLOURS, WEAPONS_MAX_ROWS, WEAPONS_WIDTH, WeaponLine, WeaponsInput, region_widths,

@@ -10,13 +10,14 @@ use super::canvas::{
 use super::density::{Density, Frame, View};
 use super::heatmap::HeatPoint;
 use super::{RenderError, legend};
+use crate::format::{ObjectiveAction, Team, Winner};
 use crate::heat::HeatKind;
 use crate::maps::map_info;
 
 /// Round card width in pixels.
 pub const ROUND_CARD_WIDTH: u32 = 640;
 /// Round card height in pixels.
-pub const ROUND_CARD_HEIGHT: u32 = 780;
+pub const ROUND_CARD_HEIGHT: u32 = 920;
 const LEFT: i32 = 24;
 const RIGHT: i32 = ROUND_CARD_WIDTH as i32 - 24;
 /// The top lists' column: left edge and width.
@@ -26,6 +27,9 @@ const LIST_W: i32 = 262;
 const MINI_REGION: (f64, f64, f64, f64) = (300.0, 316.0, 316.0, 270.0);
 /// Centre lines of the mini map's legend.
 const MINI_LEGEND_Y: [i32; 3] = [604, 632, 660];
+/// The objective timeline's axis line, and how many of its actions are written out.
+const TIMELINE_Y: i32 = 826;
+const TIMELINE_LINES: usize = 2;
 
 /// The round's best duo, as shown on the round card.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +69,62 @@ pub struct RoundCardInput {
     pub most_accurate: Option<(Vec<u8>, f64, i64)>,
     /// Where the round's victims fell, with the killer's team; empty to leave the map bare.
     pub kill_points: Vec<HeatPoint>,
+    /// Who won, when the round's file said.
+    pub winner: Option<Winner>,
+    /// The round's objective actions in time order; `None` when not recorded.
+    pub objectives: Option<Vec<ObjectiveMark>>,
+}
+
+/// One objective action on the round's timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectiveMark {
+    pub time_ms: i64,
+    pub team: Team,
+    /// Raw player name.
+    pub name: Vec<u8>,
+    pub action: ObjectiveAction,
+    /// The objective as the game names it; may be empty.
+    pub objective: Vec<u8>,
+}
+
+impl ObjectiveMark {
+    /// "planted the Main Gate", as the timeline writes it.
+    pub fn phrase(&self) -> String {
+        let verb = match &self.action {
+            ObjectiveAction::DynamitePlant => "planted",
+            ObjectiveAction::DynamiteDefuse => "defused",
+            ObjectiveAction::ObjectiveDestroyed => "destroyed",
+            ObjectiveAction::Constructed => "built",
+            ObjectiveAction::Repaired => "repaired",
+            ObjectiveAction::CheckpointCaptured => "captured",
+            ObjectiveAction::ObjectiveSecured => "secured",
+            ObjectiveAction::Other(word) => word.as_str(),
+        };
+        let objective = display_name(&self.objective);
+        if objective.is_empty() {
+            verb.to_string()
+        } else {
+            format!("{verb} {objective}")
+        }
+    }
+}
+
+/// The colour of a team's marks.
+fn team_colour(team: Team) -> RGBColor {
+    match team {
+        Team::Axis => theme::AXIS,
+        Team::Allies => theme::ALLIES,
+    }
+}
+
+/// The x of round time `t` on the timeline.
+pub(crate) fn timeline_x(t: i64, duration_ms: i64) -> i32 {
+    let share = if duration_ms > 0 {
+        (t as f64 / duration_ms as f64).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    LEFT + (share * f64::from(RIGHT - LEFT)).round() as i32
 }
 
 /// Draws the post-round summary, [`ROUND_CARD_WIDTH`] × [`ROUND_CARD_HEIGHT`]: map, round and
@@ -133,6 +193,7 @@ pub(crate) fn round_card(input: &RoundCardInput) -> Result<Rendered, RenderError
         top_list(area, 300, "TOP DAMAGE", &damage)?;
         top_list(area, 496, "TOP ESCAPES", &escapes)?;
         medic_and_aim(area, input)?;
+        timeline(area, input)?;
 
         let (p0, p1) = view.rect();
         let kills = density.weight.round() as i64;
@@ -238,6 +299,97 @@ fn medic_and_aim(area: &Area<'_>, input: &RoundCardInput) -> Result<(), RenderEr
             }
             None => put(area, none, &small, (x, 728))?,
         }
+    }
+    Ok(())
+}
+
+/// The last band: how the round went. The objective actions on a time axis, a mark per action
+/// in its team's colour, the last few written out, and who won when known.
+fn timeline(area: &Area<'_>, input: &RoundCardInput) -> Result<(), RenderError> {
+    let muted = anchored(
+        text(size::SMALL, true, theme::MUTED),
+        HPos::Left,
+        VPos::Center,
+    );
+    put(area, "HOW THE ROUND WENT", &muted, (LEFT, 790))?;
+    let (winner, colour) = match input.winner {
+        Some(Winner::Team(Team::Axis)) => ("AXIS WON", theme::AXIS),
+        Some(Winner::Team(Team::Allies)) => ("ALLIES WON", theme::ALLIES),
+        Some(Winner::Nobody) => ("NO WINNER", theme::MUTED),
+        None => ("", theme::MUTED),
+    };
+    put(
+        area,
+        winner,
+        &anchored(text(size::SMALL, true, colour), HPos::Right, VPos::Center),
+        (RIGHT, 790),
+    )?;
+    let small = anchored(
+        text(size::SMALL, false, theme::MUTED),
+        HPos::Left,
+        VPos::Center,
+    );
+    let Some(marks) = &input.objectives else {
+        return put(area, "objectives not recorded", &small, (LEFT, 830));
+    };
+    area.draw(&Rectangle::new(
+        [(LEFT, TIMELINE_Y - 1), (RIGHT, TIMELINE_Y + 1)],
+        theme::LINE.filled(),
+    ))
+    .map_err(draw_err)?;
+    for x in [LEFT, RIGHT] {
+        area.draw(&Rectangle::new(
+            [(x - 1, TIMELINE_Y - 6), (x + 1, TIMELINE_Y + 6)],
+            theme::LINE.filled(),
+        ))
+        .map_err(draw_err)?;
+    }
+    if marks.is_empty() {
+        return put(area, "no objective played", &small, (LEFT, 856));
+    }
+    for m in marks {
+        let x = timeline_x(m.time_ms, input.duration_ms);
+        area.draw(&Circle::new(
+            (x, TIMELINE_Y),
+            6,
+            team_colour(m.team).filled(),
+        ))
+        .map_err(draw_err)?;
+    }
+    let lines = marks.len().min(TIMELINE_LINES);
+    let shown = &marks[marks.len() - lines..];
+    let name_style = anchored(
+        text(size::SMALL, true, theme::TEXT),
+        HPos::Left,
+        VPos::Center,
+    );
+    for (i, m) in shown.iter().enumerate() {
+        let y = 856 + i as i32 * 28;
+        put(area, &fmt_duration_ms(m.time_ms), &small, (LEFT, y))?;
+        area.draw(&Circle::new(
+            (LEFT + 66, y),
+            5,
+            team_colour(m.team).filled(),
+        ))
+        .map_err(draw_err)?;
+        let name = fit(area, &display_name(&m.name), &name_style, 200);
+        put(area, &name, &name_style, (LEFT + 80, y))?;
+        let x = LEFT + 80 + text_width(area, &name, &name_style) as i32 + 8;
+        let phrase = fit(area, &m.phrase(), &small, (RIGHT - x).max(40) as u32);
+        put(area, &phrase, &small, (x, y))?;
+    }
+    if marks.len() > lines {
+        let earlier = marks.len() - lines;
+        put(
+            area,
+            &format!("+{earlier} earlier"),
+            &anchored(
+                text(size::SMALL, false, theme::MUTED),
+                HPos::Right,
+                VPos::Center,
+            ),
+            (RIGHT, 856),
+        )?;
     }
     Ok(())
 }
@@ -440,6 +592,111 @@ mod tests {
             top_medic: Some((b"^2Doc".to_vec(), 4)),
             most_accurate: Some((b"^1Heavy^7Hitter".to_vec(), 41.3, 160)),
             kill_points: points,
+            winner: Some(Winner::Team(Team::Allies)),
+            objectives: Some(vec![
+                mark(
+                    120_000,
+                    Team::Axis,
+                    b"^1Axel",
+                    ObjectiveAction::DynamitePlant,
+                    b"the Gate",
+                ),
+                mark(
+                    150_000,
+                    Team::Allies,
+                    b"^4Lia",
+                    ObjectiveAction::DynamiteDefuse,
+                    b"the Gate",
+                ),
+                mark(
+                    600_000,
+                    Team::Allies,
+                    b"^4Lia",
+                    ObjectiveAction::ObjectiveSecured,
+                    b"the Gold",
+                ),
+            ]),
+        }
+    }
+
+    fn mark(
+        t: i64,
+        team: Team,
+        name: &[u8],
+        action: ObjectiveAction,
+        what: &[u8],
+    ) -> ObjectiveMark {
+        ObjectiveMark {
+            time_ms: t,
+            team,
+            name: name.to_vec(),
+            action,
+            objective: what.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_timeline_puts_each_objective_action_at_its_time_in_its_teams_colour() {
+        let input = round_input(vec![]);
+        let r = round_card(&input).unwrap();
+        save("round_card_timeline.png", &r.png);
+        let img = Image::decode(&r.png);
+        for (t, colour) in [
+            (120_000, theme::AXIS),
+            (150_000, theme::ALLIES),
+            (600_000, theme::ALLIES),
+        ] {
+            let x = timeline_x(t, input.duration_ms);
+            let p = img.pixel(x as u32, TIMELINE_Y as u32);
+            assert_eq!(p[..3], [colour.0, colour.1, colour.2], "mark at {t} ms");
+        }
+        // Between the marks: the bare axis.
+        let p = img.pixel(
+            timeline_x(400_000, input.duration_ms) as u32,
+            TIMELINE_Y as u32,
+        );
+        assert_eq!(p[..3], [theme::LINE.0, theme::LINE.1, theme::LINE.2]);
+        let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
+        for line in [
+            "HOW THE ROUND WENT",
+            "ALLIES WON",
+            "Lia",
+            "defused the Gate",
+            "secured the Gold",
+            "+1 earlier",
+            "10:00",
+        ] {
+            assert!(texts.contains(&line), "{line:?} in {texts:?}");
+        }
+        assert!(
+            !texts.contains(&"planted the Gate"),
+            "only the last two are written out"
+        );
+
+        let mut unrecorded = round_input(vec![]);
+        (unrecorded.objectives, unrecorded.winner) = (None, None);
+        let texts: Vec<String> = round_card(&unrecorded)
+            .unwrap()
+            .texts
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        assert!(
+            texts.iter().any(|t| t == "objectives not recorded"),
+            "{texts:?}"
+        );
+        assert!(!texts.iter().any(|t| t.ends_with("WON")), "{texts:?}");
+        let mut none = round_input(vec![]);
+        none.objectives = Some(Vec::new());
+        none.winner = Some(Winner::Nobody);
+        let texts: Vec<String> = round_card(&none)
+            .unwrap()
+            .texts
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        for line in ["no objective played", "NO WINNER"] {
+            assert!(texts.iter().any(|t| t == line), "{line}: {texts:?}");
         }
     }
 

@@ -8,7 +8,7 @@ use super::{
     LeaderboardInput, RoundCardInput, RoundDuo, duos, heatmap, leaderboard, player_card,
     round_card, weapons,
 };
-use crate::format::Team;
+use crate::format::{ObjectiveAction, Team, Winner};
 use crate::heat::HeatKind;
 use crate::metrics::{Better, Card, FIGURES, Figure};
 use crate::present;
@@ -214,6 +214,20 @@ fn round(kills: Vec<HeatPoint>, full: bool) -> RoundCardInput {
         top_medic: full.then(|| (name(2), 12_345)),
         most_accurate: full.then(|| (name(3), 99.95, 1_234_567)),
         kill_points: kills,
+        winner: full.then_some(Winner::Team(Team::Allies)),
+        objectives: full.then(|| {
+            // Many actions, the longest names and objective names.
+            (0..40u32)
+                .map(|i| super::ObjectiveMark {
+                    time_ms: i64::from(i) * 18_000,
+                    team: if i % 2 == 0 { Team::Axis } else { Team::Allies },
+                    name: name(i as usize),
+                    action: ObjectiveAction::KNOWN[i as usize % ObjectiveAction::KNOWN.len()]
+                        .clone(),
+                    objective: [b'W'; 60].to_vec(),
+                })
+                .collect()
+        }),
     }
 }
 

@@ -8,6 +8,8 @@ use proximity::format::{
 };
 use proximity::import::{self, ImportOutcome};
 use proximity::metrics::MetricParams;
+use proximity::present;
+use proximity::store::queries;
 use proximity::synth::{SynthOptions, synth_round};
 use proximity_testkit::TestDb;
 
@@ -34,6 +36,16 @@ async fn import_file(
     .outcome
 }
 
+/// `(carrier_guid, outcome, pickup_ms, drop_ms, killer_guid)` arrays.
+type CarryRows = (
+    Vec<String>,
+    Vec<String>,
+    Vec<i32>,
+    Vec<i32>,
+    Vec<Option<String>>,
+);
+/// `(returner_guid, original_carrier_guid, drop_ms)` arrays.
+type ReturnRows = (Vec<Option<String>>, Vec<Option<String>>, Vec<Option<i32>>);
 type EventRows = (Vec<i32>, Vec<String>, Vec<String>, Vec<i16>, Vec<Vec<u8>>);
 
 async fn event_rows(pool: &sqlx::PgPool, round_id: i64) -> Option<EventRows> {
@@ -73,13 +85,7 @@ async fn the_deployed_trackers_objective_rows_are_kept_row_for_row() {
     assert_eq!(guids[2], AX2);
     assert_eq!(teams, [1, 2, 1, 1]);
     assert_eq!(tracks[2], b"the Command Post");
-    let carries: (
-        Vec<String>,
-        Vec<String>,
-        Vec<i32>,
-        Vec<i32>,
-        Vec<Option<String>>,
-    ) = sqlx::query_as(
+    let carries: CarryRows = sqlx::query_as(
         "SELECT carrier_guid, outcome, pickup_ms, drop_ms, killer_guid FROM round_carries
              WHERE round_id = $1",
     )
@@ -97,7 +103,7 @@ async fn the_deployed_trackers_objective_rows_are_kept_row_for_row() {
             vec![None, None]
         )
     );
-    let returns: (Vec<Option<String>>, Vec<Option<String>>, Vec<Option<i32>>) = sqlx::query_as(
+    let returns: ReturnRows = sqlx::query_as(
         "SELECT returner_guid, original_carrier_guid, drop_ms FROM round_carrier_returns
          WHERE round_id = $1",
     )
@@ -256,6 +262,12 @@ async fn a_round_is_filled_in_with_its_objectives_once_and_deleting_it_takes_the
     );
     let first = import_file(&db.pool, "old.txt", &format::write(&old), false).await;
     assert_eq!(event_rows(&db.pool, first.round_id()).await, None);
+    // Not recorded: the summary says so rather than showing an empty timeline.
+    let post = queries::round_post(&db.pool, first.round_id(), true)
+        .await
+        .unwrap()
+        .expect("post");
+    assert_eq!(present::round_card(&post).objectives, None);
 
     let again = import_file(&db.pool, "new.txt", &format::write(&full), false).await;
     let ImportOutcome::Replaced { round_id, previous } = again else {
@@ -299,6 +311,23 @@ async fn a_round_is_filled_in_with_its_objectives_once_and_deleting_it_takes_the
         2
     };
     assert_eq!(result, (Some(team), Some(118_000)));
+    let post = queries::round_post(&db.pool, round_id, true)
+        .await
+        .unwrap()
+        .expect("post");
+    let card = present::round_card(&post);
+    assert_eq!(card.winner, Some(Winner::Team(full.tracks[0].team)));
+    let marks = card.objectives.expect("recorded");
+    assert_eq!(
+        marks
+            .iter()
+            .map(|m| (m.time_ms, m.phrase()))
+            .collect::<Vec<_>>(),
+        [
+            (40_000, "planted the Main Gate".to_string()),
+            (52_000, "captured the Forward Bunker".to_string()),
+        ]
+    );
 
     // Once filled in, neither file changes anything.
     for (name, bytes) in [

@@ -28,10 +28,13 @@ pub struct RoundHeadline {
     pub kill_count: i32,
     pub player_count: i32,
     pub support_mean_pct: Option<f64>,
+    /// 1 Axis, 2 Allies, 0 nobody; `None` when the round's file did not say.
+    pub winner: Option<i16>,
 }
 
 const ROUND_COLUMNS: &str = "id, file_name, map, round_number, played_at, duration_ms, \
-    engagement_count, crossfire_count, escape_count, kill_count, player_count, support_mean_pct";
+    engagement_count, crossfire_count, escape_count, kill_count, player_count, support_mean_pct, \
+    winner";
 
 pub async fn round(pool: &PgPool, round_id: i64) -> Result<Option<RoundHeadline>, StoreError> {
     let sql = format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = $1");
@@ -76,6 +79,20 @@ pub struct RoundPost {
     pub most_accurate: Option<(PlayerFigure, i64)>,
     /// Victims' death positions with the killer's team (1 axis, 2 allies).
     pub kills: Vec<(f32, f32, Option<i16>)>,
+    /// The round's objective actions in time order; `None` when it did not record them.
+    pub objectives: Option<Vec<ObjectiveMoment>>,
+}
+
+/// One objective action of a round, for the summary's timeline.
+#[derive(Debug, Clone, FromRow, PartialEq)]
+pub struct ObjectiveMoment {
+    pub time_ms: i32,
+    /// The file's word (`dynamite_plant`, ...).
+    pub action: String,
+    pub name: Vec<u8>,
+    /// 1 Axis, 2 Allies.
+    pub team: i16,
+    pub track_name: Vec<u8>,
 }
 
 /// Bullet shots a player needs in a round to be its most accurate.
@@ -168,6 +185,7 @@ pub async fn round_post(
     .bind(round_id)
     .fetch_all(pool)
     .await?;
+    let objectives = objective_moments(pool, round_id).await?;
     Ok(Some(RoundPost {
         round,
         best_duo,
@@ -176,7 +194,39 @@ pub async fn round_post(
         top_medic,
         most_accurate,
         kills,
+        objectives,
     }))
+}
+
+/// The objective actions of round `round_id` in time order (file order on a tie), `None` when
+/// the round did not record OBJECTIVE_EVENTS.
+pub async fn objective_moments(
+    pool: &PgPool,
+    round_id: i64,
+) -> Result<Option<Vec<ObjectiveMoment>>, StoreError> {
+    let recorded: Option<i16> = sqlx::query_scalar("SELECT recorded FROM rounds WHERE id = $1")
+        .bind(round_id)
+        .fetch_optional(pool)
+        .await?;
+    let bit = crate::format::GameSection::ObjectiveEvents.bit();
+    if recorded.is_none_or(|r| r & bit == 0) {
+        return Ok(None);
+    }
+    Ok(Some(
+        sqlx::query_as(
+            "SELECT e.t AS time_ms, e.a AS action, marked_name(p.name, e.g) AS name,
+                    e.team, e.track AS track_name
+             FROM round_objective_events o
+             CROSS JOIN LATERAL unnest(o.time_ms, o.action, o.guid, o.team, o.track_name)
+                 WITH ORDINALITY AS e(t, a, g, team, track, n)
+             LEFT JOIN players p ON p.guid = e.g
+             WHERE o.round_id = $1
+             ORDER BY e.t, e.n",
+        )
+        .bind(round_id)
+        .fetch_all(pool)
+        .await?,
+    ))
 }
 
 /// Maps with rounds, most rounds first.
