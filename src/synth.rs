@@ -197,10 +197,8 @@ pub fn synth_round(opts: &SynthOptions) -> Round {
         ("objective_focus".into(), false),
     ];
     h.capabilities.extend(
-        // The generator plays no objectives yet: it declares only what it writes.
         GameSection::ALL
             .iter()
-            .filter(|s| !GameSection::OBJECTIVES.contains(s))
             .map(|s| (s.capability().to_string(), true)),
     );
 
@@ -517,7 +515,167 @@ pub fn synth_round(opts: &SynthOptions) -> Round {
     round.movement_heatmap = movement.into_values().collect();
     round.reactions = Some(reactions(&round, &players, &hits));
     game_sections(&mut round, opts.seed, end);
+    objective_sections(&mut round, opts.seed, end);
     round
+}
+
+/// The objective game, played by the round's living players where they stand: a plant every
+/// minute or so, defused or blown; a construction; documents carried and secured, dropped and
+/// returned; a vehicle escorted. Drawn from a generator of its own, like [`game_sections`].
+fn objective_sections(round: &mut Round, seed: u64, end: i64) {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x0B1E_C71F_u64);
+    let names: Vec<String> = crate::maps::map_info(&round.header.map)
+        .map(|m| m.objectives.iter().map(|o| o.name.clone()).collect())
+        .filter(|n: &Vec<String>| !n.is_empty())
+        .unwrap_or_else(|| vec!["the Main Gate".into(), "the Command Post".into()]);
+    // A living player of `team` at `t`, with where they are.
+    let living = |team: Team, t: i64, pick: usize| {
+        let alive: Vec<_> = round
+            .tracks
+            .iter()
+            .filter(|l| l.team == team && l.spawn_time <= t && l.death_time.is_none_or(|d| d > t))
+            .collect();
+        let l = alive.get(pick % alive.len().max(1))?;
+        let at = l
+            .path
+            .iter()
+            .rev()
+            .find(|p| p.time <= t)
+            .or(l.path.first())?;
+        Some((l.guid.clone(), l.name.clone(), at.pos))
+    };
+    let mut events = Vec::new();
+    let mut carries = Vec::new();
+    let mut returns = Vec::new();
+    let mut t = rng.random_range(20_000..60_000);
+    let mut n = 0usize;
+    while t + 40_000 < end {
+        let track = Name::new(names[n % names.len()].as_bytes());
+        let event = |action, team, t, pick: usize| {
+            living(team, t, pick).map(|(guid, name, pos)| ObjectiveEvent {
+                time: t,
+                action,
+                player_guid: guid,
+                player_name: name,
+                player_team: team,
+                track_name: track.clone(),
+                pos,
+            })
+        };
+        let pick = rng.random_range(0..64usize);
+        match n % 3 {
+            0 => {
+                events.extend(event(ObjectiveAction::DynamitePlant, Team::Axis, t, pick));
+                let late = if rng.random_bool(0.5) {
+                    event(
+                        ObjectiveAction::DynamiteDefuse,
+                        Team::Allies,
+                        t + 12_000,
+                        pick,
+                    )
+                } else {
+                    event(
+                        ObjectiveAction::ObjectiveDestroyed,
+                        Team::Axis,
+                        t + 30_000,
+                        pick,
+                    )
+                };
+                events.extend(late);
+            }
+            1 => events.extend(event(ObjectiveAction::Constructed, Team::Allies, t, pick)),
+            _ => {
+                if let Some((guid, name, from)) = living(Team::Axis, t, pick) {
+                    let secured = rng.random_bool(0.5);
+                    let carry_ms = rng.random_range(4_000..20_000);
+                    let drop = t + carry_ms;
+                    let beeline = rng.random_range(100.0..900.0_f64).round();
+                    let path = (beeline * rng.random_range(1.0..1.6_f64)).round();
+                    let to = Vec3::new(from.x + beeline, from.y, from.z);
+                    carries.push(Carry {
+                        carrier_guid: guid.clone(),
+                        carrier_name: name.clone(),
+                        carrier_team: Team::Axis,
+                        flag_team: Team::Allies,
+                        pickup_time: t,
+                        drop_time: drop,
+                        duration_ms: carry_ms,
+                        outcome: if secured {
+                            CarryOutcome::Secured
+                        } else {
+                            CarryOutcome::Dropped
+                        },
+                        carry_distance: path,
+                        beeline_distance: beeline,
+                        efficiency: (beeline / path * 1000.0).round() / 1000.0,
+                        path_samples: carry_ms / 50 + 2,
+                        pickup_pos: from,
+                        drop_pos: to,
+                        killer_guid: None,
+                        killer_name: None,
+                    });
+                    if secured {
+                        events.push(ObjectiveEvent {
+                            time: drop,
+                            action: ObjectiveAction::ObjectiveSecured,
+                            player_guid: guid,
+                            player_name: name,
+                            player_team: Team::Axis,
+                            track_name: Name::new("the Documents"),
+                            pos: to,
+                        });
+                    } else {
+                        let back = drop + rng.random_range(2_000..30_000);
+                        returns.push(CarrierReturn {
+                            return_time: back,
+                            returner: living(Team::Allies, back, pick).map(|(guid, name, _)| {
+                                Returner {
+                                    guid,
+                                    name,
+                                    team: Team::Allies,
+                                }
+                            }),
+                            flag_team: Team::Allies,
+                            original_carrier_guid: Some(guid),
+                            drop_time: Some(drop),
+                            return_delay_ms: Some(back - drop),
+                            drop_pos: Some(to),
+                        });
+                    }
+                }
+            }
+        }
+        n += 1;
+        t += rng.random_range(50_000..110_000);
+    }
+    events.sort_by_key(|e| e.time);
+    let escorts = round
+        .tracks
+        .iter()
+        .filter(|l| l.team == Team::Allies)
+        .take(2)
+        .map(|l| {
+            let near = rng.random_range(10_000..60_000);
+            let escort = (f64::from(near as i32) * 0.05).round();
+            EscortCredit {
+                player_guid: l.guid.clone(),
+                player_name: l.name.clone(),
+                player_team: l.team,
+                vehicle_name: Name::new("tank"),
+                mounted_time_ms: near / 4,
+                proximity_time_ms: near,
+                total_escort_distance: escort,
+                credit_distance: (escort * 0.6).round(),
+                samples: near / 200,
+            }
+        })
+        .collect();
+    round.objective_events = Some(events);
+    round.carries = Some(carries);
+    round.carrier_returns = Some(returns);
+    round.escorts = Some(escorts);
+    round.header.winner = Some(Winner::Team(Team::ALL[(seed % 2) as usize]));
+    round.header.time_set_ms = Some(end);
 }
 
 /// The rest of the game, from the fights that happened: how each killed player ended (a medic

@@ -311,19 +311,40 @@ fn timeline(area: &Area<'_>, input: &RoundCardInput) -> Result<(), RenderError> 
         HPos::Left,
         VPos::Center,
     );
-    put(area, "HOW THE ROUND WENT", &muted, (LEFT, 790))?;
-    let (winner, colour) = match input.winner {
-        Some(Winner::Team(Team::Axis)) => ("AXIS WON", theme::AXIS),
-        Some(Winner::Team(Team::Allies)) => ("ALLIES WON", theme::ALLIES),
-        Some(Winner::Nobody) => ("NO WINNER", theme::MUTED),
-        None => ("", theme::MUTED),
+    let count = input.objectives.as_ref().map_or(0, Vec::len);
+    let title = if count > TIMELINE_LINES {
+        format!("HOW THE ROUND WENT · LAST {TIMELINE_LINES} OF {count}")
+    } else {
+        "HOW THE ROUND WENT".to_string()
     };
-    put(
-        area,
-        winner,
-        &anchored(text(size::SMALL, true, colour), HPos::Right, VPos::Center),
-        (RIGHT, 790),
-    )?;
+    put(area, &title, &muted, (LEFT, 790))?;
+    // The team's colour marks the winner; the words stay in the text colour, which reads on
+    // the background where the team colours do not.
+    let winner = match input.winner {
+        Some(Winner::Team(team)) => Some((
+            if team == Team::Axis {
+                "AXIS WON"
+            } else {
+                "ALLIES WON"
+            },
+            Some(team),
+        )),
+        Some(Winner::Nobody) => Some(("NO WINNER", None)),
+        None => None,
+    };
+    if let Some((words, team)) = winner {
+        let style = anchored(
+            text(size::SMALL, true, theme::TEXT),
+            HPos::Right,
+            VPos::Center,
+        );
+        put(area, words, &style, (RIGHT, 790))?;
+        if let Some(team) = team {
+            let x = RIGHT - text_width(area, words, &style) as i32 - 12;
+            area.draw(&Circle::new((x, 790), 6, team_colour(team).filled()))
+                .map_err(draw_err)?;
+        }
+    }
     let small = anchored(
         text(size::SMALL, false, theme::MUTED),
         HPos::Left,
@@ -377,19 +398,6 @@ fn timeline(area: &Area<'_>, input: &RoundCardInput) -> Result<(), RenderError> 
         let x = LEFT + 80 + text_width(area, &name, &name_style) as i32 + 8;
         let phrase = fit(area, &m.phrase(), &small, (RIGHT - x).max(40) as u32);
         put(area, &phrase, &small, (x, y))?;
-    }
-    if marks.len() > lines {
-        let earlier = marks.len() - lines;
-        put(
-            area,
-            &format!("+{earlier} earlier"),
-            &anchored(
-                text(size::SMALL, false, theme::MUTED),
-                HPos::Right,
-                VPos::Center,
-            ),
-            (RIGHT, 856),
-        )?;
     }
     Ok(())
 }
@@ -658,12 +666,11 @@ mod tests {
         assert_eq!(p[..3], [theme::LINE.0, theme::LINE.1, theme::LINE.2]);
         let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
         for line in [
-            "HOW THE ROUND WENT",
             "ALLIES WON",
             "Lia",
             "defused the Gate",
             "secured the Gold",
-            "+1 earlier",
+            "HOW THE ROUND WENT · LAST 2 OF 3",
             "10:00",
         ] {
             assert!(texts.contains(&line), "{line:?} in {texts:?}");
@@ -695,7 +702,7 @@ mod tests {
             .into_iter()
             .map(|t| t.text)
             .collect();
-        for line in ["no objective played", "NO WINNER"] {
+        for line in ["no objective played", "NO WINNER", "HOW THE ROUND WENT"] {
             assert!(texts.iter().any(|t| t == line), "{line}: {texts:?}");
         }
     }
