@@ -35,6 +35,7 @@
 mod figures;
 mod game;
 mod movement;
+mod objectives;
 mod pairs;
 mod summary;
 mod support;
@@ -47,6 +48,7 @@ pub use figures::{
 };
 pub use game::{WeaponUse, round_teams, weapon_uses};
 pub use movement::{LifeProfile, life_profile, life_profiles};
+pub use objectives::{ObjectiveRun, RUN_RADIUS, RUN_WINDOW_MS, carrier_kills, objective_runs};
 pub use pairs::{PairStats, crossfire_pairs, crossfire_participants, pairs};
 pub use summary::{BestDuo, CellKills, PlayerAmount, RoundSummary, kill_heatmap, summary};
 pub use support::{Support, SupportUptime, support_uptime};

@@ -12,13 +12,14 @@ use proximity::store::totals;
 use proximity::synth::{SynthOptions, synth_round};
 use proximity_testkit::TestDb;
 
-const DEPLOYED: &[u8] = include_bytes!("../fixtures/deployed_v6_round.txt");
-const AX1: &str = "1A2B3C4D5E6F70811A2B3C4D5E6F7081";
-const AX2: &str = "2B3C4D5E6F7081922B3C4D5E6F708192";
-const AL1: &str = "3C4D5E6F708192A33C4D5E6F708192A3";
-const AL2: &str = "4D5E6F708192A3B44D5E6F708192A3B4";
+pub(crate) const DEPLOYED: &[u8] = include_bytes!("../fixtures/deployed_v6_round.txt");
+pub(crate) const AX1: &str = "1A2B3C4D5E6F70811A2B3C4D5E6F7081";
+pub(crate) const AX2: &str = "2B3C4D5E6F7081922B3C4D5E6F708192";
+pub(crate) const AL1: &str = "3C4D5E6F708192A33C4D5E6F708192A3";
+pub(crate) const AL2: &str = "4D5E6F708192A3B44D5E6F708192A3B4";
 
-async fn import_file(
+/// Imports `bytes` as the file `name`; its outcome.
+pub(crate) async fn import_file(
     pool: &sqlx::PgPool,
     name: &str,
     bytes: &[u8],

@@ -14,6 +14,7 @@
 //! - `cli`: the `proximity` command line, its output into pipes and its exit codes.
 //! - `fake_discord`: the fake Discord and its OpenAPI validator themselves.
 //! - `gunfights`: medics, gunfights and spawn timing in the store.
+//! - `objectives`: the objective game in the store and the round summary.
 //! - `tracker`: the game-server tracker in the simulated ET:Legacy server.
 //! - `what_players_see`: bots, directions, readable answers, the commands players reach for.
 

@@ -6,35 +6,13 @@ use proximity::format::{
     self, CarrierReturn, Carry, CarryOutcome, EscortCredit, GameSection, Name, ObjectiveAction,
     ObjectiveEvent, Returner, Round, Team, Vec3, Winner,
 };
-use proximity::import::{self, ImportOutcome};
-use proximity::metrics::MetricParams;
+use proximity::import::ImportOutcome;
 use proximity::present;
 use proximity::store::queries;
 use proximity::synth::{SynthOptions, synth_round};
 use proximity_testkit::TestDb;
 
-const DEPLOYED: &[u8] = include_bytes!("../fixtures/deployed_v6_round.txt");
-const AX2: &str = "2B3C4D5E6F7081922B3C4D5E6F708192";
-const AL1: &str = "3C4D5E6F708192A33C4D5E6F708192A3";
-const AL2: &str = "4D5E6F708192A3B44D5E6F708192A3B4";
-
-async fn import_file(
-    pool: &sqlx::PgPool,
-    name: &str,
-    bytes: &[u8],
-    complete: bool,
-) -> ImportOutcome {
-    import::import_bytes(
-        pool,
-        name,
-        bytes.to_vec(),
-        complete,
-        &MetricParams::default(),
-    )
-    .await
-    .expect("imports")
-    .outcome
-}
+use super::gunfights::{AL1, AL2, AX2, DEPLOYED, import_file};
 
 /// `(carrier_guid, outcome, pickup_ms, drop_ms, killer_guid)` arrays.
 type CarryRows = (
