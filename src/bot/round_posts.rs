@@ -12,7 +12,8 @@ use tracing::{info, warn};
 use super::Timing;
 use super::discord_state::{Backoff, DiscordState, explain};
 use super::limits::{self, Embed};
-use crate::present::{discord_name, duration_label, escape_markdown};
+use crate::format::{Team, Winner};
+use crate::present::{discord_name, duration_label, escape_markdown, winner_of};
 use crate::render;
 use crate::scanner::{ScanEvent, Scanner};
 use crate::store::queries::{self, RoundPost};
@@ -201,9 +202,15 @@ pub fn round_embed(s: &RoundPost) -> Embed {
             r.round_number
         ))
         .description(format!(
-            "{} played · {} players",
+            "{} played · {} players{}",
             duration_label(r.duration_ms),
-            r.player_count
+            r.player_count,
+            match r.winner.and_then(winner_of) {
+                Some(Winner::Team(Team::Axis)) => " · Axis won",
+                Some(Winner::Team(Team::Allies)) => " · Allies won",
+                Some(Winner::Nobody) => " · no winner",
+                None => "",
+            }
         ))
         .colour(COLOUR)
         .field("Engagements", r.engagement_count.to_string(), true)

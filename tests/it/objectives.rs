@@ -2,6 +2,7 @@
 //! the round's result, a round stored without them is filled in once, and deleting a round
 //! takes its rows with it.
 
+use proximity::bot::round_posts;
 use proximity::format::{
     self, CarrierReturn, Carry, CarryOutcome, EscortCredit, GameSection, Name, ObjectiveAction,
     ObjectiveEvent, Returner, Round, Team, Vec3, Winner,
@@ -118,6 +119,55 @@ async fn the_deployed_trackers_objective_rows_are_kept_row_for_row() {
         result,
         (None, None),
         "the deployed tracker does not say who won"
+    );
+
+    // The summary's timeline: every action in time order, with the player's name and team.
+    let post = queries::round_post(&db.pool, id, true)
+        .await
+        .unwrap()
+        .expect("post");
+    let card = present::round_card(&post);
+    assert_eq!(card.winner, None);
+    let description = round_posts::round_embed(&post)
+        .fitted()
+        .description
+        .unwrap_or_default();
+    assert!(
+        description.ends_with(" players"),
+        "no result when unknown: {description}"
+    );
+    let marks = card.objectives.expect("recorded");
+    assert_eq!(
+        marks
+            .iter()
+            .map(|m| (m.time_ms, m.team, m.name.clone(), m.phrase()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                30500,
+                Team::Axis,
+                b"^1Axel".to_vec(),
+                "planted the Depot Gate".to_string()
+            ),
+            (
+                31000,
+                Team::Allies,
+                b"^2Lia".to_vec(),
+                "defused the Depot Gate".into()
+            ),
+            (
+                36000,
+                Team::Axis,
+                b"^4Doc^7Ax".to_vec(),
+                "built the Command Post".into()
+            ),
+            (
+                38500,
+                Team::Axis,
+                b"^4Doc^7Ax".to_vec(),
+                "dynamite_explode the Depot Gate".into()
+            ),
+        ]
     );
     db.drop_db().await;
 }
@@ -295,6 +345,15 @@ async fn a_round_is_filled_in_with_its_objectives_once_and_deleting_it_takes_the
         .expect("post");
     let card = present::round_card(&post);
     assert_eq!(card.winner, Some(Winner::Team(full.tracks[0].team)));
+    let won = if team == 1 { "Axis won" } else { "Allies won" };
+    let description = round_posts::round_embed(&post)
+        .fitted()
+        .description
+        .unwrap_or_default();
+    assert!(
+        description.ends_with(&format!("players · {won}")),
+        "{description}"
+    );
     let marks = card.objectives.expect("recorded");
     assert_eq!(
         marks
