@@ -12,11 +12,23 @@ use proximity::store::totals;
 use proximity::synth::{SynthOptions, synth_round};
 use proximity_testkit::TestDb;
 
-pub(crate) const DEPLOYED: &[u8] = include_bytes!("../fixtures/deployed_v6_round.txt");
+const DEPLOYED: &[u8] = include_bytes!("../fixtures/deployed_v6_round.txt");
 pub(crate) const AX1: &str = "1A2B3C4D5E6F70811A2B3C4D5E6F7081";
 pub(crate) const AX2: &str = "2B3C4D5E6F7081922B3C4D5E6F708192";
 pub(crate) const AL1: &str = "3C4D5E6F708192A33C4D5E6F708192A3";
 pub(crate) const AL2: &str = "4D5E6F708192A3B44D5E6F708192A3B4";
+
+/// Imports the deployed tracker's fixture file as complete; its round id.
+pub(crate) async fn import_deployed(pool: &sqlx::PgPool) -> i64 {
+    import_file(
+        pool,
+        "2026-01-10-183820-supply-round-1_engagements.txt",
+        DEPLOYED,
+        true,
+    )
+    .await
+    .round_id()
+}
 
 /// Imports `bytes` as the file `name`; its outcome.
 pub(crate) async fn import_file(
@@ -56,14 +68,7 @@ async fn round_sums(pool: &sqlx::PgPool, round_id: i64) -> Vec<Sums> {
 #[tokio::test]
 async fn the_deployed_trackers_v6_file_imports_its_sections_row_for_row() {
     let db = TestDb::new().await;
-    let id = import_file(
-        &db.pool,
-        "2026-01-10-183820-supply-round-1_engagements.txt",
-        DEPLOYED,
-        true,
-    )
-    .await
-    .round_id();
+    let id = import_deployed(&db.pool).await;
     let recorded: i16 = sqlx::query_scalar("SELECT recorded FROM rounds WHERE id = $1")
         .bind(id)
         .fetch_one(&db.pool)

@@ -13,7 +13,7 @@ use proximity::store::queries;
 use proximity::synth::{SynthOptions, synth_round};
 use proximity_testkit::TestDb;
 
-use super::gunfights::{AL1, AL2, AX2, DEPLOYED, import_file};
+use super::gunfights::{AL1, AL2, AX2, import_deployed, import_file};
 
 /// `(carrier_guid, outcome, pickup_ms, drop_ms, killer_guid)` arrays.
 type CarryRows = (
@@ -41,14 +41,7 @@ async fn event_rows(pool: &sqlx::PgPool, round_id: i64) -> Option<EventRows> {
 #[tokio::test]
 async fn the_deployed_trackers_objective_rows_are_kept_row_for_row() {
     let db = TestDb::new().await;
-    let id = import_file(
-        &db.pool,
-        "2026-01-10-183820-supply-round-1_engagements.txt",
-        DEPLOYED,
-        true,
-    )
-    .await
-    .round_id();
+    let id = import_deployed(&db.pool).await;
     let (times, actions, guids, teams, tracks) = event_rows(&db.pool, id).await.expect("events");
     assert_eq!(times, [30500, 31000, 36000, 38500]);
     // A word of the other tracker's we do not know is kept as it was written.

@@ -374,16 +374,7 @@ pub fn play(cfg: MatchConfig) -> Server {
             && at > 0
             && t >= at + 20_000
         {
-            let (name, guid) = {
-                let w = s.world.borrow();
-                (w.clients[v].name.clone(), w.clients[v].guid.clone())
-            };
-            let team = if v % 2 == 0 {
-                c::TEAM_AXIS
-            } else {
-                c::TEAM_ALLIES
-            };
-            s.connect_with_guid(v, &name, &guid, team, 0, false);
+            reconnect(&mut s, v);
             disconnected = Some((v, 0));
         }
         director.step(&mut s, &mut rng, n, t, end);
@@ -630,16 +621,7 @@ impl Director {
                 }
             }
             Some((cn, at)) if at > 0 && t >= at + 15_000 => {
-                let (name, guid) = {
-                    let w = s.world.borrow();
-                    (w.clients[cn].name.clone(), w.clients[cn].guid.clone())
-                };
-                let team = if cn % 2 == 0 {
-                    c::TEAM_AXIS
-                } else {
-                    c::TEAM_ALLIES
-                };
-                s.connect_with_guid(cn, &name, &guid, team, 0, false);
+                reconnect(s, cn);
                 self.carrier_left = Some((cn, 0));
             }
             _ => {}
@@ -807,4 +789,18 @@ impl Director {
         };
         s.set_mover_velocity(TANK, v);
     }
+}
+
+/// Connects `cn` again with the name and GUID it had, on its side of the match.
+fn reconnect(s: &mut Server, cn: usize) {
+    let (name, guid) = {
+        let w = s.world.borrow();
+        (w.clients[cn].name.clone(), w.clients[cn].guid.clone())
+    };
+    let team = if cn.is_multiple_of(2) {
+        c::TEAM_AXIS
+    } else {
+        c::TEAM_ALLIES
+    };
+    s.connect_with_guid(cn, &name, &guid, team, 0, false);
 }
