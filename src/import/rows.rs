@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use crate::format::{Engagement, Outcome, Round};
 use crate::heat::{HeatCell, KILL_BIN, PRESENCE_CELL};
 use crate::metrics::{
-    LifeProfile, MetricParams, PlayerSums, RoundMetrics, StagedMetrics, SumValue, TradeEvent,
-    death_position, player_sums, round_teams, weapon_uses,
+    ClearingKill, LifeProfile, MetricParams, PlayerSums, RoundMetrics, StagedMetrics, SumValue,
+    TradeEvent, death_position, player_sums, round_teams, weapon_uses,
 };
 use crate::store::StoreError;
 use crate::store::codec::{
@@ -95,6 +95,7 @@ pub fn build(
         carry_rows(round_id, round)?,
         carrier_return_rows(round_id, round)?,
         escort_rows(round_id, round)?,
+        objective_run_rows(round_id, &metrics)?,
     );
     Ok(Some(metrics))
 }
@@ -448,6 +449,54 @@ fn escort_rows(round_id: i64, round: &Round) -> Result<CopyRows, StoreError> {
             .put(column(es, |x| x.proximity_time_ms as i32))?
             .put(column(es, |x| x.total_escort_distance as f32))?
             .put(column(es, |x| x.credit_distance as f32))?;
+    }
+    Ok(rows)
+}
+
+/// The objective runs, one row of parallel arrays in the order of OBJECTIVE_EVENTS, with their
+/// clearing kills flattened after them (`clear_run` indexes the run); none without runs.
+fn objective_run_rows(round_id: i64, m: &RoundMetrics) -> Result<CopyRows, StoreError> {
+    let mut rows = CopyRows::new(
+        "round_objective_runs",
+        &[
+            "round_id",
+            "event_index",
+            "guid",
+            "team",
+            "time_ms",
+            "approach_ms",
+            "path_length",
+            "beeline",
+            "efficiency",
+            "clear_run",
+            "clear_guid",
+            "clear_ms",
+            "clear_x",
+            "clear_y",
+        ],
+    );
+    let runs = &m.objective_runs;
+    if !runs.is_empty() {
+        let clears: Vec<(i32, &ClearingKill)> = runs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.clears.iter().map(move |k| (i as i32, k)))
+            .collect();
+        rows.row()?
+            .put(round_id)?
+            .put(column(runs, |x| x.event_index as i32))?
+            .put(column(runs, |x| x.guid.as_str()))?
+            .put(column(runs, |x| team_code(x.team)))?
+            .put(column(runs, |x| x.time as i32))?
+            .put(column(runs, |x| x.approach_ms.map(|v| v as i32)))?
+            .put(column(runs, |x| x.path_length as f32))?
+            .put(column(runs, |x| x.beeline as f32))?
+            .put(column(runs, |x| x.efficiency().map(|v| v as f32)))?
+            .put(column(&clears, |x| x.0))?
+            .put(column(&clears, |x| x.1.killer_guid.as_str()))?
+            .put(column(&clears, |x| x.1.time as i32))?
+            .put(column(&clears, |x| x.1.pos.x as f32))?
+            .put(column(&clears, |x| x.1.pos.y as f32))?;
     }
     Ok(rows)
 }
@@ -1028,6 +1077,7 @@ mod tests {
                 "round_carries",
                 "round_carrier_returns",
                 "round_escorts",
+                "round_objective_runs",
             ]
         );
         let rows = |name: &str| tables.iter().find(|t| t.0 == name).map(|t| t.1);

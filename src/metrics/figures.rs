@@ -191,6 +191,44 @@ player_sums! {
     /// Σ and count of the spawn_timing_score of the player's kills that have one.
     spawn_score_sum: f64,
     spawn_score_count: i32,
+    /// 1 when the player had a life in a round that recorded OBJECTIVE_EVENTS.
+    ob_rounds: i32,
+    /// Every objective action of a known kind (the seven below).
+    objective_actions: i32,
+    plants: i32,
+    defuses: i32,
+    destructions: i32,
+    constructions: i32,
+    repairs: i32,
+    captures: i32,
+    secures: i32,
+    /// Objective runs (plants, defuses, destructions, constructions and secures).
+    runs: i32,
+    /// Σ and count of the runs' approach times, over runs with an approach.
+    run_approach_sum_ms: i64,
+    run_approach_count: i32,
+    /// Σ and count of the runs' efficiencies (beeline / path), over runs with movement.
+    run_efficiency_sum: f64,
+    run_efficiency_count: i32,
+    /// Kills that cleared the way for the player's own runs: by the player, by teammates.
+    cleared_self: i32,
+    cleared_by_team: i32,
+    /// The player's kills that cleared the way for a teammate's run ("escorts" in metrics.md).
+    clears_for_others: i32,
+    /// 1 when the player had a life in a round that recorded CARRIER_EVENTS.
+    ca_rounds: i32,
+    carries: i32,
+    /// Σ (drop time − pickup time) of the player's carries.
+    carry_time_ms: i64,
+    carry_distance: f64,
+    /// Dropped items the player returned (CARRIER_RETURNS).
+    returns: i32,
+    /// Kills of a player who was carrying at that moment.
+    carrier_kills: i32,
+    /// 1 when the player had a life in a round that recorded ESCORT_CREDIT.
+    es_rounds: i32,
+    /// Σ credit_distance of the player's escorts.
+    escort_distance: f64,
 }
 
 /// Every player's sums in `round`, by GUID. Each figure is narrowed to its column's type before
@@ -245,6 +283,7 @@ pub fn player_sums<'a>(round: &'a Round, m: &'a RoundMetrics) -> BTreeMap<&'a st
         p.su_supported += i64::from(x.supported_samples as i32);
     }
     super::game::add_game_sums(round, &mut players);
+    super::objectives::add_objective_sums(round, &m.objective_runs, &mut players);
     for x in round.reactions.iter().flatten() {
         let p = players.entry(&x.target_guid).or_default();
         if let Some(ms) = x.return_fire_ms {

@@ -48,7 +48,9 @@ pub use figures::{
 };
 pub use game::{WeaponUse, round_teams, weapon_uses};
 pub use movement::{LifeProfile, life_profile, life_profiles};
-pub use objectives::{ObjectiveRun, RUN_RADIUS, RUN_WINDOW_MS, carrier_kills, objective_runs};
+pub use objectives::{
+    ClearingKill, ObjectiveRun, RUN_RADIUS, RUN_WINDOW_MS, carrier_kills, objective_runs,
+};
 pub use pairs::{PairStats, crossfire_pairs, crossfire_participants, pairs};
 pub use summary::{BestDuo, CellKills, PlayerAmount, RoundSummary, kill_heatmap, summary};
 pub use support::{Support, SupportUptime, support_uptime};
@@ -129,6 +131,8 @@ pub struct RoundMetrics {
     pub kill_cells: Vec<KillCell>,
     /// The round's headline figures.
     pub summary: RoundSummary,
+    /// Objective runs, in the order of the round's OBJECTIVE_EVENTS.
+    pub objective_runs: Vec<ObjectiveRun>,
 }
 
 /// Computes every derived figure of `round`.
@@ -224,6 +228,7 @@ fn the_rest(
         support,
         kill_cells,
         summary,
+        objective_runs: objective_runs(round),
     }
 }
 

@@ -6,9 +6,11 @@
 //! action's position within the window (or at the first sample of the window in the actor's
 //! life when they never were that far), and its path ends at the action's position.
 
-use crate::format::{Engagement, GameSection, Outcome, Round, Team, Vec3};
+use std::collections::BTreeMap;
 
-use super::{death_position, killer_team};
+use crate::format::{Engagement, GameSection, ObjectiveAction, Outcome, Round, Team, Vec3};
+
+use super::{PlayerSums, death_position, killer_team, round_teams};
 
 /// How far back from an objective action its run looks.
 pub const RUN_WINDOW_MS: i64 = 30_000;
@@ -28,16 +30,40 @@ pub struct ObjectiveRun {
     pub approach_ms: Option<i64>,
     pub path_length: f64,
     pub beeline: f64,
-    /// Kills of enemies within the radius in the window by the actor.
-    pub cleared_self: u32,
-    /// The teammates who made the other clearing kills, one entry per kill.
-    pub cleared_by: Vec<String>,
+    /// The kills of enemies within the radius in the window by the actor or a teammate, in
+    /// engagement order.
+    pub clears: Vec<ClearingKill>,
+}
+
+/// A kill that cleared the way for an objective run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClearingKill {
+    pub killer_guid: String,
+    pub time: i64,
+    /// Where the enemy died.
+    pub pos: Vec3,
 }
 
 impl ObjectiveRun {
     /// beeline / path, `None` for a run without movement.
     pub fn efficiency(&self) -> Option<f64> {
         (self.path_length > 0.0).then(|| (self.beeline / self.path_length).min(1.0))
+    }
+
+    /// Clearing kills the actor made themselves ("cleared for self").
+    pub fn cleared_self(&self) -> usize {
+        self.clears
+            .iter()
+            .filter(|k| k.killer_guid == self.guid)
+            .count()
+    }
+
+    /// The teammates' clearing kills ("cleared by team"), one entry per kill.
+    pub fn cleared_by(&self) -> impl Iterator<Item = &str> {
+        self.clears
+            .iter()
+            .map(|k| k.killer_guid.as_str())
+            .filter(|g| *g != self.guid)
     }
 }
 
@@ -70,18 +96,19 @@ pub fn objective_runs(round: &Round) -> Vec<ObjectiveRun> {
                 approach_ms,
                 path_length,
                 beeline,
-                cleared_self: 0,
-                cleared_by: Vec::new(),
+                clears: Vec::new(),
             };
             for (k, at, team) in &kills {
                 let clears = *team == e.player_team
                     && k.target_team != e.player_team
                     && (from..=e.time).contains(&k.end_time)
                     && at.distance(&e.pos) <= RUN_RADIUS;
-                match k.killer_guid.as_deref() {
-                    Some(killer) if clears && killer == e.player_guid => run.cleared_self += 1,
-                    Some(killer) if clears => run.cleared_by.push(killer.to_string()),
-                    _ => {}
+                if let Some(killer) = k.killer_guid.as_deref().filter(|_| clears) {
+                    run.clears.push(ClearingKill {
+                        killer_guid: killer.to_string(),
+                        time: k.end_time,
+                        pos: *at,
+                    });
                 }
             }
             run
@@ -117,7 +144,7 @@ fn approach(round: &Round, guid: &str, t: i64, to: Vec3) -> Option<(i64, f64, f6
 
 /// Kills of a player who was carrying an objective item at that moment: `(killer, victim,
 /// time)`, in engagement order; none when the round did not record CARRIER_EVENTS.
-pub fn carrier_kills(round: &Round) -> Vec<(String, String, i64)> {
+pub fn carrier_kills(round: &Round) -> Vec<(&str, &str, i64)> {
     if !round.records(GameSection::CarrierEvents) {
         return Vec::new();
     }
@@ -132,8 +159,84 @@ pub fn carrier_kills(round: &Round) -> Vec<(String, String, i64)> {
                     && (c.pickup_time..=c.drop_time).contains(&e.end_time)
             })
         })
-        .filter_map(|e| Some((e.killer_guid.clone()?, e.target_guid.clone(), e.end_time)))
+        .filter_map(|e| {
+            Some((
+                e.killer_guid.as_deref()?,
+                e.target_guid.as_str(),
+                e.end_time,
+            ))
+        })
         .collect()
+}
+
+/// Adds the objective sums of `round` (with its `runs`) to `players`. A section the round did
+/// not record adds nothing and leaves its `*_rounds` flag 0. Distances and efficiencies are
+/// narrowed to the stored `real` before they are added, as SQL's `sum` of the stored rows does.
+pub(crate) fn add_objective_sums<'a>(
+    round: &'a Round,
+    runs: &'a [ObjectiveRun],
+    players: &mut BTreeMap<&'a str, PlayerSums>,
+) {
+    let flags = [
+        GameSection::ObjectiveEvents,
+        GameSection::CarrierEvents,
+        GameSection::EscortCredit,
+    ]
+    .map(|s| i32::from(round.records(s)));
+    for guid in round_teams(round).into_keys() {
+        let p = players.entry(guid).or_default();
+        [p.ob_rounds, p.ca_rounds, p.es_rounds] = flags;
+    }
+    for e in round.objective_events.iter().flatten() {
+        let p = players.entry(&e.player_guid).or_default();
+        let count = match e.action {
+            ObjectiveAction::DynamitePlant => &mut p.plants,
+            ObjectiveAction::DynamiteDefuse => &mut p.defuses,
+            ObjectiveAction::ObjectiveDestroyed => &mut p.destructions,
+            ObjectiveAction::Constructed => &mut p.constructions,
+            ObjectiveAction::Repaired => &mut p.repairs,
+            ObjectiveAction::CheckpointCaptured => &mut p.captures,
+            ObjectiveAction::ObjectiveSecured => &mut p.secures,
+            ObjectiveAction::Other(_) => continue,
+        };
+        *count += 1;
+        p.objective_actions += 1;
+    }
+    for run in runs {
+        let p = players.entry(&run.guid).or_default();
+        p.runs += 1;
+        if let Some(ms) = run.approach_ms {
+            p.run_approach_sum_ms += i64::from(ms as i32);
+            p.run_approach_count += 1;
+        }
+        if let Some(e) = run.efficiency() {
+            p.run_efficiency_sum += f64::from(e as f32);
+            p.run_efficiency_count += 1;
+        }
+        p.cleared_self += run.cleared_self() as i32;
+        p.cleared_by_team += run.cleared_by().count() as i32;
+        for mate in run.cleared_by() {
+            players.entry(mate).or_default().clears_for_others += 1;
+        }
+    }
+    for c in round.carries.iter().flatten() {
+        let p = players.entry(&c.carrier_guid).or_default();
+        p.carries += 1;
+        p.carry_time_ms += i64::from(c.drop_time as i32) - i64::from(c.pickup_time as i32);
+        p.carry_distance += f64::from(c.carry_distance as f32);
+    }
+    for r in round.carrier_returns.iter().flatten() {
+        if let Some(returner) = &r.returner {
+            players.entry(&returner.guid).or_default().returns += 1;
+        }
+    }
+    for (killer, _, _) in carrier_kills(round) {
+        players.entry(killer).or_default().carrier_kills += 1;
+    }
+    for e in round.escorts.iter().flatten() {
+        players.entry(&e.player_guid).or_default().escort_distance +=
+            f64::from(e.credit_distance as f32);
+    }
 }
 
 #[cfg(test)]
@@ -227,8 +330,18 @@ mod tests {
         assert_eq!(run.path_length, 1000.0);
         assert_eq!(run.beeline, 1000.0);
         assert_eq!(run.efficiency(), Some(1.0));
-        assert_eq!(run.cleared_self, 1);
-        assert_eq!(run.cleared_by, ["mate"]);
+        assert_eq!(run.cleared_self(), 1);
+        assert_eq!(run.cleared_by().collect::<Vec<_>>(), ["mate"]);
+        assert_eq!(
+            run.clears
+                .iter()
+                .map(|k| (k.time, k.pos))
+                .collect::<Vec<_>>(),
+            [
+                (45_000, Vec3::new(100.0, 0.0, 0.0)),
+                (30_000, Vec3::new(0.0, 700.0, 0.0))
+            ]
+        );
     }
 
     #[test]
@@ -275,9 +388,6 @@ mod tests {
             killer_guid: Some("hunter".into()),
             killer_name: Some(Name::from("hunter")),
         }]);
-        assert_eq!(
-            carrier_kills(&r),
-            [("hunter".to_string(), "runner".to_string(), 12_000)]
-        );
+        assert_eq!(carrier_kills(&r), [("hunter", "runner", 12_000)]);
     }
 }

@@ -292,7 +292,21 @@ async fn per_round_totals_written_by_the_importer_equal_the_view_sums() {
         import(&db.pool, &name, &bytes).await.unwrap();
     }
     import(&db.pool, "hand.txt", HAND_ROUND).await.unwrap();
+    super::gunfights::import_deployed(&db.pool).await;
     let mut tx = db.pool.begin().await.unwrap();
+    // Every kind of objective sum is there to compare, not only zeros.
+    let objective: Vec<f64> = sqlx::query_scalar(
+        "SELECT unnest(ARRAY[sum(ob_rounds), sum(plants), sum(defuses), sum(constructions),
+                             sum(runs), sum(run_efficiency_count), sum(cleared_self),
+                             sum(cleared_by_team), sum(clears_for_others), sum(carries),
+                             sum(carry_time_ms), sum(returns), sum(carrier_kills)]::float8[]
+                       || ARRAY[sum(carry_distance), sum(escort_distance)])
+         FROM player_round_totals",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert!(objective.iter().all(|&v| v > 0.0), "{objective:?}");
     sqlx::raw_sql(PLAYER_ROUND_FIGURES)
         .execute(&mut *tx)
         .await
@@ -308,10 +322,16 @@ async fn per_round_totals_written_by_the_importer_equal_the_view_sums() {
          SELECT round_id, guid COLLATE \"C\", {sums} FROM player_round_figures GROUP BY 1, 2;
          UPDATE written SET distance = round(distance::numeric, 6),
              sprint_weighted = round(sprint_weighted::numeric, 6),
-             spawn_score_sum = round(spawn_score_sum::numeric, 6);
+             spawn_score_sum = round(spawn_score_sum::numeric, 6),
+             run_efficiency_sum = round(run_efficiency_sum::numeric, 6),
+             carry_distance = round(carry_distance::numeric, 6),
+             escort_distance = round(escort_distance::numeric, 6);
          UPDATE player_round_totals SET distance = round(distance::numeric, 6),
              sprint_weighted = round(sprint_weighted::numeric, 6),
-             spawn_score_sum = round(spawn_score_sum::numeric, 6);",
+             spawn_score_sum = round(spawn_score_sum::numeric, 6),
+             run_efficiency_sum = round(run_efficiency_sum::numeric, 6),
+             carry_distance = round(carry_distance::numeric, 6),
+             escort_distance = round(escort_distance::numeric, 6);",
         sums = sums.join(", ")
     )))
     .execute(&mut *tx)
