@@ -54,9 +54,24 @@ async fn main() -> anyhow::Result<()> {
         sqlx::query_scalar("SELECT count(*) FROM rounds WHERE file_name LIKE 'bench-%'")
             .fetch_one(&pool)
             .await?;
-    if have != rounds {
+    // Rows generated under an older schema lack what later migrations added: start over.
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_generated (schema_version bigint NOT NULL)")
+        .execute(&pool)
+        .await?;
+    let current = "SELECT max(version) FROM _sqlx_migrations";
+    let stale: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT ({current}) IS DISTINCT FROM (SELECT max(schema_version) FROM bench_generated)"
+    )))
+    .fetch_one(&pool)
+    .await?;
+    if have != rounds || stale {
         let started = Instant::now();
         generate(&pool, rounds).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM bench_generated; INSERT INTO bench_generated {current}"
+        )))
+        .execute(&pool)
+        .await?;
         println!(
             "generated {rounds} rounds in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -228,6 +243,30 @@ async fn main() -> anyhow::Result<()> {
             Box::new(move |r| json!({"player": g, "days": month(r)}))
         }),
         ("medics", "10y", Box::new(move |r| json!({"days": all(r)}))),
+        (
+            "objectives",
+            "plants 10y",
+            Box::new(move |r| json!({"days": all(r)})),
+        ),
+        (
+            "objectives",
+            "carry time supply 30d",
+            Box::new(move |r| json!({"by": 7, "map": "supply", "days": month(r)})),
+        ),
+        (
+            "objectives",
+            "clears for others 10y",
+            Box::new(move |r| json!({"by": 9, "days": all(r)})),
+        ),
+        (
+            "heatmap",
+            "supply objectives 10y",
+            Box::new(move |r| json!({"map": "supply", "kind": 3, "days": all(r)})),
+        ),
+        ("heatmap", "supply objectives of a player 10y", {
+            let g = g.clone();
+            Box::new(move |r| json!({"map": "supply", "kind": 3, "player": g, "days": all(r)}))
+        }),
         (
             "medics",
             "supply 30d",
@@ -462,7 +501,7 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
     .bind(GROUPS)
     .execute(&mut *tx)
     .await?;
-    let steps: [(&str, &str); 13] = [
+    let steps: [(&str, &str); 15] = [
         (
             "rounds",
             "INSERT INTO rounds (id, played_digest, file_name, map, round_number, start_unix,
@@ -595,6 +634,32 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
              SELECT g.id, g.grp || guid, weapon, shots, hits, kills, headshots, head, arms, body,
                  legs
              FROM gen g JOIN round_weapons t ON t.round_id = g.tpl
+             ORDER BY g.id",
+        ),
+        (
+            "round_objective_events",
+            "INSERT INTO round_objective_events (round_id, time_ms, action, guid, team,
+                 track_name, x, y, z)
+             SELECT g.id, time_ms, action,
+                 ARRAY(SELECT g.grp || u.guid FROM unnest(t.guid) WITH ORDINALITY AS u(guid, i)
+                       ORDER BY u.i),
+                 team, track_name, x, y, z
+             FROM gen g JOIN round_objective_events t ON t.round_id = g.tpl
+             ORDER BY g.id",
+        ),
+        (
+            "round_objective_runs",
+            "INSERT INTO round_objective_runs (round_id, event_index, guid, team, time_ms,
+                 approach_ms, path_length, beeline, efficiency, clear_run, clear_guid, clear_ms,
+                 clear_x, clear_y)
+             SELECT g.id, event_index,
+                 ARRAY(SELECT g.grp || u.guid FROM unnest(t.guid) WITH ORDINALITY AS u(guid, i)
+                       ORDER BY u.i),
+                 team, time_ms, approach_ms, path_length, beeline, efficiency, clear_run,
+                 ARRAY(SELECT g.grp || u.guid FROM unnest(t.clear_guid) WITH ORDINALITY
+                       AS u(guid, i) ORDER BY u.i),
+                 clear_ms, clear_x, clear_y
+             FROM gen g JOIN round_objective_runs t ON t.round_id = g.tpl
              ORDER BY g.id",
         ),
     ];

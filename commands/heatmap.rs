@@ -11,7 +11,7 @@ use crate::present::{self, discord_name, escape_markdown, period_label};
 use crate::render;
 use crate::store::queries::{self, PlayerRow, Scope};
 
-/// Where kills, deaths or movement happen on a map
+/// Where kills, deaths, movement or objective play happen on a map
 #[poise::command(slash_command, user_cooldown = 5)]
 pub async fn heatmap(
     ctx: Context<'_>,
@@ -19,7 +19,7 @@ pub async fn heatmap(
     #[autocomplete = "autocomplete_map"]
     map: String,
     #[description = "What to show (default: kills)"] kind: Option<HeatKindChoice>,
-    #[description = "Only this player's kills, deaths or movement (\"me\": your linked player)"]
+    #[description = "Only this player's kills, deaths, movement or objective play (\"me\": your linked player)"]
     #[autocomplete = "autocomplete_player"]
     player: Option<String>,
     #[description = "Only the last N days (default: all time)"]
@@ -94,6 +94,7 @@ fn noun(kind: HeatKind) -> &'static str {
         HeatKind::Kills => "kills",
         HeatKind::Deaths => "deaths",
         HeatKind::Movement => "movement samples",
+        HeatKind::Objectives => "objective actions and clearing kills",
     }
 }
 
@@ -102,5 +103,6 @@ fn title(kind: HeatKind) -> &'static str {
         HeatKind::Kills => "Kill",
         HeatKind::Deaths => "Death",
         HeatKind::Movement => "Movement",
+        HeatKind::Objectives => "Objective",
     }
 }

@@ -2,7 +2,7 @@
 
 use poise::CreateReply;
 
-use super::choices::FigureChoice;
+use super::choices::{Choice, FigureChoice};
 use super::reply::EMBED_COLOUR;
 use crate::bot::limits::{self, Embed};
 use crate::bot::{Context, Error};
@@ -15,7 +15,7 @@ pub async fn help(
     #[description = "A figure to explain (default: every command)"] figure: Option<FigureChoice>,
 ) -> Result<(), Error> {
     let embed = match figure {
-        Some(FigureChoice(f)) => figure_help(f),
+        Some(Choice(f)) => figure_help(f),
         None => commands_help(&ctx.framework().options().commands),
     };
     ctx.send(
@@ -42,17 +42,13 @@ pub fn commands_help<U, E>(commands: &[poise::Command<U, E>]) -> Embed {
     let players: Vec<String> = players.into_iter().map(line).collect();
     let admin: Vec<String> = admin.into_iter().map(line).collect();
     let figures: Vec<&str> = FIGURES.iter().map(|f| f.key).collect();
+    // The players' commands outgrew a field (1024 characters): they go in the description.
+    let intro = "Names are optional where you have linked your account (/link). Map and days \
+                 narrow any figure to one map or the last N days.\n\n**For everyone**";
+    let room = limits::DESCRIPTION - intro.len() - 1;
     Embed::new()
         .title("Proximity: commands")
-        .description(
-            "Names are optional where you have linked your account (/link). Map and days \
-             narrow any figure to one map or the last N days.",
-        )
-        .field(
-            "For everyone",
-            limits::lines_within(&players, limits::FIELD_VALUE),
-            false,
-        )
+        .description(format!("{intro}\n{}", limits::lines_within(&players, room)))
         .field(
             "For admins",
             limits::lines_within(&admin, limits::FIELD_VALUE),

@@ -14,6 +14,7 @@ pub mod leaderboard;
 pub mod link;
 pub mod link_confirm;
 pub mod medics;
+pub mod objectives;
 pub mod player;
 pub mod proximity_import;
 pub mod proximity_scan;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<poise::Command<Data, Error>> {
         escape_artists::escape_artists(),
         weapons::weapons(),
         medics::medics(),
+        objectives::objectives(),
         engagement_stats::engagement_stats(),
         link::link(),
         help::help(),

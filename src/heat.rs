@@ -10,6 +10,9 @@ pub enum HeatKind {
     Deaths,
     /// Movement samples; teams are ignored.
     Movement,
+    /// Objective actions and the kills that cleared the way for objective runs; `team` is the
+    /// actor's (the run's) team.
+    Objectives,
 }
 
 /// Fine grid (units) the kill and death positions are binned on before smoothing: finer than

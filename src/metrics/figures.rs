@@ -689,6 +689,21 @@ pub const FIGURES: &[Figure] = &[
         sample_label: "kills",
         recorded_by: Some("st_rounds"),
     },
+    Figure {
+        key: "objectives",
+        title: "Objective actions per round",
+        label: "Objective actions / round",
+        unit: "",
+        better: Better::Higher,
+        numerator: "objective_actions",
+        denominator: "ob_rounds",
+        scale: 1.0,
+        samples: "ob_rounds",
+        min_samples: 3,
+        meaning: "Plants, defuses, objectives destroyed, constructions, repairs, flag captures and secures (documents or gold delivered), per round played.",
+        sample_label: "rounds",
+        recorded_by: Some("ob_rounds"),
+    },
 ];
 
 /// Figures shown on cards but not offered by the leaderboard (Discord allows 25 choices).
@@ -818,6 +833,7 @@ impl Card {
                 "tapped out share",
                 "time denied",
                 "spawn timing",
+                "objectives",
             ],
             Card::Engagements => &[
                 "kills per round",
@@ -885,6 +901,11 @@ mod tests {
             "keys are unique"
         );
         assert!(FIGURES.len() <= 25, "Discord shows at most 25 choices");
+        for t in crate::metrics::OBJECTIVE_TALLIES {
+            for column in [t.column, t.recorded_by] {
+                assert!(PlayerSums::COLUMNS.contains(&column), "{}: {column}", t.key);
+            }
+        }
         for card in [Card::Player, Card::Engagements] {
             assert_eq!(
                 card.figures().len(),

@@ -49,7 +49,8 @@ pub use figures::{
 pub use game::{WeaponUse, round_teams, weapon_uses};
 pub use movement::{LifeProfile, life_profile, life_profiles};
 pub use objectives::{
-    ClearingKill, ObjectiveRun, RUN_RADIUS, RUN_WINDOW_MS, carrier_kills, objective_runs,
+    ClearingKill, OBJECTIVE_TALLIES, ObjectiveRun, ObjectiveTally, RUN_RADIUS, RUN_WINDOW_MS,
+    TallyUnit, carrier_kills, objective_runs,
 };
 pub use pairs::{PairStats, crossfire_pairs, crossfire_participants, pairs};
 pub use summary::{BestDuo, CellKills, PlayerAmount, RoundSummary, kill_heatmap, summary};

@@ -169,6 +169,155 @@ pub fn carrier_kills(round: &Round) -> Vec<(&str, &str, i64)> {
         .collect()
 }
 
+/// How an objective tally reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TallyUnit {
+    /// A count of actions.
+    Count,
+    /// Milliseconds.
+    Duration,
+    /// World units.
+    Distance,
+}
+
+/// A column of the objective board (`/objectives`): a per-player total over the rounds in
+/// scope, most first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ObjectiveTally {
+    /// The command's choice, and the tally's key.
+    pub key: &'static str,
+    /// The board's title.
+    pub title: &'static str,
+    /// What one and several of it are called ("1 plant", "3 plants"); for durations and
+    /// distances, the word after the value ("carrying", "escorted").
+    pub one: &'static str,
+    pub many: &'static str,
+    /// The column of [`super::PlayerSums`] it totals.
+    pub column: &'static str,
+    pub unit: TallyUnit,
+    /// The column counting the rounds that recorded it: 0 of them is "not recorded".
+    pub recorded_by: &'static str,
+}
+
+const fn tally(
+    key: &'static str,
+    title: &'static str,
+    (one, many): (&'static str, &'static str),
+    column: &'static str,
+    unit: TallyUnit,
+    recorded_by: &'static str,
+) -> ObjectiveTally {
+    ObjectiveTally {
+        key,
+        title,
+        one,
+        many,
+        column,
+        unit,
+        recorded_by,
+    }
+}
+
+/// The objective board's columns, in the order the command offers them (a choice's place is
+/// its value in Discord: new ones go at the end).
+pub const OBJECTIVE_TALLIES: &[ObjectiveTally] = &[
+    tally(
+        "plants",
+        "Dynamite planted",
+        ("plant", "plants"),
+        "plants",
+        TallyUnit::Count,
+        "ob_rounds",
+    ),
+    tally(
+        "defuses",
+        "Dynamite defused",
+        ("defuse", "defuses"),
+        "defuses",
+        TallyUnit::Count,
+        "ob_rounds",
+    ),
+    tally(
+        "destructions",
+        "Objectives destroyed",
+        ("destroyed", "destroyed"),
+        "destructions",
+        TallyUnit::Count,
+        "ob_rounds",
+    ),
+    tally(
+        "constructions",
+        "Constructions built",
+        ("built", "built"),
+        "constructions",
+        TallyUnit::Count,
+        "ob_rounds",
+    ),
+    tally(
+        "captures",
+        "Flags captured",
+        ("capture", "captures"),
+        "captures",
+        TallyUnit::Count,
+        "ob_rounds",
+    ),
+    tally(
+        "secures",
+        "Objectives secured",
+        ("secure", "secures"),
+        "secures",
+        TallyUnit::Count,
+        "ob_rounds",
+    ),
+    tally(
+        "returns",
+        "Objectives returned",
+        ("return", "returns"),
+        "returns",
+        TallyUnit::Count,
+        "ca_rounds",
+    ),
+    tally(
+        "carry time",
+        "Time carrying objectives",
+        ("carrying", "carrying"),
+        "carry_time_ms",
+        TallyUnit::Duration,
+        "ca_rounds",
+    ),
+    tally(
+        "escort distance",
+        "Escort distance",
+        ("escorted", "escorted"),
+        "escort_distance",
+        TallyUnit::Distance,
+        "es_rounds",
+    ),
+    tally(
+        "clears for others",
+        "Clearing kills for teammates",
+        ("clear for others", "clears for others"),
+        "clears_for_others",
+        TallyUnit::Count,
+        "ob_rounds",
+    ),
+    tally(
+        "carrier kills",
+        "Carriers killed",
+        ("carrier kill", "carrier kills"),
+        "carrier_kills",
+        TallyUnit::Count,
+        "ca_rounds",
+    ),
+];
+
+impl ObjectiveTally {
+    /// The tally by its key.
+    pub fn by_key(key: &str) -> Option<&'static ObjectiveTally> {
+        OBJECTIVE_TALLIES.iter().find(|t| t.key == key)
+    }
+}
+
 /// Adds the objective sums of `round` (with its `runs`) to `players`. A section the round did
 /// not record adds nothing and leaves its `*_rounds` flag 0. Distances and efficiencies are
 /// narrowed to the stored `real` before they are added, as SQL's `sum` of the stored rows does.

@@ -39,6 +39,7 @@ fn noun(kind: HeatKind) -> &'static str {
         HeatKind::Kills => "kill",
         HeatKind::Deaths => "death",
         HeatKind::Movement => "movement",
+        HeatKind::Objectives => "objective",
     }
 }
 
@@ -50,6 +51,8 @@ fn count_noun(kind: HeatKind, n: i64) -> &'static str {
         (HeatKind::Deaths, false) => "deaths",
         (HeatKind::Movement, true) => "sample",
         (HeatKind::Movement, false) => "samples",
+        (HeatKind::Objectives, true) => "action or clearing kill",
+        (HeatKind::Objectives, false) => "actions and clearing kills",
     }
 }
 

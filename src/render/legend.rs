@@ -15,6 +15,7 @@ pub(crate) fn spot_meaning(kind: HeatKind) -> &'static str {
         HeatKind::Kills => "Each spot: where a victim fell",
         HeatKind::Deaths => "Each spot: where a player died",
         HeatKind::Movement => "Each spot: where players were",
+        HeatKind::Objectives => "Each spot: an objective action or a kill clearing its way",
     }
 }
 
@@ -26,6 +27,8 @@ pub(crate) fn colour_meaning(kind: HeatKind, by_team: bool) -> &'static str {
         (HeatKind::Kills, false) => "Colour: how many kills",
         (HeatKind::Deaths, false) => "Colour: how many deaths",
         (HeatKind::Movement, _) => "Colour: time spent there",
+        (HeatKind::Objectives, true) => "Colour: the team playing the objective",
+        (HeatKind::Objectives, false) => "Colour: how many actions and clearing kills",
     }
 }
 
@@ -33,7 +36,7 @@ pub(crate) fn colour_meaning(kind: HeatKind, by_team: bool) -> &'static str {
 pub(crate) fn scale_ends(kind: HeatKind) -> (&'static str, &'static str) {
     match kind {
         HeatKind::Movement => ("little", "much"),
-        HeatKind::Kills | HeatKind::Deaths => ("few", "many"),
+        HeatKind::Kills | HeatKind::Deaths | HeatKind::Objectives => ("few", "many"),
     }
 }
 

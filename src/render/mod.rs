@@ -26,6 +26,7 @@ mod duos;
 mod heatmap;
 mod leaderboard;
 mod legend;
+mod objectives;
 mod player_card;
 pub mod readability;
 mod round_card;
@@ -44,6 +45,10 @@ pub use heatmap::{HEATMAP_HEIGHT, HEATMAP_WIDTH, HeatPoint, HeatmapInput, render
 pub use leaderboard::{
     LEADERBOARD_MAX_ROWS, LEADERBOARD_WIDTH, LeaderEntry, LeaderRow, LeaderboardInput,
     leaderboard_entries, leaderboard_height, render_leaderboard,
+};
+pub use objectives::{
+    OBJECTIVES_MAX_ROWS, OBJECTIVES_WIDTH, ObjectiveLine, ObjectivesInput, objective_ranks,
+    objectives_height, render_objectives, tally_text, tally_value,
 };
 pub use player_card::{
     CardStat, PLAYER_CARD_MAX_ROWS, PLAYER_CARD_WIDTH, PlayerCardInput, player_card_height,

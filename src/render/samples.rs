@@ -5,8 +5,8 @@
 use super::canvas::Rendered;
 use super::{
     DUOS_MAX_ROWS, DuoRow, DuosInput, HeatPoint, HeatmapInput, LEADERBOARD_MAX_ROWS, LeaderRow,
-    LeaderboardInput, RoundCardInput, RoundDuo, duos, heatmap, leaderboard, player_card,
-    round_card, weapons,
+    LeaderboardInput, RoundCardInput, RoundDuo, duos, heatmap, leaderboard, objectives,
+    player_card, round_card, weapons,
 };
 use crate::format::{ObjectiveAction, Team, Winner};
 use crate::heat::HeatKind;
@@ -15,7 +15,7 @@ use crate::present;
 use crate::store::queries::{CardFigure, CardFigures, DuoFigures, RankedPlayer, Scope};
 
 /// How many images [`every_image`] renders.
-pub(crate) const IMAGE_COUNT: usize = 20;
+pub(crate) const IMAGE_COUNT: usize = 22;
 
 /// A 32-character name with colour codes: the longest a name is shown.
 const LONG: &[u8] = b"^1W^7W^4W^7_the_^3Unpronounceable^7_Wanderer_XL";
@@ -418,6 +418,30 @@ pub(crate) fn every_image() -> Vec<(&'static str, Rendered)> {
             "weapons_empty",
             ok(weapons::weapons(&weapons::WeaponsInput {
                 title: "Weapons".into(),
+                subtitle: present::scope_label(&all),
+                rows: vec![],
+            })),
+        ),
+        (
+            "objectives",
+            ok(objectives::objectives(&objectives::ObjectivesInput {
+                tally: &crate::metrics::OBJECTIVE_TALLIES[9],
+                subtitle: present::scope_label(&on_map),
+                rows: (0..objectives::OBJECTIVES_MAX_ROWS)
+                    .map(|i| objectives::ObjectiveLine {
+                        name_raw: name(i),
+                        rounds: 9_999 / (i as i64 + 1),
+                        tallies: (0..crate::metrics::OBJECTIVE_TALLIES.len())
+                            .map(|k| (123_456 * (k + 1) / (i + 1)) as f64)
+                            .collect(),
+                    })
+                    .collect(),
+            })),
+        ),
+        (
+            "objectives_empty",
+            ok(objectives::objectives(&objectives::ObjectivesInput {
+                tally: &crate::metrics::OBJECTIVE_TALLIES[0],
                 subtitle: present::scope_label(&all),
                 rows: vec![],
             })),

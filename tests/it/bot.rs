@@ -72,6 +72,7 @@ async fn startup_registers_every_command_with_admin_permissions() {
             "link",
             "link_confirm",
             "medics",
+            "objectives",
             "player",
             "proximity_import",
             "proximity_scan",

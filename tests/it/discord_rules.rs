@@ -128,7 +128,7 @@ async fn a_refused_registration_is_retried_until_the_commands_work() {
         .reply(T)
         .await;
     let discord = field(&reply.embeds[0], "Discord");
-    assert!(discord.starts_with("commands: 18 registered"), "{discord}");
+    assert!(discord.starts_with("commands: 19 registered"), "{discord}");
     assert!(discord.contains("last Discord error"), "{discord}");
     assert!(discord.contains("503"), "{discord}");
     env.finish().await;

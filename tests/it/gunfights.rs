@@ -500,7 +500,7 @@ async fn bullet_accuracy_and_headshots_per_player_equal_the_files() {
 // ---------------------------------------------------------------------------------------------
 // What players see: the commands through the fake Discord, on the sample rounds.
 
-mod commands {
+pub(crate) mod commands {
     use std::time::Duration;
 
     use fake_discord::{ALICE, BOB, BotMessage};
@@ -511,9 +511,10 @@ mod commands {
     use proximity_testkit::{BotHarness, BotOptions, TestDb};
     use serde_json::json;
 
-    const T: Duration = Duration::from_secs(60);
+    pub(crate) const T: Duration = Duration::from_secs(60);
 
-    async fn bot_with_samples() -> (BotHarness, Vec<Round>) {
+    /// A bot on a database holding the sample rounds, and the rounds as parsed.
+    pub(crate) async fn bot_with_samples() -> (BotHarness, Vec<Round>) {
         let db = TestDb::new().await;
         let mut files =
             proximity::import::collect_files(&[proximity::demo::samples_dir()]).expect("samples");
@@ -533,7 +534,7 @@ mod commands {
         (bot, rounds)
     }
 
-    fn png_size(reply: &BotMessage, file: &str) -> (u32, u32) {
+    pub(crate) fn png_size(reply: &BotMessage, file: &str) -> (u32, u32) {
         let part = reply
             .file(file)
             .unwrap_or_else(|| panic!("{file} attached"));
@@ -542,7 +543,7 @@ mod commands {
         (info.width, info.height)
     }
 
-    fn is_bot(guid: &str) -> bool {
+    pub(crate) fn is_bot(guid: &str) -> bool {
         guid.to_uppercase().starts_with("OMNIBOT")
     }
 
@@ -791,6 +792,7 @@ mod commands {
                 "Downs tapped out",
                 "Time denied / round",
                 "Spawn timing",
+                "Objective actions / round",
             ]
         );
         assert!(

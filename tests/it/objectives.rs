@@ -380,6 +380,7 @@ async fn a_round_is_filled_in_with_its_objectives_once_and_deleting_it_takes_the
         "round_carries",
         "round_carrier_returns",
         "round_escorts",
+        "round_objective_runs",
     ] {
         let left: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
@@ -389,4 +390,321 @@ async fn a_round_is_filled_in_with_its_objectives_once_and_deleting_it_takes_the
         assert_eq!(left, 0, "{table}");
     }
     db.drop_db().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What players see: `/objectives`, the objective heatmap and the card's row, on the sample
+// rounds, against totals computed here from the files.
+
+mod commands {
+    use std::collections::BTreeMap;
+
+    use fake_discord::{ALICE, BOB};
+    use proximity::format::{ObjectiveAction, Outcome, Round};
+    use proximity::metrics::{self, Card, OBJECTIVE_TALLIES};
+    use proximity::render;
+    use proximity::store::queries::{self, Scope};
+    use serde_json::json;
+
+    use crate::gunfights::commands::{T, bot_with_samples, is_bot, png_size};
+
+    /// A player's objective tallies in [`OBJECTIVE_TALLIES`] order and the rounds with objective
+    /// actions recorded they played, from the files.
+    #[derive(Debug, Default, Clone, PartialEq)]
+    struct Tallies {
+        values: [f64; 11],
+        rounds: i64,
+    }
+
+    fn expected_tallies(rounds: &[Round]) -> BTreeMap<String, Tallies> {
+        let mut by: BTreeMap<String, Tallies> = BTreeMap::new();
+        fn add(by: &mut BTreeMap<String, Tallies>, g: &str, i: usize, v: f64) {
+            by.entry(g.to_string()).or_default().values[i] += v;
+        }
+        for r in rounds {
+            for e in r.objective_events.iter().flatten() {
+                let i = match e.action {
+                    ObjectiveAction::DynamitePlant => 0,
+                    ObjectiveAction::DynamiteDefuse => 1,
+                    ObjectiveAction::ObjectiveDestroyed => 2,
+                    ObjectiveAction::Constructed => 3,
+                    ObjectiveAction::CheckpointCaptured => 4,
+                    ObjectiveAction::ObjectiveSecured => 5,
+                    _ => continue,
+                };
+                add(&mut by, &e.player_guid, i, 1.0);
+            }
+            for x in r.carrier_returns.iter().flatten() {
+                if let Some(w) = &x.returner {
+                    add(&mut by, &w.guid, 6, 1.0);
+                }
+            }
+            for c in r.carries.iter().flatten() {
+                add(
+                    &mut by,
+                    &c.carrier_guid,
+                    7,
+                    (c.drop_time - c.pickup_time) as f64,
+                );
+            }
+            for e in r.escorts.iter().flatten() {
+                add(
+                    &mut by,
+                    &e.player_guid,
+                    8,
+                    f64::from(e.credit_distance as f32),
+                );
+            }
+            for run in metrics::objective_runs(r) {
+                for k in run.clears.iter().filter(|k| k.killer_guid != run.guid) {
+                    add(&mut by, &k.killer_guid, 9, 1.0);
+                }
+            }
+            // A kill of someone carrying at that moment.
+            for e in r
+                .engagements
+                .iter()
+                .filter(|e| e.outcome == Outcome::Killed)
+            {
+                let carrying = r.carries.iter().flatten().any(|c| {
+                    c.carrier_guid == e.target_guid
+                        && c.pickup_time <= e.end_time
+                        && e.end_time <= c.drop_time
+                });
+                if let (true, Some(k)) = (carrying, &e.killer_guid) {
+                    add(&mut by, k, 10, 1.0);
+                }
+            }
+            if r.objective_events.is_some() {
+                let players: std::collections::BTreeSet<&str> =
+                    r.tracks.iter().map(|t| t.guid.as_str()).collect();
+                for g in players {
+                    by.entry(g.to_string()).or_default().rounds += 1;
+                }
+            }
+        }
+        by.retain(|g, _| !is_bot(g));
+        by
+    }
+
+    /// The board by the tally at `index`: (guid, tallies), most first, then by GUID.
+    fn expected_board(rounds: &[Round], index: usize) -> Vec<(String, Tallies)> {
+        let mut board: Vec<(String, Tallies)> = expected_tallies(rounds)
+            .into_iter()
+            .filter(|(_, t)| t.values[index] > 0.0)
+            .collect();
+        board.sort_by(|a, b| {
+            b.1.values[index]
+                .total_cmp(&a.1.values[index])
+                .then(a.0.cmp(&b.0))
+        });
+        board
+    }
+
+    #[tokio::test]
+    async fn the_objective_board_ranks_each_tally_as_the_files_say() {
+        let (bot, rounds) = bot_with_samples().await;
+        assert_eq!(OBJECTIVE_TALLIES.len(), 11);
+        for (index, tally) in OBJECTIVE_TALLIES.iter().enumerate() {
+            let got = queries::objective_board(&bot.db.pool, &Scope::all(), tally, 100)
+                .await
+                .unwrap();
+            let expected = expected_board(&rounds, index);
+            let got: Vec<(String, i64, Vec<f64>)> = got
+                .into_iter()
+                .map(|r| (r.guid, r.rounds, r.tallies))
+                .collect();
+            assert_eq!(got.len(), expected.len(), "{}", tally.key);
+            for (g, (guid, t)) in got.iter().zip(&expected) {
+                assert_eq!((&g.0, g.1), (guid, t.rounds), "{}", tally.key);
+                for (a, b) in g.2.iter().zip(&t.values) {
+                    assert!((a - b).abs() < 1e-6, "{}: {a} vs {b}", tally.key);
+                }
+            }
+        }
+        // Tallies that the samples play must not be empty boards.
+        for key in [
+            "plants",
+            "defuses",
+            "carry time",
+            "clears for others",
+            "carrier kills",
+        ] {
+            let i = OBJECTIVE_TALLIES.iter().position(|t| t.key == key).unwrap();
+            assert!(!expected_board(&rounds, i).is_empty(), "{key}");
+        }
+
+        // Through Discord: by default plants; then the choice of "clears for others".
+        for (user, options, index) in [(ALICE, json!({}), 0), (BOB, json!({"by": 9}), 9)] {
+            let tally = &OBJECTIVE_TALLIES[index];
+            let expected = expected_board(&rounds, index);
+            let reply = bot.fake.invoke(user, "objectives", options).reply(T).await;
+            let embed = &reply.embeds[0];
+            assert_eq!(
+                embed["title"].as_str(),
+                Some(format!("Objectives: {}", tally.title).as_str())
+            );
+            let description = embed["description"].as_str().unwrap();
+            let lines: Vec<&str> = description.lines().collect();
+            assert_eq!(lines[0], "all maps, all time");
+            let more = usize::from(expected.len() > 3);
+            assert_eq!(lines.len(), 1 + expected.len().min(3) + more);
+            for (line, (guid, t)) in lines[1..].iter().take(3).zip(&expected) {
+                let name: String =
+                    sqlx::query_scalar("SELECT display_name FROM players WHERE guid = $1")
+                        .bind(guid)
+                        .fetch_one(&bot.db.pool)
+                        .await
+                        .unwrap();
+                let value = render::tally_text(tally, t.values[index]);
+                assert!(
+                    line.contains(&name) && line.contains(&format!("— {value} (")),
+                    "{line} vs {guid} {t:?}"
+                );
+                assert!(line.contains(&format!("{} rounds", t.rounds)), "{line}");
+            }
+            assert_eq!(
+                png_size(&reply, "objectives.png"),
+                (
+                    render::OBJECTIVES_WIDTH,
+                    render::objectives_height(expected.len())
+                )
+            );
+        }
+        bot.finish().await;
+    }
+
+    #[tokio::test]
+    async fn the_objective_heatmap_counts_every_action_and_clearing_kill_on_the_map() {
+        let (bot, rounds) = bot_with_samples().await;
+        let map = rounds[0].header.map.clone();
+        let on_map: Vec<&Round> = rounds.iter().filter(|r| r.header.map == map).collect();
+        let actions: usize = on_map
+            .iter()
+            .map(|r| r.objective_events.as_deref().unwrap_or_default().len())
+            .sum();
+        let clears: usize = on_map
+            .iter()
+            .flat_map(|r| metrics::objective_runs(r))
+            .map(|run| run.clears.len())
+            .sum();
+        assert!(actions > 0 && clears > 0, "{actions} {clears}");
+        let scope = Scope {
+            map: Some(map.clone()),
+            ..Scope::all()
+        };
+        let (points, n) = queries::heatmap(
+            &bot.db.pool,
+            proximity::heat::HeatKind::Objectives,
+            &scope,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, on_map.len() as i64);
+        let total: i64 = points.iter().map(|p| p.weight).sum();
+        assert_eq!(total, (actions + clears) as i64);
+        // One player's: their own actions and clearing kills only.
+        let guid = on_map
+            .iter()
+            .flat_map(|r| r.objective_events.iter().flatten())
+            .next()
+            .unwrap()
+            .player_guid
+            .clone();
+        let own = on_map
+            .iter()
+            .map(|r| {
+                r.objective_events
+                    .iter()
+                    .flatten()
+                    .filter(|e| e.player_guid == guid)
+                    .count()
+                    + metrics::objective_runs(r)
+                        .iter()
+                        .flat_map(|run| &run.clears)
+                        .filter(|k| k.killer_guid == guid)
+                        .count()
+            })
+            .sum::<usize>();
+        let (mine, _) = queries::heatmap(
+            &bot.db.pool,
+            proximity::heat::HeatKind::Objectives,
+            &scope,
+            Some(&guid),
+        )
+        .await
+        .unwrap();
+        assert_eq!(mine.iter().map(|p| p.weight).sum::<i64>(), own as i64);
+
+        let kind = 3; // the choice's place: kills, deaths, movement, objectives
+        let reply = bot
+            .fake
+            .invoke(ALICE, "heatmap", json!({"map": map, "kind": kind}))
+            .reply(T)
+            .await;
+        let embed = &reply.embeds[0];
+        assert_eq!(
+            embed["title"].as_str(),
+            Some(format!("Objective heatmap: {map}").as_str())
+        );
+        assert!(
+            embed["description"].as_str().unwrap().starts_with(&format!(
+                "{} objective actions and clearing kills from {} rounds",
+                actions + clears,
+                on_map.len()
+            )),
+            "{embed}"
+        );
+        assert_eq!(
+            png_size(&reply, "heatmap.png"),
+            (render::HEATMAP_WIDTH, render::HEATMAP_HEIGHT)
+        );
+        bot.finish().await;
+    }
+
+    #[tokio::test]
+    async fn the_player_card_has_objective_actions_per_round_from_the_files() {
+        let (bot, rounds) = bot_with_samples().await;
+        let mut per: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for r in rounds.iter().filter(|r| r.objective_events.is_some()) {
+            let players: std::collections::BTreeSet<&str> =
+                r.tracks.iter().map(|t| t.guid.as_str()).collect();
+            for g in players {
+                per.entry(g.to_string()).or_default().1 += 1;
+            }
+            for e in r.objective_events.iter().flatten() {
+                if !matches!(e.action, ObjectiveAction::Other(_)) {
+                    per.entry(e.player_guid.clone()).or_default().0 += 1;
+                }
+            }
+        }
+        let (guid, (actions, played)) = per
+            .iter()
+            .find(|(g, (a, _))| *a > 0 && !is_bot(g))
+            .expect("a player with objective actions");
+        let card = queries::player_card(&bot.db.pool, Card::Player, guid, &Scope::all())
+            .await
+            .unwrap()
+            .unwrap();
+        let row = card
+            .rows
+            .iter()
+            .find(|r| r.figure.key == "objectives")
+            .expect("the objective row");
+        assert_eq!(row.value, Some(*actions as f64 / *played as f64));
+        let reply = bot
+            .fake
+            .invoke(BOB, "player", json!({"name": guid}))
+            .reply(T)
+            .await;
+        assert_eq!(
+            png_size(&reply, "player.png"),
+            (
+                render::PLAYER_CARD_WIDTH,
+                render::player_card_height(Card::Player.figures().len())
+            )
+        );
+        bot.finish().await;
+    }
 }

@@ -27,6 +27,7 @@ pub async fn heatmap(
     player: Option<&str>,
 ) -> Result<(Vec<HeatPointRow>, i64), StoreError> {
     let points = match (kind, player) {
+        (HeatKind::Objectives, _) => super::objective_heat(pool, scope, player).await?,
         (HeatKind::Movement, Some(guid)) => player_presence(pool, scope, guid).await?,
         (HeatKind::Movement, None) => {
             let p = scope.periods();

@@ -7,6 +7,7 @@ mod gunfights;
 mod heatmaps;
 mod leaderboards;
 mod links;
+mod objectives;
 mod players;
 mod rounds;
 mod scope;
@@ -21,6 +22,7 @@ pub use links::{
     LinkRequest, confirm_link, link_requests, linked_accounts, linked_guid, request_link, unlink,
     unlink_player,
 };
+pub use objectives::{ObjectiveRow, objective_board, objective_heat};
 pub use players::{
     CardFigure, CardFigures, PlayerRow, all_player_names, find_players, player, player_card,
 };
