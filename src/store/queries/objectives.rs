@@ -19,17 +19,6 @@ pub struct ObjectiveRow {
     pub tallies: Vec<f64>,
 }
 
-impl ObjectiveRow {
-    /// The total of `tally`.
-    pub fn value(&self, tally: &ObjectiveTally) -> f64 {
-        OBJECTIVE_TALLIES
-            .iter()
-            .position(|t| t.key == tally.key)
-            .and_then(|i| self.tallies.get(i).copied())
-            .unwrap_or(0.0)
-    }
-}
-
 /// The players with the highest `by` total in scope (then GUID), people only unless bots
 /// count, with all their tallies.
 pub async fn objective_board(
