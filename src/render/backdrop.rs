@@ -7,12 +7,12 @@ use image::imageops::{FilterType, resize};
 use super::canvas::Canvas;
 use super::density::View;
 
-/// Share of the image's brightness kept under the heat.
-pub(crate) const DIM: f32 = 0.6;
+/// Share of a command map's brightness kept under a heatmap.
+pub const COMMAND_MAP_DIM: f32 = 0.6;
 
 /// The colour an image pixel is painted as: its RGB over black by its alpha, dimmed.
 pub(crate) fn shown([r, g, b, a]: [u8; 4]) -> [f32; 3] {
-    let k = f32::from(a) / 255.0 * DIM;
+    let k = f32::from(a) / 255.0 * COMMAND_MAP_DIM;
     [f32::from(r) * k, f32::from(g) * k, f32::from(b) * k]
 }
 

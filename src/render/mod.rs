@@ -37,6 +37,7 @@ mod samples;
 #[cfg(test)]
 mod testutil;
 
+pub use backdrop::COMMAND_MAP_DIM;
 pub use duos::{
     DUOS_MAX_ROWS, DUOS_WIDTH, DuoRow, DuosInput, duo_kills, duo_stats, duos_height, ranked_duos,
     render_duos,
