@@ -430,3 +430,44 @@ fn map_names_cannot_leave_the_folder() {
         assert!(matches!(e, CommandMapError::BadName(_)), "{bad}: {e}");
     }
 }
+
+#[test]
+fn shader_scripts_are_searched_as_the_renderer_joins_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let shader = |image: &str| format!("levelshots/p_cc_trans {{ {{ clampmap {image} }} }}\n");
+    let image = |side: u32| encode(&quadrants(side, side), "tga");
+    // The renderer joins the scripts in reverse of the listing (highest priority first), so
+    // of two scripts with different names the one listed LAST is searched first.
+    pk3(
+        &dir.path().join("z.pk3"),
+        &[
+            ("maps/p.bsp", &bsp()),
+            (
+                "scripts/high.shader",
+                shader("levelshots/high.tga").as_bytes(),
+            ),
+            ("levelshots/high.tga", &image(10)),
+        ],
+    );
+    pk3(
+        &dir.path().join("a.pk3"),
+        &[
+            (
+                "scripts/low.shader",
+                shader("levelshots/low.tga").as_bytes(),
+            ),
+            ("levelshots/low.tga", &image(12)),
+        ],
+    );
+    let root = one(dir.path());
+    assert_eq!(load_from(&root, "p").unwrap().file_size, (12, 12));
+    // A script of the same name is one file, the highest-priority copy.
+    pk3(
+        &dir.path().join("y.pk3"),
+        &[(
+            "scripts/low.shader",
+            shader("levelshots/high.tga").as_bytes(),
+        )],
+    );
+    assert_eq!(load_from(&root, "p").unwrap().file_size, (10, 10));
+}
