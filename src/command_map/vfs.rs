@@ -36,6 +36,8 @@ pub enum VfsError {
     Short { got: u64, declared: u64 },
     #[error("reading: {0}")]
     Read(#[source] io::Error),
+    #[error("the pk3 changed while it was being read")]
+    Changed,
 }
 
 /// A folder or pk3 left out of the search, and why (the engine skips an unreadable pk3 too).
@@ -120,7 +122,8 @@ enum SearchPath {
 
 struct Pk3 {
     path: PathBuf,
-    archive: ZipArchive<BufReader<File>>,
+    /// Open only while it is being read (see [`Vfs::with_reader`]).
+    archive: Option<ZipArchive<BufReader<File>>>,
     /// Normalised name → entry index, the first of duplicates kept.
     by_name: HashMap<String, usize>,
     /// Normalised names in the archive's order, for listing.
@@ -155,7 +158,7 @@ impl Pk3 {
         }
         Ok(Pk3 {
             path: path.to_path_buf(),
-            archive,
+            archive: None,
             by_name,
             names,
         })
@@ -223,6 +226,8 @@ fn resolve(root: &Path, name: &str, want_dir: bool) -> Option<PathBuf> {
 /// The server's files as the engine sees them.
 pub struct Vfs {
     paths: Vec<SearchPath>,
+    /// The search path whose pk3 is open.
+    open: Option<usize>,
     /// Folders and pk3s left out, with why.
     pub problems: Vec<Problem>,
 }
@@ -275,6 +280,7 @@ impl Vfs {
         loose.extend(packs);
         Vfs {
             paths: loose,
+            open: None,
             problems,
         }
     }
@@ -385,13 +391,39 @@ impl Vfs {
                 Ok(body(&mut BufReader::new(file), len))
             }
             Place::Pk3 { slot, index, .. } => {
+                // One pk3 open at a time: a server's hundreds of pk3s hold no file handles
+                // between reads, and reads of one pk3 in a row reuse its directory.
+                if let Some(old) = self.open.replace(*slot)
+                    && old != *slot
+                    && let Some(SearchPath::Pk3(p)) = self.paths.get_mut(old)
+                {
+                    p.archive = None;
+                }
                 let Some(SearchPath::Pk3(pk3)) = self.paths.get_mut(*slot) else {
                     return Err(VfsError::Open(io::Error::new(
                         io::ErrorKind::NotFound,
                         "not a file of this index",
                     )));
                 };
-                let mut entry = pk3.archive.by_index(*index).map_err(VfsError::Entry)?;
+                let archive = match &mut pk3.archive {
+                    Some(archive) => archive,
+                    none => {
+                        let file = File::open(&pk3.path).map_err(VfsError::Open)?;
+                        let archive =
+                            ZipArchive::new(BufReader::new(file)).map_err(VfsError::Entry)?;
+                        none.insert(archive)
+                    }
+                };
+                // Replaced since it was indexed: its entries may have moved.
+                let same = archive
+                    .name_for_index(*index)
+                    .and_then(Result::ok)
+                    .and_then(|name| normalise(&name))
+                    .is_some_and(|name| name == found.name);
+                if !same {
+                    return Err(VfsError::Changed);
+                }
+                let mut entry = archive.by_index(*index).map_err(VfsError::Entry)?;
                 let declared = entry.size();
                 if declared > max {
                     return Err(VfsError::TooLarge {
@@ -605,6 +637,22 @@ mod tests {
             "{problems:?}"
         );
         assert!(vfs.lookup("maps/x.txt").is_some());
+    }
+
+    #[test]
+    fn a_pk3_replaced_after_indexing_is_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.pk3");
+        pk3(&path, &[("a.txt", b"a"), ("b.txt", b"b")]);
+        let mut vfs = Vfs::new(&[dir.path().to_path_buf()]);
+        let b = vfs.lookup("b.txt").unwrap();
+        // Rewritten with the entries the other way round: entry 1 is now a.txt.
+        pk3(&path, &[("b.txt", b"new b"), ("a.txt", b"new a")]);
+        assert!(matches!(vfs.read(&b, 10), Err(VfsError::Changed)));
+        // Indexed again, it reads the new file.
+        let mut vfs = Vfs::new(&[dir.path().to_path_buf()]);
+        let b = vfs.lookup("b.txt").unwrap();
+        assert_eq!(vfs.read(&b, 10).unwrap(), b"new b");
     }
 
     #[test]
