@@ -1,11 +1,14 @@
 //! `/heatmap map [kind] [player] [days]`
 
+use std::sync::Arc;
+
 use super::autocomplete::{autocomplete_map, autocomplete_player};
 use super::choices::HeatKindChoice;
 use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
 use crate::bot::{Context, Error};
+use crate::command_map::CommandMap;
 use crate::heat::HeatKind;
 use crate::present::{self, discord_name, escape_markdown, period_label};
 use crate::render;
@@ -40,10 +43,11 @@ pub async fn heatmap(
         "heatmap {kind:?} {map} {days:?} {:?}",
         who.as_ref().map(|p| &p.guid)
     );
+    let command_map = ctx.data().command_maps.get(&map).await;
     let answer = reply::cached(
         ctx,
         key,
-        answer(pool, kind, &map, &scope, who.as_ref(), days),
+        answer(pool, kind, &map, &scope, who.as_ref(), days, command_map),
     )
     .await?;
     reply::send_answer(ctx, answer).await
@@ -56,6 +60,7 @@ async fn answer(
     scope: &Scope,
     who: Option<&PlayerRow>,
     days: Option<i64>,
+    command_map: Option<Arc<CommandMap>>,
 ) -> Result<Answer, Error> {
     let (points, rounds) =
         queries::heatmap(pool, kind, scope, who.map(|p| p.guid.as_str())).await?;
@@ -79,7 +84,9 @@ async fn answer(
         days,
         who.map(|p| p.name.as_slice()),
     );
-    let png = reply::render_png(move || render::render_heatmap(&input)).await?;
+    // Drawn on the server's command map when MAPS_DIR has one for this map.
+    let png = reply::render_png(move || render::render_heatmap_on(&input, command_map.as_deref()))
+        .await?;
     let embed = Embed::new()
         .title(format!("{} heatmap: {}", title(kind), escape_markdown(map)))
         .description(format!(

@@ -39,6 +39,9 @@ pub struct Config {
     pub discord_commands: bool,
     /// `PROXIMITY_INCLUDE_BOTS`: count Omni-bots in rankings, duos, medians and highlights.
     pub include_bots: bool,
+    /// `MAPS_DIR`: the game server's folders (e.g. `legacy/` and `etmain/`) whose pk3s hold the
+    /// command maps, highest priority first; empty: heatmaps use the plain frame.
+    pub maps_dirs: Vec<PathBuf>,
 }
 
 /// Every variable the program reads: name, default, meaning. `--help` lists them, and a test
@@ -53,6 +56,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "GAMESTATS_DIR",
         DEFAULT_GAMESTATS_DIR,
         "the folder the tracker writes round files into",
+    ),
+    (
+        "MAPS_DIR",
+        "",
+        "the server's legacy/ and etmain/ folders (separated as in PATH, first wins), for command maps under heatmaps; empty: plain frame",
     ),
     (
         "DISCORD_TOKEN",
@@ -186,6 +194,15 @@ impl Config {
             debug_log: flag("PROXIMITY_DEBUG_LOG", false)?,
             discord_commands: flag("PROXIMITY_DISCORD_COMMANDS", true)?,
             include_bots: flag("PROXIMITY_INCLUDE_BOTS", false)?,
+            // Split as the platform splits PATH (`:` on Unix, `;` on Windows); empty parts are
+            // dropped.
+            maps_dirs: get("MAPS_DIR")
+                .map(|v| {
+                    std::env::split_paths(&v)
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 }
@@ -214,6 +231,22 @@ mod tests {
             (None, None, None)
         );
         assert!(c.enabled && c.auto_import && c.discord_commands && !c.debug_log);
+        assert!(c.maps_dirs.is_empty());
+    }
+
+    #[test]
+    fn maps_dir_is_split_like_path() {
+        let joined = std::env::join_paths(["/srv/et/legacy", "/srv/et/etmain"]).unwrap();
+        let c = config(&[("MAPS_DIR", joined.to_str().unwrap())]).unwrap();
+        assert_eq!(
+            c.maps_dirs,
+            [
+                PathBuf::from("/srv/et/legacy"),
+                PathBuf::from("/srv/et/etmain")
+            ]
+        );
+        let one = config(&[("MAPS_DIR", " /srv/et/etmain ")]).unwrap();
+        assert_eq!(one.maps_dirs, [PathBuf::from("/srv/et/etmain")]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The `proximity` command: the Discord bot (default), imports, status and the demo.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,6 +40,9 @@ enum Command {
     },
     /// Print what the database holds and what the importer has seen.
     Status,
+    /// List the maps in MAPS_DIR (and those the bot knows) and whether each has a command map
+    /// for the heatmaps, or why not. Needs no database.
+    Maps,
     /// Import the bundled sample rounds and write the images the bot would post.
     Demo {
         /// Where to write the images.
@@ -124,6 +127,25 @@ async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
             let pool = connect(&config).await?;
             for line in demo::status_lines(&pool).await? {
                 println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Maps => {
+            let dirs = config.maps_dirs.clone();
+            let lines = tokio::task::spawn_blocking(move || {
+                proximity::command_map::report_lines(
+                    &dirs,
+                    &proximity::command_map::Limits::default(),
+                )
+            })
+            .await?;
+            // Written line by line: a reader that stops early (`| head`) ends the listing
+            // quietly instead of a broken-pipe panic.
+            let mut out = std::io::stdout().lock();
+            for line in lines {
+                if writeln!(out, "{line}").is_err() {
+                    break;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -17,6 +17,7 @@ use thiserror::Error;
 use tracing::{error, info, warn};
 
 use self::discord_state::DiscordState;
+use crate::command_map::CommandMaps;
 use crate::commands::reply::AnswerCache;
 use crate::config::Config;
 use crate::metrics::MetricParams;
@@ -43,6 +44,8 @@ pub struct Data {
     pub timing: Timing,
     /// The game-server folder's round files, for `/proximity_import`'s autocomplete.
     pub folder: crate::commands::proximity_import::FolderListing,
+    /// The maps' command maps from `MAPS_DIR`, loaded on first use and kept per map version.
+    pub command_maps: Arc<CommandMaps>,
 }
 
 /// The bot's waits and deadlines; tests shorten them.
@@ -80,13 +83,14 @@ impl Data {
             crate::commands::proximity_import::FolderListing::new(scanner.config().dir.clone());
         Data {
             pool: store::with_statement_timeout(&pool, timing.command_statement),
-            config,
             scanner,
             params,
             answers: AnswerCache::default(),
             discord: Arc::default(),
             timing,
             folder,
+            command_maps: Arc::new(CommandMaps::new(config.maps_dirs.clone())),
+            config,
         }
     }
 

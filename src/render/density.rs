@@ -7,6 +7,7 @@
 
 use super::canvas::{Canvas, theme};
 use super::heatmap::HeatPoint;
+use crate::command_map::CommandMap;
 use crate::format::Team;
 use crate::maps::MapInfo;
 
@@ -30,6 +31,16 @@ impl Frame {
             right: m.mins.0.max(m.maxs.0),
             top: m.mins.1.max(m.maxs.1),
             bottom: m.mins.1.min(m.maxs.1),
+        }
+    }
+
+    /// The world rectangle a command map's image shows (its corners are north up).
+    pub fn from_command_map(c: &CommandMap) -> Self {
+        Self {
+            left: c.mins.0,
+            top: c.mins.1,
+            right: c.maxs.0,
+            bottom: c.maxs.1,
         }
     }
 
@@ -97,6 +108,26 @@ impl View {
             (frame.width() * scale).round(),
             (frame.height() * scale).round(),
         );
+        Self {
+            frame,
+            x0: (rx + (rw - w) / 2.0).round(),
+            y0: (ry + (rh - h) / 2.0).round(),
+            w,
+            h,
+        }
+    }
+
+    /// Fits a rectangle of the given aspect (width / height) into the pixel region, centred,
+    /// and lays the frame over it: a command map's image keeps its own aspect, and the frame is
+    /// stretched per axis as the game stretches it over the image.
+    pub fn fit_aspect(frame: Frame, region: (f64, f64, f64, f64), aspect: f64) -> Self {
+        let (rx, ry, rw, rh) = region;
+        let (w, h) = if rw / rh > aspect {
+            (rh * aspect, rh)
+        } else {
+            (rw, rw / aspect)
+        };
+        let (w, h) = (w.round().max(1.0), h.round().max(1.0));
         Self {
             frame,
             x0: (rx + (rw - w) / 2.0).round(),

@@ -8,7 +8,8 @@ use super::canvas::{
     fmt_int, fmt_num, no_data, put, put_halo, size, text, text_width, theme,
 };
 use super::density::{Density, Frame, View};
-use super::{RenderError, legend};
+use super::{RenderError, backdrop, legend};
+use crate::command_map::CommandMap;
 use crate::format::Team;
 use crate::heat::HeatKind;
 use crate::maps::{MapInfo, Objective, map_info};
@@ -99,31 +100,71 @@ pub struct HeatmapInput {
 /// are numbered on the map and named in a key under it. No points (or none inside the frame)
 /// give the same image with a "No data" notice.
 pub fn render_heatmap(input: &HeatmapInput) -> Result<Vec<u8>, RenderError> {
-    heatmap(input).map(Rendered::into_png)
+    render_heatmap_on(input, None)
 }
 
+/// Draws a heatmap as [`render_heatmap`] does, on the map's command map when there is one: the
+/// image fills the map area with its own aspect, and the points land where the game puts them
+/// on it (the image's corners are the worldspawn's `mapcoordsmins` / `mapcoordsmaxs`). Without
+/// one, the same image as [`render_heatmap`].
+pub fn render_heatmap_on(
+    input: &HeatmapInput,
+    command_map: Option<&CommandMap>,
+) -> Result<Vec<u8>, RenderError> {
+    heatmap_on(input, command_map).map(Rendered::into_png)
+}
+
+#[cfg(test)]
 pub(crate) fn heatmap(input: &HeatmapInput) -> Result<Rendered, RenderError> {
+    heatmap_on(input, None)
+}
+
+pub(crate) fn heatmap_on(
+    input: &HeatmapInput,
+    command_map: Option<&CommandMap>,
+) -> Result<Rendered, RenderError> {
     ensure_fonts()?;
     let info = map_info(&input.map);
-    let frame = match info {
-        Some(m) => Frame::from_map(m),
-        None => Frame::from_points(&input.points),
+    let (frame, view) = match (command_map, info) {
+        (Some(c), _) => {
+            let frame = Frame::from_command_map(c);
+            let aspect = f64::from(c.image.width()) / f64::from(c.image.height().max(1));
+            (frame, View::fit_aspect(frame, MAP_REGION, aspect))
+        }
+        (None, Some(m)) => {
+            let frame = Frame::from_map(m);
+            (frame, View::fit(frame, MAP_REGION))
+        }
+        (None, None) => {
+            let frame = Frame::from_points(&input.points);
+            (frame, View::fit(frame, MAP_REGION))
+        }
     };
-    let view = View::fit(frame, MAP_REGION);
     let by_team = input.kind != HeatKind::Movement && input.points.iter().any(|p| p.team.is_some());
     let density = Density::estimate(frame, &input.points, by_team, SIGMA_FRAC);
 
     let mut canvas = Canvas::new(HEATMAP_WIDTH, HEATMAP_HEIGHT, theme::BG);
     canvas.draw(|area| {
-        draw_header(area, input, info.map(|m| m.name.as_str()))?;
-        draw_panel(area, &view)
+        let frame_from_data = info.is_none() && command_map.is_none();
+        draw_header(area, input, info.map(|m| m.name.as_str()), frame_from_data)?;
+        match command_map {
+            None => draw_panel(area, &view),
+            Some(_) => Ok(()),
+        }
     })?;
+    if let Some(c) = command_map {
+        backdrop::paint(&mut canvas, &view, &c.image);
+        canvas.draw(|area| draw_border(area, &view))?;
+    }
     density.paint(&mut canvas, &view);
     canvas.draw(|area| {
         let objectives = numbered_objectives(info, &view);
         draw_markers(area, &view, &objectives)?;
         draw_compass_and_scale(area, &view)?;
         if density.is_empty() {
+            if command_map.is_some() {
+                draw_notice_plate(area, &view)?;
+            }
             let hint = if density.clipped > 0 {
                 format!(
                     "all {} positions are outside the map frame",
@@ -144,6 +185,7 @@ fn draw_header(
     area: &Area<'_>,
     input: &HeatmapInput,
     known: Option<&str>,
+    frame_from_data: bool,
 ) -> Result<(), RenderError> {
     let map = match known {
         Some(name) => name.to_string(),
@@ -174,7 +216,7 @@ fn draw_header(
     if !input.period_label.trim().is_empty() {
         parts.push(input.period_label.trim().to_string());
     }
-    if known.is_none() {
+    if frame_from_data {
         parts.push("map frame from the data".to_string());
     }
     let sub_style = anchored(
@@ -209,7 +251,22 @@ fn draw_panel(area: &Area<'_>, view: &View) -> Result<(), RenderError> {
             .map_err(draw_err)?;
         y += 512.0;
     }
+    draw_border(area, view)
+}
+
+/// The map area's outline.
+fn draw_border(area: &Area<'_>, view: &View) -> Result<(), RenderError> {
+    let (p0, p1) = view.rect();
     area.draw(&Rectangle::new([p0, p1], theme::LINE.stroke_width(2)))
+        .map_err(draw_err)
+}
+
+/// A dark plate behind the "No data" notice, so that it reads on any command map.
+fn draw_notice_plate(area: &Area<'_>, view: &View) -> Result<(), RenderError> {
+    let ((x0, y0), (x1, y1)) = view.rect();
+    let cy = (y0 + y1) / 2;
+    let plate = [(x0 + 6, cy - 52), (x1 - 6, cy + 48)];
+    area.draw(&Rectangle::new(plate, theme::DEEP.filled()))
         .map_err(draw_err)
 }
 
@@ -451,7 +508,9 @@ fn draw_key(area: &Area<'_>, known: bool, objectives: &[Numbered]) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::testutil::{Image, save};
+    use crate::command_map::MapCoords;
+    use crate::command_map::testfiles::{QUADRANTS, quadrants};
+    use crate::render::testutil::{Image, rgb, save};
 
     fn kill(x: f64, y: f64, team: Option<Team>) -> HeatPoint {
         HeatPoint {
@@ -708,6 +767,115 @@ mod tests {
         save("heatmap_empty.png", &png);
         let img = Image::decode(&png);
         assert_eq!((img.width, img.height), (HEATMAP_WIDTH, HEATMAP_HEIGHT));
+    }
+
+    /// A command map of a wider-than-high image in four flat quadrants (`QUADRANTS`), over a
+    /// square world rectangle: the image is stretched per axis, as the game stretches it.
+    fn quadrant_map(map: &str) -> CommandMap {
+        CommandMap::new(
+            map,
+            MapCoords {
+                mins: (-1000.0, 3000.0),
+                maxs: (3000.0, -1000.0),
+            },
+            quadrants(200, 100),
+        )
+    }
+
+    /// Where the centre of image pixel (ix, iy) is drawn.
+    fn drawn_at(view: &View, cm: &CommandMap, (ix, iy): (u32, u32)) -> (u32, u32) {
+        let (w, h) = cm.image.dimensions();
+        (
+            (view.x0 + (f64::from(ix) + 0.5) * view.w / f64::from(w)) as u32,
+            (view.y0 + (f64::from(iy) + 0.5) * view.h / f64::from(h)) as u32,
+        )
+    }
+
+    fn shown_rgb(c: [u8; 3]) -> [u8; 3] {
+        backdrop::shown([c[0], c[1], c[2], 255]).map(|v| v.round() as u8)
+    }
+
+    #[test]
+    fn a_hot_point_lands_on_the_command_map_pixel_the_game_puts_it_on() {
+        let cm = quadrant_map("my_server_map");
+        // The centre of image pixel (160, 30): x = −1000 + 160.5 / 200 · 4000, y likewise.
+        let hot = (2210.0, 1780.0);
+        assert_eq!(cm.world_to_pixel(hot.0, hot.1), (160.5, 30.5));
+        let pts = (0..30).map(|_| kill(hot.0, hot.1, None)).collect();
+        let r = heatmap_on(&input("my_server_map", HeatKind::Movement, pts), Some(&cm)).unwrap();
+        save("heatmap_command_map_pixel.png", &r.png);
+        let img = Image::decode(&r.png);
+        // The image keeps its 2:1 aspect in the 600 × 600 area.
+        let view = View::fit_aspect(Frame::from_command_map(&cm), MAP_REGION, 2.0);
+        assert_eq!(
+            (view.x0, view.y0, view.w, view.h),
+            (20.0, 236.0, 600.0, 300.0)
+        );
+        let (ex, ey) = drawn_at(&view, &cm, (160, 30));
+        let ((x0, y0), (x1, y1)) = view.rect();
+        let (bx, by) = img.brightest((x0, y0), (x1, y1));
+        assert!(
+            bx.abs_diff(ex) <= 2 && by.abs_diff(ey) <= 2,
+            "hottest at {bx},{by}, image pixel (160, 30) drawn at {ex},{ey}"
+        );
+        let peak = img.pixel(bx, by);
+        assert!(peak[0] > 240 && peak[1] > 240, "{peak:?}");
+        // Away from the heat, the image shows through, each quadrant in its own colour, dimmed.
+        for (q, pixel) in [(0, (50, 25)), (1, (115, 40)), (2, (50, 75)), (3, (150, 75))] {
+            let (px, py) = drawn_at(&view, &cm, pixel);
+            assert_eq!(
+                img.pixel(px, py),
+                shown_rgb(QUADRANTS[q]),
+                "quadrant {q} at {px},{py}"
+            );
+        }
+        // Above and below the image: the background, not a map frame.
+        assert_eq!(img.pixel(320, 200), rgb(theme::BG));
+        assert_eq!(img.pixel(320, 560), rgb(theme::BG));
+        let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
+        assert!(
+            !texts.iter().any(|t| t.contains("map frame from the data")),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn a_command_map_replaces_the_known_frame_and_keeps_the_objectives() {
+        // supply's facts frame it −3200..3200; the server's BSP says otherwise and wins.
+        let cm = quadrant_map("supply");
+        let r = heatmap_on(&input("supply", HeatKind::Kills, vec![]), Some(&cm)).unwrap();
+        save("heatmap_command_map_supply_empty.png", &r.png);
+        let view = View::fit_aspect(Frame::from_command_map(&cm), MAP_REGION, 2.0);
+        let info = map_info("supply").unwrap();
+        let numbered = numbered_objectives(Some(info), &view);
+        assert!(!numbered.is_empty());
+        for n in &numbered {
+            let (x, y) = (n.objective.x, n.objective.y);
+            assert!((-1000.0..=3000.0).contains(&x) && (-1000.0..=3000.0).contains(&y));
+            let (px, py) = cm.world_to_pixel(x, y);
+            let expected = (view.x0 + px * 3.0, view.y0 + py * 3.0);
+            assert!(
+                (f64::from(n.at.0) - expected.0).abs() <= 1.0
+                    && (f64::from(n.at.1) - expected.1).abs() <= 1.0,
+                "{} at {:?}, expected {expected:?}",
+                n.objective.name,
+                n.at
+            );
+        }
+        // "No data" sits on a dark plate, readable on any image.
+        let texts: Vec<&str> = r.texts.iter().map(|t| t.text.as_str()).collect();
+        assert!(texts.contains(&"No data"), "{texts:?}");
+        let problems = crate::render::readability::violations(&r);
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn without_a_command_map_the_image_is_unchanged() {
+        let inp = input("supply", HeatKind::Kills, scene((1800.0, 2200.0), 40, None));
+        assert_eq!(
+            render_heatmap_on(&inp, None).unwrap(),
+            render_heatmap(&inp).unwrap()
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! Empty inputs are not an error: they give an image of the usual size that says "No data",
 //! so the bot can always post something.
 
+mod backdrop;
 mod canvas;
 mod compare;
 mod density;
@@ -37,11 +38,14 @@ mod samples;
 #[cfg(test)]
 mod testutil;
 
+pub use backdrop::COMMAND_MAP_DIM;
 pub use duos::{
     DUOS_MAX_ROWS, DUOS_WIDTH, DuoRow, DuosInput, duo_kills, duo_stats, duos_height, ranked_duos,
     render_duos,
 };
-pub use heatmap::{HEATMAP_HEIGHT, HEATMAP_WIDTH, HeatPoint, HeatmapInput, render_heatmap};
+pub use heatmap::{
+    HEATMAP_HEIGHT, HEATMAP_WIDTH, HeatPoint, HeatmapInput, render_heatmap, render_heatmap_on,
+};
 pub use leaderboard::{
     LEADERBOARD_MAX_ROWS, LEADERBOARD_WIDTH, LeaderEntry, LeaderRow, LeaderboardInput,
     leaderboard_entries, leaderboard_height, render_leaderboard,

@@ -8,6 +8,9 @@ use super::{
     LeaderboardInput, RoundCardInput, RoundDuo, duos, heatmap, leaderboard, objectives,
     player_card, round_card, weapons,
 };
+use image::{Rgba, RgbaImage};
+
+use crate::command_map::{CommandMap, MapCoords};
 use crate::format::{ObjectiveAction, Team, Winner};
 use crate::heat::HeatKind;
 use crate::metrics::{Better, Card, FIGURES, Figure};
@@ -75,6 +78,47 @@ fn points(map: &str, n: usize, teams: bool) -> Vec<HeatPoint> {
             }
         })
         .collect()
+}
+
+/// A command map like the game's: light buildings and yellow roads on dark ground, with bright
+/// patches where labels may land, over `map`'s frame, on a 4:3 image (stretched per axis).
+fn command_map(map: &str) -> CommandMap {
+    let (mins, maxs) = match crate::maps::map_info(map) {
+        Some(m) => (m.mins, m.maxs),
+        None => ((-4096.0, 4096.0), (4096.0, -4096.0)),
+    };
+    let mut r = rng(7);
+    let blocks: Vec<(u32, u32, u32, u32, [u8; 3])> = (0..60)
+        .map(|i| {
+            let colour = match i % 4 {
+                0 => [235, 235, 225],
+                1 => [180, 175, 160],
+                2 => [90, 120, 170],
+                _ => [140, 150, 110],
+            };
+            let (x, y) = ((r() * 480.0) as u32, (r() * 350.0) as u32);
+            (
+                x,
+                y,
+                10 + (r() * 60.0) as u32,
+                10 + (r() * 40.0) as u32,
+                colour,
+            )
+        })
+        .collect();
+    let image = RgbaImage::from_fn(512, 384, |x, y| {
+        let road = x % 96 < 6 || y % 80 < 5;
+        let block = blocks
+            .iter()
+            .find(|&&(bx, by, w, h, _)| x >= bx && x < bx + w && y >= by && y < by + h);
+        let [r, g, b] = match (block, road) {
+            (Some(&(.., c)), _) => c,
+            (None, true) => [225, 205, 120],
+            (None, false) => [70, 90, 55],
+        };
+        Rgba([r, g, b, 255])
+    });
+    CommandMap::new(map, MapCoords { mins, maxs }, image)
 }
 
 fn heat(map: &str, kind: HeatKind, pts: Vec<HeatPoint>, player: bool) -> HeatmapInput {
@@ -271,6 +315,30 @@ pub(crate) fn every_image() -> Vec<(&'static str, Rendered)> {
                 points("te_escape2", 8000, false),
                 true,
             ))),
+        ),
+        (
+            "heatmap_command_map",
+            ok(heatmap::heatmap_on(
+                &heat(
+                    "sw_goldrush_te",
+                    HeatKind::Kills,
+                    points("sw_goldrush_te", 5000, true),
+                    true,
+                ),
+                Some(&command_map("sw_goldrush_te")),
+            )),
+        ),
+        (
+            "heatmap_command_map_no_data",
+            ok(heatmap::heatmap_on(
+                &heat(
+                    "a_custom_map_with_a_very_long_name_b7_final",
+                    HeatKind::Movement,
+                    vec![],
+                    true,
+                ),
+                Some(&command_map("a_custom_map_with_a_very_long_name_b7_final")),
+            )),
         ),
         (
             "heatmap_unknown_map_no_data",

@@ -108,7 +108,7 @@ async fn an_unreachable_database_is_said_as_such_with_its_exit_code() {
 }
 
 /// Runs `proximity` with `args` and `env`, its output into pipes, no .env of the developer's.
-async fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) async fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Output {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let env: Vec<(String, String)> = env
         .iter()

@@ -12,6 +12,7 @@
 //! - `bot`: the bot end to end with its scanner.
 //! - `discord_rules`: the bot under Discord's limits, deadlines and failures.
 //! - `cli`: the `proximity` command line, its output into pipes and its exit codes.
+//! - `command_map`: command maps from a server's pk3s: `proximity maps` and `/heatmap` on them.
 //! - `fake_discord`: the fake Discord and its OpenAPI validator themselves.
 //! - `gunfights`: medics, gunfights and spawn timing in the store.
 //! - `objectives`: the objective game in the store and the round summary.
@@ -20,6 +21,7 @@
 
 mod bot;
 mod cli;
+mod command_map;
 mod commands;
 mod discord_rules;
 mod fake_discord;

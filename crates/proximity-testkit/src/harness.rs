@@ -65,6 +65,8 @@ pub struct BotOptions {
     pub disabled: bool,
     /// Called with the fake before the bot connects, e.g. to inject failures.
     pub prepare: Option<Prepare>,
+    /// `MAPS_DIR`: the folders the command maps are read from.
+    pub maps_dir: Option<String>,
 }
 
 impl BotOptions {
@@ -151,6 +153,7 @@ impl BotHarness {
             "PROXIMITY_AUTO_IMPORT" => Some(auto_import.clone()),
             "PROXIMITY_INCLUDE_BOTS" => Some(options.include_bots.to_string()),
             "PROXIMITY_ENABLED" => Some((!options.disabled).to_string()),
+            "MAPS_DIR" => options.maps_dir.clone(),
             _ => None,
         })
         .expect("config");
