@@ -85,3 +85,93 @@ CREATE OR REPLACE FUNCTION per_round_tables() RETURNS text[] LANGUAGE sql IMMUTA
                  'round_carries', 'round_carrier_returns', 'round_escorts',
                  'round_objective_runs']
 $$;
+
+-- The objective heatmap (heat::HeatKind::Objectives) is kept in heat_totals as kind 3: each
+-- objective action and each clearing kill at its position on the 64-unit grid, with the team
+-- playing the objective in killer_team (target_team 0). store::totals merges new rounds' cells;
+-- deletions subtract them here.
+ALTER TABLE heat_totals DROP CONSTRAINT heat_totals_kind_check;
+ALTER TABLE heat_totals ADD CONSTRAINT heat_totals_kind_check CHECK (kind IN (1, 2, 3));
+
+-- A round's objective heat cells, as store::totals and rollup_heat both read them.
+CREATE FUNCTION objective_cells(ids bigint[])
+RETURNS TABLE (round_id bigint, x integer, y integer, team smallint, n integer)
+LANGUAGE sql STABLE AS $$
+    SELECT h.round_id, h.x, h.y, h.team, count(*)::int4
+    FROM (SELECT o.round_id, floor(u.x::float8 / 64)::int AS x, floor(u.y::float8 / 64)::int AS y,
+                 u.team
+          FROM round_objective_events o, unnest(o.x, o.y, o.team) AS u(x, y, team)
+          WHERE o.round_id = ANY (ids)
+          UNION ALL
+          SELECT o.round_id, floor(u.x::float8 / 64)::int, floor(u.y::float8 / 64)::int,
+                 o.team[u.run + 1]
+          FROM round_objective_runs o, unnest(o.clear_run, o.clear_x, o.clear_y) AS u(run, x, y)
+          WHERE o.round_id = ANY (ids)) h
+    GROUP BY 1, 2, 3, 4
+$$;
+
+CREATE OR REPLACE FUNCTION rollup_heat(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+WITH months AS (
+    SELECT r.map COLLATE "C" AS map, date_trunc('month', r.played_at, 'UTC') AS bucket, h.kind,
+           h.x, h.y, h.kt, h.tt, sign * sum(h.n)::int4 AS n
+    FROM (SELECT e.round_id, 1::smallint AS kind, floor(e.death_x / 64)::int AS x,
+                 floor(e.death_y / 64)::int AS y, coalesce(e.killer_team, 0)::smallint AS kt,
+                 e.target_team AS tt, 1 AS n
+          FROM engagements e WHERE e.round_id = ANY (ids) AND e.death_x IS NOT NULL
+          UNION ALL
+          SELECT c.round_id, 2::smallint, u.x, u.y, 0::smallint, 0::smallint, u.n
+          FROM round_presence c, unnest(c.cell_x, c.cell_y, c.samples) AS u(x, y, n)
+          WHERE c.round_id = ANY (ids)
+          UNION ALL
+          SELECT c.round_id, 3::smallint, c.x, c.y, c.team, 0::smallint, c.n
+          FROM objective_cells(ids) c) h
+    JOIN rounds r ON r.id = h.round_id
+    WHERE r.id = ANY (ids)
+    GROUP BY 1, 2, 3, 4, 5, 6, 7),
+periods AS (
+    SELECT 1::smallint AS months, * FROM months
+    UNION ALL
+    SELECT 12::smallint, map, date_trunc('year', bucket, 'UTC'), kind, x, y, kt, tt, sum(n)::int4
+    FROM months GROUP BY 2, 3, 4, 5, 6, 7, 8)
+INSERT INTO heat_totals AS t
+SELECT months, bucket, map, kind, array_agg(x), array_agg(y),
+       array_agg(kt), array_agg(tt),
+       array_agg(n)
+FROM periods
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2, 3, 4
+ON CONFLICT (months, bucket, map, kind) DO UPDATE SET
+    (cell_x, cell_y, killer_team, target_team, n) = (
+        SELECT coalesce(array_agg(x), '{}'),
+               coalesce(array_agg(y), '{}'),
+               coalesce(array_agg(kt), '{}'),
+               coalesce(array_agg(tt), '{}'),
+               coalesce(array_agg(n), '{}')
+        FROM (SELECT x, y, kt, tt, sum(n)::int4 AS n
+              FROM (SELECT * FROM unnest(t.cell_x, t.cell_y, t.killer_team, t.target_team, t.n)
+                    UNION ALL
+                    SELECT * FROM unnest(EXCLUDED.cell_x, EXCLUDED.cell_y, EXCLUDED.killer_team,
+                                         EXCLUDED.target_team, EXCLUDED.n)) AS u(x, y, kt, tt, n)
+              GROUP BY 1, 2, 3, 4
+              HAVING sum(n) <> 0) m);
+END $$;
+
+-- Rounds stored before: their objective cells join the totals they are already counted in.
+WITH months AS (
+    SELECT r.map COLLATE "C" AS map, date_trunc('month', r.played_at, 'UTC') AS bucket,
+           c.x, c.y, c.team, sum(c.n)::int4 AS n
+    FROM objective_cells(ARRAY(SELECT id FROM rounds
+                               WHERE id NOT IN (SELECT round_id FROM totals_pending))) c
+    JOIN rounds r ON r.id = c.round_id
+    GROUP BY 1, 2, 3, 4, 5),
+periods AS (
+    SELECT 1::smallint AS months, * FROM months
+    UNION ALL
+    SELECT 12::smallint, map, date_trunc('year', bucket, 'UTC'), x, y, team, sum(n)::int4
+    FROM months GROUP BY 2, 3, 4, 5, 6)
+INSERT INTO heat_totals
+SELECT months, bucket, map, 3, array_agg(x), array_agg(y), array_agg(team),
+       array_agg(0::smallint), array_agg(n)
+FROM periods
+GROUP BY 1, 2, 3;

@@ -76,7 +76,8 @@ pub async fn add_all_pending(pool: &PgPool) -> Result<usize, StoreError> {
 /// A pending round's id and death cells (`import::rows::death_cells`) as parallel arrays.
 type Claimed = (i64, Vec<i32>, Vec<i32>, Vec<i16>, Vec<i16>, Vec<i32>);
 
-/// A row of `heat_totals`: map, months, bucket and kind (1 deaths, 2 presence).
+/// A row of `heat_totals`: map, months, bucket and kind (1 deaths, 2 presence, 3 objective
+/// play).
 type TotalKey = (String, i16, DateTime<Utc>, i16);
 
 /// Cells and their counts.
@@ -120,8 +121,10 @@ async fn batch_heat(
     // Summed per month first (one map and month per round), then months into years.
     let mut months: BTreeMap<(String, DateTime<Utc>, i16), Cells> = BTreeMap::new();
     let mut deaths: HashMap<i64, Claimed> = claimed.into_iter().map(|c| (c.0, c)).collect();
+    let mut round_months: HashMap<i64, (String, DateTime<Utc>)> = HashMap::new();
     for (id, map, played_at, xs, ys, ns) in rounds {
         let [(_, month), _] = periods(played_at);
+        round_months.insert(id, (map.clone(), month));
         if let Some((_, xs, ys, kts, tts, ns)) = deaths.remove(&id) {
             if !same_lengths(&[xs.len(), ys.len(), kts.len(), tts.len(), ns.len()]) {
                 return Err(StoreError::Corrupt(format!(
@@ -147,6 +150,19 @@ async fn batch_heat(
         for i in 0..ns.len() {
             *cells.entry((xs[i], ys[i], 0, 0)).or_insert(0) += ns[i];
         }
+    }
+    // The objective heat (kind 3), binned by the same SQL function rollup_heat reads.
+    let objective: Vec<(i64, i32, i32, i16, i32)> =
+        sqlx::query_as("SELECT round_id, x, y, team, n FROM objective_cells($1)")
+            .bind(&ids)
+            .fetch_all(&mut **tx)
+            .await?;
+    for (id, x, y, team, n) in objective {
+        let Some((map, month)) = round_months.get(&id) else {
+            continue;
+        };
+        let cells = months.entry((map.clone(), *month, 3)).or_default();
+        *cells.entry((x, y, team, 0)).or_insert(0) += n;
     }
     let mut rows: BTreeMap<TotalKey, Cells> = BTreeMap::new();
     for ((map, month, kind), cells) in months {

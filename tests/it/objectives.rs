@@ -604,6 +604,27 @@ mod commands {
         assert_eq!(n, on_map.len() as i64);
         let total: i64 = points.iter().map(|p| p.weight).sum();
         assert_eq!(total, (actions + clears) as i64);
+        // The same cells once the rounds are in the monthly and yearly totals.
+        proximity::store::totals::add_all_pending(&bot.db.pool)
+            .await
+            .unwrap();
+        let (from_totals, _) = queries::heatmap(
+            &bot.db.pool,
+            proximity::heat::HeatKind::Objectives,
+            &scope,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(from_totals, points);
+        let kind_3: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM heat_totals WHERE kind = 3 AND map = $1 AND months = 12",
+        )
+        .bind(&map)
+        .fetch_one(&bot.db.pool)
+        .await
+        .unwrap();
+        assert!(kind_3 > 0);
         // One player's: their own actions and clearing kills only.
         let guid = on_map
             .iter()

@@ -5,6 +5,7 @@ use sqlx::{PgPool, QueryBuilder, Row};
 
 use super::heatmaps::HeatPointRow;
 use super::scope::Scope;
+use crate::heat::KILL_BIN;
 use crate::metrics::{OBJECTIVE_TALLIES, ObjectiveTally};
 use crate::store::StoreError;
 
@@ -68,38 +69,62 @@ pub async fn objective_board(
 
 /// Where objective actions happened (weight 1 each, the actor's team) and where the kills that
 /// cleared the way for objective runs were (the killer's team, which is the run's) on a map in
-/// scope, binned as the kill heatmaps are; of one player's actions and clearing kills when
-/// `player` is given.
+/// scope, binned as the kill heatmaps are. Everyone's read the totals of whole months and years
+/// (kind 3) and the per-round rows of the rest; one player's read the rounds they played.
 pub async fn objective_heat(
     pool: &PgPool,
     scope: &Scope,
     player: Option<&str>,
 ) -> Result<Vec<HeatPointRow>, StoreError> {
-    use crate::heat::KILL_BIN;
+    let p = scope.periods();
     let mut q = QueryBuilder::new(format!(
         "SELECT (x * {KILL_BIN} + {h})::float8 AS x, (y * {KILL_BIN} + {h})::float8 AS y,
-                count(*)::int8 AS weight, nullif(team, 0) AS team FROM (
-             SELECT floor(u.x / {KILL_BIN})::int4 AS x, floor(u.y / {KILL_BIN})::int4 AS y,
-                    u.team, u.guid
-             FROM round_objective_events o JOIN rounds r ON r.id = o.round_id,
-                  unnest(o.x, o.y, o.team, o.guid) AS u(x, y, team, guid)
-             WHERE true",
+                sum(n)::int8 AS weight, nullif(team, 0) AS team FROM (",
         h = KILL_BIN / 2.0
     ));
-    scope.push_filters(&mut q);
-    q.push(format!(
-        " UNION ALL
-             SELECT floor(u.x / {KILL_BIN})::int4, floor(u.y / {KILL_BIN})::int4,
-                    o.team[u.run + 1], u.guid
-             FROM round_objective_runs o JOIN rounds r ON r.id = o.round_id,
-                  unnest(o.clear_run, o.clear_x, o.clear_y, o.clear_guid) AS u(run, x, y, guid)
-             WHERE true"
-    ));
-    scope.push_filters(&mut q);
-    q.push(") c WHERE true");
-    if let Some(guid) = player {
-        q.push(" AND c.guid = ").push_bind(guid.to_string());
+    match player {
+        Some(guid) => {
+            q.push(
+                "WITH ids AS MATERIALIZED (
+                     SELECT r.id FROM rounds r
+                     WHERE r.id IN (SELECT round_id FROM round_players WHERE guid = ",
+            )
+            .push_bind(guid.to_string())
+            .push(")");
+            scope.push_filters(&mut q);
+            q.push(format!(
+                ") SELECT floor(u.x::float8 / {KILL_BIN})::int AS x,
+                          floor(u.y::float8 / {KILL_BIN})::int AS y, u.team, 1 AS n
+                   FROM round_objective_events o, unnest(o.x, o.y, o.team, o.guid)
+                       AS u(x, y, team, guid)
+                   WHERE o.round_id IN (SELECT id FROM ids) AND u.guid = "
+            ))
+            .push_bind(guid.to_string());
+            q.push(format!(
+                " UNION ALL
+                  SELECT floor(u.x::float8 / {KILL_BIN})::int, floor(u.y::float8 / {KILL_BIN})::int,
+                         o.team[u.run + 1], 1
+                  FROM round_objective_runs o,
+                      unnest(o.clear_run, o.clear_x, o.clear_y, o.clear_guid) AS u(run, x, y, guid)
+                  WHERE o.round_id IN (SELECT id FROM ids) AND u.guid = "
+            ))
+            .push_bind(guid.to_string());
+        }
+        None => {
+            q.push(
+                "SELECT c.x, c.y, c.team, c.n FROM objective_cells(ARRAY(
+                     SELECT r.id FROM rounds r WHERE true",
+            );
+            scope.push_raw_filters(&mut q, &p);
+            q.push(
+                ")) c
+                 UNION ALL SELECT u.x, u.y, u.team, u.n FROM heat_totals t,
+                     unnest(t.cell_x, t.cell_y, t.killer_team, t.n) AS u(x, y, team, n)
+                 WHERE t.kind = 3",
+            );
+            scope.push_totals_filters(&mut q, &p);
+        }
     }
-    q.push(" GROUP BY c.x, c.y, c.team ORDER BY 1, 2, 4");
+    q.push(") c GROUP BY c.x, c.y, c.team HAVING sum(n) > 0 ORDER BY 1, 2, 4");
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
