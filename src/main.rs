@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proximity::config::Config;
 use proximity::import::{self, collect_files};
 use proximity::metrics::MetricParams;
+use proximity::scanner::STABLE_FOR;
 use proximity::{demo, store};
 
 #[derive(Parser)]
@@ -34,7 +35,8 @@ enum Command {
         /// Files, or folders whose `*_engagements.txt` files are imported.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Accept files without the `# END` marker (from other trackers).
+        /// Accept files without the `# END` marker even if they changed in the last 10 s
+        /// (files of other trackers that have not changed for 10 s are accepted anyway).
         #[arg(long)]
         complete: bool,
     },
@@ -217,7 +219,8 @@ async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Res
     let mut unavailable = None;
     for (done, f) in files.iter().enumerate() {
         bar.set_message(import::file_name_of(f));
-        match import::import_path(&pool, f, complete, &params).await {
+        let settled = complete || has_stopped_growing(f);
+        match import::import_path(&pool, f, settled, &params).await {
             Ok(report) => {
                 match report.outcome {
                     import::ImportOutcome::Imported { .. }
@@ -238,6 +241,14 @@ async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Res
                     "error: {}",
                     proximity::error_text::storable(&e.to_string())
                 ));
+                if matches!(&e, import::ImportError::Parse { source, .. } if source.is_missing_end())
+                {
+                    say(format!(
+                        "  (it changed less than {} s ago: if it is still being written, \
+                         import it once it has stopped; `--complete` takes it as it is)",
+                        STABLE_FOR.as_secs()
+                    ));
+                }
             }
         }
         bar.inc(1);
@@ -253,6 +264,16 @@ async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Res
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Whether `path` has not changed for [`STABLE_FOR`], as the scanner decides that a file
+/// without `# END` is finished; unknown times count as still changing.
+fn has_stopped_growing(path: &std::path::Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age >= STABLE_FOR)
 }
 
 #[cfg(test)]

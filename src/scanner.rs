@@ -45,6 +45,10 @@ use crate::metrics::MetricParams;
 use crate::store::StoreError;
 use crate::store::import_log::{self, FileState, ImportStatus};
 
+/// How long a file without `# END` must stay unchanged before it is taken as finished (another
+/// tracker's file): the scanner's rule, and `proximity import`'s.
+pub const STABLE_FOR: Duration = Duration::from_secs(10);
+
 /// How many bytes of a file's end are read to look for `# END`.
 const TAIL_BYTES: u64 = 32;
 /// Longest backoff exponent (keeps `retry_base · 2^n` from overflowing).
@@ -86,7 +90,7 @@ impl ScannerConfig {
             auto_import: true,
             watch: true,
             debounce: Duration::from_secs(1),
-            stable_for: Duration::from_secs(10),
+            stable_for: STABLE_FOR,
             retry_base: Duration::from_secs(30),
             params: MetricParams::default(),
         }

@@ -43,6 +43,16 @@ pub struct ParseError {
     pub message: String,
 }
 
+/// Why a file without `# END` is refused when it is not taken as complete.
+const NO_END: &str = "the file has no `# END` marker: it is incomplete (or from another tracker; import it as complete once it has stopped growing)";
+
+impl ParseError {
+    /// Whether the file was refused only for lacking `# END` (it may still be being written).
+    pub fn is_missing_end(&self) -> bool {
+        self.line == 0 && self.message == NO_END
+    }
+}
+
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
@@ -396,9 +406,7 @@ impl<'a> Parser<'a> {
             ));
         }
         if !ended && !self.options.assume_complete {
-            return Err(Self::file_error(
-                "the file has no `# END` marker: it is incomplete (or from another tracker; import it as complete once it has stopped growing)",
-            ));
+            return Err(Self::file_error(NO_END));
         }
         let mut round = match round {
             Some(r) => r,

@@ -3,6 +3,8 @@
 
 pub mod identity;
 mod pipeline;
+
+pub use pipeline::RoundCounts;
 mod record;
 pub mod rows;
 
@@ -59,6 +61,8 @@ pub struct ImportReport {
     pub notes: Vec<String>,
     /// The BLAKE3 hash of the file's bytes: its fingerprint in the import log.
     pub file_digest: [u8; 32],
+    /// What the round holds; `None` for a repeat.
+    pub counts: Option<RoundCounts>,
     pub elapsed: Duration,
 }
 
@@ -66,8 +70,14 @@ impl ImportReport {
     /// One line for logs and replies.
     pub fn describe(&self) -> String {
         let what = || {
+            let counts = self.counts.map_or(String::new(), |c| {
+                format!(
+                    ": {} players, {} lives, {} fights, {} kills",
+                    c.players, c.lives, c.fights, c.kills
+                )
+            });
             format!(
-                "{} round {}",
+                "{} round {}{counts}",
                 self.map.as_deref().unwrap_or("?"),
                 self.round_number.unwrap_or(0)
             )
@@ -93,7 +103,10 @@ impl ImportReport {
             let list: Vec<String> = self
                 .skipped
                 .iter()
-                .map(|s| format!("{} ({} rows)", s.name, s.rows))
+                .map(|s| match s.rows {
+                    1 => format!("{} (1 row)", s.name),
+                    n => format!("{} ({n} rows)", s.name),
+                })
                 .collect();
             s.push_str(&format!("; skipped sections: {}", list.join(", ")));
         }
@@ -184,6 +197,7 @@ pub async fn import_bytes(
         skipped: stored.skipped,
         notes: stored.notes,
         file_digest: stored.file_digest,
+        counts: stored.counts,
         elapsed: started.elapsed(),
     })
 }

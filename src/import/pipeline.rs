@@ -31,6 +31,34 @@ pub struct Stored {
     /// The BLAKE3 hash of the file's bytes.
     pub file_digest: [u8; 32],
     pub notes: Vec<String>,
+    /// What the round holds; `None` for a repeat.
+    pub counts: Option<RoundCounts>,
+}
+
+/// What a round file holds, for the line that reports its import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundCounts {
+    pub players: usize,
+    pub lives: usize,
+    pub fights: usize,
+    pub kills: usize,
+}
+
+impl RoundCounts {
+    pub fn of(round: &format::Round) -> RoundCounts {
+        let players: std::collections::BTreeSet<&str> =
+            round.tracks.iter().map(|t| t.guid.as_str()).collect();
+        RoundCounts {
+            players: players.len(),
+            lives: round.tracks.len(),
+            fights: round.engagements.len(),
+            kills: round
+                .engagements
+                .iter()
+                .filter(|e| e.outcome == format::Outcome::Killed)
+                .count(),
+        }
+    }
 }
 
 /// Parses and stores `bytes` as round file `file_name`.
@@ -81,6 +109,7 @@ pub async fn run(
                     skipped: Vec::new(),
                     file_digest: sha,
                     notes: Vec::new(),
+                    counts: None,
                 }),
                 None => Err(ImportError::Parse {
                     file: file_name.to_string(),
@@ -97,6 +126,7 @@ pub async fn run(
     let map = round.header.map.clone();
     let round_number = round.header.round;
     let skipped = round.skipped.clone();
+    let counts = RoundCounts::of(&round);
     let file = FileFacts {
         file_name: file_name.to_string(),
         file_bytes,
@@ -112,6 +142,7 @@ pub async fn run(
         skipped,
         file_digest: written.file_digest,
         notes: written.notes,
+        counts: Some(counts),
     })
 }
 

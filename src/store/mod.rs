@@ -131,6 +131,9 @@ pub async fn connect(url: &str) -> Result<PgPool, StoreError> {
     .options([
         ("plan_cache_mode", "force_custom_plan"),
         ("statement_timeout", STATEMENT_TIMEOUT),
+        // The server's notices (`relation "_sqlx_migrations" already exists, skipping`) are
+        // not news to an admin; warnings still come through.
+        ("client_min_messages", "warning"),
     ]);
     create_database_if_missing(&options).await?;
     let pool = PgPoolOptions::new()

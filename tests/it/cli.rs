@@ -209,3 +209,105 @@ async fn logs_into_a_pipe_carry_no_colour_codes() {
     assert!(lines.iter().all(|l| !l.contains('\u{1b}')), "{lines:?}");
     db.drop_db().await;
 }
+
+/// Sets a file's modification time `ago` in the past.
+fn age(path: &Path, ago: std::time::Duration) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now() - ago))
+        .expect("set mtime");
+}
+
+/// The deployed tracker's file (no `# END`) imports without a flag once it has stopped
+/// growing, its figures printed into the pipe; while it may still grow it is refused with the
+/// reason and what to do; a broken file names its line and field; no database notice is
+/// logged at the default level.
+#[tokio::test]
+async fn import_into_a_pipe_tells_every_files_outcome_and_why() {
+    const DEPLOYED: &[u8] = include_bytes!("../fixtures/deployed_v6_round.txt");
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir
+        .path()
+        .join("2026-01-10-183820-supply-round-1_engagements.txt");
+    std::fs::write(&file, DEPLOYED).expect("write");
+    let url = db.url.clone();
+    let path = file.to_string_lossy().into_owned();
+
+    // Just written: it may still be growing.
+    let fresh = run_binary(&["import", &path], &[("DATABASE_URL", &url)]).await;
+    let stdout = text(&fresh.stdout);
+    assert_eq!(fresh.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "error: 2026-01-10-183820-supply-round-1_engagements.txt: file: the file has no \
+             `# END` marker"
+        ) && stdout.contains("changed less than 10 s ago")
+            && stdout.contains("`--complete` takes it as it is"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("0 imported, 0 already imported, 1 failed\n"));
+    assert_eq!(rounds(&db).await.0, 0);
+
+    // Unchanged for a minute: finished, imported with its figures.
+    age(&file, std::time::Duration::from_secs(60));
+    let settled = run_binary(&["import", &path], &[("DATABASE_URL", &url)]).await;
+    let (stdout, stderr) = (text(&settled.stdout), text(&settled.stderr));
+    assert_eq!(settled.status.code(), Some(0), "{stdout}{stderr}");
+    let round = proximity::format::parse_with(
+        DEPLOYED,
+        proximity::format::ParseOptions {
+            assume_complete: true,
+        },
+    )
+    .expect("parses as complete");
+    let players: std::collections::BTreeSet<&str> =
+        round.tracks.iter().map(|t| t.guid.as_str()).collect();
+    let kills = round
+        .engagements
+        .iter()
+        .filter(|e| e.outcome == proximity::format::Outcome::Killed)
+        .count();
+    let figures = format!(
+        "(supply round 1: {} players, {} lives, {} fights, {kills} kills)",
+        players.len(),
+        round.tracks.len(),
+        round.engagements.len()
+    );
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("2026-01-10-183820-supply-round-1_engagements.txt: imported as round #")
+            && first.contains(&figures)
+            && first.ends_with("skipped sections: TEAM_COHESION (2 rows), SHOT_FIRED (3 rows), CARRIER_KILLS (1 row)"),
+        "{stdout}\nwanted {figures}"
+    );
+    assert!(stdout.ends_with("1 imported, 0 already imported, 0 failed\n"));
+    // The default log level: no server notice such as `relation "_sqlx_migrations" already
+    // exists, skipping`.
+    assert!(!stderr.contains("already exists"), "{stderr}");
+
+    // A broken row: the line and field are named, into the pipe.
+    let broken_path = dir.path().join("broken_engagements.txt");
+    let broken =
+        String::from_utf8_lossy(DEPLOYED).replacen("30500;dynamite_plant;", "x;dynamite_plant;", 1);
+    std::fs::write(&broken_path, &broken).expect("write");
+    age(&broken_path, std::time::Duration::from_secs(60));
+    let bad_line = 1 + broken
+        .lines()
+        .position(|l| l.starts_with("x;dynamite_plant;"))
+        .expect("the broken row");
+    let out = run_binary(
+        &["import", &broken_path.to_string_lossy()],
+        &[("DATABASE_URL", &url)],
+    )
+    .await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("broken_engagements.txt: line {bad_line}"))
+            && stdout.contains("field"),
+        "{stdout}"
+    );
+    db.drop_db().await;
+}

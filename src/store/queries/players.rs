@@ -105,9 +105,24 @@ pub async fn player_card(
         .enumerate()
         .map(|(i, f)| format!("{} AS f{i}", figure_sql(f)))
         .collect();
-    let sums: Vec<String> = PlayerSums::COLUMNS
+    // Every player's sums of only what the card's figures are made of: the card's player's
+    // other sums are read for them alone (summing every column for every player took half the
+    // card's time once there were 77 of them).
+    let mut needed: Vec<&str> = figures
         .iter()
-        .map(|c| format!("sum({c}) AS {c}"))
+        .flat_map(|f| {
+            [f.numerator, f.denominator, f.samples]
+                .into_iter()
+                .chain(f.recorded_by)
+        })
+        .chain([card.counts_players_with()])
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let sums: Vec<String> = needed.iter().map(|c| format!("sum({c}) AS {c}")).collect();
+    let all_sums: Vec<String> = PlayerSums::COLUMNS
+        .iter()
+        .map(|c| format!("sum(x.{c}) AS {c}"))
         .collect();
     let medians: Vec<String> = (0..figures.len())
         .map(|i| format!("percentile_cont(0.5) WITHIN GROUP (ORDER BY f{i})"))
@@ -121,8 +136,13 @@ pub async fn player_card(
     scope.push_player_figures(&mut q, None);
     q.push(format!(
         " GROUP BY x.guid HAVING sum({}) > 0)
-         SELECT 0 AS which, to_json(pp) AS totals, {} FROM pp WHERE guid = ",
+         SELECT 0 AS which, (SELECT to_json(t) FROM (SELECT {} FROM ",
         card.counts_players_with(),
+        all_sums.join(", ")
+    ));
+    scope.push_player_figures(&mut q, Some(guid));
+    q.push(format!(
+        ") t) AS totals, {} FROM pp WHERE guid = ",
         own.join(", ")
     ));
     q.push_bind(guid.to_string());
