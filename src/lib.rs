@@ -5,6 +5,7 @@
 //! the IO: PostgreSQL, the game server's folder and Discord.
 
 pub mod bot;
+pub mod check;
 pub mod command_map;
 pub mod config;
 pub mod demo;

@@ -42,6 +42,8 @@ enum Command {
     },
     /// Print what the database holds and what the importer has seen.
     Status,
+    /// Check the configuration: the database, the folders, Discord's token, guild and channel.
+    Check,
     /// List the maps in MAPS_DIR (and those the bot knows) and whether each has a command map
     /// for the heatmaps, or why not. Needs no database.
     Maps,
@@ -125,6 +127,27 @@ async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { paths, complete } => import_files(&config, &paths, complete).await,
+        Command::Check => {
+            let http = config
+                .discord_token
+                .as_deref()
+                .map(|token| poise::serenity_prelude::Http::new(token));
+            let findings = proximity::check::run(&config, http.as_ref()).await;
+            for f in &findings {
+                println!("{f}");
+            }
+            let failed = findings
+                .iter()
+                .filter(|f| f.verdict == proximity::check::Verdict::Fail)
+                .count();
+            if failed == 0 {
+                println!("everything checked is in order");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("{failed} to fix");
+                Ok(ExitCode::FAILURE)
+            }
+        }
         Command::Status => {
             let pool = connect(&config).await?;
             for line in demo::status_lines(&pool).await? {

@@ -20,6 +20,7 @@
 //! - `what_players_see`: bots, directions, readable answers, the commands players reach for.
 
 mod bot;
+mod check;
 mod cli;
 mod command_map;
 mod commands;

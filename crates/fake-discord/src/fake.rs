@@ -763,6 +763,8 @@ struct Inner {
     next_fault: u64,
     /// Indexes of the requests a fault applied to.
     faulted: Vec<usize>,
+    /// Permissions denied to @everyone in a channel (its permission overwrite), by channel.
+    channel_denies: HashMap<u64, u64>,
 }
 
 impl Inner {
@@ -1246,6 +1248,12 @@ impl FakeDiscord {
         if let Some(kill) = &inner.kill {
             kill.notify_one();
         }
+    }
+
+    /// Denies `permissions` (bits) to @everyone in `channel`, as a channel permission
+    /// overwrite does: `GET /channels/{id}` shows it from then on.
+    pub fn deny_in_channel(&self, channel: u64, permissions: u64) {
+        self.lock().channel_denies.insert(channel, permissions);
     }
 
     // ----- faults -----------------------------------------------------------------------------
@@ -2162,7 +2170,14 @@ fn respond(
                 _ => ok(inner.messages[&id].json.clone(), Shape::Message),
             }
         }
-        ("GET", ["channels", c]) => match c.parse().ok().and_then(channel_json) {
+        ("GET", ["channels", c]) => match c.parse::<u64>().ok().and_then(|id| {
+            let mut ch = channel_json(id)?;
+            if let Some(deny) = inner.channel_denies.get(&id) {
+                ch["permission_overwrites"] = json!([{"id": GUILD_ID.to_string(), "type": 0,
+                                                      "allow": "0", "deny": deny.to_string()}]);
+            }
+            Some(ch)
+        }) {
             Some(ch) => ok(ch, Shape::Channel),
             None => not_found("Unknown Channel", 10003),
         },
