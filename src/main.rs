@@ -131,7 +131,7 @@ async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
             let http = config
                 .discord_token
                 .as_deref()
-                .map(|token| poise::serenity_prelude::Http::new(token));
+                .map(poise::serenity_prelude::Http::new);
             let findings = proximity::check::run(&config, http.as_ref()).await;
             for f in &findings {
                 println!("{f}");
