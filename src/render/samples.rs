@@ -18,7 +18,7 @@ use crate::present;
 use crate::store::queries::{CardFigure, CardFigures, DuoFigures, RankedPlayer, Scope};
 
 /// How many images [`every_image`] renders.
-pub(crate) const IMAGE_COUNT: usize = 22;
+pub(crate) const IMAGE_COUNT: usize = 24;
 
 /// A 32-character name with colour codes: the longest a name is shown.
 const LONG: &[u8] = b"^1W^7W^4W^7_the_^3Unpronounceable^7_Wanderer_XL";
