@@ -38,15 +38,19 @@ pub async fn compare(
     let answer = reply::cached(ctx, key, async {
         let name_a = discord_name(&marked(&a.name, &a.guid));
         let name_b = discord_name(&marked(&b.name, &b.guid));
-        let card_a = queries::player_card(pool, Card::Player, &a.guid, &scope).await?;
-        let card_b = queries::player_card(pool, Card::Player, &b.guid, &scope).await?;
+        // Three independent reads, each on a connection of its own: the database answers them
+        // side by side.
+        let (card_a, card_b, t) = tokio::try_join!(
+            queries::player_card(pool, Card::Player, &a.guid, &scope),
+            queries::player_card(pool, Card::Player, &b.guid, &scope),
+            queries::together(pool, &a.guid, &b.guid, &scope),
+        )?;
         let (Some(card_a), Some(card_b)) = (card_a, card_b) else {
             return Ok(Answer::NoData(format!(
                 "{name_a} and {name_b} have not both played ({}).",
                 scope_text(&scope)
             )));
         };
-        let t = queries::together(pool, &a.guid, &b.guid, &scope).await?;
         let mut embed = Embed::new()
             .title(format!("{name_a} vs {name_b}"))
             .description(format!(
