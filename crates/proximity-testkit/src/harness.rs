@@ -63,6 +63,8 @@ pub struct BotOptions {
     pub include_bots: bool,
     /// `PROXIMITY_ENABLED=false`.
     pub disabled: bool,
+    /// `WEB_PUBLIC_URL`: summaries link to their replay.
+    pub public_url: Option<String>,
     /// Called with the fake before the bot connects, e.g. to inject failures.
     pub prepare: Option<Prepare>,
 }
@@ -151,6 +153,7 @@ impl BotHarness {
             "PROXIMITY_AUTO_IMPORT" => Some(auto_import.clone()),
             "PROXIMITY_INCLUDE_BOTS" => Some(options.include_bots.to_string()),
             "PROXIMITY_ENABLED" => Some((!options.disabled).to_string()),
+            "WEB_PUBLIC_URL" => options.public_url.clone(),
             _ => None,
         })
         .expect("config");
