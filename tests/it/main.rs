@@ -17,6 +17,8 @@
 //! - `objectives`: the objective game in the store and the round summary.
 //! - `tracker`: the game-server tracker in the simulated ET:Legacy server.
 //! - `what_players_see`: bots, directions, readable answers, the commands players reach for.
+//! - `web`: the web dashboard over HTTP: API against raw rows, replay, guards, replay links.
+//! - `web_browser`: every dashboard page in headless Chromium, with screenshots.
 
 mod bot;
 mod cli;
@@ -28,4 +30,6 @@ mod objectives;
 mod scanner;
 mod store;
 mod tracker;
+mod web;
+mod web_browser;
 mod what_players_see;
