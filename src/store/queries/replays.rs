@@ -81,8 +81,13 @@ pub async fn replay_rows(pool: &PgPool, round_id: i64) -> Result<ReplayRows, Sto
     let lives = lives
         .into_iter()
         .map(|l| {
-            let path =
-                decode_track_path(&l.path).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            // An empty value is a life stored without its path (as the bench database stores
+            // them): no positions, not a corrupt row.
+            let path = if l.path.is_empty() {
+                Vec::new()
+            } else {
+                decode_track_path(&l.path).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            };
             Ok(ReplayLife {
                 guid: l.guid,
                 name: l.name,
