@@ -125,14 +125,19 @@ struct TimelineOut {
 /// week or month.
 pub async fn engagements(State(state): State<WebState>, Query(f): Query<Filters>) -> ApiResult {
     let (scope, player) = filters(&state, &f).await?;
-    let bucket = queries::Bucket::for_days(scope.days);
-    let points = queries::timeline(
-        &state.pool,
-        &scope,
-        player.as_ref().map(|p| p.guid.as_str()),
-        bucket,
-    )
-    .await?;
+    let guid = player.as_ref().map(|p| p.guid.as_str());
+    // Without a period, the bars fit the span actually played.
+    let days = match scope.days {
+        Some(d) => Some(d),
+        None => {
+            let o = queries::overview(&state.pool, &scope, guid).await?;
+            o.first_played
+                .zip(o.last_played)
+                .map(|(a, b)| (b - a).num_days() + 1)
+        }
+    };
+    let bucket = queries::Bucket::for_days(days);
+    let points = queries::timeline(&state.pool, &scope, guid, bucket).await?;
     reply(&Timeline {
         scope: scope_out(&scope, player.as_ref()),
         bucket: bucket.as_str(),
@@ -227,7 +232,7 @@ struct PlayerFigure {
     of: Option<i64>,
 }
 
-/// The leaderboards of `keys` in scope, read concurrently, and the player's card when given.
+/// The leaderboards of `keys` in scope and the player's card when given, read concurrently.
 async fn boards(state: &WebState, f: &Filters, keys: &[&'static str]) -> ApiResult {
     let (scope, player) = filters(state, f).await?;
     let limit = f.limit(10, 50)?;
@@ -235,11 +240,13 @@ async fn boards(state: &WebState, f: &Filters, keys: &[&'static str]) -> ApiResu
     let reads = figures
         .iter()
         .map(|fig| queries::leaderboard(&state.pool, fig, &scope, limit));
-    let boards = futures::future::try_join_all(reads).await?;
-    let card = match &player {
-        Some(p) => queries::player_card(&state.pool, Card::Player, &p.guid, &scope).await?,
-        None => None,
+    let card = async {
+        match &player {
+            Some(p) => queries::player_card(&state.pool, Card::Player, &p.guid, &scope).await,
+            None => Ok(None),
+        }
     };
+    let (boards, card) = tokio::try_join!(futures::future::try_join_all(reads), card)?;
     let out = figures
         .iter()
         .zip(boards)

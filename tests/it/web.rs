@@ -458,6 +458,23 @@ async fn unknown_names_are_404s_with_suggestions_and_nothing_is_writable() {
     assert!(p.text().contains("Did you mean"), "{}", p.text());
     assert!(p.text().contains("/players/"), "{}", p.text());
 
+    // The search box: a name goes to the player's page.
+    let guid: String = sqlx::query_scalar("SELECT guid FROM players WHERE display_name = $1")
+        .bind(&name)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let found = get(&format!(
+        "{b}/players/?q={}",
+        utf8_percent_encode(&name, NON_ALPHANUMERIC)
+    ))
+    .await;
+    assert_eq!(found.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        found.headers[header::LOCATION],
+        format!("/players/{guid}").as_str()
+    );
+
     assert_eq!(
         get(&format!("{b}/rounds/999999")).await.status,
         StatusCode::NOT_FOUND

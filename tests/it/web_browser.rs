@@ -187,6 +187,23 @@ async fn every_page_works_in_headless_chromium() {
     )
     .await;
     assert_eq!(tile, engagements.to_string());
+    // The API as the page's script reads it.
+    let summary = js(
+        &c,
+        "return fetch('/api/v1/proximity/summary?map=supply').then(r => r.json());",
+    )
+    .await;
+    let raw: (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE e.outcome = 'killed')
+         FROM engagements e JOIN rounds r ON r.id = e.round_id WHERE r.map = 'supply'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (summary["engagements"].as_i64(), summary["kills"].as_i64()),
+        (Some(raw.0), Some(raw.1))
+    );
 
     // The heatmap's hottest cell is where the raw rows put the most kills: pure white, and a
     // colder cell is not.

@@ -66,16 +66,18 @@ pub async fn player_count(pool: &PgPool, scope: &Scope) -> Result<i64, StoreErro
 /// The width of a timeline's buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
+    Hour,
     Day,
     Week,
     Month,
 }
 
 impl Bucket {
-    /// Days for up to three months, weeks for up to two years, months beyond: at most ~120
-    /// bars for any period.
+    /// Hours for up to two days, days for up to three months, weeks for up to two years,
+    /// months beyond: at most ~120 bars for any period.
     pub fn for_days(days: Option<i64>) -> Bucket {
         match days {
+            Some(d) if d <= 2 => Bucket::Hour,
             Some(d) if d <= 92 => Bucket::Day,
             Some(d) if d <= 730 => Bucket::Week,
             _ => Bucket::Month,
@@ -84,6 +86,7 @@ impl Bucket {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Bucket::Hour => "hour",
             Bucket::Day => "day",
             Bucket::Week => "week",
             Bucket::Month => "month",
