@@ -599,3 +599,89 @@ async fn the_round_summary_links_to_its_replay_when_the_dashboard_is_public() {
     );
     env.finish().await;
 }
+
+/// A `proximity` process, ended (by its id) when dropped, also when a test fails.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs the `proximity` binary with `args` on `database_url`, the dashboard on a free port,
+/// and returns it with the address it printed.
+async fn spawn_serving(args: &[&str], database_url: &str) -> (Served, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_proximity"))
+        .args(args)
+        .current_dir(dir.path())
+        .env("DATABASE_URL", database_url)
+        .env("WEB_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the proximity binary runs");
+    let stdout = child.stdout.take().expect("stdout");
+    let address = tokio::task::spawn_blocking(move || {
+        let _dir = dir;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("a line");
+            if let Some(rest) = line.strip_prefix("Web dashboard: ") {
+                return rest.split_whitespace().next().map(str::to_string);
+            }
+        }
+        None
+    })
+    .await
+    .expect("read the output");
+    let served = Served(child);
+    match address {
+        Some(a) => (served, a.trim_end_matches('/').to_string()),
+        None => panic!("no address printed"),
+    }
+}
+
+#[tokio::test]
+async fn the_demo_prints_an_address_that_serves_every_page_of_the_sample_rounds() {
+    let db = TestDb::new().await;
+    let out = tempfile::tempdir().expect("temp dir");
+    let out_arg = out.path().to_string_lossy().into_owned();
+    let (served, base) = spawn_serving(&["demo", "--out", &out_arg], &db.url).await;
+    let (round, guid): (i64, String) =
+        sqlx::query_as("SELECT (SELECT max(id) FROM rounds), (SELECT min(guid) FROM players)")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    for path in [
+        "/".to_string(),
+        "/heatmap".into(),
+        "/duos".into(),
+        format!("/players/{guid}"),
+        format!("/rounds/{round}"),
+        format!("/api/v1/rounds/{round}/replay"),
+        "/assets/app.js".into(),
+    ] {
+        let r = get(&format!("{base}{path}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+    }
+    let rounds = get(&format!("{base}/api/v1/rounds")).await.json();
+    assert_eq!(rounds.as_array().unwrap().len(), 6, "the six sample rounds");
+    drop(served);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn proximity_web_serves_the_dashboard_alone() {
+    let db = TestDb::new().await;
+    let (served, base) = spawn_serving(&["web"], &db.url).await;
+    let maps = get(&format!("{base}/api/v1/maps")).await;
+    assert_eq!(maps.status, StatusCode::OK);
+    assert_eq!(maps.json(), serde_json::json!([]));
+    drop(served);
+    db.drop_db().await;
+}
