@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::WebState;
 use super::error::WebError;
+use super::frame::{Frame, frame_of};
 use super::params::{Filters, heat_kind_name, resolve_map, resolve_player};
-use super::replay::{self, Frame};
+use super::replay;
 use crate::heat::{HeatKind, KILL_BIN, PRESENCE_CELL};
 use crate::metrics::{Better, Card, Figure};
 use crate::names::clean_name;
@@ -365,16 +366,6 @@ pub async fn maps(State(state): State<WebState>) -> ApiResult {
     )
 }
 
-/// The command-map frame of `map` when the binary knows the map. The image comes with the
-/// command maps read from the server's pk3 files; until then it is `None`.
-pub fn frame_of(map: &str) -> Option<Frame> {
-    crate::maps::map_info(map).map(|m| Frame {
-        mins: [m.mins.0, m.mins.1],
-        maxs: [m.maxs.0, m.maxs.1],
-        image_url: None,
-    })
-}
-
 #[derive(Serialize)]
 struct MapDetail {
     name: String,
@@ -588,7 +579,14 @@ pub async fn find_round(state: &WebState, raw: &str) -> Result<RoundHeadline, We
 pub async fn replay(State(state): State<WebState>, Path(raw): Path<String>) -> ApiResult {
     let round = find_round(&state, &raw).await?;
     let rows = queries::replay_rows(&state.pool, round.id).await?;
-    let frame = frame_of(&round.map).unwrap_or_else(|| bounds_frame(&rows));
+    let frame = frame_of(&round.map).unwrap_or_else(|| {
+        Frame::around(
+            rows.lives
+                .iter()
+                .flat_map(|l| &l.path)
+                .map(|s| (s.pos.x, s.pos.y)),
+        )
+    });
     let bytes = tokio::task::spawn_blocking(move || replay::encode(&round, &rows, &frame))
         .await
         .map_err(|e| WebError::Internal(e.into()))?;
@@ -604,26 +602,6 @@ pub async fn replay(State(state): State<WebState>, Path(raw): Path<String>) -> A
         HeaderValue::from_static("public, max-age=3600"),
     );
     Ok(r)
-}
-
-/// A frame around every position of the round, for a map the binary does not know.
-fn bounds_frame(rows: &queries::ReplayRows) -> Frame {
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for s in rows.lives.iter().flat_map(|l| &l.path) {
-        x0 = x0.min(s.pos.x);
-        x1 = x1.max(s.pos.x);
-        y0 = y0.min(s.pos.y);
-        y1 = y1.max(s.pos.y);
-    }
-    if x0 > x1 {
-        (x0, y0, x1, y1) = (-4096.0, -4096.0, 4096.0, 4096.0);
-    }
-    let pad = 256.0;
-    Frame {
-        mins: [x0 - pad, y1 + pad],
-        maxs: [x1 + pad, y0 - pad],
-        image_url: None,
-    }
 }
 
 /// Any other `/api/v1/…` address.

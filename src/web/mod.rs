@@ -6,6 +6,7 @@
 pub mod api;
 pub mod assets;
 mod error;
+pub mod frame;
 pub mod guard;
 pub mod pages;
 mod params;

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::frame::Frame;
 use crate::format::TrackSample;
 use crate::names::clean_name;
 use crate::store::queries::{ReplayRows, RoundHeadline};
@@ -24,15 +25,6 @@ pub const QUANTUM: f64 = 4.0;
 pub const MAGIC: &[u8; 4] = b"PXR1";
 /// The marker of a position written in full instead of as deltas.
 const JUMP: i8 = i8::MIN;
-
-/// The command map's frame: world (x, y) of its top-left and bottom-right corners, and its
-/// image when the server's command map is known.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Frame {
-    pub mins: [f64; 2],
-    pub maxs: [f64; 2],
-    pub image_url: Option<String>,
-}
 
 #[derive(Serialize)]
 struct Header<'a> {

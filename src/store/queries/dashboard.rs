@@ -150,3 +150,27 @@ pub async fn recent_rounds(
         .push_bind(limit);
     Ok(q.build_query_as().fetch_all(pool).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_keep_a_timeline_short() {
+        let of = |d| Bucket::for_days(d).as_str();
+        assert_eq!(
+            [
+                of(Some(1)),
+                of(Some(2)),
+                of(Some(3)),
+                of(Some(92)),
+                of(Some(93))
+            ],
+            ["hour", "hour", "day", "day", "week"]
+        );
+        assert_eq!(
+            [of(Some(730)), of(Some(731)), of(None)],
+            ["week", "month", "month"]
+        );
+    }
+}
