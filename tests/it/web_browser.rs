@@ -269,6 +269,25 @@ async fn every_page_works_in_headless_chromium() {
     )
     .await;
     assert!(rows.as_i64().unwrap() > 10, "{rows}");
+    // The other kinds, one player's, and the overview of one map and period.
+    load(
+        &c,
+        &format!("{b}/heatmap?map=supply&kind=movement&days=3650"),
+        "heatmap-movement",
+    )
+    .await;
+    load(
+        &c,
+        &format!("{b}/heatmap?map=sw_goldrush_te&kind=objectives&player={guid}"),
+        "heatmap-objectives-player",
+    )
+    .await;
+    load(
+        &c,
+        &format!("{b}/?map=supply&days=3650&player={guid}"),
+        "overview-filtered",
+    )
+    .await;
 
     // The synergy graph.
     load(&c, &format!("{b}/duos"), "duos").await;
