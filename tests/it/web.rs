@@ -369,6 +369,7 @@ async fn the_replay_is_every_life_every_200_ms_and_every_death() {
 
 #[tokio::test]
 async fn a_long_full_round_replays_in_under_2_mb() {
+    let _heavy = crate::CPU_HEAVY.lock().await;
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir

@@ -5,6 +5,7 @@
 //! `target/web-screens/`.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,11 +26,15 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// Failure guard of each wait; every wait ends as soon as its condition holds.
 const T: Duration = Duration::from_secs(30);
 
-/// chromedriver, ended (by its process id) when dropped.
+/// chromedriver and the browser it started, ended (by their process group, which is
+/// chromedriver's id) when dropped.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -60,6 +65,8 @@ async fn start_browser() -> (Client, Driver) {
         .port();
     let child = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
+        // Its own process group, so that ending it ends the browser it started too.
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -73,7 +80,8 @@ async fn start_browser() -> (Client, Driver) {
             "binary": CHROMIUM,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
                      "--disable-dev-shm-usage", "--window-size=1300,1800",
-                     "--force-device-scale-factor=1"]
+                     "--force-device-scale-factor=1",
+                     "--disable-crash-reporter", "--disable-breakpad"]
         },
         "goog:loggingPrefs": {"browser": "ALL"}
     });
@@ -169,11 +177,23 @@ fn to_canvas(map: &str, x: f64, y: f64) -> (f64, f64) {
 
 #[tokio::test]
 async fn every_page_works_in_headless_chromium() {
+    let _heavy = crate::CPU_HEAVY.lock().await;
     let db = samples_db().await;
-    let pool = &db.pool;
-    let web = Web::start(pool, RequestLimit::default()).await;
-    let (c, _driver) = start_browser().await;
-    let b = web.base.clone();
+    let web = Web::start(&db.pool, RequestLimit::default()).await;
+    let (c, driver) = start_browser().await;
+    // The checks run in a task of their own, so that a failed one still closes the browser.
+    let checks = tokio::spawn(every_page(c.clone(), web.base.clone(), db.pool.clone())).await;
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(failed) = checks {
+        std::panic::resume_unwind(failed.into_panic());
+    }
+    drop(web);
+    db.drop_db().await;
+}
+
+async fn every_page(c: Client, b: String, pool: sqlx::PgPool) {
+    let pool = &pool;
 
     // The overview shows the raw count of engagements.
     load(&c, &format!("{b}/"), "overview").await;
@@ -377,8 +397,4 @@ async fn every_page_works_in_headless_chromium() {
     .await;
     assert_eq!(links[0], "/heatmap?map=supply");
     screenshot(&c, "not-found").await;
-
-    c.close().await.expect("close the browser");
-    drop(web);
-    db.drop_db().await;
 }
