@@ -127,15 +127,13 @@ struct TimelineOut {
 pub async fn engagements(State(state): State<WebState>, Query(f): Query<Filters>) -> ApiResult {
     let (scope, player) = filters(&state, &f).await?;
     let guid = player.as_ref().map(|p| p.guid.as_str());
-    // Without a period, the bars fit the span actually played.
-    let days = match scope.days {
-        Some(d) => Some(d),
-        None => {
-            let o = queries::overview(&state.pool, &scope, guid).await?;
-            o.first_played
-                .zip(o.last_played)
-                .map(|(a, b)| (b - a).num_days() + 1)
-        }
+    // The bars fit the span actually played when it is shorter than the period asked for.
+    let played = queries::played_span(&state.pool, &scope, guid)
+        .await?
+        .map(|(first, last)| (last - first).num_days() + 1);
+    let days = match (scope.days, played) {
+        (Some(d), Some(p)) => Some(d.min(p)),
+        (d, p) => d.or(p),
     };
     let bucket = queries::Bucket::for_days(days);
     let points = queries::timeline(&state.pool, &scope, guid, bucket).await?;

@@ -199,6 +199,17 @@ async fn the_api_answers_what_the_raw_rows_say() {
         .map(|p| p["engagements"].as_i64().unwrap())
         .sum();
     assert_eq!(summed, supply);
+    // The sample rounds were played in one evening: hourly bars, whatever the period asked.
+    assert_eq!(t["bucket"], "hour");
+    let t = get(&api("/proximity/engagements?days=3650")).await.json();
+    assert_eq!(t["bucket"], "hour");
+    let rounds: i64 = t["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["rounds"].as_i64().unwrap())
+        .sum();
+    assert_eq!(rounds, raw.0);
 
     // Hotzones: the kills per cell, all teams summed, are the raw rows'.
     let h = get(&api("/proximity/hotzones?map=supply&kind=kills")).await;

@@ -52,6 +52,21 @@ pub async fn overview(
     Ok(q.build_query_as().fetch_one(pool).await?)
 }
 
+/// When the first and the last round in scope were played (of one player's rounds when given);
+/// `None` without rounds. Both ends come from the played-at indexes.
+pub async fn played_span(
+    pool: &PgPool,
+    scope: &Scope,
+    player: Option<&str>,
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, StoreError> {
+    let mut q =
+        QueryBuilder::new("SELECT min(r.played_at), max(r.played_at) FROM rounds r WHERE true");
+    push_round_filters(&mut q, scope, player);
+    let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        q.build_query_as().fetch_one(pool).await?;
+    Ok(first.zip(last))
+}
+
 /// Players counted in scope (people only unless bots count), from the totals.
 pub async fn player_count(pool: &PgPool, scope: &Scope) -> Result<i64, StoreError> {
     let mut q = QueryBuilder::new("SELECT count(*)::int8 FROM (SELECT x.guid FROM ");

@@ -17,7 +17,8 @@ mod status;
 mod summaries;
 
 pub use dashboard::{
-    Bucket, Overview, TIMELINE_MAX, TimelinePoint, overview, player_count, recent_rounds, timeline,
+    Bucket, Overview, TIMELINE_MAX, TimelinePoint, overview, played_span, player_count,
+    recent_rounds, timeline,
 };
 pub use duos::{Together, best_duos, crossfire_partners, together};
 pub use gunfights::{MedicRow, WeaponRow, medics, weapons};
