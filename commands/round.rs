@@ -51,13 +51,18 @@ pub async fn round(
     };
     let key = format!("round {id} {}", data.config.include_bots);
     let bots = data.config.include_bots;
+    let public_url = data.config.web_public_url.clone();
     let answer = reply::cached(ctx, key, async move {
         let Some(post) = queries::round_post(pool, id, bots).await? else {
             return Ok(Answer::NoData("That round was just deleted.".to_string()));
         };
         let card = crate::present::round_card(&post);
         let png = reply::render_png(move || render::render_round_card(&card)).await?;
-        Ok(Answer::image(round_embed(&post), png, CARD_FILE))
+        Ok(Answer::image(
+            round_embed(&post, public_url.as_deref()),
+            png,
+            CARD_FILE,
+        ))
     })
     .await?;
     reply::send_answer(ctx, answer).await

@@ -9,6 +9,7 @@ use thiserror::Error;
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/proximity";
 pub const DEFAULT_GAMESTATS_DIR: &str = "gamestats";
 pub const DEFAULT_SCAN_INTERVAL_SECS: u64 = 300;
+pub const DEFAULT_WEB_BIND: &str = "127.0.0.1:8080";
 
 /// A variable with a value that cannot be used. The message names the variable.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -42,6 +43,11 @@ pub struct Config {
     /// `MAPS_DIR`: the game server's folders (e.g. `legacy/` and `etmain/`) whose pk3s hold the
     /// command maps, highest priority first; empty: heatmaps use the plain frame.
     pub maps_dirs: Vec<PathBuf>,
+    /// `WEB_BIND`: where the web dashboard listens.
+    pub web_bind: std::net::SocketAddr,
+    /// `WEB_PUBLIC_URL`: the dashboard's address as people reach it (no trailing slash); round
+    /// summaries link to their replay when it is set.
+    pub web_public_url: Option<String>,
 }
 
 /// Every variable the program reads: name, default, meaning. `--help` lists them, and a test
@@ -106,6 +112,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "PROXIMITY_INCLUDE_BOTS",
         "false",
         "count Omni-bots in rankings, duos, medians and highlights",
+    ),
+    (
+        "WEB_BIND",
+        DEFAULT_WEB_BIND,
+        "address and port of the web dashboard",
+    ),
+    (
+        "WEB_PUBLIC_URL",
+        "",
+        "the dashboard's public address; round summaries link to their replay when set",
     ),
 ];
 
@@ -180,6 +196,28 @@ impl Config {
                 message: "must start with postgres:// or postgresql://".into(),
             });
         }
+        let web_bind = match get("WEB_BIND") {
+            None => DEFAULT_WEB_BIND.parse().map_err(|_| ConfigError {
+                variable: "WEB_BIND",
+                message: "the default does not parse".into(),
+            })?,
+            Some(v) => v.parse().map_err(|_| ConfigError {
+                variable: "WEB_BIND",
+                message: format!("`{v}` is not an address and port such as 127.0.0.1:8080"),
+            })?,
+        };
+        let web_public_url = match get("WEB_PUBLIC_URL") {
+            None => None,
+            Some(v) if v.starts_with("http://") || v.starts_with("https://") => {
+                Some(v.trim_end_matches('/').to_string())
+            }
+            Some(v) => {
+                return Err(ConfigError {
+                    variable: "WEB_PUBLIC_URL",
+                    message: format!("`{v}` must start with http:// or https://"),
+                });
+            }
+        };
         Ok(Config {
             database_url,
             gamestats_dir: PathBuf::from(
@@ -203,6 +241,8 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
+            web_bind,
+            web_public_url,
         })
     }
 }
@@ -288,5 +328,26 @@ mod tests {
         );
         let e = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
         assert_eq!(e.variable, "DATABASE_URL");
+        let e = config(&[("WEB_BIND", "localhost")]).unwrap_err();
+        assert_eq!(e.variable, "WEB_BIND");
+        let e = config(&[("WEB_PUBLIC_URL", "stats.example.org")]).unwrap_err();
+        assert_eq!(e.variable, "WEB_PUBLIC_URL");
+    }
+
+    #[test]
+    fn web_settings() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.web_bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.web_public_url, None);
+        let c = config(&[
+            ("WEB_BIND", "0.0.0.0:9000"),
+            ("WEB_PUBLIC_URL", "https://stats.example.org/"),
+        ])
+        .unwrap();
+        assert_eq!(c.web_bind.to_string(), "0.0.0.0:9000");
+        assert_eq!(
+            c.web_public_url.as_deref(),
+            Some("https://stats.example.org")
+        );
     }
 }

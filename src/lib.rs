@@ -2,7 +2,7 @@
 //!
 //! The pure core ([`format`], [`metrics`], [`render`]) turns bytes into typed rounds, rounds into
 //! derived figures and figures into PNG images. The edges ([`store`], [`scanner`], [`bot`]) do
-//! the IO: PostgreSQL, the game server's folder and Discord.
+//! the IO: PostgreSQL, the game server's folder, Discord and the web dashboard ([`web`]).
 
 pub mod bot;
 pub mod check;
@@ -21,6 +21,7 @@ pub mod render;
 pub mod scanner;
 pub mod store;
 pub mod synth;
+pub mod web;
 
 /// The slash commands live in the top-level `commands/` folder, one file each.
 #[path = "../commands/mod.rs"]

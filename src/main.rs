@@ -1,4 +1,5 @@
-//! The `proximity` command: the Discord bot (default), imports, status and the demo.
+//! The `proximity` command: the Discord bot (default) with the web dashboard, the dashboard
+//! alone, imports, status and the demo.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -28,8 +29,10 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the Discord bot (the default): watch the folder, import, post summaries, answer
-    /// commands.
+    /// commands; and serve the web dashboard on WEB_BIND.
     Run,
+    /// Serve only the web dashboard on WEB_BIND (no Discord, no imports).
+    Web,
     /// Import round files or folders of them.
     Import {
         /// Files, or folders whose `*_engagements.txt` files are imported.
@@ -47,11 +50,15 @@ enum Command {
     /// List the maps in MAPS_DIR (and those the bot knows) and whether each has a command map
     /// for the heatmaps, or why not. Needs no database.
     Maps,
-    /// Import the bundled sample rounds and write the images the bot would post.
+    /// Import the bundled sample rounds, write the images the bot would post, then serve the
+    /// web dashboard on WEB_BIND and print its address (Ctrl-C stops).
     Demo {
         /// Where to write the images.
         #[arg(long, default_value = "demo-output")]
         out: PathBuf,
+        /// Stop after writing the images instead of serving the dashboard.
+        #[arg(long)]
+        no_web: bool,
     },
     /// Write the bundled sample rounds (deterministic synthetic matches) into a folder.
     #[command(hide = true)]
@@ -126,6 +133,11 @@ async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
             proximity::bot::run(config).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Web => {
+            let pool = connect(&config).await?;
+            serve_web(&config, &pool).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import { paths, complete } => import_files(&config, &paths, complete).await,
         Command::Check => {
             let http = config
@@ -186,12 +198,34 @@ async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { out } => {
+        Command::Demo { out, no_web } => {
             let pool = connect(&config).await?;
             demo::run(&pool, &demo::samples_dir(), &out).await?;
+            if !no_web {
+                serve_web(&config, &pool).await?;
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Serves the dashboard on `WEB_BIND` until Ctrl-C, after printing its address.
+async fn serve_web(config: &Config, pool: &sqlx::PgPool) -> Result<()> {
+    let command_maps = std::sync::Arc::new(proximity::command_map::CommandMaps::new(
+        config.maps_dirs.clone(),
+    ));
+    let (addr, task) =
+        proximity::web::start(config.web_bind, pool, config.include_bots, command_maps).await?;
+    println!();
+    println!(
+        "Web dashboard: {}  (Ctrl-C to stop)",
+        proximity::web::display_url(addr)
+    );
+    tokio::select! {
+        done = task => done??,
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
 }
 
 async fn connect(config: &Config) -> Result<sqlx::PgPool> {

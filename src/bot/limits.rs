@@ -106,6 +106,8 @@ pub struct Embed {
     footer: Option<String>,
     colour: Option<u32>,
     image: Option<String>,
+    /// The address the title links to.
+    url: Option<String>,
     timestamp: Option<serenity::Timestamp>,
 }
 
@@ -152,6 +154,11 @@ impl Embed {
 
     pub fn image(mut self, url: impl Into<String>) -> Embed {
         self.image = Some(url.into());
+        self
+    }
+
+    pub fn url(mut self, url: impl Into<String>) -> Embed {
+        self.url = Some(url.into());
         self
     }
 
@@ -232,6 +239,9 @@ impl Embed {
         }
         if let Some(url) = &self.image {
             e = e.image(url);
+        }
+        if let Some(url) = &self.url {
+            e = e.url(url);
         }
         if let Some(at) = self.timestamp {
             e = e.timestamp(at);

@@ -280,6 +280,7 @@ pub fn framework(data: Data) -> poise::Framework<Data, Error> {
                         timing: data.timing,
                         scanner: data.scanner.clone(),
                         bots: data.config.include_bots,
+                        public_url: data.config.web_public_url.clone(),
                     };
                     tokio::spawn(poster.run(data.scanner.subscribe()));
                 }
@@ -322,6 +323,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         )
     })?;
     let data = start_services(config).await?;
+    // The dashboard runs beside the bot, on the same runtime and database.
+    let (addr, _web) = crate::web::start(
+        data.config.web_bind,
+        &data.pool,
+        data.config.include_bots,
+        Arc::clone(&data.command_maps),
+    )
+    .await?;
+    info!("web dashboard on {}", crate::web::display_url(addr));
     let scanner = data.scanner.clone();
     let intents = serenity::GatewayIntents::non_privileged();
     let mut client = serenity::ClientBuilder::new(token, intents)

@@ -38,6 +38,8 @@ pub struct Poster {
     pub scanner: Scanner,
     /// `PROXIMITY_INCLUDE_BOTS`: bots among the highlights.
     pub bots: bool,
+    /// `WEB_PUBLIC_URL`: each summary links to its round's replay when set.
+    pub public_url: Option<String>,
 }
 
 impl Poster {
@@ -52,7 +54,15 @@ impl Poster {
             let attempt = if self.scanner.status().scanning {
                 Ok(0)
             } else {
-                post_waiting(&self.http, &self.pool, self.channel, self.bots, &mut sent).await
+                post_waiting(
+                    &self.http,
+                    &self.pool,
+                    self.channel,
+                    self.bots,
+                    self.public_url.as_deref(),
+                    &mut sent,
+                )
+                .await
             };
             let wait = match attempt {
                 Ok(_) => {
@@ -110,7 +120,8 @@ impl Poster {
 /// Posts the summaries of the rounds waiting for one: each round on its own, or one digest for
 /// more than [`DIGEST_AFTER`]. A round is marked posted as soon as its message is accepted;
 /// each message carries a nonce Discord enforces, so a post repeated after a lost answer is
-/// not shown twice. `sent` holds rounds Discord accepted but the database has not recorded yet
+/// not shown twice. With `public_url`, each round's summary links to its replay. `sent` holds
+/// rounds Discord accepted but the database has not recorded yet
 /// (it failed): they are recorded first, so a long database outage does not repost them.
 /// Returns how many rounds were posted.
 pub async fn post_waiting(
@@ -118,6 +129,7 @@ pub async fn post_waiting(
     pool: &PgPool,
     channel: serenity::ChannelId,
     bots: bool,
+    public_url: Option<&str>,
     sent: &mut Vec<i64>,
 ) -> anyhow::Result<usize> {
     if !sent.is_empty() {
@@ -154,7 +166,7 @@ pub async fn post_waiting(
                 tokio::task::spawn_blocking(move || render::render_round_card(&card)).await??;
             let message = serenity::CreateMessage::new()
                 .embed(
-                    round_embed(&s)
+                    round_embed(&s, public_url)
                         .image(format!("attachment://{CARD_FILE}"))
                         .build(),
                 )
@@ -182,8 +194,9 @@ fn ranked(rows: &[queries::PlayerFigure]) -> String {
         .join("\n")
 }
 
-/// The embed of one round's summary.
-pub fn round_embed(s: &RoundPost) -> Embed {
+/// The embed of one round's summary; with the dashboard's `public_url`, its title and a field
+/// link to the round's replay.
+pub fn round_embed(s: &RoundPost, public_url: Option<&str>) -> Embed {
     let r = &s.round;
     let duo = match &s.best_duo {
         Some(d) => format!(
@@ -195,7 +208,7 @@ pub fn round_embed(s: &RoundPost) -> Embed {
         ),
         None => "no crossfire this round".to_string(),
     };
-    Embed::new()
+    let embed = Embed::new()
         .title(format!(
             "{} · round {}",
             escape_markdown(&r.map),
@@ -219,7 +232,16 @@ pub fn round_embed(s: &RoundPost) -> Embed {
         .field("Best duo", duo, false)
         .field("Top damage", ranked(&s.top_damage), true)
         .field("Top escapes", ranked(&s.top_escapes), true)
-        .timestamp(serenity::Timestamp::from(r.played_at))
+        .timestamp(serenity::Timestamp::from(r.played_at));
+    match public_url {
+        Some(base) => {
+            let replay = crate::web::replay_url(base, r.id);
+            embed
+                .url(replay.clone())
+                .field("Replay", format!("[Watch the round]({replay})"), false)
+        }
+        None => embed,
+    }
 }
 
 /// One embed for a backlog of `total` rounds, listing `shown` (the first of them).

@@ -11,7 +11,7 @@ use proximity::metrics::MetricParams;
 use proximity::render::{COMMAND_MAP_DIM, HEATMAP_HEIGHT, HEATMAP_WIDTH};
 use proximity::synth::{SynthOptions, synth_round};
 use proximity_testkit::{BotHarness, BotOptions, TestDb};
-use serde_json::json;
+use serde_json::{Value, json};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
@@ -19,13 +19,13 @@ use crate::cli::run_binary;
 
 const T: Duration = Duration::from_secs(60);
 /// supply's corners, as its worldspawn has them.
-const SUPPLY: ((f64, f64), (f64, f64)) = ((-3200.0, 3200.0), (3200.0, -3200.0));
+pub(crate) const SUPPLY: ((f64, f64), (f64, f64)) = ((-3200.0, 3200.0), (3200.0, -3200.0));
 /// The test image's halves: north, south.
-const NORTH: [u8; 3] = [60, 160, 70];
-const SOUTH: [u8; 3] = [200, 180, 50];
+pub(crate) const NORTH: [u8; 3] = [60, 160, 70];
+pub(crate) const SOUTH: [u8; 3] = [200, 180, 50];
 
 /// An ET BSP (IBSP 47) whose worldspawn has the given corners, the entity lump last.
-fn bsp(version: i32, (mins, maxs): ((f64, f64), (f64, f64))) -> Vec<u8> {
+pub(crate) fn bsp(version: i32, (mins, maxs): ((f64, f64), (f64, f64))) -> Vec<u8> {
     let text = format!(
         "{{\n\"classname\" \"worldspawn\"\n\"mapcoordsmins\" \"{} {}\"\n\"mapcoordsmaxs\" \"{} {}\"\n}}\n\0",
         mins.0, mins.1, maxs.0, maxs.1
@@ -42,7 +42,7 @@ fn bsp(version: i32, (mins, maxs): ((f64, f64), (f64, f64))) -> Vec<u8> {
 
 /// A 24-bit uncompressed TGA stored bottom row first, as command maps usually are: the top
 /// half `NORTH`, the bottom half `SOUTH`.
-fn tga(side: u16) -> Vec<u8> {
+pub(crate) fn tga(side: u16) -> Vec<u8> {
     let mut out = vec![0u8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     out.extend_from_slice(&side.to_le_bytes());
     out.extend_from_slice(&side.to_le_bytes());
@@ -56,7 +56,7 @@ fn tga(side: u16) -> Vec<u8> {
     out
 }
 
-fn pk3(path: &Path, entries: &[(&str, &[u8])]) {
+pub(crate) fn pk3(path: &Path, entries: &[(&str, &[u8])]) {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, bytes) in entries {
@@ -264,4 +264,59 @@ async fn heatmap_is_drawn_on_the_servers_command_map() {
     );
     assert!(n.iter().all(|&y| y < 386) && s.iter().all(|&y| y >= 386));
     bot.finish().await;
+}
+
+/// The dashboard draws on the same command map: the map's frame is the worldspawn's corners
+/// with the image's address, and the image served there is the map's, north up; a map without
+/// one keeps the frame the binary knows and no image.
+#[tokio::test]
+async fn the_dashboard_serves_the_command_map_under_its_frame() {
+    let db = TestDb::new().await;
+    let maps = tempfile::tempdir().expect("temp dir");
+    let corners = ((-3000.0, 2800.0), (3400.0, -3600.0));
+    pk3(
+        &maps.path().join("supply.pk3"),
+        &[
+            ("maps/supply.bsp", &bsp(47, corners)),
+            ("levelshots/supply_cc.tga", &tga(64)),
+        ],
+    );
+    let command_maps = std::sync::Arc::new(proximity::command_map::CommandMaps::new(vec![
+        maps.path().to_path_buf(),
+    ]));
+    let web = super::web::Web::start_with_maps(
+        &db.pool,
+        proximity::web::guard::RequestLimit::default(),
+        command_maps,
+    )
+    .await;
+    let supply = super::web::get(&format!("{}/api/v1/maps/supply", web.base))
+        .await
+        .json();
+    assert_eq!(
+        supply["frame"],
+        json!({"mins": [-3000.0, 2800.0], "maxs": [3400.0, -3600.0],
+               "image_url": "/api/v1/maps/supply/command-map.png"})
+    );
+    let image = super::web::get(&format!("{}/api/v1/maps/supply/command-map.png", web.base)).await;
+    assert_eq!(image.status, 200);
+    assert_eq!(image.headers["content-type"], "image/png");
+    let decoded = image::load_from_memory(&image.body)
+        .expect("a PNG")
+        .to_rgb8();
+    assert_eq!(decoded.dimensions(), (64, 64));
+    assert_eq!(decoded.get_pixel(10, 5).0, NORTH);
+    assert_eq!(decoded.get_pixel(10, 60).0, SOUTH);
+
+    let goldrush = super::web::get(&format!("{}/api/v1/maps/sw_goldrush_te", web.base))
+        .await
+        .json();
+    assert_eq!(goldrush["frame"]["image_url"], Value::Null);
+    let none = super::web::get(&format!(
+        "{}/api/v1/maps/sw_goldrush_te/command-map.png",
+        web.base
+    ))
+    .await;
+    assert_eq!(none.status, 404);
+    db.drop_db().await;
 }

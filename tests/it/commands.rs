@@ -790,6 +790,7 @@ async fn autocomplete_names_and_clear_messages() {
 
 #[tokio::test]
 async fn cooldown_and_fifty_concurrent_users() {
+    let _alone = crate::CPU_HEAVY.lock().await;
     let env = Env::start().await;
 
     // The same user twice in a row: the second gets the cooldown message.

@@ -18,6 +18,8 @@
 //! - `objectives`: the objective game in the store and the round summary.
 //! - `tracker`: the game-server tracker in the simulated ET:Legacy server.
 //! - `what_players_see`: bots, directions, readable answers, the commands players reach for.
+//! - `web`: the web dashboard over HTTP: API against raw rows, replay, guards, replay links.
+//! - `web_browser`: every dashboard page in headless Chromium, with screenshots.
 
 mod bot;
 mod check;
@@ -31,4 +33,11 @@ mod objectives;
 mod scanner;
 mod store;
 mod tracker;
+mod web;
+mod web_browser;
 mod what_players_see;
+
+/// Held by the test that measures wall time under concurrency and by the tests that load the
+/// machine most (headless Chromium, the 64-player round), so that they never run side by side
+/// on a 2-core machine.
+pub static CPU_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

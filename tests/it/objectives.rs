@@ -121,7 +121,7 @@ async fn the_deployed_trackers_objective_rows_are_kept_row_for_row() {
         .expect("post");
     let card = present::round_card(&post);
     assert_eq!(card.winner, None);
-    let description = round_posts::round_embed(&post)
+    let description = round_posts::round_embed(&post, None)
         .fitted()
         .description
         .unwrap_or_default();
@@ -339,7 +339,7 @@ async fn a_round_is_filled_in_with_its_objectives_once_and_deleting_it_takes_the
     let card = present::round_card(&post);
     assert_eq!(card.winner, Some(Winner::Team(full.tracks[0].team)));
     let won = if team == 1 { "Axis won" } else { "Allies won" };
-    let description = round_posts::round_embed(&post)
+    let description = round_posts::round_embed(&post, None)
         .fitted()
         .description
         .unwrap_or_default();

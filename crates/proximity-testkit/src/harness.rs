@@ -63,6 +63,8 @@ pub struct BotOptions {
     pub include_bots: bool,
     /// `PROXIMITY_ENABLED=false`.
     pub disabled: bool,
+    /// `WEB_PUBLIC_URL`: summaries link to their replay.
+    pub public_url: Option<String>,
     /// Called with the fake before the bot connects, e.g. to inject failures.
     pub prepare: Option<Prepare>,
     /// `MAPS_DIR`: the folders the command maps are read from.
@@ -154,6 +156,7 @@ impl BotHarness {
             "PROXIMITY_INCLUDE_BOTS" => Some(options.include_bots.to_string()),
             "PROXIMITY_ENABLED" => Some((!options.disabled).to_string()),
             "MAPS_DIR" => options.maps_dir.clone(),
+            "WEB_PUBLIC_URL" => options.public_url.clone(),
             _ => None,
         })
         .expect("config");

@@ -2,6 +2,7 @@
 //! per-round rows, read from the monthly and yearly totals where whole buckets lie in the period
 //! ([`scope`]); averages are sums divided by sums, so they are exact across rounds.
 
+mod dashboard;
 mod duos;
 mod gunfights;
 mod heatmaps;
@@ -9,11 +10,16 @@ mod leaderboards;
 mod links;
 mod objectives;
 mod players;
+mod replays;
 mod rounds;
 mod scope;
 mod status;
 mod summaries;
 
+pub use dashboard::{
+    Bucket, Overview, TIMELINE_MAX, TimelinePoint, overview, played_span, player_count,
+    recent_rounds, timeline,
+};
 pub use duos::{Together, best_duos, crossfire_partners, together};
 pub use gunfights::{MedicRow, WeaponRow, medics, weapons};
 pub use heatmaps::{HeatPointRow, heatmap};
@@ -26,6 +32,7 @@ pub use objectives::{ObjectiveRow, objective_board, objective_heat};
 pub use players::{
     CardFigure, CardFigures, PlayerRow, all_player_names, find_players, player, player_card,
 };
+pub use replays::{ReplayEngagement, ReplayLife, ReplayObjective, ReplayRows, replay_rows};
 pub use rounds::{
     ACCURATE_MIN_SHOTS, DuoFigures, PlayerFigure, RoundHeadline, RoundPost, delete_round,
     latest_round, maps, round, round_post,

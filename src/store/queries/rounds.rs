@@ -32,7 +32,7 @@ pub struct RoundHeadline {
     pub winner: Option<i16>,
 }
 
-const ROUND_COLUMNS: &str = "id, file_name, map, round_number, played_at, duration_ms, \
+pub(super) const ROUND_COLUMNS: &str = "id, file_name, map, round_number, played_at, duration_ms, \
     engagement_count, crossfire_count, escape_count, kill_count, player_count, support_mean_pct, \
     winner";
 
