@@ -87,6 +87,7 @@ pub async fn status_embed(data: &Data) -> Embed {
                     format!("{} pending · {} not ready yet", s.pending, s.waiting),
                     true,
                 );
+            embed = embed.field("Servers", servers_part(data), false);
             if let Some((at, e)) = &s.last_error {
                 embed = embed.field(
                     "Last scan error",
@@ -128,6 +129,63 @@ pub async fn status_embed(data: &Data) -> Embed {
         }
     }
     embed
+}
+
+/// One line per game server: where its files come from, its last pull, its backlog (remote
+/// files not finished, files waiting for import) and its last error.
+fn servers_part(data: &Data) -> String {
+    let lines: Vec<String> = data
+        .servers
+        .iter()
+        .map(|server| {
+            let scan = server.scanner.status();
+            let pull = server
+                .puller
+                .as_ref()
+                .map(|p| (p.config().source.url(), p.status()));
+            server_line(&server.label, &scan, pull.as_ref())
+        })
+        .collect();
+    limits::fit(&lines.join("\n"), 1000)
+}
+
+/// A server's status line.
+pub fn server_line(
+    label: &str,
+    scan: &crate::scanner::ScannerStatus,
+    pull: Option<&(String, crate::servers::puller::PullStatus)>,
+) -> String {
+    let local_backlog = scan.pending + scan.waiting + scan.failed;
+    let mut line = match pull {
+        None => format!(
+            "**{}**: folder {} · backlog {local_backlog}",
+            escape_markdown(label),
+            escape_markdown(&scan.dir.display().to_string())
+        ),
+        Some((url, p)) => format!(
+            "**{}**: {} · last pull {} · backlog {} remote, {local_backlog} to import{}",
+            escape_markdown(label),
+            escape_markdown(url),
+            when(p.last_pull),
+            p.backlog,
+            if p.stopped {
+                " · **pulls stopped**"
+            } else {
+                ""
+            }
+        ),
+    };
+    let error = pull
+        .and_then(|(_, p)| p.last_error.clone())
+        .or_else(|| scan.last_error.clone());
+    if let Some((at, e)) = error {
+        line.push_str(&format!(
+            " · error {}: {}",
+            when(Some(at)),
+            limits::fit(&escape_markdown(&crate::error_text::storable(&e)), 300)
+        ));
+    }
+    line
 }
 
 /// Command registration and the last request Discord refused.

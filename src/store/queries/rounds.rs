@@ -238,6 +238,15 @@ pub async fn maps(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
     .await?)
 }
 
+/// Each game server's label with its number of rounds, most first.
+pub async fn rounds_per_server(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT server, count(*)::int8 FROM rounds GROUP BY server ORDER BY count(*) DESC, server",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The latest round played (of the player `guid` when given, on `day` when given, UTC).
 pub async fn latest_round(
     pool: &PgPool,

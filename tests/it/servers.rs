@@ -1,0 +1,421 @@
+//! Remote game servers against a real OpenSSH server (`/usr/sbin/sshd`, Debian's
+//! openssh-server) that each test starts on a loopback port with its own temporary host key,
+//! client key and configuration, and a real PostgreSQL database: pulls, a cut connection, a
+//! wrong host key, a file still growing, a server unreachable and back.
+//!
+//! Every wait below ends as soon as its condition holds; the timeouts are failure guards only.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use proximity::format;
+use proximity::scanner::{Scanner, ScannerConfig};
+use proximity::servers::SftpSource;
+use proximity::servers::puller::{Puller, PullerConfig};
+use proximity::servers::sftp::SftpError;
+use proximity::synth::{SynthOptions, synth_round};
+use proximity_testkit::{Proxy, TestDb};
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+const GUARD: Duration = Duration::from_secs(60);
+
+/// An sshd of this test: its folder holds the keys, the configuration and the remote folder.
+struct Sshd {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+    user: String,
+}
+
+fn keygen(path: &Path) {
+    let ok = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "test", "-f"])
+        .arg(path)
+        .status()
+        .expect("ssh-keygen (openssh-client) runs");
+    assert!(ok.success(), "ssh-keygen failed");
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+impl Sshd {
+    fn start() -> Sshd {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        keygen(&d.join("host_key"));
+        keygen(&d.join("client_key"));
+        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).expect("keys");
+        std::fs::create_dir(d.join("remote")).expect("remote folder");
+        let user = String::from_utf8(Command::new("id").arg("-un").output().expect("id").stdout)
+            .expect("user name")
+            .trim()
+            .to_string();
+        // sshd's privilege separation folder, which the service would create.
+        if !Path::new("/run/sshd").exists() {
+            let _ = std::fs::create_dir_all("/run/sshd");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("a loopback port")
+            .local_addr()
+            .expect("its address")
+            .port();
+        let config = format!(
+            "ListenAddress 127.0.0.1:{port}\n\
+             HostKey {d}/host_key\n\
+             PidFile {d}/sshd.pid\n\
+             AuthorizedKeysFile {d}/authorized_keys\n\
+             StrictModes no\n\
+             UsePAM no\n\
+             PasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\n\
+             PubkeyAuthentication yes\n\
+             PermitRootLogin prohibit-password\n\
+             AllowUsers {user}\n\
+             Subsystem sftp internal-sftp\n\
+             LogLevel ERROR\n",
+            d = d.display()
+        );
+        std::fs::write(d.join("sshd_config"), config).expect("sshd_config");
+        // Its log (the readiness probe below shows up there as a closed connection).
+        let log = std::fs::File::create(d.join("sshd.log")).expect("sshd.log");
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("/usr/sbin/sshd starts (apt-get install openssh-server)");
+        let sshd = Sshd {
+            child,
+            port,
+            dir,
+            user,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sshd did not listen on {port}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        sshd
+    }
+
+    fn remote(&self) -> PathBuf {
+        self.dir.path().join("remote")
+    }
+
+    fn host_key(&self) -> String {
+        read(&self.dir.path().join("host_key.pub"))
+    }
+
+    /// The source of this server through `port` (sshd's own or a proxy's).
+    fn source(&self, port: u16) -> SftpSource {
+        SftpSource {
+            user: self.user.clone(),
+            host: "127.0.0.1".into(),
+            port,
+            path: self.remote().display().to_string(),
+            key_file: self.dir.path().join("client_key"),
+            host_key: self.host_key(),
+        }
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn round_bytes(seed: u64) -> Vec<u8> {
+    format::write(&synth_round(&SynthOptions::new("supply", 1, 6, 60, seed)))
+}
+
+fn file_name(i: usize) -> String {
+    format!("2026-01-10-18{i:02}00-supply-round-1_engagements.txt")
+}
+
+fn puller(sshd: &Sshd, port: u16, spool: &Path) -> (Puller, Arc<Notify>) {
+    let pulled = Arc::new(Notify::new());
+    let config = PullerConfig {
+        stable_for: Duration::from_secs(2),
+        timeout: Duration::from_secs(5),
+        ..PullerConfig::new("eu", sshd.source(port), spool.to_path_buf())
+    };
+    (Puller::new(config, Arc::clone(&pulled)), pulled)
+}
+
+fn spool_scanner(pool: &PgPool, spool: &Path) -> Scanner {
+    Scanner::new(
+        pool.clone(),
+        ScannerConfig {
+            server: "eu".into(),
+            watch: false,
+            interval: Duration::from_secs(3600),
+            stable_for: Duration::ZERO,
+            ..ScannerConfig::new(spool)
+        },
+    )
+}
+
+/// Every file of a folder with its bytes and modification time.
+fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, std::time::SystemTime)> {
+    std::fs::read_dir(dir)
+        .expect("folder")
+        .map(|e| {
+            let e = e.expect("entry");
+            let path = e.path();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                (
+                    std::fs::read(&path).expect("bytes"),
+                    e.metadata().expect("meta").modified().expect("mtime"),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    snapshot(dir).into_keys().collect()
+}
+
+async fn rounds_by_server(pool: &PgPool) -> Vec<(String, i64)> {
+    sqlx::query_as("SELECT server, count(*) FROM rounds GROUP BY server ORDER BY server")
+        .fetch_all(pool)
+        .await
+        .expect("rounds")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_files_are_pulled_and_imported_once_and_a_growing_one_waits() {
+    let sshd = Sshd::start();
+    let db = TestDb::new().await;
+    let spool = tempfile::tempdir().expect("spool");
+    let remote = sshd.remote();
+    std::fs::write(remote.join(file_name(1)), round_bytes(1)).expect("write");
+    std::fs::write(remote.join(file_name(2)), round_bytes(2)).expect("write");
+    // The third round is still being written: half of it, no `# END`.
+    let third = round_bytes(3);
+    let half = &third[..third.len() / 2];
+    std::fs::write(remote.join(file_name(3)), half).expect("write");
+    std::fs::write(remote.join(format!("{}.tmp", file_name(4))), b"tmp").expect("write");
+    let before = snapshot(&remote);
+
+    let (puller, _) = puller(&sshd, sshd.port, spool.path());
+    let report = puller.pull_once().await.expect("pull");
+    assert_eq!(report.listed, 3, "the .tmp file is not a round file");
+    assert_eq!(report.pulled, [file_name(1), file_name(2)]);
+    assert_eq!(report.waiting, [file_name(3)]);
+    assert_eq!(
+        names(spool.path()),
+        [file_name(1), file_name(2), format!("{}.part", file_name(3))]
+    );
+    assert_eq!(
+        std::fs::read(spool.path().join(file_name(1))).unwrap(),
+        round_bytes(1)
+    );
+    assert_eq!(puller.status().backlog, 1);
+
+    let scanner = spool_scanner(&db.pool, spool.path());
+    let scan = scanner.scan_now(None).await.expect("scan");
+    assert_eq!(scan.imported.len(), 2);
+    assert_eq!(rounds_by_server(&db.pool).await, [("eu".to_string(), 2)]);
+
+    // Nothing more to pull or import; the growing file's partial is complete, so no bytes move.
+    let again = puller.pull_once().await.expect("pull");
+    assert_eq!((again.pulled.len(), again.bytes), (0, 0));
+    assert_eq!(
+        scanner.scan_now(None).await.expect("scan").imported.len(),
+        0
+    );
+
+    // The tracker finishes the third round: the rest of it arrives and is imported.
+    std::fs::write(remote.join(file_name(3)), &third).expect("write");
+    let last = puller.pull_once().await.expect("pull");
+    assert_eq!(last.pulled, [file_name(3)]);
+    assert_eq!(
+        last.bytes,
+        (third.len() - half.len()) as u64,
+        "resumed after the half"
+    );
+    assert_eq!(
+        std::fs::read(spool.path().join(file_name(3))).unwrap(),
+        third
+    );
+    assert_eq!(
+        scanner.scan_now(None).await.expect("scan").imported.len(),
+        1
+    );
+    assert_eq!(rounds_by_server(&db.pool).await, [("eu".to_string(), 3)]);
+
+    // Nothing on the game server was changed, but for the file its tracker wrote.
+    let mut after = snapshot(&remote);
+    let mut expected = before;
+    expected.remove(&file_name(3));
+    after.remove(&file_name(3));
+    assert_eq!(after, expected);
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_stops_growing_without_end_is_pulled_once_stable() {
+    let sshd = Sshd::start();
+    let spool = tempfile::tempdir().expect("spool");
+    // Another tracker's file: no `# END` ever.
+    let bytes = round_bytes(5);
+    let text = String::from_utf8(bytes).expect("text");
+    let without_end = text
+        .trim_end()
+        .strip_suffix("# END")
+        .expect("has END")
+        .to_string();
+    std::fs::write(sshd.remote().join(file_name(5)), &without_end).expect("write");
+    let (puller, _) = puller(&sshd, sshd.port, spool.path());
+    let first = puller.pull_once().await.expect("pull");
+    assert_eq!((first.pulled.len(), first.waiting.len()), (0, 1));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let second = puller.pull_once().await.expect("pull");
+    assert_eq!(second.pulled, [file_name(5)]);
+    assert_eq!(second.bytes, 0, "the bytes were already in the partial");
+    assert_eq!(
+        std::fs::read_to_string(spool.path().join(file_name(5))).unwrap(),
+        without_end
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_connection_resumes_where_it_stopped() {
+    let sshd = Sshd::start();
+    let spool = tempfile::tempdir().expect("spool");
+    // A large file, so that the connection is cut in its middle.
+    let mut big: Vec<u8> = (0..24 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    big.extend_from_slice(b"\n# END\n");
+    let name = file_name(7);
+    std::fs::write(sshd.remote().join(&name), &big).expect("write");
+    let proxy = Proxy::start(&format!("127.0.0.1:{}", sshd.port)).await;
+    let (puller, _) = puller(&sshd, proxy.port, spool.path());
+    let partial = spool.path().join(format!("{name}.part"));
+
+    let pulling = tokio::spawn({
+        let puller = puller.clone();
+        async move { puller.pull_once().await }
+    });
+    tokio::time::timeout(GUARD, async {
+        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 1024 * 1024 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the transfer started");
+    proxy.set_up(false);
+    let cut = pulling.await.expect("task");
+    assert!(cut.is_err(), "the cut pass fails: {cut:?}");
+    let kept = std::fs::metadata(&partial).expect("partial kept").len();
+    assert!(
+        kept > 0 && kept < big.len() as u64,
+        "cut in the middle: {kept}"
+    );
+    assert!(
+        !spool.path().join(&name).exists(),
+        "half a file is never a round file"
+    );
+    assert!(puller.status().last_error.is_some());
+
+    proxy.set_up(true);
+    let resumed = puller.pull_once().await.expect("pull after the cut");
+    assert_eq!(resumed.pulled, [name.clone()]);
+    assert_eq!(
+        resumed.bytes,
+        big.len() as u64 - kept,
+        "only the rest was sent"
+    );
+    assert_eq!(std::fs::read(spool.path().join(&name)).unwrap(), big);
+    assert_eq!(puller.status().last_error, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_key_that_is_not_the_pinned_one_stops_the_pulls() {
+    let sshd = Sshd::start();
+    let spool = tempfile::tempdir().expect("spool");
+    std::fs::write(sshd.remote().join(file_name(1)), round_bytes(1)).expect("write");
+    let other = tempfile::tempdir().expect("keys");
+    keygen(&other.path().join("k"));
+    let config = PullerConfig {
+        source: SftpSource {
+            host_key: read(&other.path().join("k.pub")),
+            ..sshd.source(sshd.port)
+        },
+        ..PullerConfig::new("eu", sshd.source(sshd.port), spool.path().to_path_buf())
+    };
+    let puller = Puller::new(config, Arc::new(Notify::new()));
+    let e = puller.pull_once().await.expect_err("refused");
+    assert!(matches!(e, SftpError::HostKeyChanged { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.contains("not the pinned SHA256:")
+            && text.contains("pulls from this server are stopped"),
+        "{text}"
+    );
+    let status = puller.status();
+    assert!(status.stopped && status.last_pull.is_none());
+    assert!(names(spool.path()).is_empty(), "nothing was pulled");
+    let again = puller.pull_once().await.expect_err("still stopped");
+    assert!(again.to_string().contains("pulls are stopped"), "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_loses_nothing_and_doubles_nothing() {
+    let sshd = Sshd::start();
+    let db = TestDb::new().await;
+    let spool = tempfile::tempdir().expect("spool");
+    let proxy = Proxy::start(&format!("127.0.0.1:{}", sshd.port)).await;
+    let (puller, _) = puller(&sshd, proxy.port, spool.path());
+    let scanner = spool_scanner(&db.pool, spool.path());
+    for i in 1..=2 {
+        std::fs::write(sshd.remote().join(file_name(i)), round_bytes(i as u64)).expect("write");
+    }
+    assert_eq!(puller.pull_once().await.expect("pull").pulled.len(), 2);
+    assert_eq!(
+        scanner.scan_now(None).await.expect("scan").imported.len(),
+        2
+    );
+
+    // The server goes away; rounds keep being played on it.
+    proxy.set_up(false);
+    for i in 3..=5 {
+        std::fs::write(sshd.remote().join(file_name(i)), round_bytes(i as u64)).expect("write");
+        let e = puller.pull_once().await.expect_err("unreachable");
+        assert!(!e.stops_pulls(), "an outage is retried: {e}");
+        assert!(puller.status().last_error.is_some());
+    }
+    assert_eq!(
+        scanner.scan_now(None).await.expect("scan").imported.len(),
+        0
+    );
+
+    proxy.set_up(true);
+    let back = puller.pull_once().await.expect("pull when back");
+    assert_eq!(back.pulled, [file_name(3), file_name(4), file_name(5)]);
+    assert_eq!(puller.status().last_error, None);
+    assert_eq!(
+        scanner.scan_now(None).await.expect("scan").imported.len(),
+        3
+    );
+    assert_eq!(puller.pull_once().await.expect("pull").pulled.len(), 0);
+    assert_eq!(
+        scanner.scan_now(None).await.expect("scan").imported.len(),
+        0
+    );
+    assert_eq!(rounds_by_server(&db.pool).await, [("eu".to_string(), 5)]);
+    db.drop_db().await;
+}
