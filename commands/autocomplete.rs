@@ -38,7 +38,7 @@ pub async fn autocomplete_map(
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
-/// Server labels that contain what was typed, configured ones first.
+/// Server labels that contain what was typed (case-insensitive), configured ones first.
 pub async fn autocomplete_server(
     ctx: Context<'_>,
     partial: &str,

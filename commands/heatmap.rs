@@ -43,8 +43,9 @@ pub async fn heatmap(
         None => None,
     };
     let key = format!(
-        "heatmap {kind:?} {map} {days:?} {:?}",
-        who.as_ref().map(|p| &p.guid)
+        "heatmap {kind:?} {map} {days:?} {:?} {:?}",
+        who.as_ref().map(|p| &p.guid),
+        scope.server
     );
     let command_map = ctx.data().command_maps.get(&map).await;
     let answer = reply::cached(
@@ -73,8 +74,12 @@ async fn answer(
         .map(|p| format!(" of {}", discord_name(&p.name)))
         .unwrap_or_default();
     if total == 0 {
+        let server = scope
+            .server
+            .as_deref()
+            .map_or_else(String::new, |s| format!(", server {}", escape_markdown(s)));
         return Ok(Answer::NoData(format!(
-            "No {noun}{by} recorded on {} ({}) yet.",
+            "No {noun}{by} recorded on {} ({}{server}) yet.",
             escape_markdown(map),
             period_label(days)
         )));

@@ -306,3 +306,51 @@ async fn database_part(data: &Data) -> Result<Vec<(&'static str, String)>, Error
     }
     Ok(fields)
 }
+
+#[cfg(test)]
+mod server_line_tests {
+    use super::*;
+    use crate::scanner::{FolderState, ScannerStatus};
+    use crate::servers::puller::PullStatus;
+    use chrono::TimeZone;
+
+    fn scan(pending: usize, waiting: usize) -> ScannerStatus {
+        ScannerStatus {
+            enabled: true,
+            auto_import: true,
+            dir: "spool/eu".into(),
+            folder: FolderState::Ready,
+            watching: true,
+            watch_error: None,
+            scanning: false,
+            last_scan: None,
+            last_error: None,
+            next_scan: None,
+            pending,
+            waiting,
+            failed: 0,
+            quarantined: 0,
+        }
+    }
+
+    #[test]
+    fn a_line_per_server_with_its_pull_backlog_and_error() {
+        let at = chrono::Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        assert_eq!(
+            server_line("lan", &scan(1, 2), None),
+            "**lan**: folder spool/eu · backlog 3"
+        );
+        let pull = PullStatus {
+            last_pull: Some(at),
+            pulled: 4,
+            backlog: 1,
+            last_error: Some((at, "sftp://et@h:22/p: host key changed".into())),
+            stopped: true,
+        };
+        assert_eq!(
+            server_line("eu", &scan(0, 0), Some(&("sftp://et@h:22/p".into(), pull))),
+            "**eu**: sftp://et@h:22/p · last pull <t:1700000000:R> · backlog 1 remote, 0 to import \
+             · **pulls stopped** · error <t:1700000000:R>: sftp://et@h:22/p: host key changed"
+        );
+    }
+}

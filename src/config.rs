@@ -205,7 +205,7 @@ impl Config {
                 label: servers::DEFAULT_LABEL.to_string(),
                 source: Source::Folder(gamestats_dir.clone()),
             }],
-            Some(v) => servers::parse_servers(&v, &get).map_err(|e| ConfigError {
+            Some(v) => servers::parse_servers(&v, get).map_err(|e| ConfigError {
                 variable: "SERVERS",
                 message: e.0,
             })?,

@@ -115,6 +115,31 @@ impl Data {
         self
     }
 
+    /// Every server's scan results in one stream, for the summary poster; it closes when every
+    /// scanner has stopped.
+    pub fn scan_events(&self) -> tokio::sync::broadcast::Receiver<crate::scanner::ScanEvent> {
+        if self.servers.len() <= 1 {
+            return self.scanner.subscribe();
+        }
+        let (merged, events) = tokio::sync::broadcast::channel(256);
+        for server in &self.servers {
+            let mut from = server.scanner.subscribe();
+            let to = merged.clone();
+            tokio::spawn(async move {
+                loop {
+                    match from.recv().await {
+                        Ok(event) => {
+                            let _ = to.send(event);
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+        }
+        events
+    }
+
     /// Starts every server's pulls and scans.
     pub fn start_servers(&self) {
         for s in &self.servers {
@@ -309,7 +334,7 @@ pub fn framework(data: Data) -> poise::Framework<Data, Error> {
                         scanner: data.scanner.clone(),
                         bots: data.config.include_bots,
                     };
-                    tokio::spawn(poster.run(data.scanner.subscribe()));
+                    tokio::spawn(poster.run(data.scan_events()));
                 }
                 // Scanning starts once summaries can be posted, so the backlog is announced.
                 // (Does nothing when the feature or automatic imports are off, or if started.)

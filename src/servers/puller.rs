@@ -310,22 +310,16 @@ async fn spooled(path: &Path) -> Option<(u64, u32)> {
 /// Gives the partial the remote modification time and moves it to its name (one rename: the
 /// scanner never sees half a file).
 async fn promote(partial: &Path, target: &Path, mtime: u32) -> Result<(), SftpError> {
-    let (partial, target) = (partial.to_path_buf(), target.to_path_buf());
-    tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::options().write(true).open(&partial)?;
-        file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(mtime)))?;
-        drop(file);
-        std::fs::rename(&partial, &target)
-            .map_err(|e| (e, target.clone()))
-            .map_err(|(e, _)| e)
-    })
-    .await
-    .map_err(|e| SftpError::Spool {
-        path: PathBuf::new(),
-        source: std::io::Error::other(e.to_string()),
-    })?
-    .map_err(|source| SftpError::Spool {
-        path: PathBuf::new(),
+    let spool = |source| SftpError::Spool {
+        path: partial.to_path_buf(),
         source,
-    })
+    };
+    let file = std::fs::File::options()
+        .write(true)
+        .open(partial)
+        .map_err(spool)?;
+    file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(mtime)))
+        .map_err(spool)?;
+    drop(file);
+    tokio::fs::rename(partial, target).await.map_err(spool)
 }

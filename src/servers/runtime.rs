@@ -63,6 +63,10 @@ impl ServerRuntime {
             && c.enabled
             && c.auto_import
         {
+            // The spool exists before the scanner starts, so that it is watched from the start.
+            if let Err(e) = std::fs::create_dir_all(&c.dir) {
+                tracing::warn!(server = %self.label, "cannot create {}: {e}", c.dir.display());
+            }
             p.start();
         }
         self.scanner.start();

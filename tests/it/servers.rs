@@ -11,13 +11,22 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use fake_discord::{ALICE, BOB, FakeUser};
+use proximity::config::Config;
 use proximity::format;
+use proximity::heat::HeatKind;
+use proximity::import::{self, ImportOutcome};
+use proximity::metrics::MetricParams;
 use proximity::scanner::{Scanner, ScannerConfig};
 use proximity::servers::SftpSource;
 use proximity::servers::puller::{Puller, PullerConfig};
+use proximity::servers::runtime::ServerRuntime;
 use proximity::servers::sftp::SftpError;
+use proximity::store::queries::{self, Scope};
+use proximity::store::totals;
 use proximity::synth::{SynthOptions, synth_round};
-use proximity_testkit::{Proxy, TestDb};
+use proximity_testkit::{BotHarness, BotOptions, Proxy, TestDb};
+use serde_json::json;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
@@ -333,7 +342,7 @@ async fn a_cut_connection_resumes_where_it_stopped() {
 
     proxy.set_up(true);
     let resumed = puller.pull_once().await.expect("pull after the cut");
-    assert_eq!(resumed.pulled, [name.clone()]);
+    assert_eq!(resumed.pulled, std::slice::from_ref(&name));
     assert_eq!(
         resumed.bytes,
         big.len() as u64 - kept,
@@ -418,4 +427,221 @@ async fn an_unreachable_server_loses_nothing_and_doubles_nothing() {
     );
     assert_eq!(rounds_by_server(&db.pool).await, [("eu".to_string(), 5)]);
     db.drop_db().await;
+}
+
+/// The sum of a heatmap's weights and its rounds, of one server or all.
+async fn kill_heat(pool: &PgPool, server: Option<&str>) -> (i64, i64) {
+    let scope = Scope {
+        server: server.map(str::to_string),
+        ..Scope::all()
+    };
+    let (points, rounds) = queries::heatmap(pool, HeatKind::Kills, &scope, None)
+        .await
+        .expect("heatmap");
+    (points.iter().map(|p| p.weight).sum(), rounds)
+}
+
+#[tokio::test]
+async fn a_server_option_counts_only_that_servers_rounds() {
+    let db = TestDb::new().await;
+    let params = MetricParams::default();
+    for seed in 1..=5u64 {
+        let server = if seed <= 3 { "eu" } else { "default" };
+        import::import_bytes_from(
+            &db.pool,
+            server,
+            &file_name(seed as usize),
+            round_bytes(seed),
+            false,
+            &params,
+        )
+        .await
+        .expect("import");
+    }
+    // The same round again from the other server stays one round, with its first label.
+    let again = import::import_bytes_from(
+        &db.pool,
+        "default",
+        "copy_engagements.txt",
+        round_bytes(1),
+        false,
+        &params,
+    )
+    .await
+    .expect("import");
+    assert!(matches!(
+        again.outcome,
+        ImportOutcome::AlreadyImported { .. }
+    ));
+    // Into the monthly and yearly totals, which hold every server's rounds together.
+    totals::add_pending(&db.pool).await.expect("totals");
+    let all = kill_heat(&db.pool, None).await;
+    let eu = kill_heat(&db.pool, Some("eu")).await;
+    let default = kill_heat(&db.pool, Some("default")).await;
+    assert_eq!((all.1, eu.1, default.1), (5, 3, 2));
+    assert!(eu.0 > 0 && default.0 > 0);
+    assert_eq!(eu.0 + default.0, all.0, "the servers split the kills");
+    assert_eq!(kill_heat(&db.pool, Some("nowhere")).await, (0, 0));
+    assert_eq!(
+        queries::rounds_per_server(&db.pool).await.expect("servers"),
+        [("eu".to_string(), 3), ("default".to_string(), 2)]
+    );
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn rounds_stored_before_servers_get_the_label_default_on_upgrade() {
+    let db = TestDb::new().await;
+    let params = MetricParams::default();
+    import::import_bytes_from(
+        &db.pool,
+        "eu",
+        &file_name(1),
+        round_bytes(1),
+        false,
+        &params,
+    )
+    .await
+    .expect("import");
+    // The database as it was before migration 10, with its round.
+    sqlx::raw_sql(
+        "DROP INDEX rounds_server_played_at; ALTER TABLE rounds DROP COLUMN server;
+         DELETE FROM _sqlx_migrations WHERE version = 10;",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("downgrade");
+    proximity::store::MIGRATOR
+        .run(&db.pool)
+        .await
+        .expect("upgrade");
+    assert_eq!(
+        rounds_by_server(&db.pool).await,
+        [("default".to_string(), 1)]
+    );
+    db.drop_db().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_sftp_server_is_pulled_and_imported_by_itself() {
+    let sshd = Sshd::start();
+    let db = TestDb::new().await;
+    let spool = tempfile::tempdir().expect("spool");
+    let source = sshd.source(sshd.port);
+    let vars: std::collections::HashMap<&str, String> = [
+        (
+            "SERVERS",
+            format!(
+                "eu-1=sftp://{}@127.0.0.1:{}{}",
+                source.user, sshd.port, source.path
+            ),
+        ),
+        (
+            "SERVERS_EU_1_KEY_FILE",
+            source.key_file.display().to_string(),
+        ),
+        ("SERVERS_EU_1_HOST_KEY", source.host_key.clone()),
+        ("SPOOL_DIR", spool.path().display().to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
+    std::fs::write(sshd.remote().join(file_name(1)), round_bytes(1)).expect("write");
+    let servers = ServerRuntime::all(&db.pool, &config);
+    assert_eq!(servers.len(), 1);
+    assert_eq!(servers[0].import_dir(), spool.path().join("eu-1"));
+    servers[0].start();
+    tokio::time::timeout(GUARD, async {
+        while rounds_by_server(&db.pool).await != [("eu-1".to_string(), 1)] {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the round was pulled and imported");
+    let status = servers[0].puller.as_ref().expect("a puller").status();
+    assert!(status.last_pull.is_some() && status.last_error.is_none());
+    assert_eq!(status.pulled, 1);
+    servers[0].shutdown().await;
+    db.drop_db().await;
+}
+
+/// A third member: each user has their own command cooldown.
+const CAROL: FakeUser = FakeUser {
+    id: 30_001,
+    name: "carol",
+    roles: &[],
+    bot: false,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_take_an_optional_server() {
+    let db = TestDb::new().await;
+    let files = import::collect_files(&[proximity::demo::samples_dir()]).expect("samples");
+    let params = MetricParams::default();
+    for f in &files {
+        let server = if import::file_name_of(f).contains("supply") {
+            "eu"
+        } else {
+            "default"
+        };
+        import::import_path_from(&db.pool, server, f, false, &params)
+            .await
+            .expect("import a sample");
+    }
+    let kills: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM engagements e JOIN rounds r ON r.id = e.round_id
+         WHERE r.map = 'supply' AND r.server = 'eu' AND e.outcome = 'killed'
+           AND e.death_x IS NOT NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("kills");
+    assert!(kills > 0);
+    let bot = BotHarness::start(BotOptions {
+        db: Some(db),
+        ..BotOptions::default()
+    })
+    .await;
+    let t = Duration::from_secs(60);
+    let eu = bot
+        .fake
+        .invoke(ALICE, "heatmap", json!({"map": "supply", "server": "EU"}))
+        .reply(t)
+        .await;
+    assert_eq!(eu.embeds.len(), 1, "{:?}", eu.content);
+    assert_eq!(
+        eu.embeds[0]["description"],
+        json!(format!("{kills} kills from 2 rounds · all time"))
+    );
+    let other = bot
+        .fake
+        .invoke(
+            BOB,
+            "heatmap",
+            json!({"map": "supply", "server": "default"}),
+        )
+        .reply(t)
+        .await;
+    assert_eq!(
+        other.content.as_deref(),
+        Some("No kills recorded on supply (all time, server default) yet."),
+        "{:?}",
+        other.payload
+    );
+    let unknown = bot
+        .fake
+        .invoke(CAROL, "heatmap", json!({"map": "supply", "server": "us"}))
+        .reply(t)
+        .await;
+    assert_eq!(
+        unknown.content.as_deref(),
+        Some("No server called `us`. The servers are: default, eu.")
+    );
+    let choices = bot
+        .fake
+        .autocomplete(ALICE, "leaderboard", json!({"server": "EU"}))
+        .choices(t)
+        .await;
+    assert_eq!(choices, [json!({"name": "eu", "value": "eu"})]);
+    bot.finish().await;
 }

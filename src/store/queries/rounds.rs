@@ -247,14 +247,17 @@ pub async fn rounds_per_server(pool: &PgPool) -> Result<Vec<(String, i64)>, Stor
     .await?)
 }
 
-/// The latest round played (of the player `guid` when given, on `day` when given, UTC).
+/// The latest round played (of the player `guid` when given, on `day` when given, UTC, on the
+/// game server `server` when given).
 pub async fn latest_round(
     pool: &PgPool,
     guid: Option<&str>,
     day: Option<chrono::NaiveDate>,
+    server: Option<&str>,
 ) -> Result<Option<i64>, StoreError> {
     let day_filter = "($2::date IS NULL OR r.played_at >= $2::date::timestamptz
-                       AND r.played_at < ($2::date + 1)::timestamptz)";
+                       AND r.played_at < ($2::date + 1)::timestamptz)
+                      AND ($3::text IS NULL OR r.server = $3)";
     let sql = match guid {
         Some(_) => format!(
             "SELECT r.id FROM round_players p JOIN rounds r ON r.id = p.round_id
@@ -269,6 +272,7 @@ pub async fn latest_round(
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(guid)
         .bind(day)
+        .bind(server)
         .fetch_optional(pool)
         .await?)
 }
