@@ -349,8 +349,9 @@ mod server_line_tests {
         };
         assert_eq!(
             server_line("eu", &scan(0, 0), Some(&("sftp://et@h:22/p".into(), pull))),
-            "**eu**: sftp://et@h:22/p · last pull <t:1700000000:R> · backlog 1 remote, 0 to import \
-             · **pulls stopped** · error <t:1700000000:R>: sftp://et@h:22/p: host key changed"
+            "**eu**: sftp\\://et@h\\:22/p · last pull <t:1700000000:R> · backlog 1 remote, 0 to \
+             import · **pulls stopped** · error <t:1700000000:R>: sftp\\://et@h\\:22/p\\: host key \
+             changed"
         );
     }
 }
