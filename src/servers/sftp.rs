@@ -120,11 +120,10 @@ impl Remote {
     /// within `timeout`.
     pub async fn connect(source: &SftpSource, timeout: Duration) -> Result<Remote, SftpError> {
         let url = source.url();
-        let remote = |reason: String| SftpError::Remote {
+        let expected = parse_host_key(&source.host_key).map_err(|e| SftpError::Remote {
             url: url.clone(),
-            reason,
-        };
-        let expected = parse_host_key(&source.host_key).map_err(|e| remote(e.0))?;
+            reason: e.0,
+        })?;
         let key = russh::keys::load_secret_key(&source.key_file, None).map_err(|e| {
             SftpError::KeyFile {
                 url: url.clone(),
@@ -141,15 +140,14 @@ impl Remote {
             inactivity_timeout: Some(timeout),
             ..client::Config::default()
         });
-        let within = |fut| within(&url, timeout, fut);
-        let connected = within(Box::pin(async {
-            client::connect(config, (source.host.as_str(), source.port), handler)
-                .await
-                .map_err(|e| e.to_string())
-        }))
+        let address = (source.host.as_str(), source.port);
+        let connected = timed(&url, timeout, "cannot connect", async {
+            client::connect(config, address, handler).await
+        })
         .await;
         let mut handle = match connected {
             Ok(h) => h,
+            // The handler refused the key: say which key, not only that the connection failed.
             Err(e) => {
                 return Err(match mismatch.lock().take() {
                     Some(got) => SftpError::HostKeyChanged {
@@ -161,24 +159,21 @@ impl Remote {
                 });
             }
         };
-        let hash = handle
-            .best_supported_rsa_hash()
-            .await
-            .map_err(|e| remote(e.to_string()))?
-            .flatten();
-        let auth = tokio::time::timeout(
+        let hash = timed(
+            &url,
             timeout,
-            handle.authenticate_publickey(
-                source.user.clone(),
-                PrivateKeyWithHashAlg::new(Arc::new(key), hash),
-            ),
+            "cannot log in",
+            handle.best_supported_rsa_hash(),
         )
-        .await
-        .map_err(|_| SftpError::Timeout {
-            url: url.clone(),
-            timeout,
-        })?
-        .map_err(|e| remote(e.to_string()))?;
+        .await?
+        .flatten();
+        let login = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+        let auth = timed(&url, timeout, "cannot log in", async {
+            handle
+                .authenticate_publickey(source.user.clone(), login)
+                .await
+        })
+        .await?;
         if !auth.success() {
             return Err(SftpError::Refused {
                 url: url.clone(),
@@ -186,24 +181,19 @@ impl Remote {
                 path: source.key_file.clone(),
             });
         }
-        let sftp = tokio::time::timeout(timeout, async {
+        let channel = timed(&url, timeout, "cannot start SFTP", async {
             let channel = handle.channel_open_session().await?;
             channel.request_subsystem(true, "sftp").await?;
             Ok::<_, russh::Error>(channel)
         })
-        .await
-        .map_err(|_| SftpError::Timeout {
-            url: url.clone(),
+        .await?;
+        let sftp = timed(
+            &url,
             timeout,
-        })?
-        .map_err(|e| remote(format!("cannot start SFTP: {e}")))?;
-        let sftp = tokio::time::timeout(timeout, SftpSession::new(sftp.into_stream()))
-            .await
-            .map_err(|_| SftpError::Timeout {
-                url: url.clone(),
-                timeout,
-            })?
-            .map_err(|e| remote(format!("cannot start SFTP: {e}")))?;
+            "cannot start SFTP",
+            SftpSession::new(channel.into_stream()),
+        )
+        .await?;
         sftp.set_timeout(timeout.as_secs().max(1));
         Ok(Remote {
             url,
@@ -312,19 +302,21 @@ impl Remote {
     }
 }
 
-async fn within<T>(
+/// `step` within `timeout`, its error said as `what: error`.
+async fn timed<T, E: std::fmt::Display>(
     url: &str,
     timeout: Duration,
-    fut: std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + '_>>,
+    what: &str,
+    step: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, SftpError> {
-    match tokio::time::timeout(timeout, fut).await {
+    match tokio::time::timeout(timeout, step).await {
         Err(_) => Err(SftpError::Timeout {
             url: url.to_string(),
             timeout,
         }),
-        Ok(Err(reason)) => Err(SftpError::Remote {
+        Ok(Err(e)) => Err(SftpError::Remote {
             url: url.to_string(),
-            reason: format!("cannot connect: {reason}"),
+            reason: format!("{what}: {e}"),
         }),
         Ok(Ok(v)) => Ok(v),
     }
