@@ -645,3 +645,72 @@ async fn commands_take_an_optional_server() {
     assert_eq!(choices, [json!({"name": "eu", "value": "eu"})]);
     bot.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_puller_rides_out_an_outage() {
+    let sshd = Sshd::start();
+    let db = TestDb::new().await;
+    let spool = tempfile::tempdir().expect("spool");
+    let proxy = Proxy::start(&format!("127.0.0.1:{}", sshd.port)).await;
+    let scanner = spool_scanner(&db.pool, spool.path());
+    let config = PullerConfig {
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_secs(2),
+        ..PullerConfig::new("eu", sshd.source(proxy.port), spool.path().to_path_buf())
+    };
+    let puller = Puller::new(config, scanner.trigger());
+    std::fs::write(sshd.remote().join(file_name(1)), round_bytes(1)).expect("write");
+    scanner.start();
+    puller.start();
+    let wait_rounds = |n: i64| {
+        let pool = db.pool.clone();
+        async move {
+            tokio::time::timeout(GUARD, async {
+                while rounds_by_server(&pool).await != [("eu".to_string(), n)] {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("never {n} rounds"));
+        }
+    };
+    wait_rounds(1).await;
+
+    // Down for many passes while rounds are played on the server.
+    proxy.set_up(false);
+    for i in 2..=4 {
+        std::fs::write(sshd.remote().join(file_name(i)), round_bytes(i as u64)).expect("write");
+    }
+    tokio::time::timeout(GUARD, async {
+        while puller.status().last_error.is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the outage is reported");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(rounds_by_server(&db.pool).await, [("eu".to_string(), 1)]);
+    assert!(
+        !puller.status().stopped,
+        "an outage does not stop the pulls"
+    );
+
+    proxy.set_up(true);
+    wait_rounds(4).await;
+    // More passes change nothing.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(rounds_by_server(&db.pool).await, [("eu".to_string(), 4)]);
+    let imports: i64 = sqlx::query_scalar("SELECT count(*) FROM import_log")
+        .fetch_one(&db.pool)
+        .await
+        .expect("log");
+    assert_eq!(imports, 4, "one import per file");
+    let status = puller.status();
+    assert_eq!(
+        (status.pulled, status.backlog, status.last_error),
+        (4, 0, None)
+    );
+    puller.shutdown().await;
+    scanner.shutdown().await;
+    db.drop_db().await;
+}
