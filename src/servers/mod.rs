@@ -46,7 +46,7 @@ pub struct SftpSource {
     pub path: String,
     /// The client's private key (OpenSSH format, without a passphrase).
     pub key_file: PathBuf,
-    /// The server's public host key as in `known_hosts` or `ssh-keyscan` (`ssh-ed25519 AAAA…`):
+    /// The server's public host key as `ssh-keyscan` or `known_hosts` print it (`ssh-ed25519 AAAA…`):
     /// any other key is refused.
     pub host_key: String,
 }

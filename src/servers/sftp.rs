@@ -68,8 +68,13 @@ pub fn parse_host_key(text: &str) -> Result<PublicKey, ServersError> {
     let text = text.trim();
     let fields: Vec<&str> = text.split_whitespace().collect();
     // A known_hosts line starts with the host name; a public key line with its algorithm.
-    let start = usize::from(fields.len() >= 3 && !fields[0].contains('-'));
-    let key = fields[start..].join(" ");
+    let is_algorithm = |f: &&str| {
+        ["ssh-", "ecdsa-", "sk-"]
+            .iter()
+            .any(|prefix| f.starts_with(prefix))
+    };
+    let start = usize::from(fields.get(1).is_some_and(is_algorithm));
+    let key = fields[start.min(fields.len())..].join(" ");
     PublicKey::from_openssh(&key)
         .map_err(|e| ServersError(format!("`{text}` is not an SSH public host key: {e}")))
 }
@@ -319,5 +324,35 @@ async fn timed<T, E: std::fmt::Display>(
             reason: format!("{what}: {e}"),
         }),
         Ok(Ok(v)) => Ok(v),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA8WdA2M+7GqOud4HIot1I/kaf8KHh0PPY5i4pN2Vj5Z";
+
+    #[test]
+    fn host_keys_as_keyscan_or_known_hosts_print_them() {
+        let plain = parse_host_key(KEY).unwrap();
+        for line in [
+            format!("{KEY} root@eu"),
+            format!("eu-1.example.org {KEY}"),
+            format!("[eu.example.org]:2222 {KEY} comment"),
+        ] {
+            assert_eq!(
+                parse_host_key(&line).unwrap().key_data(),
+                plain.key_data(),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            fingerprint(&plain),
+            "SHA256:3zPQW6kR+Q2cBSmsbRDclo1L+zSCQXlsnqXVmiz/0bg"
+        );
+        assert!(parse_host_key("").is_err());
+        assert!(parse_host_key("eu.example.org").is_err());
     }
 }
