@@ -175,7 +175,8 @@ impl Puller {
             }
         }
         drop(status);
-        if result.as_ref().is_ok_and(|r| !r.pulled.is_empty()) {
+        // A pass cut short may have moved files in before it failed: the scan finds out.
+        if result.as_ref().map_or(true, |r| !r.pulled.is_empty()) {
             self.inner.pulled.notify_one();
         }
         result
