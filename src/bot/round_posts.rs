@@ -202,7 +202,7 @@ pub fn round_embed(s: &RoundPost) -> Embed {
             r.round_number
         ))
         .description(format!(
-            "{} played · {} players{}",
+            "{} played · {} players{}{}",
             duration_label(r.duration_ms),
             r.player_count,
             match r.winner.and_then(winner_of) {
@@ -210,6 +210,12 @@ pub fn round_embed(s: &RoundPost) -> Embed {
                 Some(Winner::Team(Team::Allies)) => " · Allies won",
                 Some(Winner::Nobody) => " · no winner",
                 None => "",
+            },
+            // The one server of a bot without SERVERS goes unnamed, as before servers existed.
+            if r.server == crate::servers::DEFAULT_LABEL {
+                String::new()
+            } else {
+                format!(" · server {}", escape_markdown(&r.server))
             }
         ))
         .colour(COLOUR)

@@ -560,6 +560,21 @@ async fn a_configured_sftp_server_is_pulled_and_imported_by_itself() {
     .expect("the round was pulled and imported");
     let status = servers[0].puller.as_ref().expect("a puller").status();
     assert!(status.last_pull.is_some() && status.last_error.is_none());
+    // The round's summary says which server it was played on.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM rounds")
+        .fetch_one(&db.pool)
+        .await
+        .expect("round");
+    let post = queries::round_post(&db.pool, id, false)
+        .await
+        .expect("post")
+        .expect("the round");
+    let embed = proximity::bot::round_posts::round_embed(&post).build();
+    let description = serde_json::to_value(&embed).expect("json")["description"].clone();
+    assert_eq!(
+        description,
+        json!("1:00 played · 6 players · Allies won · server eu-1")
+    );
     assert_eq!(status.pulled, 1);
     servers[0].shutdown().await;
     db.drop_db().await;

@@ -30,11 +30,13 @@ pub struct RoundHeadline {
     pub support_mean_pct: Option<f64>,
     /// 1 Axis, 2 Allies, 0 nobody; `None` when the round's file did not say.
     pub winner: Option<i16>,
+    /// The label of the game server it was played on.
+    pub server: String,
 }
 
 const ROUND_COLUMNS: &str = "id, file_name, map, round_number, played_at, duration_ms, \
     engagement_count, crossfire_count, escape_count, kill_count, player_count, support_mean_pct, \
-    winner";
+    winner, server";
 
 pub async fn round(pool: &PgPool, round_id: i64) -> Result<Option<RoundHeadline>, StoreError> {
     let sql = format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = $1");
