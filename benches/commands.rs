@@ -298,6 +298,7 @@ async fn render_times(pool: &PgPool, guid: &str) -> anyhow::Result<()> {
         days: None,
         now: None,
         bots: false,
+        server: None,
     };
     let (kills, rounds) = queries::heatmap(pool, HeatKind::Kills, &scope, None).await?;
     let kills = present::heatmap_input("supply", HeatKind::Kills, &kills, rounds, None, None);

@@ -38,6 +38,24 @@ pub async fn autocomplete_map(
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
+/// Server labels that contain what was typed (case-insensitive), configured ones first.
+pub async fn autocomplete_server(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let labels = super::resolve::server_labels(ctx.data())
+        .await
+        .unwrap_or_default();
+    let key = partial.trim().to_lowercase();
+    let choices = labels
+        .into_iter()
+        .filter(|l| l.contains(&key))
+        .take(MAX_CHOICES)
+        .map(|l| serenity::AutocompleteChoice::new(limits::choice_name(&l), l))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
 /// Players whose cleaned name contains what was typed (case-insensitive, colour codes
 /// ignored) or whose GUID starts with it. The choice shows the cleaned name and the GUID's end;
 /// its value is the GUID, which [`resolve_player`] takes as is.

@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use super::autocomplete::autocomplete_map;
+use super::autocomplete::{autocomplete_map, autocomplete_server};
 use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
@@ -26,10 +26,13 @@ pub async fn best_duo(
     #[min = 1]
     #[max = 10000]
     min_crossfires: Option<i64>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
-    let scope = resolve::scope(ctx.data(), map.as_deref(), days).await?;
+    let scope = resolve::scope(ctx.data(), map.as_deref(), days, server.as_deref()).await?;
     let min = min_crossfires.unwrap_or(ctx.data().params.best_duo_min_crossfires);
     let key = format!("best_duo {scope:?} {min}");
     let answer = reply::cached(ctx, key, answer(pool, &scope, min)).await?;

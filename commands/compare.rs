@@ -1,6 +1,6 @@
 //! `/compare player1 player2`: two players' figures side by side, and what they do together.
 
-use super::autocomplete::{autocomplete_map, autocomplete_player};
+use super::autocomplete::{autocomplete_map, autocomplete_player, autocomplete_server};
 use super::reply::{self, Answer, opt_figure};
 use super::resolve;
 use crate::bot::limits::Embed;
@@ -27,8 +27,13 @@ pub async fn compare(
     #[min = 1]
     #[max = 3650]
     days: Option<i64>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
-    let (a, scope, _) = resolve::player_request(ctx, Some(&player1), map.as_deref(), days).await?;
+    let (a, scope, _) =
+        resolve::player_request(ctx, Some(&player1), map.as_deref(), days, server.as_deref())
+            .await?;
     let b = resolve::resolve_player(ctx, player2.as_deref()).await?;
     if a.guid == b.guid {
         return Err(user_error("Pick two different players."));

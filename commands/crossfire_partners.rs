@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use super::autocomplete::{autocomplete_map, autocomplete_player};
+use super::autocomplete::{autocomplete_map, autocomplete_player, autocomplete_server};
 use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
@@ -25,9 +25,18 @@ pub async fn crossfire_partners(
     #[min = 1]
     #[max = 3650]
     days: Option<i64>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
-    let (who, scope, shown) =
-        resolve::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
+    let (who, scope, shown) = resolve::player_request(
+        ctx,
+        name.as_deref(),
+        map.as_deref(),
+        days,
+        server.as_deref(),
+    )
+    .await?;
     let pool = &ctx.data().pool;
     let key = format!("crossfire_partners {} {scope:?}", who.guid);
     let answer = reply::cached(ctx, key, answer(pool, &who, &scope, &shown)).await?;

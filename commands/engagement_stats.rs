@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use super::autocomplete::{autocomplete_map, autocomplete_player};
+use super::autocomplete::{autocomplete_map, autocomplete_player, autocomplete_server};
 use super::reply::{self, Answer, CardTexts};
 use super::resolve;
 use crate::bot::{Context, Error};
@@ -23,9 +23,18 @@ pub async fn engagement_stats(
     #[min = 1]
     #[max = 3650]
     days: Option<i64>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
-    let (who, scope, shown) =
-        resolve::player_request(ctx, name.as_deref(), map.as_deref(), days).await?;
+    let (who, scope, shown) = resolve::player_request(
+        ctx,
+        name.as_deref(),
+        map.as_deref(),
+        days,
+        server.as_deref(),
+    )
+    .await?;
     let key = format!("engagement_stats {} {scope:?}", who.guid);
     let answer = reply::cached(ctx, key, answer(&ctx.data().pool, &who, &scope, &shown)).await?;
     reply::send_answer(ctx, answer).await

@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use super::autocomplete::autocomplete_map;
+use super::autocomplete::{autocomplete_map, autocomplete_server};
 use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
@@ -25,10 +25,13 @@ pub async fn escape_artists(
     #[description = "Only this map (default: all maps)"]
     #[autocomplete = "autocomplete_map"]
     map: Option<String>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
-    let scope = resolve::scope(ctx.data(), map.as_deref(), days).await?;
+    let scope = resolve::scope(ctx.data(), map.as_deref(), days, server.as_deref()).await?;
     let key = format!("escape_artists {scope:?}");
     let answer = reply::cached(ctx, key, answer(pool, &scope)).await?;
     reply::send_answer(ctx, answer).await

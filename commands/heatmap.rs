@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::autocomplete::{autocomplete_map, autocomplete_player};
+use super::autocomplete::{autocomplete_map, autocomplete_player, autocomplete_server};
 use super::choices::HeatKindChoice;
 use super::reply::{self, Answer};
 use super::resolve;
@@ -29,19 +29,23 @@ pub async fn heatmap(
     #[min = 1]
     #[max = 3650]
     days: Option<i64>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
     let kind: HeatKind = kind.unwrap_or(HeatKindChoice::Kills).into();
-    let scope = resolve::scope(ctx.data(), Some(&map), days).await?;
+    let scope = resolve::scope(ctx.data(), Some(&map), days, server.as_deref()).await?;
     let map = scope.map.clone().unwrap_or(map);
     let who = match player.as_deref() {
         Some(p) => Some(resolve::resolve_player(ctx, Some(p)).await?),
         None => None,
     };
     let key = format!(
-        "heatmap {kind:?} {map} {days:?} {:?}",
-        who.as_ref().map(|p| &p.guid)
+        "heatmap {kind:?} {map} {days:?} {:?} {:?}",
+        who.as_ref().map(|p| &p.guid),
+        scope.server
     );
     let command_map = ctx.data().command_maps.get(&map).await;
     let answer = reply::cached(
@@ -70,8 +74,12 @@ async fn answer(
         .map(|p| format!(" of {}", discord_name(&p.name)))
         .unwrap_or_default();
     if total == 0 {
+        let server = scope
+            .server
+            .as_deref()
+            .map_or_else(String::new, |s| format!(", server {}", escape_markdown(s)));
         return Ok(Answer::NoData(format!(
-            "No {noun}{by} recorded on {} ({}) yet.",
+            "No {noun}{by} recorded on {} ({}{server}) yet.",
             escape_markdown(map),
             period_label(days)
         )));

@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use super::autocomplete::autocomplete_map;
+use super::autocomplete::{autocomplete_map, autocomplete_server};
 use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
@@ -22,10 +22,13 @@ pub async fn medics(
     #[min = 1]
     #[max = 3650]
     days: Option<i64>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
-    let scope = resolve::scope(ctx.data(), map.as_deref(), days).await?;
+    let scope = resolve::scope(ctx.data(), map.as_deref(), days, server.as_deref()).await?;
     let key = format!("medics {scope:?}");
     let answer = reply::cached(ctx, key, answer(pool, &scope)).await?;
     reply::send_answer(ctx, answer).await

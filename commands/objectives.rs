@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use super::autocomplete::autocomplete_map;
+use super::autocomplete::{autocomplete_map, autocomplete_server};
 use super::choices::{Choice, TallyChoice};
 use super::reply::{self, Answer, QUOTED_ROWS};
 use super::resolve;
@@ -25,11 +25,14 @@ pub async fn objectives(
     #[min = 1]
     #[max = 3650]
     days: Option<i64>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
     ctx.defer().await?;
     let pool = &ctx.data().pool;
     let Choice(tally) = by.unwrap_or(Choice(&OBJECTIVE_TALLIES[0]));
-    let scope = resolve::scope(ctx.data(), map.as_deref(), days).await?;
+    let scope = resolve::scope(ctx.data(), map.as_deref(), days, server.as_deref()).await?;
     let key = format!("objectives {} {scope:?}", tally.key);
     let answer = reply::cached(ctx, key, answer(pool, tally, &scope)).await?;
     reply::send_answer(ctx, answer).await

@@ -87,6 +87,7 @@ pub async fn status_embed(data: &Data) -> Embed {
                     format!("{} pending · {} not ready yet", s.pending, s.waiting),
                     true,
                 );
+            embed = embed.field("Servers", servers_part(data), false);
             if let Some((at, e)) = &s.last_error {
                 embed = embed.field(
                     "Last scan error",
@@ -128,6 +129,63 @@ pub async fn status_embed(data: &Data) -> Embed {
         }
     }
     embed
+}
+
+/// One line per game server: where its files come from, its last pull, its backlog (remote
+/// files not finished, files waiting for import) and its last error.
+fn servers_part(data: &Data) -> String {
+    let lines: Vec<String> = data
+        .servers
+        .iter()
+        .map(|server| {
+            let scan = server.scanner.status();
+            let pull = server
+                .puller
+                .as_ref()
+                .map(|p| (p.config().source.url(), p.status()));
+            server_line(&server.label, &scan, pull.as_ref())
+        })
+        .collect();
+    limits::fit(&lines.join("\n"), 1000)
+}
+
+/// A server's status line.
+pub fn server_line(
+    label: &str,
+    scan: &crate::scanner::ScannerStatus,
+    pull: Option<&(String, crate::servers::puller::PullStatus)>,
+) -> String {
+    let local_backlog = scan.pending + scan.waiting + scan.failed;
+    let mut line = match pull {
+        None => format!(
+            "**{}**: folder {} · backlog {local_backlog}",
+            escape_markdown(label),
+            escape_markdown(&scan.dir.display().to_string())
+        ),
+        Some((url, p)) => format!(
+            "**{}**: {} · last pull {} · backlog {} remote, {local_backlog} to import{}",
+            escape_markdown(label),
+            escape_markdown(url),
+            when(p.last_pull),
+            p.backlog,
+            if p.stopped {
+                " · **pulls stopped**"
+            } else {
+                ""
+            }
+        ),
+    };
+    let error = pull
+        .and_then(|(_, p)| p.last_error.clone())
+        .or_else(|| scan.last_error.clone());
+    if let Some((at, e)) = error {
+        line.push_str(&format!(
+            " · error {}: {}",
+            when(Some(at)),
+            limits::fit(&escape_markdown(&crate::error_text::storable(&e)), 300)
+        ));
+    }
+    line
 }
 
 /// Command registration and the last request Discord refused.
@@ -247,4 +305,53 @@ async fn database_part(data: &Data) -> Result<Vec<(&'static str, String)>, Error
         ));
     }
     Ok(fields)
+}
+
+#[cfg(test)]
+mod server_line_tests {
+    use super::*;
+    use crate::scanner::{FolderState, ScannerStatus};
+    use crate::servers::puller::PullStatus;
+    use chrono::TimeZone;
+
+    fn scan(pending: usize, waiting: usize) -> ScannerStatus {
+        ScannerStatus {
+            enabled: true,
+            auto_import: true,
+            dir: "spool/eu".into(),
+            folder: FolderState::Ready,
+            watching: true,
+            watch_error: None,
+            scanning: false,
+            last_scan: None,
+            last_error: None,
+            next_scan: None,
+            pending,
+            waiting,
+            failed: 0,
+            quarantined: 0,
+        }
+    }
+
+    #[test]
+    fn a_line_per_server_with_its_pull_backlog_and_error() {
+        let at = chrono::Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        assert_eq!(
+            server_line("lan", &scan(1, 2), None),
+            "**lan**: folder spool/eu · backlog 3"
+        );
+        let pull = PullStatus {
+            last_pull: Some(at),
+            pulled: 4,
+            backlog: 1,
+            last_error: Some((at, "sftp://et@h:22/p: host key changed".into())),
+            stopped: true,
+        };
+        assert_eq!(
+            server_line("eu", &scan(0, 0), Some(&("sftp://et@h:22/p".into(), pull))),
+            "**eu**: sftp\\://et@h\\:22/p · last pull <t:1700000000:R> · backlog 1 remote, 0 to \
+             import · **pulls stopped** · error <t:1700000000:R>: sftp\\://et@h\\:22/p\\: host key \
+             changed"
+        );
+    }
 }

@@ -54,10 +54,11 @@ pub async fn player_request(
     name: Option<&str>,
     map: Option<&str>,
     days: Option<i64>,
+    server: Option<&str>,
 ) -> Result<(PlayerRow, Scope, String), Error> {
     crate::bot::acknowledge(ctx).await?;
     let who = resolve_player(ctx, name).await?;
-    let scope = scope(ctx.data(), map, days).await?;
+    let scope = scope(ctx.data(), map, days, server).await?;
     let shown = discord_name(&crate::names::marked(&who.name, &who.guid));
     Ok((who, scope, shown))
 }
@@ -183,10 +184,19 @@ pub async fn resolve_map(pool: &PgPool, input: &str) -> Result<String, Error> {
     )))
 }
 
-/// The scope of a command's `map` and `days` options (the map resolved first).
-pub async fn scope(data: &Data, map: Option<&str>, days: Option<i64>) -> Result<Scope, Error> {
+/// The scope of a command's `map`, `days` and `server` options (the map resolved first).
+pub async fn scope(
+    data: &Data,
+    map: Option<&str>,
+    days: Option<i64>,
+    server: Option<&str>,
+) -> Result<Scope, Error> {
     let map = match map.map(str::trim).filter(|m| !m.is_empty()) {
         Some(m) => Some(resolve_map(&data.pool, m).await?),
+        None => None,
+    };
+    let server = match server.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(resolve_server(data, s).await?),
         None => None,
     };
     Ok(Scope {
@@ -194,5 +204,36 @@ pub async fn scope(data: &Data, map: Option<&str>, days: Option<i64>) -> Result<
         days,
         now: None,
         bots: data.config.include_bots,
+        server,
     })
+}
+
+/// The server labels a `server` option can name: the configured ones, then those of stored
+/// rounds (a server removed from `SERVERS` keeps its rounds).
+pub async fn server_labels(data: &Data) -> Result<Vec<String>, Error> {
+    let mut labels: Vec<String> = data.servers.iter().map(|s| s.label.clone()).collect();
+    for (label, _) in queries::rounds_per_server(&data.pool).await? {
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    Ok(labels)
+}
+
+/// A `server` option: a known label (case-insensitive), or a message listing them.
+pub async fn resolve_server(data: &Data, input: &str) -> Result<String, Error> {
+    let labels = server_labels(data).await?;
+    let wanted = input.trim().to_lowercase();
+    match labels.iter().find(|l| **l == wanted) {
+        Some(l) => Ok(l.clone()),
+        None => Err(user_error(format!(
+            "No server called {}. The servers are: {}.",
+            quoted(input),
+            labels
+                .iter()
+                .map(|l| crate::present::escape_markdown(l))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }

@@ -1,8 +1,8 @@
-//! `/round [player] [date]`: a round's card, as posted after it was played.
+//! `/round [player] [date] [server]`: a round's card, as posted after it was played.
 
 use chrono::NaiveDate;
 
-use super::autocomplete::autocomplete_player;
+use super::autocomplete::{autocomplete_player, autocomplete_server};
 use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::round_posts::{CARD_FILE, round_embed};
@@ -20,6 +20,9 @@ pub async fn round(
     player: Option<String>,
     #[description = "The day it was played, e.g. 2026-01-31 (UTC; default: the latest)"]
     date: Option<String>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
     acknowledge(ctx).await?;
     let data = ctx.data();
@@ -33,6 +36,10 @@ pub async fn round(
         })?),
         None => None,
     };
+    let server = match server.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(resolve::resolve_server(data, s).await?),
+        None => None,
+    };
     let who = match player.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => Some(resolve::resolve_player(ctx, Some(p)).await?),
         None => match queries::linked_guid(pool, ctx.author().id.get()).await? {
@@ -40,8 +47,8 @@ pub async fn round(
             None => None,
         },
     };
-    let Some(id) = queries::latest_round(pool, who.as_ref().map(|p| p.guid.as_str()), day).await?
-    else {
+    let guid = who.as_ref().map(|p| p.guid.as_str());
+    let Some(id) = queries::latest_round(pool, guid, day, server.as_deref()).await? else {
         let whose = who
             .as_ref()
             .map(|p| format!(" of {}", discord_name(&p.name)))

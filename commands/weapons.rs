@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 
-use super::autocomplete::{autocomplete_map, autocomplete_player};
+use super::autocomplete::{autocomplete_map, autocomplete_player, autocomplete_server};
 use super::reply::{self, Answer};
 use super::resolve;
 use crate::bot::limits::Embed;
@@ -26,13 +26,16 @@ pub async fn weapons(
     #[min = 1]
     #[max = 3650]
     days: Option<i64>,
+    #[description = "Only this game server (default: all servers)"]
+    #[autocomplete = "autocomplete_server"]
+    server: Option<String>,
 ) -> Result<(), Error> {
     crate::bot::acknowledge(ctx).await?;
     let who = match player.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(p) => Some(resolve::resolve_player(ctx, Some(p)).await?),
         None => None,
     };
-    let scope = resolve::scope(ctx.data(), map.as_deref(), days).await?;
+    let scope = resolve::scope(ctx.data(), map.as_deref(), days, server.as_deref()).await?;
     let key = format!("weapons {:?} {scope:?}", who.as_ref().map(|w| &w.guid));
     let answer = reply::cached(ctx, key, answer(&ctx.data().pool, who.as_ref(), &scope)).await?;
     reply::send_answer(ctx, answer).await

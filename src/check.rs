@@ -8,6 +8,8 @@ use std::path::Path;
 use poise::serenity_prelude as serenity;
 
 use crate::config::Config;
+use crate::servers::sftp::Remote;
+use crate::servers::{SftpSource, Source};
 use crate::store;
 
 /// How one check came out.
@@ -76,7 +78,12 @@ impl fmt::Display for Finding {
 /// `None` when no token is configured.
 pub async fn run(config: &Config, discord: Option<&serenity::Http>) -> Vec<Finding> {
     let mut findings = vec![database(&config.database_url).await];
-    findings.push(round_files(&config.gamestats_dir));
+    for server in &config.servers {
+        findings.push(match &server.source {
+            Source::Folder(dir) => round_files(dir),
+            Source::Sftp(remote) => sftp(&server.label, remote).await,
+        });
+    }
     findings.extend(map_folders(&config.maps_dirs));
     match discord {
         Some(http) => {
@@ -160,6 +167,42 @@ fn round_files(dir: &Path) -> Finding {
             "round files",
             format!("GAMESTATS_DIR {} cannot be read: {e}", dir.display()),
             format!("{fix}; the user running proximity must be able to read it"),
+        ),
+    }
+}
+
+/// How long a server may take to answer before it counts as unreachable.
+const SFTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+async fn sftp(label: &str, source: &SftpSource) -> Finding {
+    let remote = match Remote::connect(source, SFTP_TIMEOUT).await {
+        Ok(r) => r,
+        Err(e) => {
+            return Finding::fail(
+                "round files",
+                format!("server {label} ({}): {e}", source.url()),
+                "check the address, the key file and the pinned host key in SERVERS (`ssh-keyscan                  -p PORT HOST` prints the key the server has; compare it before pinning it)",
+            );
+        }
+    };
+    let listed = remote.list(&source.path).await;
+    remote.close().await;
+    match listed {
+        Ok(files) => Finding::ok(
+            "round files",
+            format!(
+                "server {label} ({}): host key as pinned, {} round files",
+                source.url(),
+                files.len()
+            ),
+        ),
+        Err(e) => Finding::fail(
+            "round files",
+            format!(
+                "server {label} ({}): cannot list the folder: {e}",
+                source.url()
+            ),
+            "check the folder in the sftp:// address and that the user may read it",
         ),
     }
 }

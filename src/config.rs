@@ -6,10 +6,13 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::servers::{self, ServerConfig, Source};
+
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/proximity";
 pub const DEFAULT_GAMESTATS_DIR: &str = "gamestats";
 pub const DEFAULT_SCAN_INTERVAL_SECS: u64 = 300;
 pub const DEFAULT_WEB_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_SPOOL_DIR: &str = "spool";
 
 /// A variable with a value that cannot be used. The message names the variable.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -24,6 +27,10 @@ pub struct Config {
     pub database_url: String,
     /// The folder the tracker writes round files into.
     pub gamestats_dir: PathBuf,
+    /// `SERVERS`: the game servers; without it, `GAMESTATS_DIR` as the server `default`.
+    pub servers: Vec<ServerConfig>,
+    /// `SPOOL_DIR`: where remote servers' files are pulled to, one folder per label.
+    pub spool_dir: PathBuf,
     pub discord_token: Option<String>,
     /// Register the commands in this guild (instantly) instead of globally.
     pub guild_id: Option<u64>,
@@ -62,6 +69,16 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "GAMESTATS_DIR",
         DEFAULT_GAMESTATS_DIR,
         "the folder the tracker writes round files into",
+    ),
+    (
+        "SERVERS",
+        "",
+        "the game servers: a .toml file, or label=folder and label=sftp://user@host:port/path separated by commas (see README, Servers); empty: GAMESTATS_DIR as the server `default`",
+    ),
+    (
+        "SPOOL_DIR",
+        DEFAULT_SPOOL_DIR,
+        "where files of sftp servers are pulled to (one folder per label) and imported from",
     ),
     (
         "MAPS_DIR",
@@ -218,10 +235,25 @@ impl Config {
                 });
             }
         };
+        let gamestats_dir = PathBuf::from(
+            get("GAMESTATS_DIR").unwrap_or_else(|| DEFAULT_GAMESTATS_DIR.to_string()),
+        );
+        let servers = match get("SERVERS") {
+            None => vec![ServerConfig {
+                label: servers::DEFAULT_LABEL.to_string(),
+                source: Source::Folder(gamestats_dir.clone()),
+            }],
+            Some(v) => servers::parse_servers(&v, get).map_err(|e| ConfigError {
+                variable: "SERVERS",
+                message: e.0,
+            })?,
+        };
         Ok(Config {
             database_url,
-            gamestats_dir: PathBuf::from(
-                get("GAMESTATS_DIR").unwrap_or_else(|| DEFAULT_GAMESTATS_DIR.to_string()),
+            gamestats_dir,
+            servers,
+            spool_dir: PathBuf::from(
+                get("SPOOL_DIR").unwrap_or_else(|| DEFAULT_SPOOL_DIR.to_string()),
             ),
             discord_token: get("DISCORD_TOKEN"),
             guild_id: id("GUILD_ID")?,
@@ -272,6 +304,31 @@ mod tests {
         );
         assert!(c.enabled && c.auto_import && c.discord_commands && !c.debug_log);
         assert!(c.maps_dirs.is_empty());
+        assert_eq!(
+            c.servers,
+            [ServerConfig {
+                label: "default".into(),
+                source: Source::Folder(PathBuf::from("gamestats")),
+            }],
+            "without SERVERS, GAMESTATS_DIR is the server `default`"
+        );
+    }
+
+    #[test]
+    fn servers_replace_the_one_folder() {
+        let c = config(&[
+            ("SERVERS", "a=/srv/a, b=/srv/b"),
+            ("SPOOL_DIR", "/var/spool/p"),
+        ])
+        .unwrap();
+        let labels: Vec<&str> = c.servers.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["a", "b"]);
+        assert_eq!(c.spool_dir, PathBuf::from("/var/spool/p"));
+        let e = config(&[("SERVERS", "a=sftp://et@host/p")]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "SERVERS: server `a`: set SERVERS_A_KEY_FILE for its sftp source"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod names;
 pub mod present;
 pub mod render;
 pub mod scanner;
+pub mod servers;
 pub mod store;
 pub mod synth;
 pub mod web;

@@ -22,11 +22,15 @@ pub fn period_label(days: Option<i64>) -> String {
 
 /// "supply, last 30 days" / "all maps, all time".
 pub fn scope_label(scope: &Scope) -> String {
-    format!(
+    let label = format!(
         "{}, {}",
         scope.map.as_deref().unwrap_or("all maps"),
         period_label(scope.days)
-    )
+    );
+    match &scope.server {
+        Some(server) => format!("{label}, server {server}"),
+        None => label,
+    }
 }
 
 /// [`scope_label`] for Discord text: the map's markdown escaped.
@@ -38,7 +42,10 @@ pub fn scope_text(scope: &Scope) -> String {
             .as_deref()
             .map_or_else(|| "all maps".to_string(), escape_markdown),
         period_label(scope.days)
-    )
+    ) + &scope
+        .server
+        .as_deref()
+        .map_or_else(String::new, |s| format!(", server {}", escape_markdown(s)))
 }
 
 pub fn team_of(code: Option<i16>) -> Option<Team> {

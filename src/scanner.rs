@@ -57,8 +57,11 @@ const MAX_BACKOFF_SHIFT: i32 = 16;
 /// What the scanner watches and how.
 #[derive(Debug, Clone)]
 pub struct ScannerConfig {
-    /// The folder the tracker writes round files into (`GAMESTATS_DIR`).
+    /// The folder the tracker writes round files into (`GAMESTATS_DIR`), or a remote server's
+    /// spool.
     pub dir: PathBuf,
+    /// The label of the game server whose files these are; every round imported gets it.
+    pub server: String,
     /// `PROXIMITY_ENABLED`: when false the scanner does nothing and says so in its status.
     pub enabled: bool,
     /// The safety-net scan period (`SCAN_INTERVAL_SECS`).
@@ -85,6 +88,7 @@ impl ScannerConfig {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         ScannerConfig {
             dir: dir.into(),
+            server: crate::servers::DEFAULT_LABEL.to_string(),
             enabled: true,
             interval: Duration::from_secs(crate::config::DEFAULT_SCAN_INTERVAL_SECS),
             auto_import: true,
@@ -452,6 +456,12 @@ impl Scanner {
         }
     }
 
+    /// The automatic trigger, for what brings files into the folder (a server's puller): a
+    /// notification starts a scan as the watcher's would.
+    pub fn trigger(&self) -> Arc<Notify> {
+        Arc::clone(&self.inner.trigger)
+    }
+
     /// Scan results as they happen.
     pub fn subscribe(&self) -> broadcast::Receiver<ScanEvent> {
         self.inner.events.subscribe()
@@ -497,7 +507,8 @@ impl Scanner {
         path: &Path,
     ) -> Result<crate::import::ImportReport, crate::import::ImportError> {
         let _one_at_a_time = self.inner.scan_lock.lock().await;
-        crate::import::import_path(&self.inner.pool, path, true, &self.inner.config.params).await
+        let c = &self.inner.config;
+        crate::import::import_path_from(&self.inner.pool, &c.server, path, true, &c.params).await
     }
 
     /// Stops the watcher and the timer and waits for the import in progress to finish (the scan
@@ -854,8 +865,9 @@ impl Inner {
             Err(e) => return FileOutcome::Unreadable(e.to_string()),
         }
         let size = bytes.len() as i64;
-        let mut result = import::import_bytes(
+        let mut result = import::import_bytes_from(
             &self.pool,
+            &self.config.server,
             &file.file_name,
             bytes,
             true,
@@ -1008,7 +1020,7 @@ async fn list_folder(dir: &Path) -> Result<Vec<Listed>, ScanError> {
 }
 
 /// Whether the file ends with the `# END` line, reading only its last bytes.
-async fn tail_has_end_marker(path: &Path, size: u64) -> std::io::Result<bool> {
+pub(crate) async fn tail_has_end_marker(path: &Path, size: u64) -> std::io::Result<bool> {
     let mut file = tokio::fs::File::open(path).await?;
     let start = size.saturating_sub(TAIL_BYTES);
     file.seek(SeekFrom::Start(start)).await?;
@@ -1019,7 +1031,7 @@ async fn tail_has_end_marker(path: &Path, size: u64) -> std::io::Result<bool> {
 
 /// `tail` (the end of a file; `whole` when it is the whole file) ends with a `# END` line,
 /// possibly followed by line breaks or spaces.
-fn ends_with_end_marker(tail: &[u8], whole: bool) -> bool {
+pub(crate) fn ends_with_end_marker(tail: &[u8], whole: bool) -> bool {
     let trimmed = tail.trim_ascii_end();
     match trimmed.strip_suffix(b"# END") {
         Some(before) => before.ends_with(b"\n") || (whole && before.is_empty()),

@@ -22,6 +22,7 @@ use crate::commands::reply::AnswerCache;
 use crate::config::Config;
 use crate::metrics::MetricParams;
 use crate::scanner::{Scanner, ScannerConfig};
+use crate::servers::runtime::ServerRuntime;
 use crate::store::{self, StoreError};
 
 pub type Error = anyhow::Error;
@@ -34,8 +35,10 @@ pub struct Data {
     pub pool: PgPool,
     pub config: Config,
     /// Exists even with `PROXIMITY_ENABLED=false`, so that `/proximity_status` can say what it
-    /// does; it never scans then.
+    /// does; it never scans then. The first server's scanner (`servers[0]`).
     pub scanner: Scanner,
+    /// Every game server (`SERVERS`), with its scanner and, when remote, its puller.
+    pub servers: Vec<ServerRuntime>,
     pub params: MetricParams,
     /// Recent answers of the player commands.
     pub answers: AnswerCache,
@@ -81,9 +84,15 @@ impl Data {
         let timing = Timing::default();
         let folder =
             crate::commands::proximity_import::FolderListing::new(scanner.config().dir.clone());
+        let servers = vec![ServerRuntime {
+            label: scanner.config().server.clone(),
+            scanner: scanner.clone(),
+            puller: None,
+        }];
         Data {
             pool: store::with_statement_timeout(&pool, timing.command_statement),
             scanner,
+            servers,
             params,
             answers: AnswerCache::default(),
             discord: Arc::default(),
@@ -91,6 +100,50 @@ impl Data {
             folder,
             command_maps: Arc::new(CommandMaps::new(config.maps_dirs.clone())),
             config,
+        }
+    }
+
+    /// The same, with every configured server; the first one's scanner becomes `scanner`.
+    pub fn with_servers(mut self, servers: Vec<ServerRuntime>) -> Data {
+        if let Some(first) = servers.first() {
+            self.scanner = first.scanner.clone();
+            self.folder = crate::commands::proximity_import::FolderListing::new(
+                first.import_dir().to_path_buf(),
+            );
+            self.servers = servers;
+        }
+        self
+    }
+
+    /// Every server's scan results in one stream, for the summary poster; it closes when every
+    /// scanner has stopped.
+    pub fn scan_events(&self) -> tokio::sync::broadcast::Receiver<crate::scanner::ScanEvent> {
+        if self.servers.len() <= 1 {
+            return self.scanner.subscribe();
+        }
+        let (merged, events) = tokio::sync::broadcast::channel(256);
+        for server in &self.servers {
+            let mut from = server.scanner.subscribe();
+            let to = merged.clone();
+            tokio::spawn(async move {
+                loop {
+                    match from.recv().await {
+                        Ok(event) => {
+                            let _ = to.send(event);
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+        }
+        events
+    }
+
+    /// Starts every server's pulls and scans.
+    pub fn start_servers(&self) {
+        for s in &self.servers {
+            s.start();
         }
     }
 
@@ -282,11 +335,11 @@ pub fn framework(data: Data) -> poise::Framework<Data, Error> {
                         bots: data.config.include_bots,
                         public_url: data.config.web_public_url.clone(),
                     };
-                    tokio::spawn(poster.run(data.scanner.subscribe()));
+                    tokio::spawn(poster.run(data.scan_events()));
                 }
                 // Scanning starts once summaries can be posted, so the backlog is announced.
                 // (Does nothing when the feature or automatic imports are off, or if started.)
-                data.scanner.start();
+                data.start_servers();
                 Ok(data)
             })
         })
@@ -300,11 +353,15 @@ pub async fn start_services(config: Config) -> anyhow::Result<Data> {
         .context("connecting to the database")?;
     // The scanner always exists so that /proximity_status can say what it is doing; with
     // PROXIMITY_ENABLED=false it says "turned off" and never scans.
-    let scanner = Scanner::new(pool.clone(), ScannerConfig::from_config(&config));
+    let servers = ServerRuntime::all(&pool, &config);
+    let scanner = match servers.first() {
+        Some(s) => s.scanner.clone(),
+        None => Scanner::new(pool.clone(), ScannerConfig::from_config(&config)),
+    };
     if !config.enabled {
         info!("PROXIMITY_ENABLED=false: the scanner is off");
     }
-    Ok(Data::new(pool, config, scanner, MetricParams::default()))
+    Ok(Data::new(pool, config, scanner, MetricParams::default()).with_servers(servers))
 }
 
 /// Runs the bot until Ctrl-C, then finishes the current import and stops.
@@ -332,7 +389,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     )
     .await?;
     info!("web dashboard on {}", crate::web::display_url(addr));
-    let scanner = data.scanner.clone();
+    let servers = data.servers.clone();
     let intents = serenity::GatewayIntents::non_privileged();
     let mut client = serenity::ClientBuilder::new(token, intents)
         .framework(framework(data))
@@ -342,7 +399,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             info!("Ctrl-C: finishing the current import, then stopping");
-            scanner.shutdown().await;
+            for s in &servers {
+                s.shutdown().await;
+            }
             shards.shutdown_all().await;
         }
     });

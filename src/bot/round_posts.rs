@@ -215,7 +215,7 @@ pub fn round_embed(s: &RoundPost, public_url: Option<&str>) -> Embed {
             r.round_number
         ))
         .description(format!(
-            "{} played · {} players{}",
+            "{} played · {} players{}{}",
             duration_label(r.duration_ms),
             r.player_count,
             match r.winner.and_then(winner_of) {
@@ -223,6 +223,12 @@ pub fn round_embed(s: &RoundPost, public_url: Option<&str>) -> Embed {
                 Some(Winner::Team(Team::Allies)) => " · Allies won",
                 Some(Winner::Nobody) => " · no winner",
                 None => "",
+            },
+            // The one server of a bot without SERVERS goes unnamed, as before servers existed.
+            if r.server == crate::servers::DEFAULT_LABEL {
+                String::new()
+            } else {
+                format!(" · server {}", escape_markdown(&r.server))
             }
         ))
         .colour(COLOUR)

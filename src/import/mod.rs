@@ -18,6 +18,7 @@ use thiserror::Error;
 
 use crate::format::{Header, ParseError, SkippedSection};
 use crate::metrics::MetricParams;
+use crate::servers::DEFAULT_LABEL;
 use crate::store::StoreError;
 use crate::store::import_log::{self, Attempt, ImportStatus};
 
@@ -169,8 +170,8 @@ pub fn played_at(header: &Header, file_name: &str, fallback: DateTime<Utc>) -> D
         .unwrap_or(fallback)
 }
 
-/// Imports one file's bytes. `complete` accepts a file without `# END` (another tracker's file
-/// that has stopped growing).
+/// Imports one file's bytes as a round of the server [`DEFAULT_LABEL`]. `complete` accepts a
+/// file without `# END` (another tracker's file that has stopped growing).
 pub async fn import_bytes(
     pool: &PgPool,
     file_name: &str,
@@ -178,8 +179,21 @@ pub async fn import_bytes(
     complete: bool,
     params: &MetricParams,
 ) -> Result<ImportReport, ImportError> {
+    import_bytes_from(pool, DEFAULT_LABEL, file_name, bytes, complete, params).await
+}
+
+/// Imports one file's bytes as a round of the game server labelled `server`. A round stored
+/// before (same content) stays the round it is, with the label it was stored with.
+pub async fn import_bytes_from(
+    pool: &PgPool,
+    server: &str,
+    file_name: &str,
+    bytes: impl Into<Bytes>,
+    complete: bool,
+    params: &MetricParams,
+) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
-    let run = pipeline::run(pool, file_name, bytes.into(), complete, params);
+    let run = pipeline::run(pool, server, file_name, bytes.into(), complete, params);
     let stored = tokio::time::timeout(IMPORT_TIMEOUT, run)
         .await
         .map_err(|_| ImportError::Store {
@@ -202,9 +216,22 @@ pub async fn import_bytes(
     })
 }
 
-/// Imports one file from disk and records the attempt in the import log.
+/// Imports one file from disk as a round of the server [`DEFAULT_LABEL`] and records the
+/// attempt in the import log.
 pub async fn import_path(
     pool: &PgPool,
+    path: &Path,
+    complete: bool,
+    params: &MetricParams,
+) -> Result<ImportReport, ImportError> {
+    import_path_from(pool, DEFAULT_LABEL, path, complete, params).await
+}
+
+/// Imports one file from disk as a round of the game server labelled `server` and records the
+/// attempt in the import log.
+pub async fn import_path_from(
+    pool: &PgPool,
+    server: &str,
     path: &Path,
     complete: bool,
     params: &MetricParams,
@@ -217,7 +244,7 @@ pub async fn import_path(
             source,
         })?;
     let size = bytes.len() as i64;
-    let result = import_bytes(pool, &file_name, bytes, complete, params).await;
+    let result = import_bytes_from(pool, server, &file_name, bytes, complete, params).await;
     let logged = record_attempt(pool, path, &file_name, size, &result).await;
     match (result, logged) {
         // A database outage during the import is the error to report, not the log write.

@@ -64,6 +64,7 @@ impl RoundCounts {
 /// Parses and stores `bytes` as round file `file_name`.
 pub async fn run(
     pool: &PgPool,
+    server: &str,
     file_name: &str,
     bytes: Bytes,
     complete: bool,
@@ -128,6 +129,7 @@ pub async fn run(
     let skipped = round.skipped.clone();
     let counts = RoundCounts::of(&round);
     let file = FileFacts {
+        server: server.to_string(),
         file_name: file_name.to_string(),
         file_bytes,
         played_at: played_at(&round.header, file_name, Utc::now()),

@@ -12,6 +12,8 @@ use crate::store::write::{PlayerDirectory, RoundRecord};
 
 /// What the import knows of the file besides its content.
 pub struct FileFacts {
+    /// The label of the game server the file came from.
+    pub server: String,
     pub file_name: String,
     pub file_bytes: i64,
     pub played_at: DateTime<Utc>,
@@ -28,6 +30,7 @@ pub fn round_record(
     let s = &m.summary;
     RoundRecord {
         played_digest,
+        server: file.server,
         file_name: file.file_name,
         file_bytes: file.file_bytes,
         played_at: file.played_at,

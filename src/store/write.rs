@@ -88,6 +88,8 @@ async fn versions<'e>(
 pub struct RoundRecord {
     /// The digest of what was played (`format::canonical_digest`).
     pub played_digest: [u8; 32],
+    /// The label of the game server the file came from (`servers`).
+    pub server: String,
     pub file_name: String,
     pub file_bytes: i64,
     pub played_at: DateTime<Utc>,
@@ -217,9 +219,9 @@ impl RoundTx {
                      start_unix, end_unix, played_at, duration_ms, banner, tracker_version,
                      capabilities, params, skipped_sections, has_end_marker, file_bytes,
                      engagement_count, crossfire_count, escape_count, kill_count, player_count,
-                     support_mean_pct, recorded, winner, defender, time_set_ms)
+                     support_mean_pct, recorded, winner, defender, time_set_ms, server)
                  VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,
-                         $20,$21,$32,$33,$34,$35)
+                         $20,$21,$32,$33,$34,$35,$36)
                  ON CONFLICT DO NOTHING
                  RETURNING id),
              listed AS (
@@ -264,6 +266,7 @@ impl RoundTx {
         .bind(r.winner)
         .bind(r.defender)
         .bind(r.time_set_ms)
+        .bind(&r.server)
         .fetch_one(&mut *self.tx)
         .await?;
         if listed.is_none() {

@@ -86,6 +86,8 @@ impl Filters {
             days,
             now: None,
             bots,
+            // The dashboard shows every server's rounds together.
+            server: None,
         })
     }
 

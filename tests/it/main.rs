@@ -8,6 +8,7 @@
 //!
 //! - `store`: the PostgreSQL store (imports, totals, queries).
 //! - `scanner`: the folder scanner against a database and temporary folders.
+//! - `servers`: remote game servers over SFTP against a real sshd the tests start.
 //! - `commands`: every player command through the fake Discord, on the sample rounds.
 //! - `bot`: the bot end to end with its scanner.
 //! - `discord_rules`: the bot under Discord's limits, deadlines and failures.
@@ -31,6 +32,7 @@ mod fake_discord;
 mod gunfights;
 mod objectives;
 mod scanner;
+mod servers;
 mod store;
 mod tracker;
 mod web;

@@ -1221,6 +1221,7 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
                     days,
                     now: Some(now),
                     bots: false,
+                    server: None,
                 });
             }
         }

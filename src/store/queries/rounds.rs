@@ -30,11 +30,13 @@ pub struct RoundHeadline {
     pub support_mean_pct: Option<f64>,
     /// 1 Axis, 2 Allies, 0 nobody; `None` when the round's file did not say.
     pub winner: Option<i16>,
+    /// The label of the game server it was played on.
+    pub server: String,
 }
 
 pub(super) const ROUND_COLUMNS: &str = "id, file_name, map, round_number, played_at, duration_ms, \
     engagement_count, crossfire_count, escape_count, kill_count, player_count, support_mean_pct, \
-    winner";
+    winner, server";
 
 pub async fn round(pool: &PgPool, round_id: i64) -> Result<Option<RoundHeadline>, StoreError> {
     let sql = format!("SELECT {ROUND_COLUMNS} FROM rounds WHERE id = $1");
@@ -238,14 +240,26 @@ pub async fn maps(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
     .await?)
 }
 
-/// The latest round played (of the player `guid` when given, on `day` when given, UTC).
+/// Each game server's label with its number of rounds, most first.
+pub async fn rounds_per_server(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT server, count(*)::int8 FROM rounds GROUP BY server ORDER BY count(*) DESC, server",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The latest round played (of the player `guid` when given, on `day` when given, UTC, on the
+/// game server `server` when given).
 pub async fn latest_round(
     pool: &PgPool,
     guid: Option<&str>,
     day: Option<chrono::NaiveDate>,
+    server: Option<&str>,
 ) -> Result<Option<i64>, StoreError> {
     let day_filter = "($2::date IS NULL OR r.played_at >= $2::date::timestamptz
-                       AND r.played_at < ($2::date + 1)::timestamptz)";
+                       AND r.played_at < ($2::date + 1)::timestamptz)
+                      AND ($3::text IS NULL OR r.server = $3)";
     let sql = match guid {
         Some(_) => format!(
             "SELECT r.id FROM round_players p JOIN rounds r ON r.id = p.round_id
@@ -260,6 +274,7 @@ pub async fn latest_round(
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(guid)
         .bind(day)
+        .bind(server)
         .fetch_optional(pool)
         .await?)
 }

@@ -16,6 +16,8 @@ pub struct Scope {
     /// Count Omni-bots among the players (`PROXIMITY_INCLUDE_BOTS`); by default rankings, duos
     /// and medians are of people only.
     pub bots: bool,
+    /// Only the rounds of the game server with this label; `None`: every server.
+    pub server: Option<String>,
 }
 
 /// How a period is read: whole years and whole months from the totals
@@ -108,6 +110,9 @@ impl Scope {
         if let Some(map) = &self.map {
             q.push(" AND r.map = ").push_bind(map.clone());
         }
+        if let Some(server) = &self.server {
+            q.push(" AND r.server = ").push_bind(server.clone());
+        }
         if let Some(since) = self.since() {
             q.push(" AND r.played_at >= ").push_bind(since);
         }
@@ -115,6 +120,14 @@ impl Scope {
 
     /// Appends the filters of the totals rows (alias `t`) that lie inside the scope.
     pub(super) fn push_totals_filters(&self, q: &mut QueryBuilder<Postgres>, p: &Periods) {
+        // The totals sum every server's rounds: a question about one server reads its
+        // per-round rows instead (`push_raw_filters`), which keeps the totals as they are and
+        // the answer exact; one server's rounds are a part of the whole, found by
+        // `rounds_server_played_at`.
+        if self.server.is_some() {
+            q.push(" AND false");
+            return;
+        }
         if let Some(map) = &self.map {
             q.push(" AND t.map = ").push_bind(map.clone());
         }
@@ -138,6 +151,11 @@ impl Scope {
     /// from the totals: those played in the part of a month where the period starts, and those
     /// in scope that are not in the totals yet (`totals_pending`, see store::totals).
     pub(super) fn push_raw_filters(&self, q: &mut QueryBuilder<Postgres>, p: &Periods) {
+        if self.server.is_some() {
+            // Every round of the server in scope, none from the totals.
+            self.push_filters(q);
+            return;
+        }
         if let Some(map) = &self.map {
             q.push(" AND r.map = ").push_bind(map.clone());
         }
