@@ -102,20 +102,9 @@ pub async fn resolve_player(ctx: Context<'_>, name: Option<&str>) -> Result<Play
 /// that only one player matches. Otherwise a [`crate::bot::UserError`] naming the candidates or
 /// the closest names.
 pub async fn find_player(pool: &PgPool, input: &str) -> Result<PlayerRow, Error> {
-    for guid in [input.to_string(), input.to_uppercase()] {
-        if let Some(p) = queries::player(pool, &guid).await? {
-            return Ok(p);
-        }
-    }
-    let found = queries::find_players(pool, input, 26).await?;
-    let key = match_key(input.as_bytes());
-    if let Some(p) = found.iter().find(|p| match_key(&p.name) == key) {
-        return Ok(p.clone());
-    }
-    match found.len() {
-        1 => return Ok(found[0].clone()),
-        0 => {}
-        _ => {
+    match queries::match_player(pool, input).await? {
+        queries::PlayerMatch::One(p) => return Ok(p),
+        queries::PlayerMatch::Several(found) => {
             let names: Vec<String> = found
                 .iter()
                 .take(SUGGESTIONS)
@@ -127,6 +116,7 @@ pub async fn find_player(pool: &PgPool, input: &str) -> Result<PlayerRow, Error>
                 names.join(", ")
             )));
         }
+        queries::PlayerMatch::None => {}
     }
     let all = queries::all_player_names(pool).await?;
     if all.is_empty() {

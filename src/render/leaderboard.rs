@@ -21,8 +21,8 @@ const ROW: i32 = 54;
 const LEFT: i32 = 20;
 const RIGHT: i32 = LEADERBOARD_WIDTH as i32 - 28;
 /// Where names and bars start (after the rank), and the bar's full length.
-const NAME_X: i32 = 76;
-const BAR_LEN: i32 = 340;
+pub(crate) const NAME_X: i32 = 76;
+pub(crate) const BAR_LEN: i32 = 340;
 
 /// Leaderboard image height for `rows` rows: 126 + 54 per row (at least one row, so an empty
 /// board has room for its "No data" notice; at most [`LEADERBOARD_MAX_ROWS`]).
@@ -255,13 +255,36 @@ fn lb_row(
         ))
         .map_err(draw_err)?;
     }
+    ranked_head(
+        area,
+        (line1, line2),
+        rank,
+        &entry.value,
+        &row.name_raw,
+        bar_fraction(row.value, best, input.better),
+        &entry.samples,
+    )
+}
+
+/// The head of a ranked row, shared by the boards: rank, name and value on `lines.0`; a bar of
+/// `fraction` of the full length in the rank's colour, and the samples on the right, on
+/// `lines.1`.
+pub(crate) fn ranked_head(
+    area: &Area<'_>,
+    (line1, line2): (i32, i32),
+    rank: usize,
+    value: &str,
+    name_raw: &[u8],
+    fraction: f64,
+    samples: &str,
+) -> Result<(), RenderError> {
     rank_label(area, rank, (NAME_X - 10, line1))?;
     let value_style = anchored(
         text(size::VALUE, true, theme::TEXT),
         HPos::Right,
         VPos::Center,
     );
-    let value = fit(area, &entry.value, &value_style, 170);
+    let value = fit(area, value, &value_style, 170);
     put(area, &value, &value_style, (RIGHT, line1))?;
     let name_style = anchored(
         text(size::BODY, false, theme::TEXT),
@@ -271,7 +294,7 @@ fn lb_row(
     let room = RIGHT - NAME_X - text_width(area, &value, &value_style) as i32 - 16;
     let name = fit(
         area,
-        &display_name(&row.name_raw),
+        &display_name(name_raw),
         &name_style,
         room.max(40) as u32,
     );
@@ -284,7 +307,7 @@ fn lb_row(
         theme::LINE.filled(),
     ))
     .map_err(draw_err)?;
-    let len = (bar_fraction(row.value, best, input.better) * BAR_LEN as f64).round() as i32;
+    let len = (fraction.clamp(0.0, 1.0) * BAR_LEN as f64).round() as i32;
     if len > 0 {
         area.draw(&Rectangle::new(
             [(NAME_X, top), (NAME_X + len.max(3), bottom)],
@@ -299,7 +322,7 @@ fn lb_row(
     );
     let samples = fit(
         area,
-        &entry.samples,
+        samples,
         &samples_style,
         (RIGHT - NAME_X - BAR_LEN - 16) as u32,
     );

@@ -6,10 +6,10 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::RenderError;
 use super::canvas::{
-    Area, Canvas, Rendered, anchored, display_name, draw_err, ensure_fonts, fit, fmt_compact,
-    fmt_duration_ms, fmt_int, no_data, put, size, text, text_width, theme,
+    Area, Canvas, Rendered, anchored, draw_err, ensure_fonts, fit, fmt_compact, fmt_duration_ms,
+    fmt_int, no_data, put, size, text, theme,
 };
-use super::leaderboard::{bar_colour, header, rank_label};
+use super::leaderboard::{NAME_X, header, ranked_head};
 use crate::metrics::{OBJECTIVE_TALLIES, ObjectiveTally, TallyUnit};
 
 /// Objective board image width in pixels.
@@ -19,8 +19,6 @@ pub const OBJECTIVES_MAX_ROWS: usize = 15;
 const HEADER: i32 = 116;
 const ROW: i32 = 80;
 const RIGHT: i32 = OBJECTIVES_WIDTH as i32 - 28;
-const NAME_X: i32 = 76;
-const BAR_LEN: i32 = 340;
 
 /// Objective board height for `rows` players (at least one, at most [`OBJECTIVES_MAX_ROWS`]).
 pub fn objectives_height(rows: usize) -> u32 {
@@ -168,68 +166,24 @@ fn board_row(
         ))
         .map_err(draw_err)?;
     }
-    rank_label(area, rank, (NAME_X - 10, line1))?;
-    let value_style = anchored(
-        text(size::VALUE, true, theme::TEXT),
-        HPos::Right,
-        VPos::Center,
-    );
-    let value = fit(
-        area,
-        &tally_value(tally, line.value(tally)),
-        &value_style,
-        170,
-    );
-    put(area, &value, &value_style, (RIGHT, line1))?;
-    let name_style = anchored(
-        text(size::BODY, false, theme::TEXT),
-        HPos::Left,
-        VPos::Center,
-    );
-    let room = RIGHT - NAME_X - text_width(area, &value, &value_style) as i32 - 16;
-    let name = fit(
-        area,
-        &display_name(&line.name_raw),
-        &name_style,
-        room.max(40) as u32,
-    );
-    put(area, &name, &name_style, (NAME_X, line1))?;
-
-    let (top, bottom) = (line2 - 5, line2 + 5);
-    area.draw(&Rectangle::new(
-        [(NAME_X, top), (NAME_X + BAR_LEN, bottom)],
-        theme::LINE.filled(),
-    ))
-    .map_err(draw_err)?;
     let share = if best > 0.0 {
-        (line.value(tally) / best).clamp(0.0, 1.0)
+        line.value(tally) / best
     } else {
         0.0
     };
-    let len = (share * f64::from(BAR_LEN)).round() as i32;
-    if len > 0 {
-        area.draw(&Rectangle::new(
-            [(NAME_X, top), (NAME_X + len.max(3), bottom)],
-            bar_colour(rank).filled(),
-        ))
-        .map_err(draw_err)?;
-    }
-    let small_right = anchored(
-        text(size::SMALL, false, theme::MUTED),
-        HPos::Right,
-        VPos::Center,
-    );
     let rounds = match line.rounds {
         1 => "1 round".to_string(),
         n => format!("{} rounds", fmt_compact(n)),
     };
-    let rounds = fit(
+    ranked_head(
         area,
+        (line1, line2),
+        rank,
+        &tally_value(tally, line.value(tally)),
+        &line.name_raw,
+        share,
         &rounds,
-        &small_right,
-        (RIGHT - NAME_X - BAR_LEN - 16) as u32,
-    );
-    put(area, &rounds, &small_right, (RIGHT, line2))?;
+    )?;
     let small_left = anchored(
         text(size::SMALL, false, theme::MUTED),
         HPos::Left,
@@ -247,6 +201,7 @@ fn board_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::leaderboard::BAR_LEN;
     use crate::render::testutil::{Image, rgb};
 
     fn line(name: &str, rounds: i64, plants: f64, carry_ms: f64) -> ObjectiveLine {

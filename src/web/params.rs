@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use super::error::{Suggestion, WebError};
 use crate::commands::resolve::closest;
 use crate::heat::HeatKind;
-use crate::names::{clean_name, match_key};
+use crate::names::clean_name;
 use crate::store::queries::{self, PlayerRow, Scope};
 
 /// The raw parameters, all optional text: each is checked with a message of its own rather
@@ -172,19 +172,9 @@ pub async fn resolve_player(pool: &PgPool, input: &str) -> Result<PlayerRow, Web
     if input.len() > MAX_NAME {
         return Err(not_found(Vec::new()));
     }
-    for guid in [input.to_string(), input.to_uppercase()] {
-        if let Some(p) = queries::player(pool, &guid).await? {
-            return Ok(p);
-        }
-    }
-    let found = queries::find_players(pool, input, 26).await?;
-    let key = match_key(input.as_bytes());
-    if let Some(p) = found.iter().find(|p| match_key(&p.name) == key) {
-        return Ok(p.clone());
-    }
-    match found.as_slice() {
-        [only] => Ok(only.clone()),
-        [] => {
+    match queries::match_player(pool, input).await? {
+        queries::PlayerMatch::One(p) => Ok(p),
+        queries::PlayerMatch::None => {
             let all = queries::all_player_names(pool).await?;
             let names: Vec<String> = all.iter().map(|p| clean_name(&p.name)).collect();
             let near = closest(input, names.iter().map(String::as_str), SUGGESTIONS);
@@ -195,7 +185,9 @@ pub async fn resolve_player(pool: &PgPool, input: &str) -> Result<PlayerRow, Web
                 .collect();
             Err(not_found(suggestions))
         }
-        many => Err(not_found(many.iter().take(SUGGESTIONS).map(link).collect())),
+        queries::PlayerMatch::Several(many) => {
+            Err(not_found(many.iter().take(SUGGESTIONS).map(link).collect()))
+        }
     }
 }
 

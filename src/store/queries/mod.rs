@@ -30,7 +30,8 @@ pub use links::{
 };
 pub use objectives::{ObjectiveRow, objective_board, objective_heat};
 pub use players::{
-    CardFigure, CardFigures, PlayerRow, all_player_names, find_players, player, player_card,
+    CardFigure, CardFigures, PlayerMatch, PlayerRow, all_player_names, find_players, match_player,
+    player, player_card,
 };
 pub use replays::{ReplayEngagement, ReplayLife, ReplayObjective, ReplayRows, replay_rows};
 pub use rounds::{

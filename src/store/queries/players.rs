@@ -221,3 +221,35 @@ pub async fn player_card(
         rows: out,
     }))
 }
+
+/// How what someone typed for a player matches the players.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlayerMatch {
+    One(PlayerRow),
+    /// Several players match (at most 26, most recently seen first).
+    Several(Vec<PlayerRow>),
+    None,
+}
+
+/// The player `input` names: a GUID (exact, or upper-cased), an exact cleaned name, or a name
+/// part / GUID prefix that only one player matches. Discord and the web present the rest.
+pub async fn match_player(pool: &PgPool, input: &str) -> Result<PlayerMatch, StoreError> {
+    for guid in [input.to_string(), input.to_uppercase()] {
+        if let Some(p) = player(pool, &guid).await? {
+            return Ok(PlayerMatch::One(p));
+        }
+    }
+    let found = find_players(pool, input, 26).await?;
+    let key = crate::names::match_key(input.as_bytes());
+    if let Some(p) = found
+        .iter()
+        .find(|p| crate::names::match_key(&p.name) == key)
+    {
+        return Ok(PlayerMatch::One(p.clone()));
+    }
+    Ok(match found.len() {
+        0 => PlayerMatch::None,
+        1 => PlayerMatch::One(found.into_iter().next().expect("one")),
+        _ => PlayerMatch::Several(found),
+    })
+}
