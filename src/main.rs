@@ -42,6 +42,10 @@ enum Command {
         /// (files of other trackers that have not changed for 10 s are accepted anyway).
         #[arg(long)]
         complete: bool,
+        /// The label of the game server the files come from (one of SERVERS; default: the
+        /// only server, or `default`).
+        #[arg(long)]
+        server: Option<String>,
     },
     /// Print what the database holds and what the importer has seen.
     Status,
@@ -138,7 +142,14 @@ async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
             serve_web(&config, &pool).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { paths, complete } => import_files(&config, &paths, complete).await,
+        Command::Import {
+            paths,
+            complete,
+            server,
+        } => {
+            let server = import_server(&config, server)?;
+            import_files(&config, &paths, complete, &server).await
+        }
         Command::Check => {
             let http = config
                 .discord_token
@@ -249,7 +260,31 @@ fn redact(url: &str) -> String {
 /// the database went away (1 is any other failure, such as a file refused).
 const EXIT_DATABASE_UNAVAILABLE: u8 = 3;
 
-async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Result<ExitCode> {
+/// The server imported files belong to: the one named, which must be configured; without a
+/// name, the only server there is.
+fn import_server(config: &Config, named: Option<String>) -> Result<String> {
+    let labels: Vec<&str> = config.servers.iter().map(|s| s.label.as_str()).collect();
+    match (named, labels.as_slice()) {
+        (Some(name), _) if labels.contains(&name.as_str()) => Ok(name),
+        (Some(name), _) => anyhow::bail!(
+            "--server {name}: no such server; the servers are {} (SERVERS in .env)",
+            labels.join(", ")
+        ),
+        (None, [only]) => Ok(only.to_string()),
+        (None, _) => anyhow::bail!(
+            "several servers are configured ({}): say which one the files come from with \
+             --server",
+            labels.join(", ")
+        ),
+    }
+}
+
+async fn import_files(
+    config: &Config,
+    paths: &[PathBuf],
+    complete: bool,
+    server: &str,
+) -> Result<ExitCode> {
     let files = collect_files(paths)?;
     let pool = connect(config).await?;
     let params = MetricParams::default();
@@ -277,7 +312,7 @@ async fn import_files(config: &Config, paths: &[PathBuf], complete: bool) -> Res
     for (done, f) in files.iter().enumerate() {
         bar.set_message(import::file_name_of(f));
         let settled = complete || has_stopped_growing(f);
-        match import::import_path(&pool, f, settled, &params).await {
+        match import::import_path_from(&pool, server, f, settled, &params).await {
             Ok(report) => {
                 match report.outcome {
                     import::ImportOutcome::Imported { .. }

@@ -311,3 +311,54 @@ async fn import_into_a_pipe_tells_every_files_outcome_and_why() {
     );
     db.drop_db().await;
 }
+
+/// With several servers configured, `proximity import --server` says which one the files come
+/// from, and its rounds keep that label; without it, or with a label that is not configured,
+/// nothing is imported and the error says what to do.
+#[tokio::test]
+async fn import_labels_its_rounds_with_the_server_named() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir
+        .path()
+        .join("2026-01-10-190000-supply-round-1_engagements.txt");
+    std::fs::write(
+        &file,
+        write(&synth_round(&SynthOptions::new("supply", 1, 4, 60, 8))),
+    )
+    .expect("write");
+    let path = file.to_string_lossy().into_owned();
+    let servers = format!(
+        "lan={},eu={}",
+        dir.path().join("lan").display(),
+        dir.path().join("eu").display()
+    );
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("SERVERS", servers.as_str()),
+    ];
+
+    let unnamed = run_binary(&["import", &path], &env).await;
+    assert_eq!(unnamed.status.code(), Some(1));
+    assert_eq!(
+        text(&unnamed.stderr).trim(),
+        "error: several servers are configured (lan, eu): say which one the files come from \
+         with --server"
+    );
+    let unknown = run_binary(&["import", "--server", "us", &path], &env).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(
+        text(&unknown.stderr).trim(),
+        "error: --server us: no such server; the servers are lan, eu (SERVERS in .env)"
+    );
+    assert_eq!(rounds(&db).await.0, 0);
+
+    let named = run_binary(&["import", "--server", "eu", &path], &env).await;
+    assert_eq!(named.status.code(), Some(0), "{}", text(&named.stdout));
+    let labels: Vec<String> = sqlx::query_scalar("SELECT server FROM rounds")
+        .fetch_all(&db.pool)
+        .await
+        .expect("labels");
+    assert_eq!(labels, ["eu"]);
+    db.drop_db().await;
+}
