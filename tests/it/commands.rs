@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use fake_discord::*;
-use proximity::metrics::{Card, MetricParams};
+use proximity::metrics::Card;
 use proximity::render;
-use proximity_testkit::{BotHarness, BotOptions, TestDb};
+use proximity_testkit::{BotHarness, BotOptions};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -28,16 +28,7 @@ struct Env {
 
 impl Env {
     async fn start() -> Env {
-        let db = TestDb::new().await;
-        let files = proximity::import::collect_files(&[proximity::demo::samples_dir()])
-            .expect("sample files");
-        assert_eq!(files.len(), 6);
-        let params = MetricParams::default();
-        for f in &files {
-            proximity::import::import_path(&db.pool, f, false, &params)
-                .await
-                .expect("import a sample");
-        }
+        let db = crate::samples_db().await;
         let bot = BotHarness::start(BotOptions {
             db: Some(db),
             ..BotOptions::default()

@@ -515,17 +515,14 @@ pub(crate) mod commands {
 
     /// A bot on a database holding the sample rounds, and the rounds as parsed.
     pub(crate) async fn bot_with_samples() -> (BotHarness, Vec<Round>) {
-        let db = TestDb::new().await;
+        let db = crate::samples_db().await;
         let mut files =
             proximity::import::collect_files(&[proximity::demo::samples_dir()]).expect("samples");
         files.sort();
-        let mut rounds = Vec::new();
-        for f in &files {
-            proximity::import::import_path(&db.pool, f, false, &MetricParams::default())
-                .await
-                .expect("imports");
-            rounds.push(format::parse(&std::fs::read(f).unwrap()).unwrap());
-        }
+        let rounds: Vec<Round> = files
+            .iter()
+            .map(|f| format::parse(&std::fs::read(f).unwrap()).unwrap())
+            .collect();
         let bot = BotHarness::start(BotOptions {
             db: Some(db),
             ..BotOptions::default()

@@ -43,3 +43,18 @@ mod what_players_see;
 /// machine most (headless Chromium, the 64-player round), so that they never run side by side
 /// on a 2-core machine.
 pub static CPU_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A database of the six sample rounds, imported as `proximity demo` imports them.
+pub async fn samples_db() -> proximity_testkit::TestDb {
+    let db = proximity_testkit::TestDb::new().await;
+    let files =
+        proximity::import::collect_files(&[proximity::demo::samples_dir()]).expect("samples");
+    assert_eq!(files.len(), 6);
+    let params = proximity::metrics::MetricParams::default();
+    for f in &files {
+        proximity::import::import_path(&db.pool, f, false, &params)
+            .await
+            .expect("import a sample");
+    }
+    db
+}

@@ -111,20 +111,7 @@ pub async fn get(url: &str) -> Answer {
     request(Method::GET, url, &[]).await
 }
 
-/// A database of the six sample rounds.
-pub async fn samples_db() -> TestDb {
-    let db = TestDb::new().await;
-    let files =
-        proximity::import::collect_files(&[proximity::demo::samples_dir()]).expect("samples");
-    assert_eq!(files.len(), 6);
-    let params = MetricParams::default();
-    for f in &files {
-        proximity::import::import_path(&db.pool, f, false, &params)
-            .await
-            .expect("import a sample");
-    }
-    db
-}
+pub use crate::samples_db;
 
 /// The kills of `map` per 64-unit cell (all teams), from the raw engagement rows.
 pub async fn raw_kill_cells(pool: &PgPool, map: &str) -> BTreeMap<(i64, i64), i64> {

@@ -180,16 +180,26 @@ async fn every_page_works_in_headless_chromium() {
     let _heavy = crate::CPU_HEAVY.lock().await;
     let db = samples_db().await;
     let web = Web::start(&db.pool, RequestLimit::default()).await;
-    let (c, driver) = start_browser().await;
-    // The checks run in a task of their own, so that a failed one still closes the browser.
-    let checks = tokio::spawn(every_page(c.clone(), web.base.clone(), db.pool.clone())).await;
-    let _ = c.close().await;
-    drop(driver);
-    if let Err(failed) = checks {
-        std::panic::resume_unwind(failed.into_panic());
-    }
+    let (b, pool) = (web.base.clone(), db.pool.clone());
+    in_browser(|c| every_page(c, b, pool)).await;
     drop(web);
     db.drop_db().await;
+}
+
+/// Runs `checks` on a fresh browser. They run in a task of their own, so that a failed one
+/// still closes the browser before its panic goes on.
+async fn in_browser<F, Fut>(checks: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (c, driver) = start_browser().await;
+    let outcome = tokio::spawn(checks(c.clone())).await;
+    let _ = c.close().await;
+    drop(driver);
+    if let Err(failed) = outcome {
+        std::panic::resume_unwind(failed.into_panic());
+    }
 }
 
 /// With the server's command map for supply, the heatmap page draws the map's own image under
@@ -211,11 +221,8 @@ async fn the_heatmap_page_draws_the_servers_command_map() {
         maps.path().to_path_buf(),
     ]));
     let web = Web::start_with_maps(&db.pool, RequestLimit::default(), command_maps).await;
-    let (c, driver) = start_browser().await;
     let b = web.base.clone();
-    let client = c.clone();
-    let checks = tokio::spawn(async move {
-        let c = client;
+    in_browser(|c| async move {
         load(
             &c,
             &format!("{b}/heatmap?map=supply&kind=kills"),
@@ -237,11 +244,6 @@ async fn the_heatmap_page_draws_the_servers_command_map() {
         assert_eq!(bottom, [SOUTH[0], SOUTH[1], SOUTH[2], 255]);
     })
     .await;
-    let _ = c.close().await;
-    drop(driver);
-    if let Err(failed) = checks {
-        std::panic::resume_unwind(failed.into_panic());
-    }
     drop(web);
     db.drop_db().await;
 }

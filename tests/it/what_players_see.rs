@@ -4,24 +4,14 @@
 use std::time::Duration;
 
 use fake_discord::*;
-use proximity::metrics::{FIGURES, MetricParams};
-use proximity_testkit::{BotHarness, BotOptions, TestDb};
+use proximity::metrics::FIGURES;
+use proximity_testkit::{BotHarness, BotOptions};
 use serde_json::json;
 
 /// Failure guard only.
 const T: Duration = Duration::from_secs(60);
 
-async fn samples_db() -> TestDb {
-    let db = TestDb::new().await;
-    let files =
-        proximity::import::collect_files(&[proximity::demo::samples_dir()]).expect("sample files");
-    for f in &files {
-        proximity::import::import_path(&db.pool, f, false, &MetricParams::default())
-            .await
-            .expect("import a sample");
-    }
-    db
-}
+use crate::samples_db;
 
 /// The ranked lines of a list embed, without their ranks ("**#3** ").
 fn entries(description: &str) -> Vec<String> {
