@@ -234,6 +234,35 @@ async fn main() -> anyhow::Result<()> {
             "spawn timing 10y",
             Box::new(move |r| json!({"metric": figure("spawn timing"), "days": all(r)})),
         ),
+        // One game server of two: its own rows of the totals.
+        (
+            "leaderboard",
+            "crossfire kills 10y, one server",
+            Box::new(move |r| json!({"metric": 4, "days": all(r), "server": "public"})),
+        ),
+        ("player", "10y, one server", {
+            let g = g.clone();
+            Box::new(move |r| json!({"name": g, "days": all(r), "server": "public"}))
+        }),
+        (
+            "heatmap",
+            "supply kills 10y, one server",
+            Box::new(move |r| json!({"map": "supply", "days": all(r), "server": "competitive"})),
+        ),
+        (
+            "best_duo",
+            "all maps 10y, one server",
+            Box::new(move |r| json!({"days": all(r), "server": "public"})),
+        ),
+        (
+            "objectives",
+            "plants 10y, one server",
+            Box::new(move |r| json!({"days": all(r), "server": "competitive"})),
+        ),
+        ("weapons", "a player 10y, one server", {
+            let g = g.clone();
+            Box::new(move |r| json!({"player": g, "days": all(r), "server": "public"}))
+        }),
         ("proximity_status", "(admin)", Box::new(|_| json!({}))),
         ("link", "", {
             let g = g.clone();

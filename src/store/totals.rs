@@ -76,9 +76,9 @@ pub async fn add_all_pending(pool: &PgPool) -> Result<usize, StoreError> {
 /// A pending round's id and death cells (`import::rows::death_cells`) as parallel arrays.
 type Claimed = (i64, Vec<i32>, Vec<i32>, Vec<i16>, Vec<i16>, Vec<i32>);
 
-/// A row of `heat_totals`: map, months, bucket and kind (1 deaths, 2 presence, 3 objective
-/// play).
-type TotalKey = (String, i16, DateTime<Utc>, i16);
+/// A row of `heat_totals`: map, server, months, bucket and kind (1 deaths, 2 presence, 3
+/// objective play).
+type TotalKey = (String, String, i16, DateTime<Utc>, i16);
 
 /// Cells and their counts.
 type Cells = HashMap<HeatCell, i32>;
@@ -101,9 +101,11 @@ async fn batch_heat(
     claimed: Vec<Claimed>,
 ) -> Result<BTreeMap<TotalKey, Cells>, StoreError> {
     let ids: Vec<i64> = claimed.iter().map(|c| c.0).collect();
-    // Map, played at, then the presence cells as parallel arrays (none for a round without).
+    // Map, server, played at, then the presence cells as parallel arrays (none for a round
+    // without).
     type Presence = (
         i64,
+        String,
         String,
         DateTime<Utc>,
         Option<Vec<i32>>,
@@ -111,27 +113,29 @@ async fn batch_heat(
         Option<Vec<i32>>,
     );
     let rounds: Vec<Presence> = sqlx::query_as(
-        "SELECT r.id, r.map, r.played_at, c.cell_x, c.cell_y, c.samples
+        "SELECT r.id, r.map, r.server, r.played_at, c.cell_x, c.cell_y, c.samples
          FROM rounds r LEFT JOIN round_presence c ON c.round_id = r.id
          WHERE r.id = ANY ($1)",
     )
     .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;
-    // Summed per month first (one map and month per round), then months into years.
-    let mut months: BTreeMap<(String, DateTime<Utc>, i16), Cells> = BTreeMap::new();
+    // Summed per month first (one map, server and month per round), then months into years.
+    let mut months: BTreeMap<(String, String, DateTime<Utc>, i16), Cells> = BTreeMap::new();
     let mut deaths: HashMap<i64, Claimed> = claimed.into_iter().map(|c| (c.0, c)).collect();
-    let mut round_months: HashMap<i64, (String, DateTime<Utc>)> = HashMap::new();
-    for (id, map, played_at, xs, ys, ns) in rounds {
+    let mut round_months: HashMap<i64, (String, String, DateTime<Utc>)> = HashMap::new();
+    for (id, map, server, played_at, xs, ys, ns) in rounds {
         let [(_, month), _] = periods(played_at);
-        round_months.insert(id, (map.clone(), month));
+        round_months.insert(id, (map.clone(), server.clone(), month));
         if let Some((_, xs, ys, kts, tts, ns)) = deaths.remove(&id) {
             if !same_lengths(&[xs.len(), ys.len(), kts.len(), tts.len(), ns.len()]) {
                 return Err(StoreError::Corrupt(format!(
                     "totals_pending of round {id}: arrays of different lengths"
                 )));
             }
-            let cells = months.entry((map.clone(), month, 1)).or_default();
+            let cells = months
+                .entry((map.clone(), server.clone(), month, 1))
+                .or_default();
             for i in 0..ns.len() {
                 *cells.entry((xs[i], ys[i], kts[i], tts[i])).or_insert(0) += ns[i];
             }
@@ -146,7 +150,7 @@ async fn batch_heat(
                 "round_presence of round {id}: arrays of different lengths"
             )));
         }
-        let cells = months.entry((map, month, 2)).or_default();
+        let cells = months.entry((map, server, month, 2)).or_default();
         for i in 0..ns.len() {
             *cells.entry((xs[i], ys[i], 0, 0)).or_insert(0) += ns[i];
         }
@@ -158,20 +162,24 @@ async fn batch_heat(
             .fetch_all(&mut **tx)
             .await?;
     for (id, x, y, team, n) in objective {
-        let Some((map, month)) = round_months.get(&id) else {
+        let Some((map, server, month)) = round_months.get(&id) else {
             continue;
         };
-        let cells = months.entry((map.clone(), *month, 3)).or_default();
+        let cells = months
+            .entry((map.clone(), server.clone(), *month, 3))
+            .or_default();
         *cells.entry((x, y, team, 0)).or_insert(0) += n;
     }
     let mut rows: BTreeMap<TotalKey, Cells> = BTreeMap::new();
-    for ((map, month, kind), cells) in months {
+    for ((map, server, month, kind), cells) in months {
         let [_, (_, year)] = periods(month);
-        let year_cells = rows.entry((map.clone(), 12, year, kind)).or_default();
+        let year_cells = rows
+            .entry((map.clone(), server.clone(), 12, year, kind))
+            .or_default();
         for (&key, &n) in &cells {
             *year_cells.entry(key).or_insert(0) += n;
         }
-        rows.insert((map, 1, month, kind), cells);
+        rows.insert((map, server, 1, month, kind), cells);
     }
     Ok(rows)
 }
@@ -186,25 +194,29 @@ async fn add_heat(
     }
     let keys: Vec<&TotalKey> = heat.keys().collect();
     let maps: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
-    let months: Vec<i16> = keys.iter().map(|k| k.1).collect();
-    let buckets: Vec<DateTime<Utc>> = keys.iter().map(|k| k.2).collect();
-    let kinds: Vec<i16> = keys.iter().map(|k| k.3).collect();
+    let servers: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    let months: Vec<i16> = keys.iter().map(|k| k.2).collect();
+    let buckets: Vec<DateTime<Utc>> = keys.iter().map(|k| k.3).collect();
+    let kinds: Vec<i16> = keys.iter().map(|k| k.4).collect();
     // Rows must exist to be locked; created and then locked in key order, like rollup_heat.
     sqlx::query(
-        "INSERT INTO heat_totals (months, bucket, map, kind, cell_x, cell_y, killer_team,
+        "INSERT INTO heat_totals (months, bucket, map, server, kind, cell_x, cell_y, killer_team,
              target_team, n)
-         SELECT m, b, map, k, '{}', '{}', '{}', '{}', '{}'
-         FROM UNNEST($1::text[], $2::int2[], $3::timestamptz[], $4::int2[]) AS u(map, m, b, k)
-         ORDER BY m, b, map COLLATE \"C\", k
-         ON CONFLICT (months, bucket, map, kind) DO NOTHING",
+         SELECT m, b, map, s, k, '{}', '{}', '{}', '{}', '{}'
+         FROM UNNEST($1::text[], $2::text[], $3::int2[], $4::timestamptz[], $5::int2[])
+             AS u(map, s, m, b, k)
+         ORDER BY m, b, map COLLATE \"C\", s COLLATE \"C\", k
+         ON CONFLICT (months, bucket, map, server, kind) DO NOTHING",
     )
     .bind(&maps)
+    .bind(&servers)
     .bind(&months)
     .bind(&buckets)
     .bind(&kinds)
     .execute(&mut **tx)
     .await?;
     type Row = (
+        String,
         String,
         i16,
         DateTime<Utc>,
@@ -216,14 +228,16 @@ async fn add_heat(
         Vec<i32>,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT map, months, bucket, kind, cell_x, cell_y, killer_team, target_team, n
+        "SELECT map, server, months, bucket, kind, cell_x, cell_y, killer_team, target_team, n
          FROM heat_totals
-         WHERE (map, months, bucket, kind) IN
-             (SELECT * FROM UNNEST($1::text[], $2::int2[], $3::timestamptz[], $4::int2[]))
-         ORDER BY months, bucket, map COLLATE \"C\", kind
+         WHERE (map, server, months, bucket, kind) IN
+             (SELECT * FROM UNNEST($1::text[], $2::text[], $3::int2[], $4::timestamptz[],
+                                   $5::int2[]))
+         ORDER BY months, bucket, map COLLATE \"C\", server COLLATE \"C\", kind
          FOR UPDATE",
     )
     .bind(&maps)
+    .bind(&servers)
     .bind(&months)
     .bind(&buckets)
     .bind(&kinds)
@@ -231,15 +245,15 @@ async fn add_heat(
     .await?;
     // Every row merged in memory (sorted by cell), then written back in one statement.
     let mut merged_rows = Vec::with_capacity(rows.len());
-    for (map, months, bucket, kind, xs, ys, kts, tts, ns) in rows {
-        let key = (map, months, bucket, kind);
+    for (map, server, months, bucket, kind, xs, ys, kts, tts, ns) in rows {
+        let key = (map, server, months, bucket, kind);
         let Some(new) = heat.get(&key) else {
             continue;
         };
         if !same_lengths(&[xs.len(), ys.len(), kts.len(), tts.len(), ns.len()]) {
             return Err(StoreError::Corrupt(format!(
-                "heat_totals {} {bucket} kind {kind}: arrays of different lengths",
-                key.0
+                "heat_totals {} {} {bucket} kind {kind}: arrays of different lengths",
+                key.0, key.1
             )));
         }
         let mut merged: BTreeMap<HeatCell, i32> = new.iter().map(|(&k, &n)| (k, n)).collect();
@@ -259,8 +273,9 @@ async fn add_heat(
     );
     written.push_values(
         &merged_rows,
-        |mut v, ((map, months, bucket, kind), merged)| {
+        |mut v, ((map, server, months, bucket, kind), merged)| {
             v.push_bind(map.as_str())
+                .push_bind(server.as_str())
                 .push_bind(*months)
                 .push_bind(*bucket)
                 .push_bind(*kind)
@@ -272,9 +287,9 @@ async fn add_heat(
         },
     );
     written.push(
-        ") AS v(map, months, bucket, kind, cx, cy, kt, tt, n)
-         WHERE t.map = v.map AND t.months = v.months AND t.bucket = v.bucket
-           AND t.kind = v.kind",
+        ") AS v(map, server, months, bucket, kind, cx, cy, kt, tt, n)
+         WHERE t.map = v.map AND t.server = v.server AND t.months = v.months
+           AND t.bucket = v.bucket AND t.kind = v.kind",
     );
     written.build().execute(&mut **tx).await?;
     Ok(())

@@ -214,17 +214,17 @@ async fn a_round_stored_before_is_filled_in_once_when_its_file_comes_again() {
 }
 
 /// Every weapon total equals the sum of its rounds' rows, and no total row counts no round.
-async fn assert_weapon_totals_are_their_rounds(pool: &sqlx::PgPool) {
+pub(crate) async fn assert_weapon_totals_are_their_rounds(pool: &sqlx::PgPool) {
     let mismatched: i64 = sqlx::query_scalar(
         "WITH expected AS (
              SELECT p.months, p.bucket, p.map, w.guid, w.weapon, count(*)::int4 AS rounds,
                     sum(w.shots)::int8 AS shots, sum(w.hits)::int8 AS hits,
                     sum(w.kills)::int8 AS kills, sum(w.headshots)::int8 AS headshots,
                     sum(w.head)::int8 AS head, sum(w.arms)::int8 AS arms,
-                    sum(w.body)::int8 AS body, sum(w.legs)::int8 AS legs
+                    sum(w.body)::int8 AS body, sum(w.legs)::int8 AS legs, p.server
              FROM round_weapons w JOIN round_periods p ON p.round_id = w.round_id
              WHERE w.round_id NOT IN (SELECT round_id FROM totals_pending)
-             GROUP BY 1, 2, 3, 4, 5)
+             GROUP BY 1, 2, 3, 4, 5, p.server)
          SELECT count(*) FROM ((TABLE expected EXCEPT TABLE weapon_totals)
                                UNION ALL (TABLE weapon_totals EXCEPT TABLE expected)) d",
     )

@@ -491,7 +491,7 @@ async fn a_server_option_counts_only_that_servers_rounds() {
 
 #[tokio::test]
 async fn rounds_stored_before_servers_get_the_label_default_on_upgrade() {
-    let db = TestDb::new().await;
+    let db = TestDb::at_version(10).await;
     let params = MetricParams::default();
     import::import_bytes_from(
         &db.pool,

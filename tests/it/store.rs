@@ -11,6 +11,7 @@ use proximity::import::{self, ImportError, ImportOutcome};
 use proximity::metrics::{self, Better, Card, FIGURES, Figure, MetricParams, PlayerSums};
 use proximity::store::queries::{self, Scope};
 use proximity::store::{codec, totals};
+use proximity::synth::{SynthOptions, synth_round};
 use proximity_testkit::TestDb;
 
 const HAND_ROUND: &[u8] = include_bytes!("../fixtures/hand_round.txt");
@@ -354,7 +355,6 @@ async fn per_round_totals_written_by_the_importer_equal_the_view_sums() {
 /// The importer stores the trade events as derived, in order, lists and all.
 #[tokio::test]
 async fn trade_events_are_stored_as_derived() {
-    use proximity::synth::{SynthOptions, synth_round};
     let db = TestDb::new().await;
     let round = synth_round(&SynthOptions::new("supply", 1, 16, 300, 31));
     let bytes = format::write(&round);
@@ -437,7 +437,6 @@ async fn trade_events_are_stored_as_derived() {
 
 /// Imports `n` small rounds of `map` (4 players, 30 s each), made different by `seed`.
 async fn import_small_rounds(pool: &sqlx::PgPool, map: &str, n: usize, seed: u64) -> Vec<i64> {
-    use proximity::synth::{SynthOptions, synth_round};
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let o = SynthOptions::new(map, 1 + (i % 2) as u8, 4, 30, seed + i as u64);
@@ -452,15 +451,16 @@ async fn import_small_rounds(pool: &sqlx::PgPool, map: &str, n: usize, seed: u64
 /// added to them (those not pending). Sums of floating-point figures are compared to 1e-6: a
 /// batch adds them in another order.
 async fn assert_totals_match_sql(pool: &sqlx::PgPool) {
-    let players = "SELECT months, bucket, map, guid, life_rounds, lives, kills, deaths,
+    let players = "SELECT months, bucket, map, server, guid, life_rounds, lives, kills, deaths,
                           trades_made, su_samples, round(distance::numeric, 6)::text
-                   FROM player_totals ORDER BY 1, 2, 3, 4";
-    let pairs = "SELECT months, bucket, map, guid_a, guid_b, rounds, together, crossfires,
+                   FROM player_totals ORDER BY 1, 2, 3, 4, 5";
+    let pairs = "SELECT months, bucket, map, server, guid_a, guid_b, rounds, together, crossfires,
                         crossfire_kills, combined_damage
-                 FROM pair_totals ORDER BY 1, 2, 3, 4, 5";
+                 FROM pair_totals ORDER BY 1, 2, 3, 4, 5, 6";
     type PlayerRow = (
         i16,
         DateTime<Utc>,
+        String,
         String,
         String,
         i32,
@@ -474,6 +474,7 @@ async fn assert_totals_match_sql(pool: &sqlx::PgPool) {
     type PairRow = (
         i16,
         DateTime<Utc>,
+        String,
         String,
         String,
         String,
@@ -1124,14 +1125,25 @@ async fn assert_period_figures(pool: &sqlx::PgPool, scope: &Scope) {
 /// subtract them in SQL; both must equal what `rollup_heat` computes from the per-round rows of
 /// the rounds added to the totals (those not pending).
 async fn assert_heat_totals_match_sql(pool: &sqlx::PgPool) {
-    let cells = "SELECT months, bucket, map, kind, u.x, u.y, u.kt, u.tt, u.n::int8
+    let cells = "SELECT months, bucket, map, server, kind, u.x, u.y, u.kt, u.tt, u.n::int8
                  FROM heat_totals, unnest(cell_x, cell_y, killer_team, target_team, n)
                      AS u(x, y, kt, tt, n)
-                 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8";
-    type HeatCell = (i16, DateTime<Utc>, String, i16, i32, i32, i16, i16, i64);
+                 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9";
+    type HeatCell = (
+        i16,
+        DateTime<Utc>,
+        String,
+        String,
+        i16,
+        i32,
+        i32,
+        i16,
+        i16,
+        i64,
+    );
     let kept: Vec<HeatCell> = sqlx::query_as(cells).fetch_all(pool).await.unwrap();
     assert!(
-        kept.iter().all(|c| c.8 > 0),
+        kept.iter().all(|c| c.9 > 0),
         "no empty or negative cell is kept"
     );
     let mut tx = pool.begin().await.unwrap();
@@ -1154,7 +1166,6 @@ async fn assert_heat_totals_match_sql(pool: &sqlx::PgPool) {
 /// before and after rounds of both kinds are deleted; deleting every round empties the totals.
 #[tokio::test]
 async fn period_queries_equal_the_sums_of_their_rounds() {
-    use proximity::synth::{SynthOptions, synth_round};
     let db = TestDb::new().await;
     let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
     let ends = [
@@ -1287,7 +1298,9 @@ async fn period_queries_equal_the_sums_of_their_rounds() {
 #[tokio::test]
 async fn the_declared_sums_are_the_columns_of_the_per_round_and_period_totals() {
     let db = TestDb::new().await;
-    for (table, key) in [("player_round_totals", 2), ("player_totals", 4)] {
+    // The key columns; player_totals got its server after the figures of 0001 to 0009.
+    let key = ["round_id", "months", "bucket", "map", "server", "guid"];
+    for table in ["player_round_totals", "player_totals"] {
         let columns: Vec<String> = sqlx::query_scalar(
             "SELECT attname::text FROM pg_attribute
              WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
@@ -1296,7 +1309,12 @@ async fn the_declared_sums_are_the_columns_of_the_per_round_and_period_totals() 
         .fetch_all(&db.pool)
         .await
         .unwrap();
-        assert_eq!(columns[key..], *PlayerSums::COLUMNS, "{table}");
+        let figures: Vec<&str> = columns
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !key.contains(c))
+            .collect();
+        assert_eq!(figures, *PlayerSums::COLUMNS, "{table}");
     }
     db.drop_db().await;
 }
@@ -1382,7 +1400,7 @@ async fn totals_snapshot(pool: &sqlx::PgPool) -> Vec<String> {
         .collect();
     let sql = format!(
         "SELECT format('%s', t) FROM (
-             SELECT months, bucket, map, guid, {} FROM player_totals) t
+             SELECT months, bucket, map, server, guid, {} FROM player_totals) t
          UNION ALL SELECT format('%s', p) FROM pair_totals p
          UNION ALL SELECT format('%s', h) FROM heat_totals h
          UNION ALL SELECT format('%s', (f.guid, f.kills, f.lives)) FROM player_round_totals f
@@ -1606,4 +1624,122 @@ async fn a_database_from_another_version_is_refused_with_what_to_do() {
 /// Omni-bots, which rankings leave out by default.
 fn is_bot(guid: &str) -> bool {
     guid.to_uppercase().starts_with("OMNIBOT")
+}
+
+/// A question about one server, as every command and page asks it: each figure's ranking and
+/// each heatmap kind, with bots.
+async fn server_answers(pool: &sqlx::PgPool, server: &str) -> Vec<String> {
+    let scope = Scope {
+        server: Some(server.to_string()),
+        bots: true,
+        ..Scope::all()
+    };
+    let mut answers = Vec::new();
+    for figure in FIGURES {
+        let ranked = queries::leaderboard(pool, figure, &scope, 100)
+            .await
+            .unwrap();
+        // Float sums are added in another order by the totals.
+        answers.push(format!(
+            "{}: {:?}",
+            figure.key,
+            ranked
+                .iter()
+                .map(|r| (r.guid.clone(), format!("{:.6}", r.value), r.samples))
+                .collect::<Vec<_>>()
+        ));
+    }
+    for kind in [
+        HeatKind::Kills,
+        HeatKind::Deaths,
+        HeatKind::Movement,
+        HeatKind::Objectives,
+    ] {
+        let (points, rounds) = queries::heatmap(pool, kind, &scope, None).await.unwrap();
+        answers.push(format!("{kind:?}: {rounds} rounds, {points:?}"));
+    }
+    answers
+}
+
+/// Rounds of servers other than `default` stored under migration 10 were counted in totals that
+/// had no server. The upgrade moves them to their own server's rows: every total equals its
+/// rounds again, one server's answers read from the totals equal those read from its rounds,
+/// and later batches and deletions keep it so.
+#[tokio::test]
+async fn the_upgrade_to_totals_per_server_moves_each_round_to_its_servers_rows() {
+    let db = TestDb::at_version(10).await;
+    let params = MetricParams::default();
+    let import = |seed: u64, server: &'static str| {
+        let pool = db.pool.clone();
+        let params = params.clone();
+        async move {
+            let map = ["supply", "goldrush", "radar"][seed as usize % 3];
+            let round = synth_round(&SynthOptions::new(map, 1, 8, 120, seed));
+            import::import_bytes_from(
+                &pool,
+                server,
+                &format!("2026-02-{seed:02}-120000-{map}-round-1_engagements.txt"),
+                format::write(&round),
+                false,
+                &params,
+            )
+            .await
+            .unwrap();
+        }
+    };
+    for seed in 1..=6 {
+        import(seed, if seed % 2 == 0 { "eu" } else { "default" }).await;
+    }
+    // The totals as migration 10's functions kept them, for every round but the last.
+    sqlx::raw_sql(
+        "SELECT rollup_rounds(ARRAY(SELECT round_id FROM totals_pending
+                                    WHERE round_id < (SELECT max(id) FROM rounds)), 1);
+         DELETE FROM totals_pending WHERE round_id < (SELECT max(id) FROM rounds);",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    proximity::store::MIGRATOR.run(&db.pool).await.unwrap();
+
+    assert_totals_match_sql(&db.pool).await;
+    assert_heat_totals_match_sql(&db.pool).await;
+    crate::gunfights::assert_weapon_totals_are_their_rounds(&db.pool).await;
+    let servers: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT server FROM player_totals ORDER BY 1")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(servers, ["default", "eu"]);
+
+    // Answers about one server: from its rounds while they are pending, then from its totals.
+    for seed in 7..=10 {
+        import(seed, "eu").await;
+    }
+    let pending: Vec<(String, Vec<String>)> = [
+        ("eu", server_answers(&db.pool, "eu").await),
+        ("default", server_answers(&db.pool, "default").await),
+    ]
+    .map(|(s, a)| (s.to_string(), a))
+    .into();
+    // Before the batch, the rounds of `eu` not yet in the totals are read from their rows.
+    totals::add_all_pending(&db.pool).await.unwrap();
+    assert_eq!(count(&db.pool, "totals_pending").await, 0);
+    for (server, answers) in &pending {
+        assert_eq!(&server_answers(&db.pool, server).await, answers, "{server}");
+    }
+    assert_totals_match_sql(&db.pool).await;
+    assert_heat_totals_match_sql(&db.pool).await;
+    crate::gunfights::assert_weapon_totals_are_their_rounds(&db.pool).await;
+
+    // Deleting a round of `eu` takes it out of that server's rows only.
+    let default_before = server_answers(&db.pool, "default").await;
+    sqlx::query("DELETE FROM rounds WHERE id = (SELECT min(id) FROM rounds WHERE server = 'eu')")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(server_answers(&db.pool, "default").await, default_before);
+    assert_totals_match_sql(&db.pool).await;
+    assert_heat_totals_match_sql(&db.pool).await;
+    crate::gunfights::assert_weapon_totals_are_their_rounds(&db.pool).await;
+    db.drop_db().await;
 }

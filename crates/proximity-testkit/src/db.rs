@@ -36,14 +36,56 @@ pub fn url_with_database(url: &str, db: &str) -> String {
     format!("{}/{}", &base[..host_end], db)
 }
 
+/// A database name no other test uses.
+fn fresh_name() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("proximity_test_{}_{}_{}", std::process::id(), n, nanos)
+}
+
 impl TestDb {
+    /// A database as an older release left it: migrated up to and including `version` only,
+    /// for tests of what the later migrations do to existing data.
+    pub async fn at_version(version: i64) -> TestDb {
+        let name = fresh_name();
+        let url = url_with_database(&server_url(), &name);
+        let admin = PgConnectOptions::from_str(&server_url())
+            .expect("valid DATABASE_URL")
+            .database("postgres");
+        let mut conn = admin.connect().await.expect("admin connection");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+        let _ = conn.close().await;
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+        for entry in std::fs::read_dir(&source).expect("migrations folder") {
+            let path = entry.expect("migration").path();
+            let file = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let number = file.split('_').next().and_then(|v| v.parse::<i64>().ok());
+            if number.is_some_and(|v| v <= version) {
+                std::fs::copy(&path, dir.path().join(file)).expect("copy migration");
+            }
+        }
+        let pool = PgPool::connect(&url).await.expect("connect");
+        sqlx::migrate::Migrator::new(dir.path())
+            .await
+            .expect("older migrations")
+            .run(&pool)
+            .await
+            .expect("migrate to the older version");
+        TestDb { pool, name, url }
+    }
+
     pub async fn new() -> TestDb {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!("proximity_test_{}_{}_{}", std::process::id(), n, nanos);
+        let name = fresh_name();
         let url = url_with_database(&server_url(), &name);
         let pool = proximity::store::connect(&url).await.unwrap_or_else(|e| {
             panic!(

@@ -120,16 +120,12 @@ impl Scope {
 
     /// Appends the filters of the totals rows (alias `t`) that lie inside the scope.
     pub(super) fn push_totals_filters(&self, q: &mut QueryBuilder<Postgres>, p: &Periods) {
-        // The totals sum every server's rounds: a question about one server reads its
-        // per-round rows instead (`push_raw_filters`), which keeps the totals as they are and
-        // the answer exact; one server's rounds are a part of the whole, found by
-        // `rounds_server_played_at`.
-        if self.server.is_some() {
-            q.push(" AND false");
-            return;
-        }
         if let Some(map) = &self.map {
             q.push(" AND t.map = ").push_bind(map.clone());
+        }
+        // The totals are kept per server: all servers is the sum of their rows.
+        if let Some(server) = &self.server {
+            q.push(" AND t.server = ").push_bind(server.clone());
         }
         match (p.month_from, p.year_from) {
             (Some(month_from), Some(year_from)) => {
@@ -151,13 +147,11 @@ impl Scope {
     /// from the totals: those played in the part of a month where the period starts, and those
     /// in scope that are not in the totals yet (`totals_pending`, see store::totals).
     pub(super) fn push_raw_filters(&self, q: &mut QueryBuilder<Postgres>, p: &Periods) {
-        if self.server.is_some() {
-            // Every round of the server in scope, none from the totals.
-            self.push_filters(q);
-            return;
-        }
         if let Some(map) = &self.map {
             q.push(" AND r.map = ").push_bind(map.clone());
+        }
+        if let Some(server) = &self.server {
+            q.push(" AND r.server = ").push_bind(server.clone());
         }
         // The pending rounds as an array, which the rounds' key can look up; `IN (SELECT …)`
         // under an OR would be checked against every round.
