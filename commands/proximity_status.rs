@@ -243,6 +243,17 @@ async fn database_part(data: &Data) -> Result<Vec<(&'static str, String)>, Error
             format!("{unposted} rounds waiting to be posted"),
         ));
     }
+    let stale = queries::stale_round_count(pool, crate::import::FIGURES_VERSION).await?;
+    if stale > 0 {
+        fields.push((
+            "Older figures",
+            format!(
+                "{stale} rounds have figures of an older version: the bot reads them again from \
+                 their files when it starts (`proximity rederive` does it by hand); see its log \
+                 for files that are gone"
+            ),
+        ));
+    }
     let claims = queries::link_requests(pool, "", 6).await?;
     if !claims.is_empty() {
         let lines: Vec<String> = claims

@@ -49,6 +49,9 @@ enum Command {
     },
     /// Print what the database holds and what the importer has seen.
     Status,
+    /// Read again, from their files, the rounds whose figures come from an older version of
+    /// this program (the bot does this by itself when it starts).
+    Rederive,
     /// Check the configuration: the database, the folders, Discord's token, guild and channel.
     Check,
     /// List the maps in MAPS_DIR (and those the bot knows) and whether each has a command map
@@ -177,6 +180,22 @@ async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
                 println!("{line}");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Rederive => {
+            let pool = connect(&config).await?;
+            let mut out = std::io::stdout().lock();
+            let (done, left) =
+                import::rederive::rederive_all(&pool, &MetricParams::default(), |round, result| {
+                    // A reader that stops early (`| head`) does not stop the work.
+                    let _ = writeln!(out, "{}", result.describe(round));
+                })
+                .await?;
+            println!("{done} rounds read again, {left} left as they were");
+            Ok(if left == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Maps => {
             let dirs = config.maps_dirs.clone();

@@ -420,6 +420,11 @@ impl Scanner {
         &self.inner.config
     }
 
+    /// The imports' connections (without the commands' statement timeout).
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
     /// Starts automatic imports: the watcher, the timer and the backlog scan. Does nothing when
     /// the feature or automatic imports are off, or when already started. Needs a Tokio runtime.
     pub fn start(&self) {

@@ -140,10 +140,16 @@ impl Data {
         events
     }
 
-    /// Starts every server's pulls and scans.
+    /// Starts every server's pulls and scans, and reads again the rounds whose figures come
+    /// from an older version (with the feature and automatic imports on).
     pub fn start_servers(&self) {
         for s in &self.servers {
             s.start();
+        }
+        if self.config.enabled && self.config.auto_import {
+            let pool = self.scanner.pool().clone();
+            let params = self.params.clone();
+            tokio::spawn(async move { rederive_stale_rounds(pool, params).await });
         }
     }
 
@@ -344,6 +350,25 @@ pub fn framework(data: Data) -> poise::Framework<Data, Error> {
             })
         })
         .build()
+}
+
+/// Reads again the rounds whose figures come from an older version, logging each outcome.
+async fn rederive_stale_rounds(pool: PgPool, params: MetricParams) {
+    let result = crate::import::rederive::rederive_all(&pool, &params, |round, result| {
+        if result.is_done() {
+            info!("{}", result.describe(round));
+        } else {
+            tracing::warn!("{}", result.describe(round));
+        }
+    })
+    .await;
+    match result {
+        Ok((0, 0)) => {}
+        Ok((done, left)) => {
+            info!("{done} rounds read again for this version's figures, {left} left as they were")
+        }
+        Err(e) => tracing::warn!("reading rounds again stopped: {e}; the next start goes on"),
+    }
 }
 
 /// Connects to the database and starts the scanner (when enabled): everything but Discord.

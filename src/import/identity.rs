@@ -9,9 +9,10 @@
 //!   and the finished file.
 //!
 //! A file whose digest is stored is a repeat, unless it records sections of the rest of the game
-//! (revives, weapons...) that the stored round lacks: then it replaces the stored round, so
-//! that importing the files of rounds stored before the reader knew those sections fills them
-//! in. A file whose key is stored with another digest
+//! (revives, weapons...) that the stored round lacks, or the stored round's figures come from an
+//! older importer ([`FIGURES_VERSION`](super::FIGURES_VERSION)): then it replaces the stored
+//! round, so that importing the files of rounds stored before the reader knew those sections or
+//! figures fills them in. A file whose key is stored with another digest
 //! replaces the stored round when it is more of the round: complete where the stored one was
 //! not, or, both incomplete, longer. Otherwise the stored round stands and the file is a repeat.
 //! A replacement happens in the transaction that writes the new round: the stored round is
@@ -42,7 +43,7 @@ pub fn verdict(
     let Some(s) = stored else {
         return Verdict::New;
     };
-    let fills_in = recorded & !s.recorded != 0;
+    let fills_in = recorded & !s.recorded != 0 || s.figures_version < super::FIGURES_VERSION;
     if s.same_digest {
         return if fills_in {
             Verdict::Replace(s.round_id)
@@ -74,7 +75,21 @@ mod tests {
             has_end_marker,
             duration_ms,
             recorded: 0,
+            figures_version: crate::import::FIGURES_VERSION,
         })
+    }
+
+    #[test]
+    fn the_same_round_with_figures_of_an_older_importer_is_derived_again() {
+        let older = stored(true, true, 100).map(|s| StoredVersion {
+            figures_version: crate::import::FIGURES_VERSION - 1,
+            ..s
+        });
+        assert_eq!(verdict(true, 100, 0, older), Verdict::Replace(7));
+        assert_eq!(
+            verdict(true, 100, 0, stored(true, true, 100)),
+            Verdict::Repeat(7)
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod identity;
 mod pipeline;
+pub mod rederive;
 
 pub use pipeline::RoundCounts;
 mod record;
@@ -32,12 +33,29 @@ pub const IMPORT_TIMEOUT: Duration = Duration::from_secs(120);
 pub enum ImportOutcome {
     /// A new round, with its id.
     Imported { round_id: i64 },
-    /// More of a round stored before (a finished file after a partial one): stored as
-    /// `round_id` in place of round `previous`.
-    Replaced { round_id: i64, previous: i64 },
+    /// Stored as `round_id` in place of round `previous`, for the reason `why`.
+    Replaced {
+        round_id: i64,
+        previous: i64,
+        why: Replacement,
+    },
     /// The same round was stored before (from this or another file).
     AlreadyImported { round_id: i64 },
 }
+
+/// Why a file replaced a stored round (`identity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replacement {
+    /// More of the round: a finished file after a partial one, or a longer partial one.
+    MoreOfTheRound,
+    /// The same round read again, for sections or figures ([`FIGURES_VERSION`]) the stored one
+    /// lacked.
+    ReadAgain,
+}
+
+/// The version of the figures the importer derives. A round stored with an older version is
+/// read again from its file ([`rederive`]); raise it when a figure is added or changes meaning.
+pub const FIGURES_VERSION: i16 = 1;
 
 impl ImportOutcome {
     pub fn round_id(self) -> i64 {
@@ -94,8 +112,22 @@ impl ImportReport {
                     what()
                 )
             }
-            ImportOutcome::Replaced { round_id, previous } => format!(
+            ImportOutcome::Replaced {
+                round_id,
+                previous,
+                why: Replacement::MoreOfTheRound,
+            } => format!(
                 "{}: imported as round #{round_id} ({}), replacing the partial round #{previous}",
+                self.file_name,
+                what()
+            ),
+            ImportOutcome::Replaced {
+                round_id,
+                previous,
+                why: Replacement::ReadAgain,
+            } => format!(
+                "{}: read again as round #{round_id} ({}), replacing round #{previous}, which \
+                 lacked sections or figures of this version",
                 self.file_name,
                 what()
             ),

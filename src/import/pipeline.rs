@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use super::identity::{self, Verdict};
 use super::record::{self, FileFacts, round_record};
 use super::rows;
-use super::{ImportError, ImportOutcome, file_digest_of, played_at};
+use super::{ImportError, ImportOutcome, Replacement, file_digest_of, played_at};
 use crate::format::{self, ParseOptions, Round};
 use crate::metrics::MetricParams;
 use crate::store::copy::CopyRows;
@@ -209,8 +209,25 @@ async fn write_round(
             stored,
         ) {
             Verdict::Replace(old) => {
-                replaced = Some(old);
-                pending = began.insert_round(&record, Some(old)).await?;
+                // The same digest: the same round read again, for what the stored one lacks.
+                let again = stored.is_some_and(|s| s.same_digest);
+                replaced = Some((
+                    old,
+                    if again {
+                        Replacement::ReadAgain
+                    } else {
+                        Replacement::MoreOfTheRound
+                    },
+                ));
+                pending = began
+                    .insert_round(
+                        &record,
+                        Some(write::Superseded {
+                            round_id: old,
+                            same_round: again,
+                        }),
+                    )
+                    .await?;
             }
             Verdict::Repeat(_) | Verdict::New => {}
         }
@@ -234,7 +251,11 @@ async fn write_round(
                 }
             }
             match replaced {
-                Some(previous) => ImportOutcome::Replaced { round_id, previous },
+                Some((previous, why)) => ImportOutcome::Replaced {
+                    round_id,
+                    previous,
+                    why,
+                },
                 None => ImportOutcome::Imported { round_id },
             }
         }

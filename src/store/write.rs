@@ -59,8 +59,8 @@ pub async fn stored_from_file(
 }
 
 /// A stored round found by digest or key: id, same digest, end marker, duration, recorded
-/// sections.
-type Version = (i64, bool, bool, i64, i16);
+/// sections, figures version.
+type Version = (i64, bool, bool, i64, i16, i16);
 
 async fn versions<'e>(
     conn: impl sqlx::PgExecutor<'e>,
@@ -70,7 +70,8 @@ async fn versions<'e>(
 ) -> Result<Option<Version>, StoreError> {
     let (map, round, start) = key.unwrap_or(("", 0, 0));
     let sql = format!(
-        "SELECT id, played_digest = $1, has_end_marker, duration_ms, recorded FROM rounds
+        "SELECT id, played_digest = $1, has_end_marker, duration_ms, recorded, figures_version
+         FROM rounds
          WHERE played_digest = $1 OR (map = $2 AND round_number = $3 AND start_unix = $4
                                       AND start_unix > 0)
          ORDER BY played_digest = $1 DESC LIMIT 1 {lock}"
@@ -131,6 +132,14 @@ pub struct PlayerDirectory {
     pub match_keys: Vec<String>,
 }
 
+/// A stored round that the round being written takes the place of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Superseded {
+    pub round_id: i64,
+    /// The same round read again (the same digest), rather than more of it.
+    pub same_round: bool,
+}
+
 /// A stored round that the round being written may be, as `import::identity` weighs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredVersion {
@@ -140,6 +149,8 @@ pub struct StoredVersion {
     pub duration_ms: i64,
     /// Its `recorded` sections.
     pub recorded: i16,
+    /// The version of the importer's figures its rows come from (`import::FIGURES_VERSION`).
+    pub figures_version: i16,
 }
 
 impl RoundTx {
@@ -157,12 +168,15 @@ impl RoundTx {
     ) -> Result<Option<StoredVersion>, StoreError> {
         let found = versions(&mut *self.tx, digest, key, "FOR UPDATE").await?;
         Ok(found.map(
-            |(round_id, same_digest, has_end_marker, duration_ms, recorded)| StoredVersion {
-                round_id,
-                same_digest,
-                has_end_marker,
-                duration_ms,
-                recorded,
+            |(round_id, same_digest, has_end_marker, duration_ms, recorded, figures_version)| {
+                StoredVersion {
+                    round_id,
+                    same_digest,
+                    has_end_marker,
+                    duration_ms,
+                    recorded,
+                    figures_version,
+                }
             },
         ))
     }
@@ -184,19 +198,36 @@ impl RoundTx {
     /// nothing written, when a round with the same digest or key is stored (two transactions
     /// writing one round at once: the second waits on the unique key, then finds the first's
     /// row). `replaces` is a stored round this one supersedes: it is deleted first (the rounds
-    /// trigger subtracts it from the totals), and the files logged as it point to the new round.
+    /// trigger subtracts it from the totals), and the files logged as it point to the new round;
+    /// the new round keeps the label of the server the superseded one was first stored from.
     pub async fn insert_round(
         &mut self,
         r: &RoundRecord,
-        replaces: Option<i64>,
+        replaces: Option<Superseded>,
     ) -> Result<Option<i64>, StoreError> {
         let mut superseded_files: Vec<String> = Vec::new();
-        if let Some(old) = replaces {
+        let mut server = r.server.clone();
+        let mut posted: Option<DateTime<Utc>> = None;
+        if let Some(Superseded {
+            round_id: old,
+            same_round,
+        }) = replaces
+        {
             superseded_files =
                 sqlx::query_scalar("SELECT path FROM import_log WHERE round_id = $1")
                     .bind(old)
                     .fetch_all(&mut *self.tx)
                     .await?;
+            let stored: Option<(String, Option<DateTime<Utc>>)> =
+                sqlx::query_as("SELECT server, summary_posted_at FROM rounds WHERE id = $1")
+                    .bind(old)
+                    .fetch_optional(&mut *self.tx)
+                    .await?;
+            if let Some((first, posted_at)) = stored {
+                server = first;
+                // The same round read again was announced already; more of a round is news.
+                posted = posted_at.filter(|_| same_round);
+            }
             sqlx::query("DELETE FROM rounds WHERE id = $1")
                 .bind(old)
                 .execute(&mut *self.tx)
@@ -219,9 +250,10 @@ impl RoundTx {
                      start_unix, end_unix, played_at, duration_ms, banner, tracker_version,
                      capabilities, params, skipped_sections, has_end_marker, file_bytes,
                      engagement_count, crossfire_count, escape_count, kill_count, player_count,
-                     support_mean_pct, recorded, winner, defender, time_set_ms, server)
+                     support_mean_pct, recorded, winner, defender, time_set_ms, server,
+                     figures_version)
                  VALUES ($22,$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,
-                         $20,$21,$32,$33,$34,$35,$36)
+                         $20,$21,$32,$33,$34,$35,$36,$37)
                  ON CONFLICT DO NOTHING
                  RETURNING id),
              listed AS (
@@ -266,11 +298,19 @@ impl RoundTx {
         .bind(r.winner)
         .bind(r.defender)
         .bind(r.time_set_ms)
-        .bind(&r.server)
+        .bind(&server)
+        .bind(crate::import::FIGURES_VERSION)
         .fetch_one(&mut *self.tx)
         .await?;
         if listed.is_none() {
             return Ok(None);
+        }
+        if posted.is_some() {
+            sqlx::query("UPDATE rounds SET summary_posted_at = $2 WHERE id = $1")
+                .bind(self.round_id)
+                .bind(posted)
+                .execute(&mut *self.tx)
+                .await?;
         }
         if !superseded_files.is_empty() {
             sqlx::query("UPDATE import_log SET round_id = $1 WHERE path = ANY($2)")

@@ -474,3 +474,98 @@ async fn the_database_going_away_and_coming_back() {
     env.finish().await;
     db_for_url.drop_db().await;
 }
+
+/// When the bot starts it reads again the rounds whose figures come from an older version. Their
+/// summaries were posted then and are not posted again; a new round's summary is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_start_rounds_of_an_older_version_are_read_again_and_not_announced_again() {
+    let db = TestDb::new().await;
+    let kept = tempfile::tempdir().expect("temp dir");
+    let (name, bytes) = round_file("supply", 1, 61);
+    let path = kept.path().join(&name);
+    std::fs::write(&path, &bytes).expect("write");
+    let old = proximity::import::import_path(&db.pool, &path, false, &MetricParams::default())
+        .await
+        .expect("import")
+        .outcome
+        .round_id();
+    sqlx::query("UPDATE rounds SET figures_version = 0, summary_posted_at = now()")
+        .execute(&db.pool)
+        .await
+        .expect("an older version's round");
+
+    let env = BotHarness::start(BotOptions {
+        db: Some(db),
+        ..BotOptions::scanning(ScannerOptions::default())
+    })
+    .await;
+    let pool = env.db.pool.clone();
+    tokio::time::timeout(T, async {
+        while !proximity::import::rederive::stale_rounds(&pool)
+            .await
+            .expect("stale rounds")
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the round is read again");
+    let (id, version, posted): (i64, i16, bool) =
+        sqlx::query_as("SELECT id, figures_version, summary_posted_at IS NOT NULL FROM rounds")
+            .fetch_one(&pool)
+            .await
+            .expect("the round");
+    assert_ne!(id, old);
+    assert_eq!(
+        (version, posted),
+        (proximity::import::FIGURES_VERSION, true)
+    );
+
+    let (name, bytes) = round_file("goldrush", 1, 62);
+    env.drop_file(&name, &bytes);
+    let posts = env.fake.wait_channel_messages(SUMMARY_CHANNEL, 1, T).await;
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].embeds[0]["title"], json!("goldrush · round 1"));
+    env.finish().await;
+}
+
+/// `/proximity_status` tells the admin how many rounds have figures of an older version.
+#[tokio::test]
+async fn the_status_counts_rounds_with_figures_of_an_older_version() {
+    let db = TestDb::new().await;
+    let (name, bytes) = round_file("supply", 1, 63);
+    proximity::import::import_bytes(&db.pool, &name, bytes, false, &MetricParams::default())
+        .await
+        .expect("import");
+    sqlx::query("UPDATE rounds SET figures_version = 0")
+        .execute(&db.pool)
+        .await
+        .expect("an older version's round");
+    // Turned off, the bot reads nothing again: the round stays as it is.
+    let env = BotHarness::start(BotOptions {
+        db: Some(db),
+        disabled: true,
+        ..BotOptions::default()
+    })
+    .await;
+    let status = env
+        .fake
+        .invoke(BOB, "proximity_status", json!({}))
+        .reply(T)
+        .await;
+    let fields = status.embeds[0]["fields"].as_array().expect("fields");
+    let older = fields
+        .iter()
+        .find(|f| f["name"] == json!("Older figures"))
+        .expect("an Older figures field");
+    assert_eq!(
+        older["value"],
+        json!(
+            "1 rounds have figures of an older version: the bot reads them again from their \
+             files when it starts (`proximity rederive` does it by hand); see its log for files \
+             that are gone"
+        )
+    );
+    env.finish().await;
+}

@@ -362,3 +362,70 @@ async fn import_labels_its_rounds_with_the_server_named() {
     assert_eq!(labels, ["eu"]);
     db.drop_db().await;
 }
+
+/// `proximity rederive` into a pipe: a line per round read again or left, then the counts; it
+/// exits 1 while a round is left (its file is gone) and 0 when there is nothing to do.
+#[tokio::test]
+async fn rederive_into_a_pipe_tells_each_rounds_outcome() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    for seed in [51, 52] {
+        let file = dir.path().join(format!(
+            "2026-01-{seed}-190000-supply-round-1_engagements.txt"
+        ));
+        std::fs::write(
+            &file,
+            write(&synth_round(&SynthOptions::new("supply", 1, 4, 60, seed))),
+        )
+        .expect("write");
+        files.push(file);
+    }
+    let env = [("DATABASE_URL", db.url.as_str())];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    let imported = run_binary(&["import", &paths[0], &paths[1]], &env).await;
+    assert_eq!(imported.status.code(), Some(0));
+    let none = run_binary(&["rederive"], &env).await;
+    assert_eq!(
+        (none.status.code(), text(&none.stdout).as_str()),
+        (Some(0), "0 rounds read again, 0 left as they were\n")
+    );
+
+    // Both rounds' figures as an older version derived them; one file is gone since.
+    sqlx::query("UPDATE rounds SET figures_version = 0")
+        .execute(&db.pool)
+        .await
+        .expect("older figures");
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM rounds ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .expect("ids");
+    std::fs::remove_file(&files[1]).expect("remove");
+    let out = run_binary(&["rederive"], &env).await;
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines[0]
+            .starts_with("2026-01-51-190000-supply-round-1_engagements.txt: read again as round #")
+            && lines[0].ends_with(&format!(
+                "replacing round #{}, which lacked sections or figures of this version",
+                ids[0]
+            )),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[1],
+        format!(
+            "round #{}: {} is gone; import a copy of it to bring its figures up to date",
+            ids[1], paths[1]
+        )
+    );
+    assert_eq!(lines[2], "1 rounds read again, 1 left as they were");
+    assert_eq!(rounds(&db).await.0, 2);
+    db.drop_db().await;
+}

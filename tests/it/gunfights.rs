@@ -177,7 +177,10 @@ async fn a_round_stored_before_is_filled_in_once_when_its_file_comes_again() {
     totals::add_all_pending(&db.pool).await.unwrap();
 
     let again = import_file(&db.pool, "new.txt", &format::write(&full), false).await;
-    let ImportOutcome::Replaced { round_id, previous } = again else {
+    let ImportOutcome::Replaced {
+        round_id, previous, ..
+    } = again
+    else {
         panic!("{again:?}");
     };
     assert_eq!(previous, first.round_id());

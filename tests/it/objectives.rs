@@ -291,7 +291,10 @@ async fn a_round_is_filled_in_with_its_objectives_once_and_deleting_it_takes_the
     assert_eq!(present::round_card(&post).objectives, None);
 
     let again = import_file(&db.pool, "new.txt", &format::write(&full), false).await;
-    let ImportOutcome::Replaced { round_id, previous } = again else {
+    let ImportOutcome::Replaced {
+        round_id, previous, ..
+    } = again
+    else {
         panic!("{again:?}");
     };
     assert_eq!(previous, first.round_id());

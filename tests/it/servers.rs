@@ -492,6 +492,11 @@ async fn a_server_option_counts_only_that_servers_rounds() {
 #[tokio::test]
 async fn rounds_stored_before_servers_get_the_label_default_on_upgrade() {
     let db = TestDb::at_version(10).await;
+    // This importer also writes the column migration 12 adds; it goes again before the upgrade.
+    sqlx::raw_sql("ALTER TABLE rounds ADD COLUMN figures_version smallint NOT NULL DEFAULT 1")
+        .execute(&db.pool)
+        .await
+        .expect("column of 12");
     let params = MetricParams::default();
     import::import_bytes_from(
         &db.pool,
@@ -506,6 +511,7 @@ async fn rounds_stored_before_servers_get_the_label_default_on_upgrade() {
     // The database as it was before migration 10, with its round.
     sqlx::raw_sql(
         "DROP INDEX rounds_server_played_at; ALTER TABLE rounds DROP COLUMN server;
+         ALTER TABLE rounds DROP COLUMN figures_version;
          DELETE FROM _sqlx_migrations WHERE version = 10;",
     )
     .execute(&db.pool)

@@ -1440,7 +1440,10 @@ async fn a_finished_file_replaces_its_partial_import_and_the_totals_follow() {
     let finished = import::import_bytes(&db.pool, "round.txt", bytes.clone(), false, &params)
         .await
         .unwrap();
-    let ImportOutcome::Replaced { round_id, previous } = finished.outcome else {
+    let ImportOutcome::Replaced {
+        round_id, previous, ..
+    } = finished.outcome
+    else {
         panic!("{finished:?}");
     };
     assert_eq!(previous, partial_id);
@@ -1668,6 +1671,11 @@ async fn server_answers(pool: &sqlx::PgPool, server: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_upgrade_to_totals_per_server_moves_each_round_to_its_servers_rows() {
     let db = TestDb::at_version(10).await;
+    // This importer also writes the column migration 12 adds; it goes again before the upgrade.
+    sqlx::raw_sql("ALTER TABLE rounds ADD COLUMN figures_version smallint NOT NULL DEFAULT 1")
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let params = MetricParams::default();
     let import = |seed: u64, server: &'static str| {
         let pool = db.pool.clone();
@@ -1694,7 +1702,8 @@ async fn the_upgrade_to_totals_per_server_moves_each_round_to_its_servers_rows()
     sqlx::raw_sql(
         "SELECT rollup_rounds(ARRAY(SELECT round_id FROM totals_pending
                                     WHERE round_id < (SELECT max(id) FROM rounds)), 1);
-         DELETE FROM totals_pending WHERE round_id < (SELECT max(id) FROM rounds);",
+         DELETE FROM totals_pending WHERE round_id < (SELECT max(id) FROM rounds);
+         ALTER TABLE rounds DROP COLUMN figures_version;",
     )
     .execute(&db.pool)
     .await
@@ -1741,5 +1750,163 @@ async fn the_upgrade_to_totals_per_server_moves_each_round_to_its_servers_rows()
     assert_totals_match_sql(&db.pool).await;
     assert_heat_totals_match_sql(&db.pool).await;
     crate::gunfights::assert_weapon_totals_are_their_rounds(&db.pool).await;
+    db.drop_db().await;
+}
+
+/// A round's per-player rows without its id, and its objective runs.
+async fn derived_rows(pool: &sqlx::PgPool, round_id: i64) -> (Vec<String>, i64) {
+    let players = sqlx::query_scalar(
+        "SELECT (to_jsonb(f) - 'round_id')::text FROM player_round_totals f
+         WHERE f.round_id = $1 ORDER BY f.guid",
+    )
+    .bind(round_id)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let runs = sqlx::query_scalar("SELECT count(*) FROM round_objective_runs WHERE round_id = $1")
+        .bind(round_id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    (players, runs)
+}
+
+/// Rounds stored between migrations 8 and 9 have objective rows but no objective figures. The
+/// upgrade finds them; reading them again from their files gives them the figures a fresh import
+/// gives, in place (label and posted summary kept, totals following); a round whose file is gone
+/// is named with its path and left as it is.
+#[tokio::test]
+async fn rounds_with_figures_of_an_older_version_are_read_again_from_their_files() {
+    use proximity::import::rederive::{self, Rederived};
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let params = MetricParams::default();
+    let mut ids = Vec::new();
+    for seed in [41, 42, 43] {
+        let path = dir.path().join(format!(
+            "2026-03-{seed}-120000-supply-round-1_engagements.txt"
+        ));
+        let round = synth_round(&SynthOptions::new("supply", 1, 10, 300, seed));
+        std::fs::write(&path, format::write(&round)).unwrap();
+        let report = import::import_path_from(&db.pool, "eu", &path, false, &params)
+            .await
+            .unwrap();
+        ids.push((report.outcome.round_id(), path));
+    }
+    let (stale, _) = &ids[0];
+    let fresh = derived_rows(&db.pool, *stale).await;
+    assert!(fresh.1 > 0, "the round has objective runs");
+
+    // As migration 9 left such rounds: objective figures 0, no runs; then into the totals.
+    let zeroed: Vec<String> = [
+        "plants",
+        "defuses",
+        "destructions",
+        "constructions",
+        "repairs",
+        "captures",
+        "secures",
+        "objective_actions",
+        "runs",
+        "run_approach_sum_ms",
+        "run_approach_count",
+        "run_efficiency_sum",
+        "run_efficiency_count",
+        "cleared_self",
+        "cleared_by_team",
+        "clears_for_others",
+        "carries",
+        "carry_time_ms",
+        "carry_distance",
+        "returns",
+        "carrier_kills",
+        "escort_distance",
+    ]
+    .iter()
+    .map(|c| format!("{c} = 0"))
+    .collect();
+    for (id, _) in [&ids[0], &ids[2]] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE player_round_totals SET {} WHERE round_id = $1",
+            zeroed.join(", ")
+        )))
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        sqlx::query("DELETE FROM round_objective_runs WHERE round_id = $1")
+            .bind(id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE rounds SET summary_posted_at = '2026-03-01T00:00:00Z' WHERE id = $1")
+        .bind(stale)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    totals::add_all_pending(&db.pool).await.unwrap();
+    std::fs::remove_file(&ids[2].1).unwrap();
+    // The database as it was before migration 12.
+    sqlx::raw_sql(
+        "ALTER TABLE rounds DROP COLUMN figures_version;
+         DELETE FROM _sqlx_migrations WHERE version = 12;",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    proximity::store::MIGRATOR.run(&db.pool).await.unwrap();
+    let found: Vec<i64> = rederive::stale_rounds(&db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.round_id)
+        .collect();
+    assert_eq!(found, [ids[0].0, ids[2].0]);
+
+    let mut lines = Vec::new();
+    let (done, left) = rederive::rederive_all(&db.pool, &params, |round, result| {
+        assert_eq!(
+            matches!(result, Rederived::Done(_)),
+            round.round_id == *stale
+        );
+        lines.push(result.describe(round));
+    })
+    .await
+    .unwrap();
+    assert_eq!((done, left), (1, 1));
+    assert!(lines[0].contains("read again as round #"), "{}", lines[0]);
+    assert_eq!(
+        lines[1],
+        format!(
+            "round #{}: {} is gone; import a copy of it to bring its figures up to date",
+            ids[2].0,
+            ids[2].1.display()
+        )
+    );
+
+    let (new_id, server, version, posted): (i64, String, i16, bool) = sqlx::query_as(
+        "SELECT r.id, r.server, r.figures_version, r.summary_posted_at IS NOT NULL
+         FROM import_log l JOIN rounds r ON r.id = l.round_id WHERE l.path = $1",
+    )
+    .bind(ids[0].1.to_string_lossy().as_ref())
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_ne!(new_id, *stale);
+    assert_eq!(
+        (server.as_str(), version, posted),
+        ("eu", proximity::import::FIGURES_VERSION, true)
+    );
+    assert_eq!(derived_rows(&db.pool, new_id).await, fresh);
+    assert_eq!(count(&db.pool, "rounds").await, 3);
+    totals::add_all_pending(&db.pool).await.unwrap();
+    assert_totals_match_sql(&db.pool).await;
+    assert_heat_totals_match_sql(&db.pool).await;
+    // Once read again, a round is up to date: only the one whose file is gone is left.
+    let again = rederive::rederive_all(&db.pool, &params, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(again, (0, 1));
     db.drop_db().await;
 }

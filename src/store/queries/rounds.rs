@@ -278,3 +278,36 @@ pub async fn latest_round(
         .fetch_optional(pool)
         .await?)
 }
+
+/// A round whose figures come from an older importer than `version`, with the file it was
+/// last imported from (when the import log has one).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaleRound {
+    pub round_id: i64,
+    pub server: String,
+    pub file_name: String,
+    pub path: Option<String>,
+}
+
+/// The rounds whose figures are older than `version`, oldest stored first.
+pub async fn stale_rounds(pool: &PgPool, version: i16) -> Result<Vec<StaleRound>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT r.id AS round_id, r.server, r.file_name,
+                (SELECT l.path FROM import_log l WHERE l.round_id = r.id
+                 ORDER BY l.status = 'imported' DESC, l.last_attempt DESC LIMIT 1) AS path
+         FROM rounds r WHERE r.figures_version < $1 ORDER BY r.id",
+    )
+    .bind(version)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// How many rounds have figures older than `version`.
+pub async fn stale_round_count(pool: &PgPool, version: i16) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM rounds WHERE figures_version < $1")
+            .bind(version)
+            .fetch_one(pool)
+            .await?,
+    )
+}
