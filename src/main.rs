@@ -244,8 +244,15 @@ async fn serve_web(config: &Config, pool: &sqlx::PgPool) -> Result<()> {
     let command_maps = std::sync::Arc::new(proximity::command_map::CommandMaps::new(
         config.maps_dirs.clone(),
     ));
-    let (addr, task) =
-        proximity::web::start(config.web_bind, pool, config.include_bots, command_maps).await?;
+    let labels = config.servers.iter().map(|s| s.label.clone()).collect();
+    let (addr, task) = proximity::web::start(
+        config.web_bind,
+        pool,
+        config.include_bots,
+        command_maps,
+        labels,
+    )
+    .await?;
     println!();
     println!(
         "Web dashboard: {}  (Ctrl-C to stop)",

@@ -23,7 +23,7 @@ function el(tag, attrs, ...children) {
 
 function query(extra) {
   const p = new URLSearchParams();
-  for (const k of ['map', 'days', 'player']) if (data[k]) p.set(k, data[k]);
+  for (const k of ['map', 'days', 'server', 'player']) if (data[k]) p.set(k, data[k]);
   for (const [k, v] of Object.entries(extra || {})) {
     if (v === null || v === undefined || v === '') p.delete(k);
     else p.set(k, v);
@@ -84,6 +84,9 @@ async function initFilters() {
     for (const m of maps) select.append(el('option', { value: m.name }, m.name + ' (' + m.rounds + ')'));
     if (data.map) select.value = data.map;
   } catch (e) { showError(form, e); }
+  // Another server is another set of rounds: choosing one shows them at once.
+  const server = document.getElementById('f-server');
+  if (server) server.addEventListener('change', () => form.requestSubmit());
   // Empty fields are left out of the address.
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -105,7 +108,7 @@ function initSearch() {
     if (q.length < 2) return;
     timer = setTimeout(async () => {
       try {
-        const found = await api('/players', { map: null, days: null, player: null, q });
+        const found = await api('/players', { map: null, days: null, server: null, player: null, q });
         list.replaceChildren(...found.map((p) => el('option', { value: p.name })));
       } catch (_) { /* suggestions are optional */ }
     }, 200);
@@ -268,7 +271,7 @@ async function heatmapPage() {
   const { view, hot, top, total } = await heatView(canvas, data.map, data.kind, {});
   view.interactive();
   info.replaceChildren(
-    el('p', {}, hot.kind + ' on ' + data.map),
+    el('p', {}, hot.kind + ' on ' + data.map + (data.server ? ', server ' + data.server : '')),
     el('p', {}, total + ' in ' + hot.rounds + ' rounds'),
     el('p', { id: 'hottest' }, top ? 'Hottest cell: ' + top[2] + ' at (' + top[0] + ', ' + top[1] + ')' : 'Nothing recorded.'),
     el('div', { class: 'legend' }, 'cold', el('span', { class: 'ramp' }), 'hot'),
@@ -309,11 +312,19 @@ function boards(node, b) {
   }
 }
 
+// With several servers (the page has a server selector), each round says which it was on.
 function roundsTable(node, rounds) {
-  table(node, ['Round', 'Played', 'Engagements', 'Crossfires', 'Replay'], rounds.map((r) => [
-    r.map + ' #' + r.round_number, r.played_at.slice(0, 16).replace('T', ' '), r.engagements, r.crossfires,
-    el('a', { href: '/rounds/' + r.id }, 'watch'),
-  ]));
+  const servers = document.getElementById('f-server') !== null;
+  const head = ['Round', 'Played', 'Engagements', 'Crossfires', 'Replay'];
+  if (servers) head.splice(1, 0, 'Server');
+  table(node, head, rounds.map((r) => {
+    const row = [
+      r.map + ' #' + r.round_number, r.played_at.slice(0, 16).replace('T', ' '), r.engagements, r.crossfires,
+      el('a', { href: '/rounds/' + r.id }, 'watch'),
+    ];
+    if (servers) row.splice(1, 0, r.server);
+    return row;
+  }));
 }
 
 async function overviewPage() {

@@ -411,6 +411,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         &data.pool,
         data.config.include_bots,
         Arc::clone(&data.command_maps),
+        data.servers.iter().map(|s| s.label.clone()).collect(),
     )
     .await?;
     info!("web dashboard on {}", crate::web::display_url(addr));

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::WebState;
 use super::error::WebError;
 use super::frame::{Frame, frame_of};
-use super::params::{Filters, heat_kind_name, resolve_map, resolve_player};
+use super::params::{Filters, heat_kind_name, known_servers, resolve_map, resolve_player};
 use super::replay;
 use crate::heat::{HeatKind, KILL_BIN, PRESENCE_CELL};
 use crate::metrics::{Better, Card, Figure};
@@ -37,6 +37,7 @@ fn reply<T: Serialize>(value: &T) -> ApiResult {
 pub struct ScopeOut {
     pub map: Option<String>,
     pub days: Option<i64>,
+    pub server: Option<String>,
     pub player: Option<PlayerOut>,
 }
 
@@ -59,13 +60,14 @@ fn scope_out(scope: &Scope, player: Option<&PlayerRow>) -> ScopeOut {
     ScopeOut {
         map: scope.map.clone(),
         days: scope.days,
+        server: scope.server.clone(),
         player: player.map(PlayerOut::of),
     }
 }
 
 /// The scope and player of a request's filters.
 async fn filters(state: &WebState, f: &Filters) -> Result<(Scope, Option<PlayerRow>), WebError> {
-    let scope = f.scope(&state.pool, state.bots).await?;
+    let scope = f.scope(state).await?;
     let player = f.player(&state.pool).await?;
     Ok((scope, player))
 }
@@ -381,6 +383,23 @@ struct ObjectiveOut {
     y: f64,
 }
 
+#[derive(Serialize)]
+struct ServerOut {
+    name: String,
+    rounds: i64,
+}
+
+/// `GET /api/v1/servers`: the game servers a `server` filter can name, configured ones first.
+pub async fn servers(State(state): State<WebState>) -> ApiResult {
+    let known = known_servers(&state).await?;
+    reply(
+        &known
+            .into_iter()
+            .map(|(name, rounds)| ServerOut { name, rounds })
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// `GET /api/v1/maps/{map}`: the map's command-map frame (`null` when unknown) and objectives.
 pub async fn map(State(state): State<WebState>, Path(map): Path<String>) -> ApiResult {
     let name = resolve_map(&state.pool, &map).await?;
@@ -446,7 +465,7 @@ pub async fn player(
     Query(f): Query<Filters>,
 ) -> ApiResult {
     let p = resolve_player(&state.pool, &who).await?;
-    let scope = f.scope(&state.pool, state.bots).await?;
+    let scope = f.scope(&state).await?;
     let (card, partners, rounds) = tokio::try_join!(
         queries::player_card(&state.pool, Card::Player, &p.guid, &scope),
         queries::crossfire_partners(&state.pool, &p.guid, &scope, 10),
@@ -509,6 +528,8 @@ pub struct RoundOut {
     escapes: i32,
     players: i32,
     winner: Option<i16>,
+    /// The label of the game server it was played on.
+    server: String,
 }
 
 impl RoundOut {
@@ -525,6 +546,7 @@ impl RoundOut {
             escapes: r.escape_count,
             players: r.player_count,
             winner: r.winner,
+            server: r.server.clone(),
         }
     }
 }

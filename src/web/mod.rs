@@ -40,6 +40,9 @@ pub struct Shared {
     pub command_map_pngs: std::sync::Mutex<
         std::collections::HashMap<String, (Arc<crate::command_map::CommandMap>, bytes::Bytes)>,
     >,
+    /// The labels of the configured game servers (`SERVERS`): a `server` filter may name one
+    /// before any of its rounds is stored.
+    pub servers: Vec<String>,
 }
 
 /// No dashboard query runs longer than this: a public page must not tie up the database.
@@ -51,11 +54,22 @@ impl WebState {
         bots: bool,
         command_maps: Arc<crate::command_map::CommandMaps>,
     ) -> WebState {
+        WebState::with_servers(pool, bots, command_maps, Vec::new())
+    }
+
+    /// The state of a bot serving the game servers labelled `servers`.
+    pub fn with_servers(
+        pool: &PgPool,
+        bots: bool,
+        command_maps: Arc<crate::command_map::CommandMaps>,
+        servers: Vec<String>,
+    ) -> WebState {
         WebState(Arc::new(Shared {
             pool: crate::store::with_statement_timeout(pool, STATEMENT_TIMEOUT),
             bots,
             command_maps,
             command_map_pngs: Default::default(),
+            servers,
         }))
     }
 }
@@ -77,6 +91,7 @@ pub fn router(state: WebState, limit: guard::RequestLimit) -> Router {
         .route("/proximity/teamplay", get(api::teamplay))
         .route("/proximity/duos", get(api::duos))
         .route("/maps", get(api::maps))
+        .route("/servers", get(api::servers))
         .route("/maps/{map}", get(api::map))
         .route("/maps/{map}/command-map.png", get(api::command_map_image))
         .route("/players", get(api::players))
@@ -118,13 +133,14 @@ pub async fn serve(
     .await
 }
 
-/// Binds `addr` and serves the dashboard on `pool` in the background; returns the address it
-/// listens on (the port chosen when `addr` has port 0).
+/// Binds `addr` and serves the dashboard on `pool` for the game servers labelled `servers` in
+/// the background; returns the address it listens on (the port chosen when `addr` has port 0).
 pub async fn start(
     addr: SocketAddr,
     pool: &PgPool,
     bots: bool,
     command_maps: Arc<crate::command_map::CommandMaps>,
+    servers: Vec<String>,
 ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
     use anyhow::Context as _;
     let listener = TcpListener::bind(addr)
@@ -132,7 +148,7 @@ pub async fn start(
         .with_context(|| format!("WEB_BIND: cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     let router = router(
-        WebState::new(pool, bots, command_maps),
+        WebState::with_servers(pool, bots, command_maps, servers),
         guard::RequestLimit::default(),
     );
     let task = tokio::spawn(serve(listener, router, std::future::pending()));

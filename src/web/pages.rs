@@ -9,9 +9,9 @@ use axum::response::{Html, Redirect};
 use super::WebState;
 use super::api::find_round;
 use super::error::{PageError, WebError};
-use super::params::{Filters, heat_kind_name};
+use super::params::{Filters, heat_kind_name, known_servers};
 use crate::names::clean_name;
-use crate::store::queries;
+use crate::store::queries::{self, Scope};
 
 type Page = Result<Html<String>, PageError>;
 
@@ -68,8 +68,36 @@ fn layout(title: &str, page: &str, data: &[(&str, String)], body: &str) -> Strin
     )
 }
 
-/// The map / period (/ kind / player) form of a page.
-fn filter_form(with_kind: bool, with_player: bool) -> String {
+/// The map (/ server) / period (/ kind / player) form of a page; the server selector only when
+/// there is more than one server to choose from.
+fn filter_form(
+    with_kind: bool,
+    with_player: bool,
+    servers: &[(String, i64)],
+    scope: &Scope,
+) -> String {
+    let server = if servers.len() > 1 {
+        let options: String = servers
+            .iter()
+            .map(|(label, rounds)| {
+                let selected = if scope.server.as_deref() == Some(label.as_str()) {
+                    " selected"
+                } else {
+                    ""
+                };
+                format!(
+                    "<option value=\"{0}\"{selected}>{0} ({rounds})</option>",
+                    escape(label)
+                )
+            })
+            .collect();
+        format!(
+            "<label>Server <select name=\"server\" id=\"f-server\">\
+             <option value=\"\">all servers</option>{options}</select></label>"
+        )
+    } else {
+        String::new()
+    };
     let kind = if with_kind {
         "<label>Kind <select name=\"kind\" id=\"f-kind\">\
          <option>kills</option><option>deaths</option><option>movement</option>\
@@ -85,26 +113,30 @@ fn filter_form(with_kind: bool, with_player: bool) -> String {
     };
     format!(
         "<form class=\"filters\" id=\"filters\"><label>Map <select name=\"map\" id=\"f-map\">\
-         <option value=\"\">all maps</option></select></label>{kind}{player}\
+         <option value=\"\">all maps</option></select></label>{server}{kind}{player}\
          <label>Last <input name=\"days\" id=\"f-days\" type=\"number\" min=\"1\" max=\"3650\" \
          placeholder=\"all\"> days</label><button type=\"submit\">Show</button></form>"
     )
 }
 
-/// The filters as `data-*` attributes.
-fn filter_data(f: &Filters) -> Vec<(&'static str, String)> {
+/// The filters as `data-*` attributes, the server as resolved.
+fn filter_data(f: &Filters, scope: &Scope) -> Vec<(&'static str, String)> {
     let mut data = Vec::new();
     for (k, v) in [("map", &f.map), ("days", &f.days), ("player", &f.player)] {
         if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             data.push((k, v.to_string()));
         }
     }
+    if let Some(server) = &scope.server {
+        data.push(("server", server.clone()));
+    }
     data
 }
 
 /// `/`: the overview.
 pub async fn overview(State(state): State<WebState>, Query(f): Query<Filters>) -> Page {
-    f.scope(&state.pool, state.bots).await?;
+    let servers = known_servers(&state).await?;
+    let scope = f.scope_among(&state, &servers).await?;
     f.player(&state.pool).await?;
     let body = format!(
         "<h1>Overview</h1>{}\
@@ -117,12 +149,12 @@ pub async fn overview(State(state): State<WebState>, Query(f): Query<Filters>) -
          <section><h2>Movement</h2><div class=\"boards\" id=\"movers\"></div></section>\
          <section><h2>Team play: crossfires, trades, support uptime</h2>\
          <div class=\"boards\" id=\"teamplay\"></div></section>",
-        filter_form(false, true)
+        filter_form(false, true, &servers, &scope)
     );
     Ok(Html(layout(
         "Overview",
         "overview",
-        &filter_data(&f),
+        &filter_data(&f, &scope),
         &body,
     )))
 }
@@ -137,9 +169,10 @@ pub async fn heatmap(State(state): State<WebState>, Query(mut f): Query<Filters>
             .next()
             .map(|m| m.0);
     }
-    let scope = f.scope(&state.pool, state.bots).await?;
+    let servers = known_servers(&state).await?;
+    let scope = f.scope_among(&state, &servers).await?;
     f.player(&state.pool).await?;
-    let mut data = filter_data(&f);
+    let mut data = filter_data(&f, &scope);
     data.retain(|(k, _)| *k != "map");
     if let Some(map) = &scope.map {
         data.push(("map", map.clone()));
@@ -149,7 +182,7 @@ pub async fn heatmap(State(state): State<WebState>, Query(mut f): Query<Filters>
         "<h1>Heatmap</h1>{}<p class=\"hint\">Scroll to zoom, drag to pan, double-click to \
          reset.</p><div class=\"heatwrap\"><canvas id=\"heat\" width=\"800\" height=\"800\">\
          </canvas><aside id=\"heat-info\"></aside></div>",
-        filter_form(true, true)
+        filter_form(true, true, &servers, &scope)
     );
     Ok(Html(layout("Heatmap", "heatmap", &data, &body)))
 }
@@ -160,10 +193,11 @@ pub async fn player(
     Path(who): Path<String>,
     Query(f): Query<Filters>,
 ) -> Page {
-    f.scope(&state.pool, state.bots).await?;
+    let servers = known_servers(&state).await?;
+    let scope = f.scope_among(&state, &servers).await?;
     let p = super::params::resolve_player(&state.pool, &who).await?;
     let name = clean_name(&crate::names::marked(&p.name, &p.guid));
-    let mut data = filter_data(&f);
+    let mut data = filter_data(&f, &scope);
     data.push(("guid", p.guid.clone()));
     let body = format!(
         "<h1 id=\"player-name\">{}</h1>{}\
@@ -171,7 +205,7 @@ pub async fn player(
          <div class=\"cols\"><section><h2>Crossfire partners</h2><table id=\"partners\"></table>\
          </section><section><h2>Latest rounds</h2><table id=\"rounds\"></table></section></div>",
         escape(&name),
-        filter_form(false, false)
+        filter_form(false, false, &servers, &scope)
     );
     Ok(Html(layout(&name, "player", &data, &body)))
 }
@@ -191,14 +225,20 @@ pub async fn find(
 
 /// `/duos`: the synergy graph of the best pairs.
 pub async fn duos(State(state): State<WebState>, Query(f): Query<Filters>) -> Page {
-    f.scope(&state.pool, state.bots).await?;
+    let servers = known_servers(&state).await?;
+    let scope = f.scope_among(&state, &servers).await?;
     let body = format!(
         "<h1>Duos</h1>{}<p class=\"hint\">Each line is a pair that crossfired; the thicker, \
          the more kills together.</p><canvas id=\"graph\" width=\"900\" height=\"600\"></canvas>\
          <table id=\"duo-table\"></table>",
-        filter_form(false, false)
+        filter_form(false, false, &servers, &scope)
     );
-    Ok(Html(layout("Duos", "duos", &filter_data(&f), &body)))
+    Ok(Html(layout(
+        "Duos",
+        "duos",
+        &filter_data(&f, &scope),
+        &body,
+    )))
 }
 
 /// `/rounds/{id}`: the round's replay.

@@ -1,11 +1,12 @@
 //! The query parameters the API and the pages take, checked and resolved as the slash commands
-//! resolve theirs: `map` (a map with rounds or a known map), `days` (1–3650), `player` (GUID or
-//! name), `kind` and `limit`.
+//! resolve theirs: `map` (a map with rounds or a known map), `days` (1–3650), `server` (a
+//! configured game server or one of stored rounds), `player` (GUID or name), `kind` and `limit`.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use sqlx::PgPool;
 
+use super::WebState;
 use super::error::{Suggestion, WebError};
 use crate::commands::resolve::closest;
 use crate::heat::HeatKind;
@@ -18,6 +19,7 @@ use crate::store::queries::{self, PlayerRow, Scope};
 pub struct Filters {
     pub map: Option<String>,
     pub days: Option<String>,
+    pub server: Option<String>,
     pub player: Option<String>,
     pub kind: Option<String>,
     pub limit: Option<String>,
@@ -74,20 +76,50 @@ impl Filters {
         }
     }
 
-    /// The scope of `map` and `days`, the map resolved.
-    pub async fn scope(&self, pool: &PgPool, bots: bool) -> Result<Scope, WebError> {
+    /// `server` when given, checked for the form of a label (its case aside).
+    pub fn server(&self) -> Result<Option<&str>, WebError> {
+        match present(&self.server) {
+            None => Ok(None),
+            Some(v) if crate::servers::check_label(&v.to_ascii_lowercase()).is_ok() => Ok(Some(v)),
+            Some(v) => Err(WebError::BadRequest(format!(
+                "server: `{}` is not a server label (1 to 32 letters, digits, - and _)",
+                shorten(v)
+            ))),
+        }
+    }
+
+    /// The scope of `map`, `days` and `server`, the map and the server resolved.
+    pub async fn scope(&self, state: &WebState) -> Result<Scope, WebError> {
+        // The known servers are only read when one is asked for.
+        let known = match self.server()? {
+            Some(_) => known_servers(state).await?,
+            None => Vec::new(),
+        };
+        self.scope_among(state, &known).await
+    }
+
+    /// [`Filters::scope`] when the `known` servers ([`known_servers`]) have been read already.
+    pub async fn scope_among(
+        &self,
+        state: &WebState,
+        known: &[(String, i64)],
+    ) -> Result<Scope, WebError> {
         let days = self.days()?;
+        let server = self.server()?;
         let map = match present(&self.map) {
-            Some(m) => Some(resolve_map(pool, m).await?),
+            Some(m) => Some(resolve_map(&state.pool, m).await?),
+            None => None,
+        };
+        let server = match server {
+            Some(s) => Some(resolve_server(known, s)?),
             None => None,
         };
         Ok(Scope {
             map,
             days,
             now: None,
-            bots,
-            // The dashboard shows every server's rounds together.
-            server: None,
+            bots: state.bots,
+            server,
         })
     }
 
@@ -153,6 +185,51 @@ pub async fn resolve_map(pool: &PgPool, input: &str) -> Result<String, WebError>
         .collect();
     Err(WebError::NotFound {
         what: format!("map called “{}”", shorten(input)),
+        suggestions,
+    })
+}
+
+/// The game servers a `server` filter can name, with their rounds stored: the configured ones
+/// first (one whose files have not come yet has none), then those only stored rounds name (a
+/// server removed from `SERVERS` keeps its rounds).
+pub async fn known_servers(state: &WebState) -> Result<Vec<(String, i64)>, WebError> {
+    let stored = queries::rounds_per_server(&state.pool).await?;
+    let rounds = |label: &str| {
+        stored
+            .iter()
+            .find(|(l, _)| l == label)
+            .map_or(0, |(_, n)| *n)
+    };
+    let mut known: Vec<(String, i64)> = Vec::new();
+    for label in &state.servers {
+        if !known.iter().any(|(l, _)| l == label) {
+            known.push((label.clone(), rounds(label)));
+        }
+    }
+    for (label, n) in stored {
+        if !known.iter().any(|(l, _)| *l == label) {
+            known.push((label, n));
+        }
+    }
+    Ok(known)
+}
+
+/// A server label among the `known` ones, case-insensitively; otherwise a 404 suggesting them
+/// all, the closest first.
+pub fn resolve_server(known: &[(String, i64)], input: &str) -> Result<String, WebError> {
+    let input = input.trim();
+    if let Some((label, _)) = known.iter().find(|(l, _)| l.eq_ignore_ascii_case(input)) {
+        return Ok(label.clone());
+    }
+    let suggestions = closest(input, known.iter().map(|(l, _)| l.as_str()), known.len())
+        .into_iter()
+        .map(|l| Suggestion {
+            name: l.to_string(),
+            href: format!("/?server={}", encode_component(l)),
+        })
+        .collect();
+    Err(WebError::NotFound {
+        what: format!("server called “{}”", shorten(input)),
         suggestions,
     })
 }
@@ -223,6 +300,41 @@ mod tests {
         assert_eq!(f.days().unwrap(), None);
         assert_eq!(f.limit(10, 50).unwrap(), 10);
         assert_eq!(f.kind().unwrap(), HeatKind::Kills);
+    }
+
+    #[test]
+    fn a_server_is_a_known_label_whatever_its_case() {
+        let known = [("eu".to_string(), 3), ("default".to_string(), 2)];
+        assert_eq!(resolve_server(&known, " EU ").unwrap(), "eu");
+        let Err(WebError::NotFound { what, suggestions }) = resolve_server(&known, "e") else {
+            panic!("an unknown server is not found");
+        };
+        assert_eq!(what, "server called “e”");
+        assert_eq!(
+            suggestions,
+            [
+                Suggestion {
+                    name: "eu".into(),
+                    href: "/?server=eu".into()
+                },
+                Suggestion {
+                    name: "default".into(),
+                    href: "/?server=default".into()
+                }
+            ]
+        );
+        let f = |v: &str| Filters {
+            server: Some(v.into()),
+            ..Filters::default()
+        };
+        assert_eq!(f("Eu-1_x").server().unwrap(), Some("Eu-1_x"));
+        assert_eq!(f(" ").server().unwrap(), None);
+        for bad in ["eu west", "é", &"x".repeat(33)] {
+            assert!(
+                matches!(f(bad).server(), Err(WebError::BadRequest(m)) if m.starts_with("server: ")),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

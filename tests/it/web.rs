@@ -1,8 +1,8 @@
 //! The web dashboard over real HTTP on a database of the sample rounds: the API's JSON against
-//! values computed here from the raw per-round rows, the replay against the stored paths, the
-//! guards (404 with suggestions, 400, 405, 429, ETag, security headers), the replay link in the
-//! Discord summary, and a 64-player, 30-minute round's replay size. The pages in a real
-//! browser are in `web_browser`.
+//! values computed here from the raw per-round rows (also per game server, on the sample rounds
+//! split between two), the replay against the stored paths, the guards (404 with suggestions,
+//! 400, 405, 429, ETag, security headers), the replay link in the Discord summary, and a
+//! 64-player, 30-minute round's replay size. The pages in a real browser are in `web_browser`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -45,12 +45,24 @@ impl Web {
         limit: RequestLimit,
         maps: std::sync::Arc<proximity::command_map::CommandMaps>,
     ) -> Web {
+        Web::serve(WebState::new(pool, false, maps), limit).await
+    }
+
+    /// The dashboard of a bot configured with the game servers labelled `servers`.
+    pub async fn start_with_servers(pool: &PgPool, servers: &[&str]) -> Web {
+        let none = std::sync::Arc::new(proximity::command_map::CommandMaps::new(Vec::new()));
+        let labels = servers.iter().map(|s| s.to_string()).collect();
+        let state = WebState::with_servers(pool, false, none, labels);
+        Web::serve(state, RequestLimit::default()).await
+    }
+
+    async fn serve(state: WebState, limit: RequestLimit) -> Web {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel();
-        let app = router(WebState::new(pool, false, maps), limit);
+        let app = router(state, limit);
         tokio::spawn(serve(listener, app, async {
             let _ = rx.await;
         }));
@@ -692,5 +704,534 @@ async fn proximity_web_serves_the_dashboard_alone() {
     assert_eq!(maps.status, StatusCode::OK);
     assert_eq!(maps.json(), serde_json::json!([]));
     drop(served);
+    db.drop_db().await;
+}
+
+/// The sample rounds of `indices` (in file-name order) imported as rounds of `server`.
+pub async fn import_samples(pool: &PgPool, server: &str, indices: &[usize]) {
+    let files =
+        proximity::import::collect_files(&[proximity::demo::samples_dir()]).expect("samples");
+    let params = MetricParams::default();
+    for &i in indices {
+        let name = files[i].file_name().expect("a file").to_string_lossy();
+        let bytes = std::fs::read(&files[i]).expect("a sample");
+        proximity::import::import_bytes_from(pool, server, &name, bytes, false, &params)
+            .await
+            .expect("import a sample");
+    }
+}
+
+/// The six sample rounds on two servers: the first round of each map pair (supply 1,
+/// goldrush 1, adlernest) on `eu`, the others on `default`, all in the monthly and yearly
+/// totals (which hold every server together).
+pub async fn two_servers_db() -> TestDb {
+    let db = TestDb::new().await;
+    import_samples(&db.pool, "eu", &[0, 2, 4]).await;
+    import_samples(&db.pool, "default", &[1, 3, 5]).await;
+    proximity::store::totals::add_pending(&db.pool)
+        .await
+        .expect("totals");
+    db
+}
+
+/// Rounds, engagements, kills, crossfires, escapes and people of `server`'s rounds (every
+/// server's with `None`), from the raw rows.
+pub async fn raw_summary(pool: &PgPool, server: Option<&str>) -> [i64; 6] {
+    let raw: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM rounds r WHERE ($1::text IS NULL OR r.server = $1)),
+                count(*), count(*) FILTER (WHERE e.outcome = 'killed'),
+                count(*) FILTER (WHERE e.is_crossfire),
+                count(*) FILTER (WHERE e.outcome = 'escaped'),
+                (SELECT count(DISTINCT l.guid) FROM lives l JOIN rounds r ON r.id = l.round_id
+                 WHERE NOT is_bot_guid(l.guid) AND ($1::text IS NULL OR r.server = $1))
+         FROM engagements e JOIN rounds r ON r.id = e.round_id
+         WHERE ($1::text IS NULL OR r.server = $1)",
+    )
+    .bind(server)
+    .fetch_one(pool)
+    .await
+    .expect("raw summary");
+    [raw.0, raw.1, raw.2, raw.3, raw.4, raw.5]
+}
+
+/// The kills of `map` per 64-unit cell on `server`'s rounds, from the raw engagement rows.
+async fn raw_kill_cells_on(
+    pool: &PgPool,
+    map: &str,
+    server: Option<&str>,
+) -> BTreeMap<(i64, i64), i64> {
+    let rows: Vec<(f32, f32)> = sqlx::query_as(
+        "SELECT e.death_x, e.death_y FROM engagements e JOIN rounds r ON r.id = e.round_id
+         WHERE r.map = $1 AND e.death_x IS NOT NULL AND ($2::text IS NULL OR r.server = $2)",
+    )
+    .bind(map)
+    .bind(server)
+    .fetch_all(pool)
+    .await
+    .expect("kills");
+    let mut cells = BTreeMap::new();
+    for (x, y) in rows {
+        let cell = (
+            (f64::from(x) / 64.0).floor() as i64,
+            (f64::from(y) / 64.0).floor() as i64,
+        );
+        *cells.entry(cell).or_default() += 1;
+    }
+    cells
+}
+
+/// A hotzones answer's weights per 64-unit cell.
+fn api_cells(h: &Value) -> BTreeMap<(i64, i64), i64> {
+    let mut cells = BTreeMap::new();
+    for p in h["points"].as_array().expect("points") {
+        let cell = (
+            (p[0].as_f64().unwrap() / 64.0).floor() as i64,
+            (p[1].as_f64().unwrap() / 64.0).floor() as i64,
+        );
+        *cells.entry(cell).or_default() += p[2].as_i64().unwrap();
+    }
+    cells
+}
+
+/// Distance per life (from 10 lives) and crossfire kills per round (from 3 rounds) of every
+/// person on `server`'s rounds, from the raw lives and team-play rows.
+async fn raw_boards(pool: &PgPool, server: Option<&str>) -> [BTreeMap<String, f64>; 2] {
+    let distance: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT l.guid, sum(l.distance)::float8 / count(*) FROM lives l
+         JOIN rounds r ON r.id = l.round_id
+         WHERE NOT is_bot_guid(l.guid) AND ($1::text IS NULL OR r.server = $1)
+         GROUP BY l.guid HAVING count(*) >= 10",
+    )
+    .bind(server)
+    .fetch_all(pool)
+    .await
+    .expect("distance");
+    let crossfire: Vec<(String, f64)> = sqlx::query_as(
+        "SELECT t.guid, sum(t.crossfire_kills)::float8 / count(*) FROM player_teamplay t
+         JOIN rounds r ON r.id = t.round_id
+         WHERE NOT is_bot_guid(t.guid) AND ($1::text IS NULL OR r.server = $1)
+         GROUP BY t.guid HAVING count(*) >= 3",
+    )
+    .bind(server)
+    .fetch_all(pool)
+    .await
+    .expect("crossfire kills");
+    [
+        distance.into_iter().collect(),
+        crossfire.into_iter().collect(),
+    ]
+}
+
+/// A board's leaders, GUID to value.
+fn leaders(board: &Value) -> BTreeMap<String, f64> {
+    board["leaders"]
+        .as_array()
+        .expect("leaders")
+        .iter()
+        .map(|l| {
+            (
+                l["guid"].as_str().unwrap().to_string(),
+                l["value"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn assert_same_values(got: &BTreeMap<String, f64>, want: &BTreeMap<String, f64>, what: &str) {
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{what}: the players ranked"
+    );
+    for (guid, v) in want {
+        assert!(
+            (got[guid] - v).abs() < 1e-6,
+            "{what} of {guid}: {} vs {v}",
+            got[guid]
+        );
+    }
+}
+
+/// The pairs of people that crossfired on `server`'s rounds with their crossfire kills.
+async fn raw_duos(pool: &PgPool, server: Option<&str>) -> BTreeMap<(String, String), i64> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT s.guid_a, s.guid_b, sum(s.crossfire_kills)::int8 FROM pair_stats s
+         JOIN rounds r ON r.id = s.round_id
+         WHERE NOT is_bot_guid(s.guid_a) AND NOT is_bot_guid(s.guid_b)
+           AND ($1::text IS NULL OR r.server = $1)
+         GROUP BY 1, 2 HAVING sum(s.crossfires) >= 1",
+    )
+    .bind(server)
+    .fetch_all(pool)
+    .await
+    .expect("duos");
+    rows.into_iter().map(|(a, b, k)| ((a, b), k)).collect()
+}
+
+#[tokio::test]
+async fn the_server_filter_answers_what_that_servers_rounds_say() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    import_samples(pool, "eu", &[0, 2, 4]).await;
+
+    // One server: the pages have no server selector.
+    let web = Web::start_with_servers(pool, &["eu"]).await;
+    for page in ["/", "/heatmap?map=supply", "/duos"] {
+        let r = get(&format!("{}{page}", web.base)).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        assert!(!r.text().contains("f-server"), "{page}: {}", r.text());
+    }
+    assert_eq!(
+        get(&format!("{}/api/v1/servers", web.base)).await.json(),
+        serde_json::json!([{"name": "eu", "rounds": 3}])
+    );
+    drop(web);
+
+    import_samples(pool, "default", &[1, 3, 5]).await;
+    proximity::store::totals::add_pending(pool)
+        .await
+        .expect("totals");
+    // `us` is configured and has no rounds yet.
+    let web = Web::start_with_servers(pool, &["eu", "us"]).await;
+    let api = |path: &str| format!("{}/api/v1{path}", web.base);
+    assert_eq!(
+        get(&api("/servers")).await.json(),
+        serde_json::json!([
+            {"name": "eu", "rounds": 3}, {"name": "us", "rounds": 0},
+            {"name": "default", "rounds": 3}
+        ])
+    );
+
+    let guid_server: BTreeMap<i64, String> = sqlx::query_as("SELECT id, server FROM rounds")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let mut sums = [0i64; 5];
+    let mut cells_of_both: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for server in ["eu", "default"] {
+        let q = format!("server={server}");
+        let raw = raw_summary(pool, Some(server)).await;
+        assert_eq!(raw[0], 3);
+
+        let s = get(&api(&format!("/proximity/summary?{q}"))).await;
+        assert_eq!(s.status, StatusCode::OK, "{}", s.text());
+        let s = s.json();
+        assert_eq!(s["scope"]["server"], server);
+        let got: Vec<i64> = [
+            "rounds",
+            "engagements",
+            "kills",
+            "crossfires",
+            "escapes",
+            "players",
+        ]
+        .iter()
+        .map(|k| s[*k].as_i64().unwrap())
+        .collect();
+        assert_eq!(got, raw, "{server}: summary");
+        for (sum, v) in sums.iter_mut().zip(&raw) {
+            *sum += v;
+        }
+
+        let t = get(&api(&format!("/proximity/engagements?{q}")))
+            .await
+            .json();
+        let total = |k: &str| -> i64 {
+            t["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p[k].as_i64().unwrap())
+                .sum()
+        };
+        assert_eq!(
+            (total("rounds"), total("engagements"), total("kills")),
+            (raw[0], raw[1], raw[2]),
+            "{server}: timeline"
+        );
+
+        let h = get(&api(&format!(
+            "/proximity/hotzones?map=supply&kind=kills&{q}"
+        )))
+        .await;
+        assert_eq!(h.status, StatusCode::OK);
+        let h = h.json();
+        assert_eq!(h["rounds"].as_i64(), Some(1), "one supply round on each");
+        let cells = api_cells(&h);
+        assert_eq!(
+            cells,
+            raw_kill_cells_on(pool, "supply", Some(server)).await,
+            "{server}: hotzones"
+        );
+        for (cell, n) in cells {
+            *cells_of_both.entry(cell).or_default() += n;
+        }
+
+        let [distance, crossfire] = raw_boards(pool, Some(server)).await;
+        assert!(!distance.is_empty() && distance.len() < 50);
+        assert!(!crossfire.is_empty() && crossfire.len() < 50);
+        let m = get(&api(&format!("/proximity/movers?limit=50&{q}")))
+            .await
+            .json();
+        assert_eq!(m["figures"][0]["key"], "distance");
+        assert_same_values(&leaders(&m["figures"][0]), &distance, "distance");
+        let tp = get(&api(&format!("/proximity/teamplay?limit=50&{q}")))
+            .await
+            .json();
+        assert_eq!(tp["figures"][0]["key"], "crossfire kills");
+        assert_same_values(&leaders(&tp["figures"][0]), &crossfire, "crossfire kills");
+
+        let duos = raw_duos(pool, Some(server)).await;
+        assert!(!duos.is_empty() && duos.len() < 100);
+        let d = get(&api(&format!("/proximity/duos?limit=100&{q}")))
+            .await
+            .json();
+        let got: BTreeMap<(String, String), i64> = d["duos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    (
+                        x["a"]["guid"].as_str().unwrap().to_string(),
+                        x["b"]["guid"].as_str().unwrap().to_string(),
+                    ),
+                    x["crossfire_kills"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, duos, "{server}: duos");
+
+        // The player with the most lives there: their rounds, figures and partners there.
+        let guid: String = sqlx::query_scalar(
+            "SELECT l.guid FROM lives l JOIN rounds r ON r.id = l.round_id
+             WHERE r.server = $1 AND NOT is_bot_guid(l.guid)
+             GROUP BY l.guid ORDER BY count(*) DESC, l.guid LIMIT 1",
+        )
+        .bind(server)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let their_rounds: Vec<i64> = sqlx::query_scalar(
+            "SELECT r.id FROM rounds r JOIN round_players p ON p.round_id = r.id
+             WHERE r.server = $1 AND p.guid = $2 ORDER BY r.played_at DESC, r.id DESC",
+        )
+        .bind(server)
+        .bind(&guid)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let partners: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT s.partner, sum(s.crossfires)::int8, sum(s.crossfire_kills)::int8
+             FROM (SELECT CASE WHEN p.guid_a = $2 THEN p.guid_b ELSE p.guid_a END AS partner,
+                          p.crossfires, p.crossfire_kills
+                   FROM pair_stats p JOIN rounds r ON r.id = p.round_id
+                   WHERE r.server = $1 AND $2 IN (p.guid_a, p.guid_b)) s
+             WHERE NOT is_bot_guid(s.partner)
+             GROUP BY 1 HAVING sum(s.crossfires) > 0 ORDER BY 2 DESC, 3 DESC, 1 LIMIT 10",
+        )
+        .bind(server)
+        .bind(&guid)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let p = get(&api(&format!("/players/{guid}?{q}"))).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.text());
+        let p = p.json();
+        assert_eq!(p["scope"]["server"], server);
+        let ids: Vec<i64> = p["rounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, their_rounds, "{server}: the player's rounds");
+        let figure = |key: &str| {
+            p["figures"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["key"] == key)
+                .and_then(|f| f["value"].as_f64())
+        };
+        let close = |a: Option<f64>, b: Option<&f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() < 1e-6,
+            _ => false,
+        };
+        assert!(close(figure("distance"), distance.get(&guid)), "distance");
+        assert!(
+            close(figure("crossfire kills"), crossfire.get(&guid)),
+            "crossfire kills"
+        );
+        let got: Vec<(String, i64, i64)> = p["partners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["a"]["guid"].as_str().unwrap().to_string(),
+                    d["crossfires"].as_i64().unwrap(),
+                    d["crossfire_kills"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, partners, "{server}: the player's partners");
+
+        // The rounds list: that server's rounds, each with its label.
+        let r = get(&api(&format!("/rounds?{q}"))).await.json();
+        let listed: Vec<(i64, String)> = r
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_i64().unwrap(),
+                    r["server"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want: Vec<(i64, String)> = guid_server
+            .iter()
+            .filter(|(_, s)| *s == server)
+            .map(|(id, s)| (*id, s.clone()))
+            .collect();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        assert_eq!(sorted, want, "{server}: rounds");
+    }
+
+    // Without `server`: both servers' rounds, as the totals and the raw rows say.
+    let all = get(&api("/proximity/summary")).await.json();
+    assert_eq!(all["scope"]["server"], Value::Null);
+    let got: Vec<i64> = ["rounds", "engagements", "kills", "crossfires", "escapes"]
+        .iter()
+        .map(|k| all[*k].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, sums, "the sum of both servers");
+    assert_eq!(got, raw_summary(pool, None).await[..5]);
+    let h = get(&api("/proximity/hotzones?map=supply&kind=kills"))
+        .await
+        .json();
+    assert_eq!(api_cells(&h), cells_of_both);
+    assert_eq!(cells_of_both, raw_kill_cells_on(pool, "supply", None).await);
+    let [distance, crossfire] = raw_boards(pool, None).await;
+    let m = get(&api("/proximity/movers?limit=50")).await.json();
+    assert_same_values(&leaders(&m["figures"][0]), &distance, "distance, all");
+    let tp = get(&api("/proximity/teamplay?limit=50")).await.json();
+    assert_same_values(
+        &leaders(&tp["figures"][0]),
+        &crossfire,
+        "crossfire kills, all",
+    );
+    let r = get(&api("/rounds")).await.json();
+    let listed: BTreeMap<i64, String> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_i64().unwrap(),
+                r["server"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, guid_server);
+
+    // A label in any case is the server; a configured one without rounds has none.
+    let upper = get(&api("/proximity/summary?server=EU")).await;
+    assert_eq!(upper.status, StatusCode::OK);
+    assert_eq!(
+        upper.json(),
+        get(&api("/proximity/summary?server=eu")).await.json()
+    );
+    let us = get(&api("/proximity/summary?server=us")).await.json();
+    assert_eq!(
+        (us["rounds"].as_i64(), us["engagements"].as_i64()),
+        (Some(0), Some(0))
+    );
+    // The replay is by id, whatever the filter.
+    let id = guid_server.keys().next().unwrap();
+    let replay = get(&api(&format!("/rounds/{id}/replay?server=nowhere"))).await;
+    assert_eq!(replay.status, StatusCode::OK);
+
+    // The pages: a selector of every server, the chosen one selected and handed to the script.
+    let page = get(&format!("{}/?server=EU", web.base)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(
+        html.contains(
+            "<select name=\"server\" id=\"f-server\"><option value=\"\">all servers</option>\
+             <option value=\"eu\" selected>eu (3)</option><option value=\"us\">us (0)</option>\
+             <option value=\"default\">default (3)</option></select>"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("data-server=\"eu\""), "{html}");
+    for page in ["/heatmap?map=supply&server=default", "/duos?server=default"] {
+        let html = get(&format!("{}{page}", web.base)).await.text();
+        assert!(
+            html.contains("<option value=\"default\" selected>default (3)</option>"),
+            "{page}: {html}"
+        );
+    }
+    drop(web);
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn an_unknown_server_is_a_404_naming_the_known_ones_and_a_malformed_one_a_400() {
+    let db = two_servers_db().await;
+    let web = Web::start_with_servers(&db.pool, &[]).await;
+    let b = &web.base;
+    let guid: String = sqlx::query_scalar("SELECT min(guid) FROM players")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let routes = [
+        "/proximity/summary?".to_string(),
+        "/proximity/engagements?".into(),
+        "/proximity/hotzones?map=supply&".into(),
+        "/proximity/movers?".into(),
+        "/proximity/teamplay?".into(),
+        "/proximity/duos?".into(),
+        format!("/players/{guid}?"),
+        "/rounds?".into(),
+    ];
+    let known = serde_json::json!([
+        {"name": "eu", "href": "/?server=eu"},
+        {"name": "default", "href": "/?server=default"}
+    ]);
+    for route in &routes {
+        let r = get(&format!("{b}/api/v1{route}server=eux")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{route}");
+        assert_eq!(
+            r.json(),
+            serde_json::json!({"error": "No server called “eux”.", "suggestions": known}),
+            "{route}"
+        );
+        for bad in ["eu%20west", &"x".repeat(33)] {
+            let r = get(&format!("{b}/api/v1{route}server={bad}")).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{route} {bad}");
+            let error = r.json()["error"].as_str().unwrap().to_string();
+            assert!(error.starts_with("server: "), "{route}: {error}");
+        }
+    }
+    let page = get(&format!("{b}/heatmap?map=supply&server=eux")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let html = page.text();
+    assert!(html.contains("No server called “eux”."), "{html}");
+    assert!(
+        html.contains(
+            "<ul class=\"suggestions\"><li><a href=\"/?server=eu\">eu</a></li>\
+             <li><a href=\"/?server=default\">default</a></li></ul>"
+        ),
+        "{html}"
+    );
+    let page = get(&format!("{b}/duos?server=eu%20west")).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.text().contains("server: "), "{}", page.text());
+    drop(web);
     db.drop_db().await;
 }

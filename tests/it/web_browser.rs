@@ -1,7 +1,8 @@
 //! Every dashboard page in a real headless Chromium (Debian's `chromium` and `chromedriver`,
 //! driven over WebDriver): no console error on any page, the heatmap's hottest cell where the
 //! raw rows put the most kills, the replay's marker where the stored path puts the player at
-//! the slider's time, and the replay playing. Screenshots of each page go to
+//! the slider's time, the replay playing, and the server selector of a bot with two servers
+//! reloading the page on the chosen server's rounds. Screenshots of each page go to
 //! `target/web-screens/`.
 
 use std::net::TcpListener;
@@ -19,7 +20,7 @@ use proximity::web::guard::RequestLimit;
 use proximity::web::replay::QUANTUM;
 use serde_json::{Value, json};
 
-use super::web::{Web, raw_kill_cells, samples_db};
+use super::web::{Web, raw_kill_cells, raw_summary, samples_db, two_servers_db};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -453,4 +454,93 @@ async fn every_page(c: Client, b: String, pool: sqlx::PgPool) {
     .await;
     assert_eq!(links[0], "/heatmap?map=supply");
     screenshot(&c, "not-found").await;
+}
+
+/// Waits for `script` to return true; errors (a page being replaced) count as not yet.
+async fn wait_for(c: &Client, script: &str) -> bool {
+    let deadline = Instant::now() + T;
+    while Instant::now() < deadline {
+        if let Ok(Value::Bool(true)) = c.execute(script, vec![]).await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// With rounds of two servers the overview's filters offer them; choosing one reloads the page,
+/// whose API calls then ask for that server's rounds.
+#[tokio::test]
+async fn choosing_a_server_reloads_the_overview_on_its_rounds() {
+    let _heavy = crate::CPU_HEAVY.lock().await;
+    let db = two_servers_db().await;
+    let web = Web::start_with_servers(&db.pool, &[]).await;
+    let all = raw_summary(&db.pool, None).await;
+    let eu = raw_summary(&db.pool, Some("eu")).await;
+    let b = web.base.clone();
+    in_browser(|c| async move {
+        load(&c, &format!("{b}/"), "overview-servers").await;
+        let tile = "return document.querySelector('.tile[data-key=engagements] b').textContent;";
+        assert_eq!(js(&c, tile).await, all[1].to_string());
+        let options = js(
+            &c,
+            "return Array.from(document.querySelectorAll('#f-server option'))\
+             .map(o => [o.value, o.textContent, o.selected]);",
+        )
+        .await;
+        assert_eq!(
+            options,
+            json!([
+                ["", "all servers", true],
+                ["default", "default (3)", false],
+                ["eu", "eu (3)", false]
+            ])
+        );
+
+        c.find(fantoccini::Locator::Css("#f-server"))
+            .await
+            .expect("the server selector")
+            .select_by_value("eu")
+            .await
+            .expect("choose eu");
+        assert!(
+            wait_for(
+                &c,
+                "return location.search === '?server=eu' && \
+                 document.getElementById('app').dataset.loaded === '1';"
+            )
+            .await,
+            "the page reloads on eu"
+        );
+        let errors = console_errors(&c).await;
+        screenshot(&c, "overview-server-eu").await;
+        assert!(errors.is_empty(), "console errors {errors:?}");
+        assert_eq!(js(&c, tile).await, eu[1].to_string());
+        assert_eq!(
+            js(&c, "return document.getElementById('f-server').value;").await,
+            "eu"
+        );
+        // Every call of the page's script asked for eu's rounds, and the links keep it.
+        let calls = js(
+            &c,
+            "return performance.getEntriesByType('resource').map(e => new URL(e.name))\
+             .filter(u => u.pathname.startsWith('/api/v1/proximity/') || u.pathname === '/api/v1/rounds')\
+             .map(u => u.searchParams.get('server'));",
+        )
+        .await;
+        assert_eq!(calls, json!(["eu", "eu", "eu", "eu", "eu", "eu"]));
+        let link = js(&c, "return document.getElementById('hot-link').getAttribute('href');").await;
+        assert!(link.as_str().unwrap().contains("server=eu"), "{link}");
+        // The latest rounds are eu's, each naming its server.
+        let servers = js(
+            &c,
+            "return Array.from(document.querySelectorAll('#rounds tr')).slice(1)\
+             .map(r => r.cells[1].textContent);",
+        )
+        .await;
+        assert_eq!(servers, json!(["eu", "eu", "eu"]));
+    })
+    .await;
+    drop(web);
+    db.drop_db().await;
 }
