@@ -773,3 +773,133 @@ async fn check_reaches_each_server_with_its_pinned_key() {
     );
     db.drop_db().await;
 }
+
+/// `/proximity_import` with two folder servers: the file's autocomplete lists both servers'
+/// files naming their server (only the chosen server's once the server option is filled in),
+/// a file is imported as a round of the server whose folder holds it, and a name in both
+/// folders asks which server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proximity_import_offers_and_imports_each_servers_files() {
+    let bot = BotHarness::start(BotOptions {
+        servers: vec!["lan".into(), "eu".into()],
+        ..BotOptions::default()
+    })
+    .await;
+    let (lan, eu) = (bot.server_folder("lan"), bot.server_folder("eu"));
+    std::fs::write(lan.join(file_name(1)), round_bytes(1)).expect("write");
+    std::fs::write(eu.join(file_name(2)), round_bytes(2)).expect("write");
+    // The same name on both servers, each its own round.
+    std::fs::write(lan.join(file_name(3)), round_bytes(3)).expect("write");
+    std::fs::write(eu.join(file_name(3)), round_bytes(4)).expect("write");
+    let t = Duration::from_secs(60);
+
+    let every = bot
+        .fake
+        .autocomplete(BOB, "proximity_import", json!({"file": "supply"}))
+        .choices(t)
+        .await;
+    let choice = |server: &str, i: usize| json!({"name": format!("{server}: {}", file_name(i)), "value": file_name(i)});
+    assert_eq!(
+        every,
+        [
+            choice("lan", 3),
+            choice("eu", 3),
+            choice("eu", 2),
+            choice("lan", 1)
+        ]
+    );
+    let chosen = bot
+        .fake
+        .autocomplete(
+            BOB,
+            "proximity_import",
+            json!([
+                {"name": "file", "type": 3, "value": "", "focused": true},
+                {"name": "server", "type": 3, "value": "lan"},
+            ]),
+        )
+        .choices(t)
+        .await;
+    assert_eq!(
+        chosen,
+        [
+            json!({"name": file_name(3), "value": file_name(3)}),
+            json!({"name": file_name(1), "value": file_name(1)}),
+        ]
+    );
+
+    // Only the second server has this file: it is that server's round.
+    let second = bot
+        .fake
+        .invoke(BOB, "proximity_import", json!({"file": file_name(2)}))
+        .reply(t)
+        .await;
+    assert!(
+        second.text().contains("imported as round #"),
+        "{}",
+        second.text()
+    );
+    assert_eq!(
+        rounds_by_server(&bot.db.pool).await,
+        [("eu".to_string(), 1)]
+    );
+
+    let both = bot
+        .fake
+        .invoke(BOB, "proximity_import", json!({"file": file_name(3)}))
+        .reply(t)
+        .await;
+    assert_eq!(
+        both.text(),
+        format!(
+            "`{}` is in the folders of several servers (lan, eu): choose one with the server \
+             option.",
+            file_name(3)
+        )
+    );
+    let missing = bot
+        .fake
+        .invoke(
+            BOB,
+            "proximity_import",
+            json!({"file": "2026-01-10-235900-supply-round-1_engagements.txt"}),
+        )
+        .reply(t)
+        .await;
+    assert_eq!(
+        missing.text(),
+        format!(
+            "There is no file `2026-01-10-235900-supply-round-1_engagements.txt` in {} (server \
+             lan) or {} (server eu).",
+            lan.display(),
+            eu.display()
+        )
+    );
+    let named = bot
+        .fake
+        .invoke(
+            BOB,
+            "proximity_import",
+            json!({"file": file_name(3), "server": "LAN"}),
+        )
+        .reply(t)
+        .await;
+    assert!(
+        named.text().contains("imported as round #"),
+        "{}",
+        named.text()
+    );
+    assert_eq!(
+        rounds_by_server(&bot.db.pool).await,
+        [("eu".to_string(), 1), ("lan".to_string(), 1)]
+    );
+    let from: String = sqlx::query_scalar(
+        "SELECT l.path FROM import_log l JOIN rounds r ON r.id = l.round_id
+         WHERE r.server = 'lan'",
+    )
+    .fetch_one(&bot.db.pool)
+    .await
+    .expect("the lan round's file");
+    assert_eq!(from, lan.join(file_name(3)).display().to_string());
+    bot.finish().await;
+}
