@@ -181,7 +181,8 @@ async fn sftp(label: &str, source: &SftpSource) -> Finding {
             return Finding::fail(
                 "round files",
                 format!("server {label} ({}): {e}", source.url()),
-                "check the address, the key file and the pinned host key in SERVERS (`ssh-keyscan                  -p PORT HOST` prints the key the server has; compare it before pinning it)",
+                "check the address, the key file and the pinned host key in SERVERS (`ssh-keyscan \
+                 -p PORT HOST` prints the key the server has; compare it before pinning it)",
             );
         }
     };
