@@ -903,3 +903,102 @@ async fn proximity_import_offers_and_imports_each_servers_files() {
     assert_eq!(from, lan.join(file_name(3)).display().to_string());
     bot.finish().await;
 }
+
+/// Every SFTP server's key file is read when the configuration is loaded: a missing file, one
+/// that is not a private key, a public key or one with a passphrase stops `run`, `web` and
+/// `import` with a line naming the server, the file and what is wrong; `proximity check` says
+/// the same as a failure with its fix, and goes on with the other checks.
+#[tokio::test]
+async fn an_unusable_key_file_stops_the_start_and_check_names_it() {
+    let keys = tempfile::tempdir().expect("keys");
+    let k = keys.path();
+    keygen(&k.join("good"));
+    let locked = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "a passphrase", "-C", "test", "-f"])
+        .arg(k.join("locked"))
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(locked.success());
+    std::fs::write(k.join("notes.txt"), "not a key\n").expect("write");
+    let host_key = read(&k.join("good.pub"));
+    let config_with = |key_file: &Path| {
+        let key_file = key_file.display().to_string();
+        let host_key = host_key.clone();
+        Config::from_lookup(move |name| match name {
+            "SERVERS" => Some("eu=sftp://et@127.0.0.1:22/srv/proximity".into()),
+            "SERVERS_EU_KEY_FILE" => Some(key_file.clone()),
+            "SERVERS_EU_HOST_KEY" => Some(host_key.clone()),
+            _ => None,
+        })
+        .expect("the configuration parses without reading the key file")
+    };
+    let problem = |file: &str| {
+        config_with(&k.join(file))
+            .check_key_files()
+            .expect_err(file)
+            .to_string()
+    };
+    let named = |file: &str, what: &str| {
+        format!(
+            "SERVERS: server `eu`: key_file {}: {what}",
+            k.join(file).display()
+        )
+    };
+    assert_eq!(problem("missing"), named("missing", "there is no such file"));
+    assert!(
+        problem("notes.txt")
+            .starts_with(&named("notes.txt", "it is not a private key in OpenSSH format")),
+        "{}",
+        problem("notes.txt")
+    );
+    assert_eq!(
+        problem("good.pub"),
+        named(
+            "good.pub",
+            "it is a public key; give the private key (the file without .pub)"
+        )
+    );
+    assert_eq!(
+        problem("locked"),
+        named(
+            "locked",
+            "the key has a passphrase; the bot needs a key without one"
+        )
+    );
+    assert_eq!(config_with(&k.join("good")).check_key_files(), Ok(()));
+
+    // The program as an admin starts it.
+    let missing = k.join("missing").display().to_string();
+    let env = [
+        ("SERVERS", "eu=sftp://et@127.0.0.1:22/srv/proximity"),
+        ("SERVERS_EU_KEY_FILE", missing.as_str()),
+        ("SERVERS_EU_HOST_KEY", host_key.trim()),
+    ];
+    let import = crate::cli::run_binary(&["import", "."], &env).await;
+    assert_eq!(import.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&import.stderr).trim(),
+        format!("error: {}", named("missing", "there is no such file"))
+    );
+    let db = TestDb::new().await;
+    let mut with_db = env.to_vec();
+    with_db.push(("DATABASE_URL", db.url.as_str()));
+    let check = crate::cli::run_binary(&["check"], &with_db).await;
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("ok   database: "), "{stdout}");
+    assert_eq!(
+        lines[1],
+        format!(
+            "FAIL round files: server eu (sftp://et@127.0.0.1:22/srv/proximity): key_file {}: \
+             there is no such file",
+            missing
+        )
+    );
+    assert!(
+        lines[2].starts_with("     fix: set key_file (SERVERS_<LABEL>_KEY_FILE in the list form)"),
+        "{stdout}"
+    );
+    db.drop_db().await;
+}
