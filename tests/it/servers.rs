@@ -914,7 +914,16 @@ async fn an_unusable_key_file_stops_the_start_and_check_names_it() {
     let k = keys.path();
     keygen(&k.join("good"));
     let locked = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "a passphrase", "-C", "test", "-f"])
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "a passphrase",
+            "-C",
+            "test",
+            "-f",
+        ])
         .arg(k.join("locked"))
         .status()
         .expect("ssh-keygen runs");
@@ -944,10 +953,15 @@ async fn an_unusable_key_file_stops_the_start_and_check_names_it() {
             k.join(file).display()
         )
     };
-    assert_eq!(problem("missing"), named("missing", "there is no such file"));
+    assert_eq!(
+        problem("missing"),
+        named("missing", "there is no such file")
+    );
     assert!(
-        problem("notes.txt")
-            .starts_with(&named("notes.txt", "it is not a private key in OpenSSH format")),
+        problem("notes.txt").starts_with(&named(
+            "notes.txt",
+            "it is not a private key in OpenSSH format"
+        )),
         "{}",
         problem("notes.txt")
     );
@@ -1001,4 +1015,74 @@ async fn an_unusable_key_file_stops_the_start_and_check_names_it() {
         "{stdout}"
     );
     db.drop_db().await;
+}
+
+/// A transfer cut in the middle leaves a partial in the spool; when its file is then removed on
+/// the server, the next pass deletes the partial and says so. Finished spool files (the
+/// imported history), the partial of a file still listed and a `.part` that is no round
+/// file's stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_whose_remote_file_is_gone_is_discarded_and_nothing_else() {
+    let sshd = Sshd::start();
+    let spool = tempfile::tempdir().expect("spool");
+    let remote = sshd.remote();
+    std::fs::write(remote.join(file_name(1)), round_bytes(1)).expect("write");
+    // Still being written: half of it, no `# END`.
+    let growing = round_bytes(2);
+    std::fs::write(remote.join(file_name(2)), &growing[..growing.len() / 2]).expect("write");
+    let proxy = Proxy::start(&format!("127.0.0.1:{}", sshd.port)).await;
+    let (puller, _) = puller(&sshd, proxy.port, spool.path());
+    let first = puller.pull_once().await.expect("pull");
+    assert_eq!(
+        (first.pulled, first.waiting),
+        (vec![file_name(1)], vec![file_name(2)])
+    );
+
+    // A large file, its transfer cut in the middle.
+    let mut big: Vec<u8> = (0..24 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    big.extend_from_slice(b"\n# END\n");
+    std::fs::write(remote.join(file_name(3)), &big).expect("write");
+    let partial = spool.path().join(format!("{}.part", file_name(3)));
+    let pulling = tokio::spawn({
+        let puller = puller.clone();
+        async move { puller.pull_once().await }
+    });
+    tokio::time::timeout(GUARD, async {
+        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 1024 * 1024 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the transfer started");
+    proxy.set_up(false);
+    assert!(pulling.await.expect("task").is_err(), "the cut pass fails");
+    assert!(partial.exists(), "the cut transfer left its partial");
+    proxy.set_up(true);
+    std::fs::write(spool.path().join("notes.txt.part"), b"not a round file's").expect("write");
+
+    // The server's admin removes the cut file, and the finished one.
+    std::fs::remove_file(remote.join(file_name(3))).expect("remove");
+    std::fs::remove_file(remote.join(file_name(1))).expect("remove");
+    let next = puller.pull_once().await.expect("pull");
+    assert_eq!(next.discarded, [file_name(3)]);
+    assert_eq!(next.waiting, [file_name(2)]);
+    assert_eq!(
+        names(spool.path()),
+        [
+            file_name(1),
+            format!("{}.part", file_name(2)),
+            "notes.txt.part".to_string()
+        ]
+    );
+    assert_eq!(
+        std::fs::read(spool.path().join(file_name(1))).expect("kept"),
+        round_bytes(1)
+    );
+    let status = puller.status();
+    assert_eq!((status.discarded, status.last_error), (1, None));
+    assert_eq!(
+        puller.pull_once().await.expect("pull").discarded,
+        Vec::<String>::new(),
+        "nothing more to discard"
+    );
 }
