@@ -1086,3 +1086,156 @@ async fn a_partial_whose_remote_file_is_gone_is_discarded_and_nothing_else() {
         "nothing more to discard"
     );
 }
+
+/// Failure guard of the waits of the two-minute outage (a pass every 30 s, each silent pass
+/// waiting 30 s for its timeout); they end as soon as their condition holds.
+const OUTAGE_GUARD: Duration = Duration::from_secs(300);
+
+/// Waits until `done` holds, polling; panics with `what` after [`OUTAGE_GUARD`].
+async fn wait_until<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    tokio::time::timeout(OUTAGE_GUARD, async {
+        while !done().await {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}: not within {OUTAGE_GUARD:?}"));
+}
+
+/// Takes about three minutes of wall clock. A server configured as in production (every
+/// setting its default: a pass every 30 s, a 30 s timeout, the spool's scanner watching), its
+/// puller and scanner running on their own, goes away for about two minutes while rounds are
+/// played on it: first its connections are refused, then they are accepted and nothing is ever
+/// said on them, so each pass waits for its timeout. When it is back, every round is imported
+/// once: none lost, none twice, and the status shows no error and no backlog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_minute_outage_refused_then_silent_loses_nothing_and_doubles_nothing() {
+    let sshd = Sshd::start();
+    let db = TestDb::new().await;
+    let spool = tempfile::tempdir().expect("spool");
+    let proxy = Proxy::start(&format!("127.0.0.1:{}", sshd.port)).await;
+    let source = sshd.source(proxy.port);
+    let vars: std::collections::HashMap<&str, String> = [
+        (
+            "SERVERS",
+            format!(
+                "eu=sftp://{}@127.0.0.1:{}{}",
+                source.user, proxy.port, source.path
+            ),
+        ),
+        ("SERVERS_EU_KEY_FILE", source.key_file.display().to_string()),
+        ("SERVERS_EU_HOST_KEY", source.host_key.clone()),
+        ("SPOOL_DIR", spool.path().display().to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
+    let server = ServerRuntime::all(&db.pool, &config).remove(0);
+    let puller = server.puller.clone().expect("a puller");
+    // Nothing is shortened: the test ends in minutes with production's waits.
+    let production = PullerConfig::new("eu", source.clone(), spool.path().join("eu"));
+    let c = puller.config();
+    assert_eq!(
+        (c.interval, c.timeout, c.stable_for),
+        (
+            production.interval,
+            production.timeout,
+            production.stable_for
+        )
+    );
+    let remote = sshd.remote();
+    for i in 1..=2 {
+        std::fs::write(remote.join(file_name(i)), round_bytes(i as u64)).expect("write");
+    }
+    server.start();
+    let pool = db.pool.clone();
+    let rounds = move || {
+        let pool = pool.clone();
+        async move { rounds_by_server(&pool).await }
+    };
+    wait_until("the first rounds imported", || async {
+        rounds().await == [("eu".to_string(), 2)]
+    })
+    .await;
+
+    // Refused for a minute, a round played meanwhile.
+    proxy.set_up(false);
+    std::fs::write(remote.join(file_name(3)), round_bytes(3)).expect("write");
+    let error = || {
+        puller
+            .status()
+            .last_error
+            .map(|(_, e)| e)
+            .unwrap_or_default()
+    };
+    tokio::join!(
+        tokio::time::sleep(Duration::from_secs(60)),
+        wait_until("a pass refused", || async {
+            error().contains("cannot connect")
+        }),
+    );
+    // Then silent for a minute: every pass waits for its timeout. Two more rounds.
+    proxy.set_silent();
+    std::fs::write(remote.join(file_name(4)), round_bytes(4)).expect("write");
+    tokio::join!(
+        tokio::time::sleep(Duration::from_secs(60)),
+        wait_until("a pass timed out", || async {
+            error().contains("no answer within 30 s")
+        }),
+    );
+    std::fs::write(remote.join(file_name(5)), round_bytes(5)).expect("write");
+    assert_eq!(
+        rounds().await,
+        [("eu".to_string(), 2)],
+        "nothing came through"
+    );
+    assert!(
+        !puller.status().stopped,
+        "an outage does not stop the pulls"
+    );
+
+    proxy.set_up(true);
+    wait_until(
+        "every round imported and the server's status clear",
+        || async {
+            let status = puller.status();
+            rounds().await == [("eu".to_string(), 5)]
+                && status.last_error.is_none()
+                && status.backlog == 0
+        },
+    )
+    .await;
+    // One more pass and scan change nothing.
+    assert_eq!(puller.pull_once().await.expect("pull").pulled.len(), 0);
+    assert_eq!(
+        server
+            .scanner
+            .scan_now(None)
+            .await
+            .expect("scan")
+            .imported
+            .len(),
+        0
+    );
+    assert_eq!(rounds().await, [("eu".to_string(), 5)]);
+    let imports: Vec<(String, String)> =
+        sqlx::query_as("SELECT file_name, status FROM import_log ORDER BY file_name")
+            .fetch_all(&db.pool)
+            .await
+            .expect("log");
+    let expected: Vec<(String, String)> = (1..=5)
+        .map(|i| (file_name(i), "imported".to_string()))
+        .collect();
+    assert_eq!(imports, expected, "one import per file");
+    let status = puller.status();
+    assert_eq!(
+        (status.pulled, status.backlog, status.last_error),
+        (5, 0, None)
+    );
+    server.shutdown().await;
+    db.drop_db().await;
+}
