@@ -163,11 +163,15 @@ pub fn server_line(
             escape_markdown(&scan.dir.display().to_string())
         ),
         Some((url, p)) => format!(
-            "**{}**: {} · last pull {} · backlog {} remote, {local_backlog} to import{}",
+            "**{}**: {} · last pull {} · backlog {} remote, {local_backlog} to import{}{}",
             escape_markdown(label),
             escape_markdown(url),
             when(p.last_pull),
             p.backlog,
+            match p.discarded {
+                0 => String::new(),
+                n => format!(" · {n} partial pulls of files removed on the server discarded"),
+            },
             if p.stopped {
                 " · **pulls stopped**"
             } else {
@@ -357,11 +361,12 @@ mod server_line_tests {
             backlog: 1,
             last_error: Some((at, "sftp://et@h:22/p: host key changed".into())),
             stopped: true,
+            discarded: 2,
         };
         assert_eq!(
             server_line("eu", &scan(0, 0), Some(&("sftp://et@h:22/p".into(), pull))),
             "**eu**: sftp\\://et@h\\:22/p · last pull <t:1700000000:R> · backlog 1 remote, 0 to \
-             import · **pulls stopped** · error <t:1700000000:R>: sftp\\://et@h\\:22/p\\: host key \
+             import · 2 partial pulls of files removed on the server discarded · **pulls stopped** · error <t:1700000000:R>: sftp\\://et@h\\:22/p\\: host key \
              changed"
         );
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use poise::serenity_prelude as serenity;
 
 use crate::config::Config;
-use crate::servers::sftp::Remote;
+use crate::servers::sftp::{Remote, read_key_file};
 use crate::servers::{SftpSource, Source};
 use crate::store;
 
@@ -175,13 +175,23 @@ fn round_files(dir: &Path) -> Finding {
 const SFTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 async fn sftp(label: &str, source: &SftpSource) -> Finding {
+    if let Err(e) = read_key_file(&source.key_file) {
+        return Finding::fail(
+            "round files",
+            format!("server {label} ({}): {e}", source.url()),
+            "set key_file (SERVERS_<LABEL>_KEY_FILE in the list form) to the bot's private key: \
+             OpenSSH format without a passphrase, e.g. made with `ssh-keygen -t ed25519 -N '' \
+             -f FILE`, its FILE.pub in the game server account's authorized_keys",
+        );
+    }
     let remote = match Remote::connect(source, SFTP_TIMEOUT).await {
         Ok(r) => r,
         Err(e) => {
             return Finding::fail(
                 "round files",
                 format!("server {label} ({}): {e}", source.url()),
-                "check the address, the key file and the pinned host key in SERVERS (`ssh-keyscan                  -p PORT HOST` prints the key the server has; compare it before pinning it)",
+                "check the address, the key file and the pinned host key in SERVERS (`ssh-keyscan \
+                 -p PORT HOST` prints the key the server has; compare it before pinning it)",
             );
         }
     };

@@ -277,6 +277,15 @@ impl Config {
             web_public_url,
         })
     }
+
+    /// Checks the files the configuration names that the program needs from its start: each
+    /// SFTP server's key file (`proximity check` reports it among its findings instead).
+    pub fn check_key_files(&self) -> Result<(), ConfigError> {
+        servers::check_key_files(&self.servers).map_err(|e| ConfigError {
+            variable: "SERVERS",
+            message: e.0,
+        })
+    }
 }
 
 #[cfg(test)]

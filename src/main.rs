@@ -135,6 +135,14 @@ fn init_logging(config: &Config) {
 }
 
 async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
+    // A key file that cannot be used would otherwise surface only at the first pull, in a log;
+    // `check` lists it among its findings instead.
+    if matches!(
+        command,
+        Command::Run | Command::Web | Command::Import { .. }
+    ) {
+        config.check_key_files()?;
+    }
     match command {
         Command::Run => {
             proximity::bot::run(config).await?;

@@ -18,6 +18,7 @@ use tracing::{error, info, warn};
 
 use self::discord_state::DiscordState;
 use crate::command_map::CommandMaps;
+use crate::commands::proximity_import::FolderListing;
 use crate::commands::reply::AnswerCache;
 use crate::config::Config;
 use crate::metrics::MetricParams;
@@ -45,8 +46,9 @@ pub struct Data {
     /// Registration and the last refused request, shared with the background tasks.
     pub discord: Arc<DiscordState>,
     pub timing: Timing,
-    /// The game-server folder's round files, for `/proximity_import`'s autocomplete.
-    pub folder: crate::commands::proximity_import::FolderListing,
+    /// Each server's folder of round files (the spool of a remote one), in the order of
+    /// `servers`, for `/proximity_import`.
+    pub folders: Vec<FolderListing>,
     /// The maps' command maps from `MAPS_DIR`, loaded on first use and kept per map version.
     pub command_maps: Arc<CommandMaps>,
 }
@@ -82,8 +84,6 @@ impl Default for Timing {
 impl Data {
     pub fn new(pool: PgPool, config: Config, scanner: Scanner, params: MetricParams) -> Data {
         let timing = Timing::default();
-        let folder =
-            crate::commands::proximity_import::FolderListing::new(scanner.config().dir.clone());
         let servers = vec![ServerRuntime {
             label: scanner.config().server.clone(),
             scanner: scanner.clone(),
@@ -91,13 +91,13 @@ impl Data {
         }];
         Data {
             pool: store::with_statement_timeout(&pool, timing.command_statement),
+            folders: folders_of(&servers),
             scanner,
             servers,
             params,
             answers: AnswerCache::default(),
             discord: Arc::default(),
             timing,
-            folder,
             command_maps: Arc::new(CommandMaps::new(config.maps_dirs.clone())),
             config,
         }
@@ -107,9 +107,7 @@ impl Data {
     pub fn with_servers(mut self, servers: Vec<ServerRuntime>) -> Data {
         if let Some(first) = servers.first() {
             self.scanner = first.scanner.clone();
-            self.folder = crate::commands::proximity_import::FolderListing::new(
-                first.import_dir().to_path_buf(),
-            );
+            self.folders = folders_of(&servers);
             self.servers = servers;
         }
         self
@@ -159,6 +157,14 @@ impl Data {
         self.timing = timing;
         self
     }
+}
+
+/// A folder listing per server.
+fn folders_of(servers: &[ServerRuntime]) -> Vec<FolderListing> {
+    servers
+        .iter()
+        .map(|s| FolderListing::new(&s.label, s.import_dir().to_path_buf()))
+        .collect()
 }
 
 /// Acknowledges the interaction before the command does any IO: Discord drops an interaction

@@ -261,6 +261,18 @@ pub fn parse_servers(
     }
 }
 
+/// Reads every SFTP server's key file as its connection will, so that a missing or unusable key
+/// is said at start rather than at the first pull. The parsers above read no key files.
+pub fn check_key_files(servers: &[ServerConfig]) -> Result<(), ServersError> {
+    for server in servers {
+        if let Source::Sftp(source) = &server.source {
+            sftp::read_key_file(&source.key_file)
+                .map_err(|e| err(format!("server `{}`: {e}", server.label)))?;
+        }
+    }
+    Ok(())
+}
+
 fn check_all(servers: Vec<ServerConfig>) -> Result<Vec<ServerConfig>, ServersError> {
     if servers.is_empty() {
         return Err(err("no server is configured"));

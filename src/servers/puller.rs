@@ -5,7 +5,8 @@
 //! modification time, appends what is missing to `<name>.part` (resuming after a cut
 //! connection), then moves it to `<name>` once it is finished ([`pull::is_finished`]) and the
 //! remote file has not changed during the transfer. The spool file gets the remote
-//! modification time, which is how the next pass knows it is done.
+//! modification time, which is how the next pass knows it is done. A partial whose remote file
+//! is no longer listed is deleted; finished spool files are never deleted.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use tokio::time::Instant;
 use super::SftpSource;
 use super::pull::{self, Observations, RemoteFile};
 use super::sftp::{Remote, SftpError};
+use crate::import::is_round_file_name;
 use crate::scanner::{STABLE_FOR, tail_has_end_marker};
 
 /// How one remote server is pulled.
@@ -61,6 +63,9 @@ pub struct PullReport {
     pub bytes: u64,
     /// Remote files not finished yet (still growing, or changed during the transfer).
     pub waiting: Vec<String>,
+    /// Round files whose partial was deleted from the spool: they are no longer listed on the
+    /// server, so their transfer can never finish.
+    pub discarded: Vec<String>,
 }
 
 /// What `/proximity_status` shows of a remote server.
@@ -76,6 +81,8 @@ pub struct PullStatus {
     pub last_error: Option<(DateTime<Utc>, String)>,
     /// Pulls stopped for good (the host key is not the pinned one).
     pub stopped: bool,
+    /// Partial files discarded since the start (their remote file was gone).
+    pub discarded: u64,
 }
 
 /// Pulls one server into its spool. Cheap to clone.
@@ -165,6 +172,7 @@ impl Puller {
             Ok(report) => {
                 status.last_pull = Some(now);
                 status.pulled += report.pulled.len() as u64;
+                status.discarded += report.discarded.len() as u64;
                 status.backlog = report.waiting.len();
                 status.last_error = None;
             }
@@ -221,6 +229,7 @@ async fn pull_files(
     seen.keep_only(&files);
     let mut report = PullReport {
         listed: files.len(),
+        discarded: discard_orphans(config, &files).await,
         ..PullReport::default()
     };
     for file in &files {
@@ -249,6 +258,45 @@ async fn pull_files(
         report.pulled.push(file.name.clone());
     }
     Ok(report)
+}
+
+/// Deletes the partials of round files the listing no longer has (removed or moved away on the
+/// server) and answers their round files' names. Only `<round file>.part` files are touched:
+/// finished spool files are the imported history. A partial that cannot be deleted is tried
+/// again at the next pass.
+async fn discard_orphans(config: &PullerConfig, listed: &[RemoteFile]) -> Vec<String> {
+    let listed: std::collections::HashSet<&str> = listed.iter().map(|f| f.name.as_str()).collect();
+    let mut orphans = Vec::new();
+    let mut entries = match tokio::fs::read_dir(&config.spool).await {
+        Ok(entries) => entries,
+        Err(e) => {
+            tracing::warn!(server = %config.label, "cannot list the spool {}: {e}", config.spool.display());
+            return orphans;
+        }
+    };
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let file_name = entry.file_name();
+        let Some(name) = file_name
+            .to_str()
+            .and_then(|n| n.strip_suffix(pull::PARTIAL_SUFFIX))
+        else {
+            continue;
+        };
+        if !is_round_file_name(name) || listed.contains(name) {
+            continue;
+        }
+        match tokio::fs::remove_file(entry.path()).await {
+            Ok(()) => {
+                tracing::info!(server = %config.label, "{name} is no longer on the server: its partial pull is discarded");
+                orphans.push(name.to_string());
+            }
+            Err(e) => {
+                tracing::warn!(server = %config.label, "cannot delete {}: {e}", entry.path().display())
+            }
+        }
+    }
+    orphans.sort();
+    orphans
 }
 
 /// Brings `<name>.part` up to the listed size; answers the bytes received and whether the

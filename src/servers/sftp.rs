@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use russh::client;
-use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
+use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use russh_sftp::client::SftpSession;
 use thiserror::Error;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -79,6 +79,45 @@ pub fn parse_host_key(text: &str) -> Result<PublicKey, ServersError> {
         .map_err(|e| ServersError(format!("`{text}` is not an SSH public host key: {e}")))
 }
 
+/// A key file the bot cannot log in with.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("key_file {}: {reason}", path.display())]
+pub struct KeyFileError {
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// The bot's private key for a server: the file read and decoded as the connection does, with
+/// no passphrase (nobody is there to type one).
+pub fn read_key_file(path: &Path) -> Result<PrivateKey, KeyFileError> {
+    let problem = |reason: String| KeyFileError {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        problem(match e.kind() {
+            std::io::ErrorKind::NotFound => "there is no such file".to_string(),
+            std::io::ErrorKind::InvalidData => {
+                "it is not a private key (OpenSSH format, a text file)".to_string()
+            }
+            _ => format!("it cannot be read: {e}"),
+        })
+    })?;
+    russh::keys::decode_secret_key(&text, None).map_err(|e| {
+        problem(match e {
+            russh::keys::Error::KeyIsEncrypted => {
+                "the key has a passphrase; the bot needs a key without one".to_string()
+            }
+            // A common slip: the `.pub` file next to the private key.
+            _ if parse_host_key(&text).is_ok() => {
+                "it is a public key; give the private key (the file without .pub)".to_string()
+            }
+            e => format!("it is not a private key in OpenSSH format ({e})"),
+        })
+    })
+}
+
 /// The SHA-256 fingerprint, as `ssh-keygen -l` prints it.
 fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
@@ -129,12 +168,10 @@ impl Remote {
             url: url.clone(),
             reason: e.0,
         })?;
-        let key = russh::keys::load_secret_key(&source.key_file, None).map_err(|e| {
-            SftpError::KeyFile {
-                url: url.clone(),
-                path: source.key_file.clone(),
-                reason: e.to_string(),
-            }
+        let key = read_key_file(&source.key_file).map_err(|e| SftpError::KeyFile {
+            url: url.clone(),
+            path: e.path,
+            reason: e.reason,
         })?;
         let mismatch = Arc::new(parking_lot::Mutex::new(None));
         let handler = Pinned {

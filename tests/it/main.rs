@@ -39,9 +39,8 @@ mod web;
 mod web_browser;
 mod what_players_see;
 
-/// Held by the test that measures wall time under concurrency and by the tests that load the
-/// machine most (headless Chromium, the 64-player round), so that they never run side by side
-/// on a 2-core machine.
+/// Held by the tests that load the machine most (fifty image commands at once, headless
+/// Chromium, the 64-player round), so that they never run side by side on a 2-core machine.
 pub static CPU_HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A database of the six sample rounds, imported as `proximity demo` imports them.

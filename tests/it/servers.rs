@@ -779,3 +779,469 @@ async fn check_reaches_each_server_with_its_pinned_key() {
     );
     db.drop_db().await;
 }
+
+/// `/proximity_import` with two folder servers: the file's autocomplete lists both servers'
+/// files naming their server (only the chosen server's once the server option is filled in),
+/// a file is imported as a round of the server whose folder holds it, and a name in both
+/// folders asks which server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proximity_import_offers_and_imports_each_servers_files() {
+    let bot = BotHarness::start(BotOptions {
+        servers: vec!["lan".into(), "eu".into()],
+        ..BotOptions::default()
+    })
+    .await;
+    let (lan, eu) = (bot.server_folder("lan"), bot.server_folder("eu"));
+    std::fs::write(lan.join(file_name(1)), round_bytes(1)).expect("write");
+    std::fs::write(eu.join(file_name(2)), round_bytes(2)).expect("write");
+    // The same name on both servers, each its own round.
+    std::fs::write(lan.join(file_name(3)), round_bytes(3)).expect("write");
+    std::fs::write(eu.join(file_name(3)), round_bytes(4)).expect("write");
+    let t = Duration::from_secs(60);
+
+    let every = bot
+        .fake
+        .autocomplete(BOB, "proximity_import", json!({"file": "supply"}))
+        .choices(t)
+        .await;
+    let choice = |server: &str, i: usize| json!({"name": format!("{server}: {}", file_name(i)), "value": file_name(i)});
+    assert_eq!(
+        every,
+        [
+            choice("lan", 3),
+            choice("eu", 3),
+            choice("eu", 2),
+            choice("lan", 1)
+        ]
+    );
+    let chosen = bot
+        .fake
+        .autocomplete(
+            BOB,
+            "proximity_import",
+            json!([
+                {"name": "file", "type": 3, "value": "", "focused": true},
+                {"name": "server", "type": 3, "value": "lan"},
+            ]),
+        )
+        .choices(t)
+        .await;
+    assert_eq!(
+        chosen,
+        [
+            json!({"name": file_name(3), "value": file_name(3)}),
+            json!({"name": file_name(1), "value": file_name(1)}),
+        ]
+    );
+
+    // Only the second server has this file: it is that server's round.
+    let second = bot
+        .fake
+        .invoke(BOB, "proximity_import", json!({"file": file_name(2)}))
+        .reply(t)
+        .await;
+    assert!(
+        second.text().contains("imported as round #"),
+        "{}",
+        second.text()
+    );
+    assert_eq!(
+        rounds_by_server(&bot.db.pool).await,
+        [("eu".to_string(), 1)]
+    );
+
+    let both = bot
+        .fake
+        .invoke(BOB, "proximity_import", json!({"file": file_name(3)}))
+        .reply(t)
+        .await;
+    assert_eq!(
+        both.text(),
+        format!(
+            "`{}` is in the folders of several servers (lan, eu): choose one with the server \
+             option.",
+            file_name(3)
+        )
+    );
+    let missing = bot
+        .fake
+        .invoke(
+            BOB,
+            "proximity_import",
+            json!({"file": "2026-01-10-235900-supply-round-1_engagements.txt"}),
+        )
+        .reply(t)
+        .await;
+    assert_eq!(
+        missing.text(),
+        format!(
+            "There is no file `2026-01-10-235900-supply-round-1_engagements.txt` in {} (server \
+             lan) or {} (server eu).",
+            lan.display(),
+            eu.display()
+        )
+    );
+    let named = bot
+        .fake
+        .invoke(
+            BOB,
+            "proximity_import",
+            json!({"file": file_name(3), "server": "LAN"}),
+        )
+        .reply(t)
+        .await;
+    assert!(
+        named.text().contains("imported as round #"),
+        "{}",
+        named.text()
+    );
+    assert_eq!(
+        rounds_by_server(&bot.db.pool).await,
+        [("eu".to_string(), 1), ("lan".to_string(), 1)]
+    );
+    let from: String = sqlx::query_scalar(
+        "SELECT l.path FROM import_log l JOIN rounds r ON r.id = l.round_id
+         WHERE r.server = 'lan'",
+    )
+    .fetch_one(&bot.db.pool)
+    .await
+    .expect("the lan round's file");
+    assert_eq!(from, lan.join(file_name(3)).display().to_string());
+    bot.finish().await;
+}
+
+/// Every SFTP server's key file is read when the configuration is loaded: a missing file, one
+/// that is not a private key, a public key or one with a passphrase stops `run`, `web` and
+/// `import` with a line naming the server, the file and what is wrong; `proximity check` says
+/// the same as a failure with its fix, and goes on with the other checks.
+#[tokio::test]
+async fn an_unusable_key_file_stops_the_start_and_check_names_it() {
+    let keys = tempfile::tempdir().expect("keys");
+    let k = keys.path();
+    keygen(&k.join("good"));
+    let locked = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "a passphrase",
+            "-C",
+            "test",
+            "-f",
+        ])
+        .arg(k.join("locked"))
+        .status()
+        .expect("ssh-keygen runs");
+    assert!(locked.success());
+    std::fs::write(k.join("notes.txt"), "not a key\n").expect("write");
+    let host_key = read(&k.join("good.pub"));
+    let config_with = |key_file: &Path| {
+        let key_file = key_file.display().to_string();
+        let host_key = host_key.clone();
+        Config::from_lookup(move |name| match name {
+            "SERVERS" => Some("eu=sftp://et@127.0.0.1:22/srv/proximity".into()),
+            "SERVERS_EU_KEY_FILE" => Some(key_file.clone()),
+            "SERVERS_EU_HOST_KEY" => Some(host_key.clone()),
+            _ => None,
+        })
+        .expect("the configuration parses without reading the key file")
+    };
+    let problem = |file: &str| {
+        config_with(&k.join(file))
+            .check_key_files()
+            .expect_err(file)
+            .to_string()
+    };
+    let named = |file: &str, what: &str| {
+        format!(
+            "SERVERS: server `eu`: key_file {}: {what}",
+            k.join(file).display()
+        )
+    };
+    assert_eq!(
+        problem("missing"),
+        named("missing", "there is no such file")
+    );
+    assert!(
+        problem("notes.txt").starts_with(&named(
+            "notes.txt",
+            "it is not a private key in OpenSSH format"
+        )),
+        "{}",
+        problem("notes.txt")
+    );
+    assert_eq!(
+        problem("good.pub"),
+        named(
+            "good.pub",
+            "it is a public key; give the private key (the file without .pub)"
+        )
+    );
+    assert_eq!(
+        problem("locked"),
+        named(
+            "locked",
+            "the key has a passphrase; the bot needs a key without one"
+        )
+    );
+    assert_eq!(config_with(&k.join("good")).check_key_files(), Ok(()));
+
+    // The program as an admin starts it.
+    let missing = k.join("missing").display().to_string();
+    let env = [
+        ("SERVERS", "eu=sftp://et@127.0.0.1:22/srv/proximity"),
+        ("SERVERS_EU_KEY_FILE", missing.as_str()),
+        ("SERVERS_EU_HOST_KEY", host_key.trim()),
+    ];
+    let import = crate::cli::run_binary(&["import", "."], &env).await;
+    assert_eq!(import.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&import.stderr).trim(),
+        format!("error: {}", named("missing", "there is no such file"))
+    );
+    let db = TestDb::new().await;
+    let mut with_db = env.to_vec();
+    with_db.push(("DATABASE_URL", db.url.as_str()));
+    let check = crate::cli::run_binary(&["check"], &with_db).await;
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(1), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("ok   database: "), "{stdout}");
+    assert_eq!(
+        lines[1],
+        format!(
+            "FAIL round files: server eu (sftp://et@127.0.0.1:22/srv/proximity): key_file {}: \
+             there is no such file",
+            missing
+        )
+    );
+    assert!(
+        lines[2].starts_with("     fix: set key_file (SERVERS_<LABEL>_KEY_FILE in the list form)"),
+        "{stdout}"
+    );
+    db.drop_db().await;
+}
+
+/// A transfer cut in the middle leaves a partial in the spool; when its file is then removed on
+/// the server, the next pass deletes the partial and says so. Finished spool files (the
+/// imported history), the partial of a file still listed and a `.part` that is no round
+/// file's stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_whose_remote_file_is_gone_is_discarded_and_nothing_else() {
+    let sshd = Sshd::start();
+    let spool = tempfile::tempdir().expect("spool");
+    let remote = sshd.remote();
+    std::fs::write(remote.join(file_name(1)), round_bytes(1)).expect("write");
+    // Still being written: half of it, no `# END`.
+    let growing = round_bytes(2);
+    std::fs::write(remote.join(file_name(2)), &growing[..growing.len() / 2]).expect("write");
+    let proxy = Proxy::start(&format!("127.0.0.1:{}", sshd.port)).await;
+    let (puller, _) = puller(&sshd, proxy.port, spool.path());
+    let first = puller.pull_once().await.expect("pull");
+    assert_eq!(
+        (first.pulled, first.waiting),
+        (vec![file_name(1)], vec![file_name(2)])
+    );
+
+    // A large file, its transfer cut in the middle.
+    let mut big: Vec<u8> = (0..24 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    big.extend_from_slice(b"\n# END\n");
+    std::fs::write(remote.join(file_name(3)), &big).expect("write");
+    let partial = spool.path().join(format!("{}.part", file_name(3)));
+    let pulling = tokio::spawn({
+        let puller = puller.clone();
+        async move { puller.pull_once().await }
+    });
+    tokio::time::timeout(GUARD, async {
+        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 1024 * 1024 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the transfer started");
+    proxy.set_up(false);
+    assert!(pulling.await.expect("task").is_err(), "the cut pass fails");
+    assert!(partial.exists(), "the cut transfer left its partial");
+    proxy.set_up(true);
+    std::fs::write(spool.path().join("notes.txt.part"), b"not a round file's").expect("write");
+
+    // The server's admin removes the cut file, and the finished one.
+    std::fs::remove_file(remote.join(file_name(3))).expect("remove");
+    std::fs::remove_file(remote.join(file_name(1))).expect("remove");
+    let next = puller.pull_once().await.expect("pull");
+    assert_eq!(next.discarded, [file_name(3)]);
+    assert_eq!(next.waiting, [file_name(2)]);
+    assert_eq!(
+        names(spool.path()),
+        [
+            file_name(1),
+            format!("{}.part", file_name(2)),
+            "notes.txt.part".to_string()
+        ]
+    );
+    assert_eq!(
+        std::fs::read(spool.path().join(file_name(1))).expect("kept"),
+        round_bytes(1)
+    );
+    let status = puller.status();
+    assert_eq!((status.discarded, status.last_error), (1, None));
+    assert_eq!(
+        puller.pull_once().await.expect("pull").discarded,
+        Vec::<String>::new(),
+        "nothing more to discard"
+    );
+}
+
+/// Failure guard of the waits of the two-minute outage (a pass every 30 s, each silent pass
+/// waiting 30 s for its timeout); they end as soon as their condition holds.
+const OUTAGE_GUARD: Duration = Duration::from_secs(300);
+
+/// Waits until `done` holds, polling; panics with `what` after [`OUTAGE_GUARD`].
+async fn wait_until<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    tokio::time::timeout(OUTAGE_GUARD, async {
+        while !done().await {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what}: not within {OUTAGE_GUARD:?}"));
+}
+
+/// Takes about three minutes of wall clock. A server configured as in production (every
+/// setting its default: a pass every 30 s, a 30 s timeout, the spool's scanner watching), its
+/// puller and scanner running on their own, goes away for about two minutes while rounds are
+/// played on it: first its connections are refused, then they are accepted and nothing is ever
+/// said on them, so each pass waits for its timeout. When it is back, every round is imported
+/// once: none lost, none twice, and the status shows no error and no backlog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_minute_outage_refused_then_silent_loses_nothing_and_doubles_nothing() {
+    let sshd = Sshd::start();
+    let db = TestDb::new().await;
+    let spool = tempfile::tempdir().expect("spool");
+    let proxy = Proxy::start(&format!("127.0.0.1:{}", sshd.port)).await;
+    let source = sshd.source(proxy.port);
+    let vars: std::collections::HashMap<&str, String> = [
+        (
+            "SERVERS",
+            format!(
+                "eu=sftp://{}@127.0.0.1:{}{}",
+                source.user, proxy.port, source.path
+            ),
+        ),
+        ("SERVERS_EU_KEY_FILE", source.key_file.display().to_string()),
+        ("SERVERS_EU_HOST_KEY", source.host_key.clone()),
+        ("SPOOL_DIR", spool.path().display().to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("config");
+    let server = ServerRuntime::all(&db.pool, &config).remove(0);
+    let puller = server.puller.clone().expect("a puller");
+    // Nothing is shortened: the test ends in minutes with production's waits.
+    let production = PullerConfig::new("eu", source.clone(), spool.path().join("eu"));
+    let c = puller.config();
+    assert_eq!(
+        (c.interval, c.timeout, c.stable_for),
+        (
+            production.interval,
+            production.timeout,
+            production.stable_for
+        )
+    );
+    let remote = sshd.remote();
+    for i in 1..=2 {
+        std::fs::write(remote.join(file_name(i)), round_bytes(i as u64)).expect("write");
+    }
+    server.start();
+    let pool = db.pool.clone();
+    let rounds = move || {
+        let pool = pool.clone();
+        async move { rounds_by_server(&pool).await }
+    };
+    wait_until("the first rounds imported", || async {
+        rounds().await == [("eu".to_string(), 2)]
+    })
+    .await;
+
+    // Refused for a minute, a round played meanwhile.
+    proxy.set_up(false);
+    std::fs::write(remote.join(file_name(3)), round_bytes(3)).expect("write");
+    let error = || {
+        puller
+            .status()
+            .last_error
+            .map(|(_, e)| e)
+            .unwrap_or_default()
+    };
+    tokio::join!(
+        tokio::time::sleep(Duration::from_secs(60)),
+        wait_until("a pass refused", || async {
+            error().contains("cannot connect")
+        }),
+    );
+    // Then silent for a minute: every pass waits for its timeout. Two more rounds.
+    proxy.set_silent();
+    std::fs::write(remote.join(file_name(4)), round_bytes(4)).expect("write");
+    tokio::join!(
+        tokio::time::sleep(Duration::from_secs(60)),
+        wait_until("a pass timed out", || async {
+            error().contains("no answer within 30 s")
+        }),
+    );
+    std::fs::write(remote.join(file_name(5)), round_bytes(5)).expect("write");
+    assert_eq!(
+        rounds().await,
+        [("eu".to_string(), 2)],
+        "nothing came through"
+    );
+    assert!(
+        !puller.status().stopped,
+        "an outage does not stop the pulls"
+    );
+
+    proxy.set_up(true);
+    wait_until(
+        "every round imported and the server's status clear",
+        || async {
+            let status = puller.status();
+            rounds().await == [("eu".to_string(), 5)]
+                && status.last_error.is_none()
+                && status.backlog == 0
+        },
+    )
+    .await;
+    // One more pass and scan change nothing.
+    assert_eq!(puller.pull_once().await.expect("pull").pulled.len(), 0);
+    assert_eq!(
+        server
+            .scanner
+            .scan_now(None)
+            .await
+            .expect("scan")
+            .imported
+            .len(),
+        0
+    );
+    assert_eq!(rounds().await, [("eu".to_string(), 5)]);
+    let imports: Vec<(String, String)> =
+        sqlx::query_as("SELECT file_name, status FROM import_log ORDER BY file_name")
+            .fetch_all(&db.pool)
+            .await
+            .expect("log");
+    let expected: Vec<(String, String)> = (1..=5)
+        .map(|i| (file_name(i), "imported".to_string()))
+        .collect();
+    assert_eq!(imports, expected, "one import per file");
+    let status = puller.status();
+    assert_eq!(
+        (status.pulled, status.backlog, status.last_error),
+        (5, 0, None)
+    );
+    server.shutdown().await;
+    db.drop_db().await;
+}

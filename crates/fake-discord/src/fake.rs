@@ -39,10 +39,11 @@
 //! # Faults
 //! [`FakeDiscord::inject`] makes chosen routes fail: [`Fault::on`]`("POST",
 //! "/channels/{channel_id}/messages")` with [`Fault::status`] (Discord's error body for it),
-//! [`Fault::rate_limited`] (a faithful 429), [`Fault::delay`] (a slow answer), optionally only
-//! [`Fault::times`] times. A request answered with an error fault is recorded and validated but
-//! changes nothing in the fake. [`FakeDiscord::drop_gateway`] cuts the gateway connection like a
-//! network drop; serenity reconnects and RESUMEs.
+//! [`Fault::rate_limited`] (a faithful 429), [`Fault::delay`] (a slow answer), [`Fault::held`]
+//! (no answer until the test clears the fault), optionally only [`Fault::times`] times. A
+//! request answered with an error fault is recorded and validated but changes nothing in the
+//! fake. [`FakeDiscord::drop_gateway`] cuts the gateway connection like a network drop; serenity
+//! reconnects and RESUMEs.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -530,6 +531,10 @@ pub struct Fault {
     delay: Option<Duration>,
     /// `None`: until cleared.
     times: Option<usize>,
+    /// Answers wait until the fault is cleared ([`Self::held`]).
+    held: bool,
+    /// Opens when the held fault is cleared; set by [`FakeDiscord::inject`].
+    release: Option<watch::Receiver<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -561,6 +566,8 @@ impl Fault {
             answer: FaultAnswer::Normal,
             delay: None,
             times: None,
+            held: false,
+            release: None,
         }
     }
 
@@ -597,6 +604,15 @@ impl Fault {
     /// error comes after `d`.
     pub fn delay(mut self, d: Duration) -> Fault {
         self.delay = Some(d);
+        self
+    }
+
+    /// Answer only once the fault is cleared ([`FakeDiscord::clear_fault`] or
+    /// [`FakeDiscord::clear_faults`]): the request takes effect when it arrives, and the bot's
+    /// call waits for its answer as long as the test wants (a Discord that hangs). Alone, the
+    /// answer is the normal one. Not with [`Self::times`].
+    pub fn held(mut self) -> Fault {
+        self.held = true;
         self
     }
 
@@ -763,6 +779,8 @@ struct Inner {
     next_fault: u64,
     /// Indexes of the requests a fault applied to.
     faulted: Vec<usize>,
+    /// What opens each held fault's answers, by fault.
+    holds: HashMap<FaultId, watch::Sender<bool>>,
     /// Permissions denied to @everyone in a channel (its permission overwrite), by channel.
     channel_denies: HashMap<u64, u64>,
 }
@@ -1263,28 +1281,48 @@ impl FakeDiscord {
     /// (with its status) and validated like any other (spec and limits, violations included),
     /// but changes nothing in the fake; the fault takes precedence over the fake's own
     /// answers (the 400 of a limit, the deadline's 404, the token lifetime's 401).
-    pub fn inject(&self, fault: Fault) -> FaultId {
+    pub fn inject(&self, mut fault: Fault) -> FaultId {
         assert!(
-            fault.answer != FaultAnswer::Normal || fault.delay.is_some(),
-            "Fault::on({}, {}) needs .status(..), .rate_limited(..) or .delay(..)",
+            fault.answer != FaultAnswer::Normal || fault.delay.is_some() || fault.held,
+            "Fault::on({}, {}) needs .status(..), .rate_limited(..), .delay(..) or .held()",
+            fault.method,
+            fault.route
+        );
+        assert!(
+            !(fault.held && fault.times.is_some()),
+            "Fault::on({}, {}): .held() answers when cleared, not with .times(..)",
             fault.method,
             fault.route
         );
         let mut inner = self.lock();
         inner.next_fault += 1;
         let id = FaultId(inner.next_fault);
+        if fault.held {
+            let (open, release) = watch::channel(false);
+            fault.release = Some(release);
+            inner.holds.insert(id, open);
+        }
         inner.faults.push((id, fault));
         id
     }
 
-    /// Removes one injected fault (no-op when it is used up or already cleared).
+    /// Removes one injected fault (no-op when it is used up or already cleared); the requests
+    /// it held get their answers.
     pub fn clear_fault(&self, id: FaultId) {
-        self.lock().faults.retain(|(f, _)| *f != id);
+        let mut inner = self.lock();
+        inner.faults.retain(|(f, _)| *f != id);
+        if let Some(open) = inner.holds.remove(&id) {
+            open.send_replace(true);
+        }
     }
 
-    /// Removes every injected fault.
+    /// Removes every injected fault; the requests they held get their answers.
     pub fn clear_faults(&self) {
-        self.lock().faults.clear();
+        let mut inner = self.lock();
+        inner.faults.clear();
+        for (_, open) in inner.holds.drain() {
+            open.send_replace(true);
+        }
     }
 
     /// Requests the fake answered with a fault so far (including those a delay-only fault
@@ -1764,7 +1802,7 @@ async fn rest(
     let content_type = header_str(header::CONTENT_TYPE);
     let authorization = header_str(header::AUTHORIZATION);
     let body = parse_body(content_type.as_deref(), bytes).await;
-    let (answer, delay) = record(
+    let (answer, delay, release) = record(
         &shared,
         &method,
         uri.path(),
@@ -1774,6 +1812,10 @@ async fn rest(
     );
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
+    }
+    if let Some(mut release) = release {
+        // Cleared, or the fake gone: either way the answer goes out.
+        let _ = release.wait_for(|open| *open).await;
     }
     let mut response = match answer.body {
         Some(v) => (answer.status, axum::Json(v)).into_response(),
@@ -1788,8 +1830,8 @@ async fn rest(
     response
 }
 
-/// Validates, answers and records one REST request; returns the answer and how long to delay
-/// it.
+/// Validates, answers and records one REST request; returns the answer, how long to delay it
+/// and what it waits for when a held fault applies.
 fn record(
     shared: &Arc<Shared>,
     method: &Method,
@@ -1797,7 +1839,7 @@ fn record(
     content_type: Option<&str>,
     authorization: Option<String>,
     body: RequestBody,
-) -> (Answer, Option<Duration>) {
+) -> (Answer, Option<Duration>, Option<watch::Receiver<bool>>) {
     let path = path.to_owned();
     let body_ref = match &body {
         RequestBody::Empty => BodyRef::Empty,
@@ -1882,7 +1924,10 @@ fn record(
     inner.requests.push(request);
     drop(inner);
     shared.changed.send_modify(|n| *n += 1);
-    (answer, fault.and_then(|f| f.delay))
+    match fault {
+        Some(f) => (answer, f.delay, f.release),
+        None => (answer, None, None),
+    }
 }
 
 /// The JSON body, or the `payload_json` of a multipart body.

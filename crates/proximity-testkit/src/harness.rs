@@ -69,6 +69,10 @@ pub struct BotOptions {
     pub prepare: Option<Prepare>,
     /// `MAPS_DIR`: the folders the command maps are read from.
     pub maps_dir: Option<String>,
+    /// Game servers (`SERVERS`) by label, each a temporary folder of its own
+    /// ([`BotHarness::server_folder`]) whose scanner imports nothing by itself. Not with
+    /// `scanner`.
+    pub servers: Vec<String>,
 }
 
 impl BotOptions {
@@ -117,6 +121,7 @@ pub struct BotHarness {
     bot: RunningBot,
     scanner: Option<Scanner>,
     dir: Option<TempDir>,
+    server_dirs: Vec<(String, TempDir)>,
 }
 
 impl BotHarness {
@@ -133,6 +138,22 @@ impl BotHarness {
                 std::fs::write(dir.path().join(name), bytes).expect("write");
             }
             dir
+        });
+        assert!(
+            options.servers.is_empty() || options.scanner.is_none(),
+            "BotOptions: servers or scanner, not both"
+        );
+        let server_dirs: Vec<(String, TempDir)> = options
+            .servers
+            .iter()
+            .map(|label| (label.clone(), tempfile::tempdir().expect("temp dir")))
+            .collect();
+        let servers = (!server_dirs.is_empty()).then(|| {
+            server_dirs
+                .iter()
+                .map(|(label, dir)| format!("{label}={}", dir.path().display()))
+                .collect::<Vec<_>>()
+                .join(",")
         });
         let url = options
             .database_url
@@ -152,6 +173,7 @@ impl BotHarness {
             "DATABASE_URL" => Some(url.clone()),
             "SUMMARY_CHANNEL_ID" if folder.is_some() => Some(SUMMARY_CHANNEL.to_string()),
             "GAMESTATS_DIR" => folder.clone(),
+            "SERVERS" => servers.clone(),
             "PROXIMITY_AUTO_IMPORT" => Some(auto_import.clone()),
             "PROXIMITY_INCLUDE_BOTS" => Some(options.include_bots.to_string()),
             "PROXIMITY_ENABLED" => Some((!options.disabled).to_string()),
@@ -180,7 +202,12 @@ impl BotHarness {
             scanner.clone().unwrap_or_else(idle),
             MetricParams::default(),
         )
-        .with_timing(options.timing.unwrap_or_else(test_timing));
+        .with_timing(options.timing.unwrap_or_else(test_timing))
+        .with_servers(if server_dirs.is_empty() {
+            Vec::new()
+        } else {
+            proximity::servers::runtime::ServerRuntime::all(&pool, &config)
+        });
         let discord = Arc::clone(&data.discord);
         let fake = FakeDiscord::start_with(options.fake).await;
         if let Some(prepare) = options.prepare {
@@ -205,6 +232,7 @@ impl BotHarness {
             bot,
             scanner,
             dir,
+            server_dirs,
         }
     }
 
@@ -217,6 +245,16 @@ impl BotHarness {
     /// scanner.
     pub fn folder(&self) -> &Path {
         self.dir.as_ref().expect("started without a scanner").path()
+    }
+
+    /// The folder of the server `label` (of [`BotOptions::servers`]). Panics for another label.
+    pub fn server_folder(&self, label: &str) -> &Path {
+        self.server_dirs
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap_or_else(|| panic!("no server {label}"))
+            .1
+            .path()
     }
 
     /// Writes a round file the way the tracker does: `.tmp`, then a rename.
