@@ -994,10 +994,10 @@ async fn an_unusable_key_file_stops_the_start_and_check_names_it() {
         ("SERVERS_EU_KEY_FILE", missing.as_str()),
         ("SERVERS_EU_HOST_KEY", host_key.trim()),
     ];
-    let import = crate::cli::run_binary(&["import", "."], &env).await;
-    assert_eq!(import.status.code(), Some(1));
+    let run = crate::cli::run_binary(&["run"], &env).await;
+    assert_eq!(run.status.code(), Some(1));
     assert_eq!(
-        String::from_utf8_lossy(&import.stderr).trim(),
+        String::from_utf8_lossy(&run.stderr).trim(),
         format!("error: {}", named("missing", "there is no such file"))
     );
     let db = TestDb::new().await;
