@@ -1,18 +1,20 @@
--- The monthly and yearly totals are kept per game server (rounds.server, 0010): a question
--- about one server reads that server's total rows, a question about all servers sums every
--- server's rows, so neither reads ten years of per-round rows.
-ALTER TABLE player_totals ADD COLUMN server text NOT NULL DEFAULT 'default';
-ALTER TABLE pair_totals ADD COLUMN server text NOT NULL DEFAULT 'default';
-ALTER TABLE heat_totals ADD COLUMN server text NOT NULL DEFAULT 'default';
-ALTER TABLE weapon_totals ADD COLUMN server text NOT NULL DEFAULT 'default';
+-- The monthly and yearly totals are kept per game server (rounds.server, 0010), and for all
+-- servers together under the scope '*' (not a server label): a question about one server reads
+-- that server's rows, a question about all servers the '*' rows, so neither reads ten years of
+-- per-round rows nor sums the servers' rows at every question. The rows kept before hold all
+-- servers' rounds: they are the '*' rows.
+ALTER TABLE player_totals ADD COLUMN server text NOT NULL DEFAULT '*';
+ALTER TABLE pair_totals ADD COLUMN server text NOT NULL DEFAULT '*';
+ALTER TABLE heat_totals ADD COLUMN server text NOT NULL DEFAULT '*';
+ALTER TABLE weapon_totals ADD COLUMN server text NOT NULL DEFAULT '*';
 -- Every row written from now on names its server.
 ALTER TABLE player_totals ALTER COLUMN server DROP DEFAULT;
 ALTER TABLE pair_totals ALTER COLUMN server DROP DEFAULT;
 ALTER TABLE heat_totals ALTER COLUMN server DROP DEFAULT;
 ALTER TABLE weapon_totals ALTER COLUMN server DROP DEFAULT;
 
--- The server comes after the map in each key: questions about every server still read a key
--- prefix, and one server's rows are next to each other within a map.
+-- The scope comes after the map in each key: one scope's rows are next to each other within a
+-- map.
 ALTER TABLE player_totals DROP CONSTRAINT player_totals_pkey,
     ADD PRIMARY KEY (months, bucket, map, server, guid);
 ALTER TABLE pair_totals DROP CONSTRAINT pair_totals_pkey,
@@ -22,11 +24,18 @@ ALTER TABLE heat_totals DROP CONSTRAINT heat_totals_pkey,
 ALTER TABLE weapon_totals DROP CONSTRAINT weapon_totals_pkey,
     ADD PRIMARY KEY (months, bucket, map, server, guid, weapon);
 
--- Each round counts in its month and in its year, on its server.
+-- Each round counts on its server and on all ('*'): the rollups below group by `server` of this
+-- view (rollup_heat) or of round_periods (the others, and deletions), so they keep both scopes.
+CREATE VIEW round_scopes AS
+SELECT r.id AS round_id, s.server
+FROM rounds r CROSS JOIN LATERAL (VALUES (r.server), ('*')) AS s(server);
+
+-- Each round counts in its month and in its year, in both its scopes.
 CREATE OR REPLACE VIEW round_periods AS
 SELECT r.id AS round_id, r.map, g.months, date_trunc(g.unit, r.played_at, 'UTC') AS bucket,
-       r.server
-FROM rounds r CROSS JOIN (VALUES (1::smallint, 'month'), (12::smallint, 'year')) AS g(months, unit);
+       s.server
+FROM rounds r CROSS JOIN (VALUES (1::smallint, 'month'), (12::smallint, 'year')) AS g(months, unit)
+CROSS JOIN LATERAL (VALUES (r.server), ('*')) AS s(server);
 
 -- rollup_weapons (0007), per server.
 CREATE OR REPLACE FUNCTION rollup_weapons(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
@@ -103,7 +112,7 @@ END $$;
 CREATE OR REPLACE FUNCTION rollup_heat(ids bigint[], sign integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 WITH months AS (
-    SELECT r.map COLLATE "C" AS map, r.server COLLATE "C" AS server,
+    SELECT r.map COLLATE "C" AS map, s.server COLLATE "C" AS server,
            date_trunc('month', r.played_at, 'UTC') AS bucket, h.kind,
            h.x, h.y, h.kt, h.tt, sign * sum(h.n)::int4 AS n
     FROM (SELECT e.round_id, 1::smallint AS kind, floor(e.death_x / 64)::int AS x,
@@ -118,7 +127,8 @@ WITH months AS (
           SELECT c.round_id, 3::smallint, c.x, c.y, c.team, 0::smallint, c.n
           FROM objective_cells(ids) c) h
     JOIN rounds r ON r.id = h.round_id
-    WHERE r.id = ANY (ids)
+    JOIN round_scopes s ON s.round_id = r.id
+    WHERE r.id = ANY (ids) AND s.round_id = ANY (ids)
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),
 periods AS (
     SELECT 1::smallint AS months, * FROM months
@@ -192,13 +202,14 @@ BEGIN
     RETURN OLD;
 END $$;
 
--- Rounds of servers other than `default` already in the totals (stored since 0010) were counted
--- in the rows that now say `default`: they move to their own server's rows.
-CREATE TEMP TABLE moved_rounds ON COMMIT DROP AS
-SELECT id, server FROM rounds
-WHERE server <> 'default' AND id NOT IN (SELECT round_id FROM totals_pending);
-UPDATE rounds SET server = 'default' WHERE id IN (SELECT id FROM moved_rounds);
-SELECT rollup_rounds(ARRAY(SELECT id FROM moved_rounds ORDER BY id), -1);
-SELECT drop_empty_totals(ARRAY(SELECT id FROM moved_rounds ORDER BY id));
-UPDATE rounds r SET server = m.server FROM moved_rounds m WHERE r.id = m.id;
-SELECT rollup_rounds(ARRAY(SELECT id FROM moved_rounds ORDER BY id), 1);
+-- Each server's rows of the rounds already in the totals (those not pending): their '*' rows
+-- are the rows kept before, so the rounds are added once more with the '*' scope left out (the
+-- functions read these temporary views in place of the two above).
+CREATE TEMP VIEW round_scopes AS SELECT r.id AS round_id, r.server FROM rounds r;
+CREATE TEMP VIEW round_periods AS
+SELECT r.id AS round_id, r.map, g.months, date_trunc(g.unit, r.played_at, 'UTC') AS bucket,
+       r.server
+FROM rounds r CROSS JOIN (VALUES (1::smallint, 'month'), (12::smallint, 'year')) AS g(months, unit);
+SELECT rollup_rounds(ARRAY(SELECT id FROM rounds
+                           WHERE id NOT IN (SELECT round_id FROM totals_pending) ORDER BY id), 1);
+DROP VIEW pg_temp.round_periods, pg_temp.round_scopes;

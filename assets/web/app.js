@@ -80,7 +80,7 @@ async function initFilters() {
   set('f-kind', data.kind);
   const select = document.getElementById('f-map');
   try {
-    const maps = await api('/maps', false);
+    const maps = await api('/maps', { map: null, days: null, player: null });
     for (const m of maps) select.append(el('option', { value: m.name }, m.name + ' (' + m.rounds + ')'));
     if (data.map) select.value = data.map;
   } catch (e) { showError(form, e); }
@@ -330,7 +330,7 @@ function roundsTable(node, rounds) {
 async function overviewPage() {
   const [s, t, mv, tp, rounds, maps] = await Promise.all([
     api('/proximity/summary'), api('/proximity/engagements'), api('/proximity/movers'),
-    api('/proximity/teamplay'), api('/rounds', { limit: 10 }), api('/maps', false),
+    api('/proximity/teamplay'), api('/rounds', { limit: 10 }), api('/maps', { map: null, days: null, player: null }),
   ]);
   const tiles = [
     ['Rounds', s.rounds], ['Engagements', s.engagements], ['Kills', s.kills],

@@ -181,14 +181,15 @@ async fn generate(pool: &PgPool, rounds: i64) -> anyhow::Result<()> {
             "INSERT INTO rounds (id, played_digest, file_name, map, round_number, start_unix,
                  end_unix, played_at, duration_ms, banner, tracker_version, capabilities, params,
                  skipped_sections, has_end_marker, file_bytes, engagement_count, crossfire_count,
-                 escape_count, kill_count, player_count, support_mean_pct, recorded, server)
+                 escape_count, kill_count, player_count, support_mean_pct, recorded, server,
+                 figures_version)
              SELECT g.id, sha256(convert_to('bench' || g.i, 'UTF8')), 'bench-' || g.i || '.txt',
                  r.map, r.round_number, extract(epoch FROM g.played_at)::int8 - r.duration_ms / 1000,
                  extract(epoch FROM g.played_at)::int8, g.played_at, r.duration_ms, r.banner,
                  r.tracker_version, r.capabilities, r.params, r.skipped_sections, r.has_end_marker,
                  r.file_bytes, r.engagement_count, r.crossfire_count, r.escape_count, r.kill_count,
                  r.player_count, r.support_mean_pct, r.recorded,
-                 CASE WHEN g.i % 3 = 0 THEN 'competitive' ELSE 'public' END
+                 CASE WHEN g.i % 3 = 0 THEN 'competitive' ELSE 'public' END, r.figures_version
              FROM gen g JOIN rounds r ON r.id = g.tpl",
         ),
         (

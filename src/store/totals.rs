@@ -22,6 +22,10 @@ use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 use super::StoreError;
 use crate::heat::HeatCell;
 
+/// The scope of the total rows that count every server's rounds (beside each server's own
+/// rows): not a server label, which cannot hold `*`.
+pub const ALL_SERVERS: &str = "*";
+
 /// How many pending rounds make an import add them to the totals.
 pub const BATCH: i64 = 16;
 
@@ -170,6 +174,17 @@ async fn batch_heat(
             .or_default();
         *cells.entry((x, y, team, 0)).or_insert(0) += n;
     }
+    // Every server's cells count on all servers too.
+    let mut all: BTreeMap<(String, String, DateTime<Utc>, i16), Cells> = BTreeMap::new();
+    for ((map, _, month, kind), cells) in &months {
+        let sum = all
+            .entry((map.clone(), ALL_SERVERS.to_string(), *month, *kind))
+            .or_default();
+        for (&key, &n) in cells {
+            *sum.entry(key).or_insert(0) += n;
+        }
+    }
+    months.extend(all);
     let mut rows: BTreeMap<TotalKey, Cells> = BTreeMap::new();
     for ((map, server, month, kind), cells) in months {
         let [_, (_, year)] = periods(month);

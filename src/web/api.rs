@@ -357,9 +357,10 @@ struct MapOut {
     rounds: i64,
 }
 
-/// `GET /api/v1/maps`: the maps with rounds, most played first.
-pub async fn maps(State(state): State<WebState>) -> ApiResult {
-    let maps = queries::maps(&state.pool).await?;
+/// `GET /api/v1/maps`: the maps with rounds (of `server` when given), most played first.
+pub async fn maps(State(state): State<WebState>, Query(f): Query<Filters>) -> ApiResult {
+    let server = f.scope(&state).await?.server;
+    let maps = queries::maps_on(&state.pool, server.as_deref()).await?;
     reply(
         &maps
             .into_iter()

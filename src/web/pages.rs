@@ -162,14 +162,16 @@ pub async fn overview(State(state): State<WebState>, Query(f): Query<Filters>) -
 /// `/heatmap`: the interactive heatmap (the most played map when none is given).
 pub async fn heatmap(State(state): State<WebState>, Query(mut f): Query<Filters>) -> Page {
     let kind = f.kind()?;
+    let servers = known_servers(&state).await?;
     if f.map.as_deref().is_none_or(|m| m.trim().is_empty()) {
-        f.map = queries::maps(&state.pool)
+        // The most played map of the server asked for.
+        let server = f.scope_among(&state, &servers).await?.server;
+        f.map = queries::maps_on(&state.pool, server.as_deref())
             .await?
             .into_iter()
             .next()
             .map(|m| m.0);
     }
-    let servers = known_servers(&state).await?;
     let scope = f.scope_among(&state, &servers).await?;
     f.player(&state.pool).await?;
     let mut data = filter_data(&f, &scope);

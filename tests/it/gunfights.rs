@@ -207,11 +207,12 @@ async fn a_round_stored_before_is_filled_in_once_when_its_file_comes_again() {
     }
     totals::add_all_pending(&db.pool).await.unwrap();
     assert_weapon_totals_are_their_rounds(&db.pool).await;
-    let given: i64 =
-        sqlx::query_scalar("SELECT sum(revives_given)::int8 FROM player_totals WHERE months = 12")
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
+    let given: i64 = sqlx::query_scalar(
+        "SELECT sum(revives_given)::int8 FROM player_totals WHERE months = 12 AND server = '*'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(given, i64::from(revives));
     db.drop_db().await;
 }

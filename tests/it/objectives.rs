@@ -621,7 +621,8 @@ mod commands {
         .unwrap();
         assert_eq!(from_totals, points);
         let kind_3: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM heat_totals WHERE kind = 3 AND map = $1 AND months = 12",
+            "SELECT count(*) FROM heat_totals
+             WHERE kind = 3 AND map = $1 AND months = 12 AND server = '*'",
         )
         .bind(&map)
         .fetch_one(&bot.db.pool)

@@ -18,7 +18,7 @@ use proximity::heat::HeatKind;
 use proximity::import::{self, ImportOutcome};
 use proximity::metrics::MetricParams;
 use proximity::scanner::{Scanner, ScannerConfig};
-use proximity::servers::puller::{Puller, PullerConfig};
+use proximity::servers::puller::{PullReport, Puller, PullerConfig};
 use proximity::servers::runtime::ServerRuntime;
 use proximity::servers::sftp::SftpError;
 use proximity::servers::{ServerConfig, SftpSource, Source};
@@ -302,6 +302,30 @@ async fn a_file_that_stops_growing_without_end_is_pulled_once_stable() {
     );
 }
 
+/// Starts a pass and cuts its connection once `partial` holds 1 MiB (of a large file); answers
+/// the cut pass's result, with the connection back up.
+async fn cut_a_transfer(
+    puller: &Puller,
+    proxy: &Proxy,
+    partial: &Path,
+) -> Result<PullReport, SftpError> {
+    let pulling = tokio::spawn({
+        let puller = puller.clone();
+        async move { puller.pull_once().await }
+    });
+    tokio::time::timeout(GUARD, async {
+        while std::fs::metadata(partial).map_or(0, |m| m.len()) < 1024 * 1024 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .expect("the transfer started");
+    proxy.set_up(false);
+    let cut = pulling.await.expect("task");
+    proxy.set_up(true);
+    cut
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_connection_resumes_where_it_stopped() {
     let sshd = Sshd::start();
@@ -315,19 +339,7 @@ async fn a_cut_connection_resumes_where_it_stopped() {
     let (puller, _) = puller(&sshd, proxy.port, spool.path());
     let partial = spool.path().join(format!("{name}.part"));
 
-    let pulling = tokio::spawn({
-        let puller = puller.clone();
-        async move { puller.pull_once().await }
-    });
-    tokio::time::timeout(GUARD, async {
-        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 1024 * 1024 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await
-    .expect("the transfer started");
-    proxy.set_up(false);
-    let cut = pulling.await.expect("task");
+    let cut = cut_a_transfer(&puller, &proxy, &partial).await;
     assert!(cut.is_err(), "the cut pass fails: {cut:?}");
     let kept = std::fs::metadata(&partial).expect("partial kept").len();
     assert!(
@@ -340,7 +352,6 @@ async fn a_cut_connection_resumes_where_it_stopped() {
     );
     assert!(puller.status().last_error.is_some());
 
-    proxy.set_up(true);
     let resumed = puller.pull_once().await.expect("pull after the cut");
     assert_eq!(resumed.pulled, std::slice::from_ref(&name));
     assert_eq!(
@@ -1049,21 +1060,9 @@ async fn a_partial_whose_remote_file_is_gone_is_discarded_and_nothing_else() {
     big.extend_from_slice(b"\n# END\n");
     std::fs::write(remote.join(file_name(3)), &big).expect("write");
     let partial = spool.path().join(format!("{}.part", file_name(3)));
-    let pulling = tokio::spawn({
-        let puller = puller.clone();
-        async move { puller.pull_once().await }
-    });
-    tokio::time::timeout(GUARD, async {
-        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 1024 * 1024 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await
-    .expect("the transfer started");
-    proxy.set_up(false);
-    assert!(pulling.await.expect("task").is_err(), "the cut pass fails");
+    let cut = cut_a_transfer(&puller, &proxy, &partial).await;
+    assert!(cut.is_err(), "the cut pass fails");
     assert!(partial.exists(), "the cut transfer left its partial");
-    proxy.set_up(true);
     std::fs::write(spool.path().join("notes.txt.part"), b"not a round file's").expect("write");
 
     // The server's admin removes the cut file, and the finished one.

@@ -525,9 +525,9 @@ async fn the_import_that_makes_a_batch_adds_the_pending_rounds_to_the_totals() {
     ids.extend(import_small_rounds(&db.pool, "supply", 1, 700 + batch as u64).await);
     assert!(pending(&db.pool).await.is_empty());
     assert_eq!(count(&db.pool, "rounds").await, batch as i64);
-    // Four players on one map, in one month and one year.
-    assert_eq!(count(&db.pool, "player_totals").await, 8);
-    assert_eq!(count(&db.pool, "heat_totals").await, 4);
+    // Four players on one map, in one month and one year, on the one server and on all.
+    assert_eq!(count(&db.pool, "player_totals").await, 16);
+    assert_eq!(count(&db.pool, "heat_totals").await, 8);
     assert_totals_match_sql(&db.pool).await;
     assert_heat_totals_match_sql(&db.pool).await;
     assert_status_counts(&db.pool).await;
@@ -1664,12 +1664,12 @@ async fn server_answers(pool: &sqlx::PgPool, server: &str) -> Vec<String> {
     answers
 }
 
-/// Rounds of servers other than `default` stored under migration 10 were counted in totals that
-/// had no server. The upgrade moves them to their own server's rows: every total equals its
-/// rounds again, one server's answers read from the totals equal those read from its rounds,
-/// and later batches and deletions keep it so.
+/// Rounds of two servers stored under migration 10 were counted in totals that had no server.
+/// The upgrade keeps those as the rows of all servers and adds each server's own: every total
+/// equals its rounds again, one server's answers read from the totals equal those read from its
+/// rounds, and later batches and deletions keep it so.
 #[tokio::test]
-async fn the_upgrade_to_totals_per_server_moves_each_round_to_its_servers_rows() {
+async fn the_upgrade_to_totals_per_server_gives_each_server_its_rows() {
     let db = TestDb::at_version(10).await;
     // This importer also writes the column migration 12 adds; it goes again before the upgrade.
     sqlx::raw_sql("ALTER TABLE rounds ADD COLUMN figures_version smallint NOT NULL DEFAULT 1")
@@ -1718,7 +1718,7 @@ async fn the_upgrade_to_totals_per_server_moves_each_round_to_its_servers_rows()
             .fetch_all(&db.pool)
             .await
             .unwrap();
-    assert_eq!(servers, ["default", "eu"]);
+    assert_eq!(servers, ["*", "default", "eu"]);
 
     // Answers about one server: from its rounds while they are pending, then from its totals.
     for seed in 7..=10 {

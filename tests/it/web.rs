@@ -127,23 +127,7 @@ pub use crate::samples_db;
 
 /// The kills of `map` per 64-unit cell (all teams), from the raw engagement rows.
 pub async fn raw_kill_cells(pool: &PgPool, map: &str) -> BTreeMap<(i64, i64), i64> {
-    let rows: Vec<(f32, f32)> = sqlx::query_as(
-        "SELECT e.death_x, e.death_y FROM engagements e JOIN rounds r ON r.id = e.round_id
-         WHERE r.map = $1 AND e.death_x IS NOT NULL",
-    )
-    .bind(map)
-    .fetch_all(pool)
-    .await
-    .expect("kills");
-    let mut cells = BTreeMap::new();
-    for (x, y) in rows {
-        let cell = (
-            (f64::from(x) / 64.0).floor() as i64,
-            (f64::from(y) / 64.0).floor() as i64,
-        );
-        *cells.entry(cell).or_default() += 1;
-    }
-    cells
+    raw_kill_cells_on(pool, map, None).await
 }
 
 #[tokio::test]
@@ -914,6 +898,30 @@ async fn the_server_filter_answers_what_that_servers_rounds_say() {
         let q = format!("server={server}");
         let raw = raw_summary(pool, Some(server)).await;
         assert_eq!(raw[0], 3);
+
+        // The map list is that server's maps, with its rounds on each.
+        let maps: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT map, count(*)::int8 FROM rounds WHERE server = $1
+             GROUP BY map ORDER BY count(*) DESC, map",
+        )
+        .bind(server)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let listed: Vec<(String, i64)> = get(&api(&format!("/maps?{q}")))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["name"].as_str().unwrap().to_string(),
+                    m["rounds"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(listed, maps);
 
         let s = get(&api(&format!("/proximity/summary?{q}"))).await;
         assert_eq!(s.status, StatusCode::OK, "{}", s.text());

@@ -36,8 +36,8 @@ pub use players::{
 pub use replays::{ReplayEngagement, ReplayLife, ReplayObjective, ReplayRows, replay_rows};
 pub use rounds::{
     ACCURATE_MIN_SHOTS, DuoFigures, PlayerFigure, RoundHeadline, RoundPost, StaleRound,
-    delete_round, latest_round, maps, round, round_post, rounds_per_server, stale_round_count,
-    stale_rounds,
+    delete_round, latest_round, maps, maps_on, round, round_post, rounds_per_server,
+    stale_round_count, stale_rounds,
 };
 pub use scope::{Periods, Scope};
 pub use status::{DbCounts, TrackerVersion, db_counts, tracker_versions};

@@ -233,9 +233,20 @@ pub async fn objective_moments(
 
 /// Maps with rounds, most rounds first.
 pub async fn maps(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
+    maps_on(pool, None).await
+}
+
+/// The maps with rounds on the game server `server` (every server when `None`), with their
+/// number of rounds, most played first.
+pub async fn maps_on(
+    pool: &PgPool,
+    server: Option<&str>,
+) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT map, count(*)::int8 FROM rounds GROUP BY map ORDER BY count(*) DESC, map",
+        "SELECT map, count(*)::int8 FROM rounds WHERE $1::text IS NULL OR server = $1
+         GROUP BY map ORDER BY count(*) DESC, map",
     )
+    .bind(server)
     .fetch_all(pool)
     .await?)
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::metrics::PlayerSums;
+use crate::store::totals::ALL_SERVERS;
 
 /// The map and period a query covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,10 +124,9 @@ impl Scope {
         if let Some(map) = &self.map {
             q.push(" AND t.map = ").push_bind(map.clone());
         }
-        // The totals are kept per server: all servers is the sum of their rows.
-        if let Some(server) = &self.server {
-            q.push(" AND t.server = ").push_bind(server.clone());
-        }
+        // The totals are kept per server and for all servers together.
+        let scope = self.server.as_deref().unwrap_or(ALL_SERVERS);
+        q.push(" AND t.server = ").push_bind(scope.to_string());
         match (p.month_from, p.year_from) {
             (Some(month_from), Some(year_from)) => {
                 q.push(" AND (t.months = 12 AND t.bucket >= ")

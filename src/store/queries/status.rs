@@ -18,13 +18,19 @@ pub async fn db_counts(pool: &PgPool) -> Result<DbCounts, StoreError> {
     Ok(sqlx::query_as(
         "WITH pending AS (
              SELECT f.guid, f.lives, f.life_rounds FROM player_round_totals f
-             WHERE f.round_id = ANY (ARRAY(SELECT round_id FROM totals_pending)))
-         SELECT (SELECT count(*) FROM rounds) AS rounds,
-                (SELECT coalesce(sum(engagement_count), 0)::int8 FROM rounds) AS engagements,
-                (SELECT coalesce(sum(lives), 0)::int8 FROM player_totals WHERE months = 12)
+             WHERE f.round_id = ANY (ARRAY(SELECT round_id FROM totals_pending))),
+         years AS MATERIALIZED (
+             SELECT guid, lives, life_rounds FROM player_totals
+             WHERE months = 12 AND server = '*'),
+         stored AS MATERIALIZED (
+             SELECT count(*) AS rounds, coalesce(sum(engagement_count), 0)::int8 AS engagements
+             FROM rounds)
+         SELECT (SELECT rounds FROM stored) AS rounds,
+                (SELECT engagements FROM stored) AS engagements,
+                (SELECT coalesce(sum(lives), 0)::int8 FROM years)
                     + (SELECT coalesce(sum(lives), 0)::int8 FROM pending) AS lives,
                 (SELECT count(DISTINCT guid) FROM (
-                     SELECT guid FROM player_totals WHERE months = 12 AND life_rounds > 0
+                     SELECT guid FROM years WHERE life_rounds > 0
                      UNION ALL
                      SELECT guid FROM pending WHERE life_rounds > 0) g) AS players",
     )
