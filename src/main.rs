@@ -135,9 +135,8 @@ fn init_logging(config: &Config) {
 }
 
 async fn dispatch(command: Command, config: Config) -> Result<ExitCode> {
-    // A key file that cannot be used would otherwise surface only at the first pull, in a log;
-    // `check` lists it among its findings instead.
-    // Only the bot pulls over SFTP: the other commands work without the servers' keys.
+    // A key file that cannot be used would otherwise surface only at the first pull, in a log.
+    // Only the bot pulls over SFTP; `check` lists a bad key among its findings instead.
     if matches!(command, Command::Run) {
         config.check_key_files()?;
     }

@@ -43,9 +43,10 @@ pub fn verdict(
     let Some(s) = stored else {
         return Verdict::New;
     };
-    let fills_in = recorded & !s.recorded != 0 || s.figures_version < super::FIGURES_VERSION;
+    // The stored round lacks sections this file records, or figures this importer derives.
+    let lacks = recorded & !s.recorded != 0 || s.figures_version < super::FIGURES_VERSION;
     if s.same_digest {
-        return if fills_in {
+        return if lacks {
             Verdict::Replace(s.round_id)
         } else {
             Verdict::Repeat(s.round_id)

@@ -1,5 +1,6 @@
 //! Adding stored rounds to the monthly and yearly totals (`player_totals`, `pair_totals`,
-//! `heat_totals`) in batches.
+//! `heat_totals`, `weapon_totals`) in batches. Each round counts in its server's rows and in the
+//! rows of all servers together ([`ALL_SERVERS`]), as the view `round_scopes` says.
 //!
 //! An import lists its round in `totals_pending` instead of adding it to the
 //! totals itself: the queries read a pending round from its per-round rows, so it counts in
